@@ -1,0 +1,105 @@
+"""couples: live couples-communication workshops. ``create_app`` builds the Flask app."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from .config import Settings, secret_key_from
+from .extensions import csrf, db, limiter, login_manager, migrate, socketio
+
+ROOT = Path(__file__).resolve().parent.parent
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+MAX_SOCKET_MESSAGE_BYTES = 16 * 1024
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the app; ``config`` overrides settings (tests pass their own)."""
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_relative_config=True,
+    )
+    settings = Settings.from_env()
+    _configure(app, settings, config or {})
+    _init_extensions(app, settings)
+    _register_blueprints(app)
+    return app
+
+
+def _configure(app: Flask, settings: Settings, overrides: dict[str, Any]) -> None:
+    instance = Path(app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    app.config.from_mapping(
+        SETTINGS=settings,
+        SECRET_KEY=overrides.get("SECRET_KEY") or secret_key_from(instance),
+        SQLALCHEMY_DATABASE_URI=settings.database_url or f"sqlite:///{instance / 'couples.sqlite3'}",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_SECURE=settings.secure_cookies,
+        PERMANENT_SESSION_LIFETIME=timedelta(minutes=settings.idle_minutes),
+        SESSION_REFRESH_EACH_REQUEST=True,
+        RATELIMIT_STORAGE_URI=settings.redis_url or "memory://",
+        RATELIMIT_HEADERS_ENABLED=True,
+        LOGIN_LIMIT=settings.login_limit,
+        INVITATION_DAYS=settings.invitation_days,
+        CRISIS_RESOURCES=settings.crisis_resources,
+        ASYNC_MODE=settings.async_mode,
+        REDIS_URL=settings.redis_url,
+        ALLOWED_ORIGINS=settings.allowed_origins,
+        MAX_CONTENT_LENGTH=256 * 1024,
+    )
+    app.config.update(overrides)
+
+
+def _init_extensions(app: Flask, settings: Settings) -> None:
+    from . import models  # noqa: F401  (the tables must be known before migrations run)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please log in to continue."
+    login_manager.session_protection = "basic"
+    socketio.init_app(
+        app,
+        async_mode=app.config["ASYNC_MODE"],
+        message_queue=app.config["REDIS_URL"] or None,
+        cors_allowed_origins=app.config["ALLOWED_ORIGINS"],
+        max_http_buffer_size=MAX_SOCKET_MESSAGE_BYTES,
+        manage_session=False,
+        cookie=None,
+    )
+
+
+@event.listens_for(Engine, "connect")
+def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    """WAL lets readers run beside the writer; the busy timeout waits instead of failing."""
+    if type(dbapi_connection).__module__ != "sqlite3":
+        return
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _register_blueprints(app: Flask) -> None:
+    from . import cli
+    from .web import auth, counselor, errors, pages, partner
+
+    for module in (pages, auth, counselor, partner, errors):
+        app.register_blueprint(module.bp)
+    cli.register(app)
+    from .realtime import namespace  # noqa: F401  (registers the Socket.IO namespace)

@@ -1,0 +1,191 @@
+"""Typed SQLAlchemy models: people, couples, invitations, live sessions and the audit log."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timezone
+from typing import Any, Literal
+
+from flask_login import UserMixin
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, event
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .extensions import db
+
+UserRole = Literal["counselor", "partner"]
+
+
+def utcnow() -> datetime:
+    """Timezone-aware now; stored as UTC."""
+    return datetime.now(timezone.utc)
+
+
+def as_utc(moment: datetime) -> datetime:
+    """SQLite returns naive datetimes; treat them as the UTC they were stored as."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    display_name: Mapped[str] = mapped_column(String(60))
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    couples: Mapped[list["Couple"]] = relationship(back_populates="counselor", foreign_keys="Couple.counselor_id")
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password, method="scrypt")
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def is_counselor(self) -> bool:
+        return self.role == "counselor"
+
+
+class Couple(db.Model):
+    __tablename__ = "couples"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    counselor_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    partner_a_name: Mapped[str] = mapped_column(String(60))
+    partner_b_name: Mapped[str] = mapped_column(String(60))
+    partner_a_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), unique=True)
+    partner_b_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), unique=True)
+    timezone: Mapped[str] = mapped_column(String(64))
+    safety_flagged_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    counselor: Mapped[User] = relationship(back_populates="couples", foreign_keys=[counselor_id])
+    partner_a: Mapped[User | None] = relationship(foreign_keys=[partner_a_id])
+    partner_b: Mapped[User | None] = relationship(foreign_keys=[partner_b_id])
+    invitations: Mapped[list["Invitation"]] = relationship(back_populates="couple", order_by="Invitation.id")
+
+    @property
+    def title(self) -> str:
+        return f"{self.partner_a_name} & {self.partner_b_name}"
+
+    def role_of(self, user: User) -> str | None:
+        """'a', 'b', 'counselor' or None: how ``user`` relates to this couple."""
+        if user.id == self.partner_a_id:
+            return "a"
+        if user.id == self.partner_b_id:
+            return "b"
+        if user.id == self.counselor_id:
+            return "counselor"
+        return None
+
+    def name_of(self, slot: str) -> str:
+        return self.partner_a_name if slot == "a" else self.partner_b_name
+
+
+def hash_token(token: str) -> str:
+    """Invitation tokens are stored only as their SHA-256."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Invitation(db.Model):
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    couple_id: Mapped[int] = mapped_column(ForeignKey("couples.id"), index=True)
+    slot: Mapped[str] = mapped_column(String(1))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    couple: Mapped[Couple] = relationship(back_populates="invitations")
+
+    def status(self, now: datetime) -> str:
+        """'used', 'revoked', 'expired' or 'open'."""
+        if self.used_at:
+            return "used"
+        if self.revoked_at:
+            return "revoked"
+        if as_utc(self.expires_at) <= now:
+            return "expired"
+        return "open"
+
+
+class LiveSession(db.Model):
+    """One workshop run by a couple. ``state`` is the domain state, the source of truth."""
+
+    __tablename__ = "live_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    couple_id: Mapped[int] = mapped_column(ForeignKey("couples.id"), index=True)
+    plan_id: Mapped[str] = mapped_column(String(64))
+    plan_title: Mapped[str] = mapped_column(String(120))
+    plan: Mapped[dict[str, Any]] = mapped_column(JSON)
+    state: Mapped[dict[str, Any]] = mapped_column(JSON)
+    version: Mapped[int]
+    status: Mapped[str] = mapped_column(String(16))
+    started_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    couple: Mapped[Couple] = relationship()
+
+    __table_args__ = (Index("ix_live_sessions_couple_status", "couple_id", "status"),)
+
+
+class SessionEvent(db.Model):
+    """Every event a client sent, with the acknowledgement it got; the key makes retries idempotent."""
+
+    __tablename__ = "session_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("live_sessions.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    client_event_id: Mapped[str] = mapped_column(String(64))
+    type: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(16))
+    step_id: Mapped[str | None] = mapped_column(String(140))
+    data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    ack: Mapped[dict[str, Any]] = mapped_column(JSON)
+    at: Mapped[float]
+
+    __table_args__ = (UniqueConstraint("session_id", "user_id", "client_event_id", name="uq_session_event_client_id"),)
+
+
+class Presence(db.Model):
+    """One row per live socket connection; presence is derived from these rows."""
+
+    __tablename__ = "presence"
+
+    sid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("live_sessions.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AuditEntry(db.Model):
+    """Append-only record of sensitive actions (who, what, on which record)."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+
+@event.listens_for(AuditEntry, "before_update")
+@event.listens_for(AuditEntry, "before_delete")
+def _refuse_audit_change(*_: object) -> None:
+    raise PermissionError("the audit log is append-only")
+
+
+def audit(actor: User | None, action: str, target: str, detail: str = "") -> None:
+    """Add an audit entry to the current transaction."""
+    db.session.add(AuditEntry(actor_id=actor.id if actor else None, action=action, target=target, detail=detail))

@@ -1,0 +1,1 @@
+"""Socket.IO: the live-session namespace and its wire protocol."""

@@ -1,0 +1,1 @@
+"""Services: load, authorise, call the domain, persist, commit once, then publish."""

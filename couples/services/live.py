@@ -1,0 +1,1 @@
+"""Placeholder: the live-session service is being written."""

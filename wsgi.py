@@ -1,0 +1,45 @@
+"""Entry point, and the only module that knows about eventlet or gevent.
+
+Monkey-patching must happen before any other import, so this module reads
+COUPLES_ASYNC_MODE itself. Run ``python wsgi.py`` or
+``gunicorn -k eventlet -w 1 wsgi:app``.
+"""
+
+import os
+
+ASYNC_MODE = os.environ.get("COUPLES_ASYNC_MODE", "eventlet").strip() or "eventlet"
+
+if ASYNC_MODE == "eventlet":
+    import eventlet
+
+    eventlet.monkey_patch()
+    # psycopg 3 does not detect eventlet; select()-based waits let other greenlets run during queries.
+    os.environ.setdefault("PSYCOPG_WAIT_FUNC", "wait_select")
+elif ASYNC_MODE == "gevent":
+    from gevent import monkey
+
+    monkey.patch_all()
+
+from couples import create_app  # noqa: E402
+from couples.database import upgrade_database  # noqa: E402
+from couples.extensions import socketio  # noqa: E402
+
+app = create_app()
+upgrade_database(app)
+
+
+def serve() -> None:
+    """Serve HTTP and Socket.IO on COUPLES_HOST:COUPLES_PORT."""
+    settings = app.config["SETTINGS"]
+    print(f"couples is serving on http://{settings.host}:{settings.port} ({ASYNC_MODE})", flush=True)
+    if ASYNC_MODE == "eventlet":
+        import eventlet.wsgi
+
+        listener = eventlet.listen((settings.host, settings.port), backlog=1024)
+        eventlet.wsgi.server(listener, app, max_size=8192, log_output=False)
+    else:
+        socketio.run(app, host=settings.host, port=settings.port, allow_unsafe_werkzeug=True)
+
+
+if __name__ == "__main__":
+    serve()
