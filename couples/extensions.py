@@ -7,11 +7,16 @@ from flask_migrate import Migrate
 from flask_socketio import SocketIO
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from sqlalchemy.orm import DeclarativeBase
+from datetime import datetime
+
+from sqlalchemy import DateTime
+from sqlalchemy.orm import DeclarativeBase, registry
 
 
 class Base(DeclarativeBase):
-    """Declarative base for the typed models."""
+    """Declarative base for the typed models; every datetime is stored with its time zone."""
+
+    registry = registry(type_annotation_map={datetime: DateTime(timezone=True)})
 
 
 db = SQLAlchemy(model_class=Base)

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: b1f1dd668643
+Revision ID: 61fe7243da3c
 Revises: 
-Create Date: 2026-11-27 03:39:28.546352
+Create Date: 2026-11-27 03:39:55.100526
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'b1f1dd668643'
+revision = '61fe7243da3c'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -24,13 +24,13 @@ def upgrade():
     sa.Column('display_name', sa.String(length=60), nullable=False),
     sa.Column('role', sa.String(length=16), nullable=False),
     sa.Column('password_hash', sa.String(length=256), nullable=False),
-    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('email')
     )
     op.create_table('audit_log',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('at', sa.DateTime(), nullable=False),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('actor_id', sa.Integer(), nullable=True),
     sa.Column('action', sa.String(length=64), nullable=False),
     sa.Column('target', sa.String(length=64), nullable=False),
@@ -49,8 +49,8 @@ def upgrade():
     sa.Column('partner_a_id', sa.Integer(), nullable=True),
     sa.Column('partner_b_id', sa.Integer(), nullable=True),
     sa.Column('timezone', sa.String(length=64), nullable=False),
-    sa.Column('safety_flagged_at', sa.DateTime(), nullable=True),
-    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('safety_flagged_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['counselor_id'], ['users.id'], ),
     sa.ForeignKeyConstraint(['partner_a_id'], ['users.id'], ),
     sa.ForeignKeyConstraint(['partner_b_id'], ['users.id'], ),
@@ -66,10 +66,10 @@ def upgrade():
     sa.Column('couple_id', sa.Integer(), nullable=False),
     sa.Column('slot', sa.String(length=1), nullable=False),
     sa.Column('token_hash', sa.String(length=64), nullable=False),
-    sa.Column('expires_at', sa.DateTime(), nullable=False),
-    sa.Column('used_at', sa.DateTime(), nullable=True),
-    sa.Column('revoked_at', sa.DateTime(), nullable=True),
-    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('used_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('revoked_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['couple_id'], ['couples.id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('token_hash')
@@ -87,8 +87,8 @@ def upgrade():
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('started_by_id', sa.Integer(), nullable=False),
-    sa.Column('created_at', sa.DateTime(), nullable=False),
-    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['couple_id'], ['couples.id'], ),
     sa.ForeignKeyConstraint(['started_by_id'], ['users.id'], ),
     sa.PrimaryKeyConstraint('id')
@@ -101,7 +101,7 @@ def upgrade():
     sa.Column('sid', sa.String(length=64), nullable=False),
     sa.Column('session_id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
-    sa.Column('seen_at', sa.DateTime(), nullable=False),
+    sa.Column('seen_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['session_id'], ['live_sessions.id'], ),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], ),
     sa.PrimaryKeyConstraint('sid')
