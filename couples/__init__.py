@@ -97,9 +97,10 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from . import cli
-    from .web import auth, counselor, errors, pages, partner
+    from .realtime import namespace
+    from .web import auth, counselor, errors, live, pages, partner
 
-    for module in (pages, auth, counselor, partner, errors):
+    for module in (pages, auth, counselor, partner, live, errors):
         app.register_blueprint(module.bp)
     cli.register(app)
-    from .realtime import namespace  # noqa: F401  (registers the Socket.IO namespace)
+    namespace.register(socketio)

@@ -165,6 +165,7 @@ class Presence(db.Model):
     session_id: Mapped[int] = mapped_column(ForeignKey("live_sessions.id"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    disconnected_at: Mapped[datetime | None]
 
 
 class AuditEntry(db.Model):

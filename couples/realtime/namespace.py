@@ -1,1 +1,79 @@
-"""Placeholder."""
+"""The ``/live`` Socket.IO namespace: thin handlers that parse, call one service, acknowledge."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from typing import Any, Callable
+
+from flask import request
+from flask_login import current_user
+from flask_socketio import Namespace, emit, join_room
+
+from ..extensions import db
+from ..services import live
+from .protocol import NAMESPACE, ProtocolError, ok, parse_event, parse_join, parse_session_ref, refused
+from .publisher import viewer_room
+
+log = logging.getLogger(__name__)
+
+
+def acknowledged(handler: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
+    """Turn every failure into an error acknowledgement; nothing a client sends crashes a handler."""
+
+    @functools.wraps(handler)
+    def wrapper(self: "LiveNamespace", payload: Any = None) -> dict[str, Any]:
+        try:
+            return handler(self, payload)
+        except (ProtocolError, live.LiveError) as error:
+            log.info("refused %s from user %s: %s", handler.__name__, current_user.get_id(), error.code)
+            return refused(error.code, error.message)
+        except Exception:
+            db.session.rollback()
+            log.exception("live handler %s failed", handler.__name__)
+            return refused("server_error", "Something went wrong on our side. Please try again.")
+
+    return wrapper
+
+
+class LiveNamespace(Namespace):
+    """Live workshop sessions. See docs/protocol.md for the contract."""
+
+    def on_connect(self, auth: Any = None) -> None:
+        """Sent by Socket.IO when a client connects: only logged-in users may."""
+        if not current_user.is_authenticated:
+            raise ConnectionRefusedError("unauthorized")
+
+    def on_disconnect(self, reason: Any = None) -> None:
+        """Sent by Socket.IO when a connection ends, for whatever reason."""
+        try:
+            live.disconnect(request.sid)
+        except Exception:
+            db.session.rollback()
+            log.exception("could not record a disconnect")
+
+    @acknowledged
+    def on_join(self, payload: Any) -> dict[str, Any]:
+        """Sent by clients to follow a session (again, after a reconnect): ``{session_id, last_version}``."""
+        request_ = parse_join(payload)
+        viewer, snapshot = live.join(current_user, request_.session_id, request.sid)
+        join_room(viewer_room(request_.session_id, viewer))
+        emit("snapshot", snapshot)
+        return ok(snapshot["version"])
+
+    @acknowledged
+    def on_event(self, payload: Any) -> dict[str, Any]:
+        """Sent by clients for every action: ``{id, session_id, type, step_id, data}``."""
+        return live.handle_event(current_user, parse_event(payload))
+
+    @acknowledged
+    def on_heartbeat(self, payload: Any) -> dict[str, Any]:
+        """Sent by clients every 30 seconds while they follow a session."""
+        parse_session_ref(payload)
+        live.heartbeat(request.sid)
+        return {"ok": True}
+
+
+def register(socketio: Any) -> None:
+    """Attach the namespace to a freshly initialised SocketIO server."""
+    socketio.on_namespace(LiveNamespace(NAMESPACE))

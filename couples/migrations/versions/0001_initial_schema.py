@@ -104,6 +104,7 @@ def upgrade():
     sa.Column('seen_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['session_id'], ['live_sessions.id'], ),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], ),
+    sa.Column('disconnected_at', sa.DateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('sid')
     )
     with op.batch_alter_table('presence', schema=None) as batch_op:

@@ -1,0 +1,234 @@
+"""Validating parsers for signs, exercises and plans (one TOML document each)."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Collection, Mapping
+from functools import lru_cache
+
+from couples.domain.plan import RatingItem, TimerStep
+
+from .errors import ContentError
+from .model import Exercise, PlanSpec, Signs
+from .schema import (
+    HINT_MAX,
+    ID_EXPECTED,
+    ID_PATTERN,
+    LABEL_MAX,
+    SUMMARY_MAX,
+    TITLE_MAX,
+    Collector,
+    Table,
+    check_unique,
+)
+from .steps import parse_step
+
+EXERCISE_KEYS = ("id", "title", "summary", "minutes", "roles", "steps")
+PLAN_KEYS = ("id", "title", "description", "minutes", "exercises")
+SIGN_GROUPS = ("relationship", "personal")
+
+MAX_STEPS = 40
+MAX_SIGNS = 30
+MAX_PLAN_EXERCISES = 20
+ROLES_MAX = 1000
+DESCRIPTION_MAX = 1000
+
+
+
+# -- signs ----------------------------------------------------------------------------
+
+
+def collect_signs(data: object, source: str, collector: Collector) -> Signs | None:
+    before = len(collector.errors)
+    table = collector.attempt(lambda: Table(data, source))
+    if table is None:
+        return None
+    collector.attempt(lambda: table.check_keys(SIGN_GROUPS))
+    groups: dict[str, tuple[RatingItem, ...]] = {}
+    for group in SIGN_GROUPS:
+        entries = collector.attempt(lambda: table.tables(group, 1, MAX_SIGNS, what="signs"), default=[])
+        items = [collector.attempt(lambda entry=entry: _sign(entry)) for entry in entries]
+        for error in check_unique(entries, what="sign"):
+            collector.add(error)
+        groups[group] = tuple(item for item in items if item is not None)
+    if len(collector.errors) > before:
+        return None
+    return Signs(**groups)
+
+
+def _sign(entry: Table) -> RatingItem:
+    entry.check_keys(("id", "label", "hint"))
+    return RatingItem(
+        id=entry.ident("id"),
+        label=entry.text("label", LABEL_MAX, single_line=True),
+        hint=entry.text("hint", HINT_MAX, single_line=True),
+    )
+
+
+@lru_cache(maxsize=1)
+def packaged_signs() -> Signs:
+    """The signs shipped with the app (``library/signs.toml``)."""
+    from .loader import PACKAGED_FOLDER, read_toml
+
+    collector = Collector()
+    data = read_toml(PACKAGED_FOLDER / "signs.toml", "signs.toml", collector)
+    signs = collect_signs(data, "signs.toml", collector) if data is not None else None
+    collector.raise_first()
+    assert signs is not None
+    return signs
+
+
+# -- exercises --------------------------------------------------------------------------
+
+
+def collect_exercise(
+    data: object,
+    source: str,
+    signs: Signs | None,
+    collector: Collector,
+    expected_id: str | None = None,
+) -> Exercise | None:
+    """The exercise in ``data``, or None after recording every problem found."""
+    before = len(collector.errors)
+    table = collector.attempt(lambda: Table(data, source))
+    if table is None:
+        return None
+    collector.attempt(lambda: table.check_keys(EXERCISE_KEYS))
+    exercise_id = collector.attempt(lambda: table.ident("id"))
+    if expected_id is not None and exercise_id is not None and exercise_id != expected_id:
+        collector.add(ContentError(source, "id", f"the file name without .toml ({expected_id!r})"))
+    title = collector.attempt(lambda: table.text("title", TITLE_MAX, single_line=True))
+    summary = collector.attempt(lambda: table.text("summary", SUMMARY_MAX))
+    minutes = collector.attempt(lambda: table.integer("minutes", 1, 180))
+    roles = collector.attempt(lambda: table.text("roles", ROLES_MAX))
+    entries = collector.attempt(lambda: table.tables("steps", 1, MAX_STEPS, what="steps"), default=[])
+    steps = [collector.attempt(lambda entry=entry: parse_step(entry, signs)) for entry in entries]
+    for error in check_unique(entries, what="step"):
+        collector.add(error)
+    if len(collector.errors) > before:
+        return None
+    timer_seconds = sum(step.seconds for step in steps if isinstance(step, TimerStep))
+    if timer_seconds > minutes * 60:
+        needed = -(-timer_seconds // 60)
+        collector.add(ContentError(source, "minutes", f"an integer from {needed} to 180 (its timers alone take {needed} minutes)"))
+        return None
+    return Exercise(
+        id=exercise_id,
+        title=title,
+        summary=summary,
+        minutes=minutes,
+        roles=roles,
+        steps=tuple(steps),
+    )
+
+
+def parse_exercise(data: Mapping, source: str, signs: Signs | None = None) -> Exercise:
+    """Validate one exercise given as a mapping (e.g. parsed from a counselor's TOML).
+
+    ``signs`` resolves ``items_from``; by default the packaged signs are used.
+    Raises :class:`ContentError` on the first problem.
+    """
+    collector = Collector()
+    if signs is None:
+        signs = packaged_signs()
+    exercise = collect_exercise(data, source, signs, collector)
+    collector.raise_first()
+    assert exercise is not None
+    return exercise
+
+
+def parse_exercise_toml(text: str, source: str, signs: Signs | None = None) -> Exercise:
+    """Like :func:`parse_exercise`, from TOML text; malformed TOML is a ContentError too."""
+    return parse_exercise(loads_toml(text, source), source, signs)
+
+
+def loads_toml(text: str, source: str) -> dict:
+    if not isinstance(text, str):
+        raise ContentError(source, "file", "TOML text")
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ContentError(source, "file", f"valid TOML ({error})") from None
+
+
+# -- plans --------------------------------------------------------------------------------
+
+
+def check_in_first_problem(exercise: Exercise) -> str | None:
+    """Why ``exercise`` cannot open a plan, or None if it is a safety check-in.
+
+    The private check-in must come before any joint work: only reading steps may
+    come before its check_in step.
+    """
+    for step in exercise.steps:
+        if step.kind == "check_in":
+            return None
+        if step.kind != "read":
+            break
+    return (
+        "a safety check-in exercise first (one with a check_in step before any joint step); "
+        f"{exercise.id!r} is not one"
+    )
+
+
+def collect_plan(
+    data: object,
+    source: str,
+    exercises: Mapping[str, Exercise],
+    collector: Collector,
+    expected_id: str | None = None,
+    broken: Collection[str] = (),
+) -> PlanSpec | None:
+    """The plan in ``data``, or None after recording every problem found.
+
+    Ids in ``broken`` name exercises whose own file failed; they are not
+    reported again as missing.
+    """
+    before = len(collector.errors)
+    table = collector.attempt(lambda: Table(data, source))
+    if table is None:
+        return None
+    collector.attempt(lambda: table.check_keys(PLAN_KEYS))
+    plan_id = collector.attempt(lambda: table.ident("id"))
+    if expected_id is not None and plan_id is not None and plan_id != expected_id:
+        collector.add(ContentError(source, "id", f"the file name without .toml ({expected_id!r})"))
+    title = collector.attempt(lambda: table.text("title", TITLE_MAX, single_line=True))
+    description = collector.attempt(lambda: table.text("description", DESCRIPTION_MAX))
+    minutes = collector.attempt(lambda: table.integer("minutes", 1, 480))
+    ids = collector.attempt(lambda: _exercise_ids(table), default=[])
+    seen: dict[str, int] = {}
+    for index, exercise_id in enumerate(ids):
+        field = f"exercises[{index}]"
+        if not ID_PATTERN.match(exercise_id):
+            collector.add(ContentError(source, field, ID_EXPECTED))
+        elif exercise_id in seen:
+            collector.add(
+                ContentError(source, field, f"each exercise at most once ({exercise_id!r} is already exercises[{seen[exercise_id]}])")
+            )
+        elif exercise_id not in exercises:
+            if exercise_id not in broken:
+                collector.add(ContentError(source, field, f"the id of an existing exercise (there is no {exercise_id!r})"))
+        elif index == 0:
+            problem = check_in_first_problem(exercises[exercise_id])
+            if problem:
+                collector.add(ContentError(source, field, problem))
+        seen.setdefault(exercise_id, index)
+    if len(collector.errors) > before:
+        return None
+    return PlanSpec(id=plan_id, title=title, description=description, minutes=minutes, exercise_ids=tuple(ids))
+
+
+def _exercise_ids(table: Table) -> list[str]:
+    ids = table.strings("exercises", MAX_PLAN_EXERCISES, what="exercise ids", item="an exercise id")
+    if not ids:
+        table.fail("exercises", f"a list of 1 to {MAX_PLAN_EXERCISES} exercise ids")
+    return ids
+
+
+def parse_plan(data: Mapping, source: str, exercises: Mapping[str, Exercise]) -> PlanSpec:
+    """Validate one plan against the known ``exercises``; raises on the first problem."""
+    collector = Collector()
+    plan = collect_plan(data, source, exercises, collector)
+    collector.raise_first()
+    assert plan is not None
+    return plan

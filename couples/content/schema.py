@@ -1,0 +1,214 @@
+"""Small hand-written validators for TOML-shaped data.
+
+A :class:`Table` wraps one mapping together with where it came from, so every
+problem can be reported as ``<source>: <field path>: expected <what>``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Collection, Iterator, Mapping
+from typing import Any, NoReturn, TypeVar
+
+from .errors import ContentError
+
+T = TypeVar("T")
+
+ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+ID_EXPECTED = "an id of lowercase letters, digits and hyphens (1 to 63 characters, starting with a letter or digit)"
+
+# A "<" directly followed by a letter, "/", "!" or "?" opens a tag, closing tag,
+# comment/doctype or processing instruction in HTML. Content is plain text, so
+# refuse all of them rather than trying to tell safe markup from unsafe.
+_HTML_TAG = re.compile(r"<[A-Za-z/!?]")
+# Control characters other than tab and newline (and carriage return).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+# Size limits, in characters.
+TITLE_MAX = 120
+LABEL_MAX = 200
+HINT_MAX = 300
+SUMMARY_MAX = 500
+PROMPT_MAX = 500
+BODY_MAX = 4000
+
+_MISSING: Any = object()
+
+
+def plain_text_problem(value: object, max_length: int, *, required: bool, single_line: bool) -> str | None:
+    """Why ``value`` is not acceptable plain text, or None if it is."""
+    lowest = 1 if required else 0
+    kind = "a single line of plain text" if single_line else "plain text"
+    size = f"{kind} of {lowest} to {max_length} characters"
+    if not isinstance(value, str):
+        return size
+    text = value.strip()
+    if len(text) < lowest or len(text) > max_length:
+        return size
+    if _HTML_TAG.search(text):
+        return "plain text without HTML tags"
+    if _CONTROL.search(text):
+        return "plain text without control characters"
+    if single_line and ("\n" in text or "\r" in text):
+        return size
+    return None
+
+
+class Collector:
+    """Gathers problems so a whole file can be checked in one pass.
+
+    ``attempt`` runs one independent check (a top-level field, a step); a
+    problem inside it is recorded and the check's result is ``default``.
+    """
+
+    def __init__(self) -> None:
+        self.errors: list[ContentError] = []
+
+    def attempt(self, check: Callable[[], T], default: Any = None) -> T:
+        try:
+            return check()
+        except ContentError as error:
+            self.errors.append(error)
+            return default
+
+    def add(self, error: ContentError) -> None:
+        self.errors.append(error)
+
+    def raise_first(self) -> None:
+        if self.errors:
+            raise self.errors[0]
+
+
+class Table:
+    """One TOML table (a mapping) plus its source and field path."""
+
+    def __init__(self, data: object, source: str, path: str = "") -> None:
+        self.source = source
+        self.path = path
+        if not isinstance(data, Mapping):
+            raise ContentError(source, path or "file", "a table of keys and values")
+        self.data: Mapping[str, Any] = data
+
+    # -- locating -----------------------------------------------------------------
+
+    def at(self, key: str) -> str:
+        """The dotted field path of ``key`` in this table."""
+        return f"{self.path}.{key}" if self.path else key
+
+    def fail(self, key: str, expected: str) -> NoReturn:
+        raise ContentError(self.source, self.at(key), expected)
+
+    def has(self, key: str) -> bool:
+        return key in self.data
+
+    def check_keys(self, allowed: Collection[str]) -> None:
+        """Refuse keys this table does not know (typo protection)."""
+        for key in self.data:
+            if key not in allowed:
+                self.fail(str(key), f"a known key (one of: {', '.join(sorted(allowed))})")
+
+    def _get(self, key: str, default: Any, expected: str) -> Any:
+        if key in self.data:
+            return self.data[key]
+        if default is _MISSING:
+            self.fail(key, f"{expected} (the key is missing)")
+        return default
+
+    # -- scalar values ------------------------------------------------------------
+
+    def text(
+        self,
+        key: str,
+        max_length: int,
+        *,
+        required: bool = True,
+        single_line: bool = False,
+        default: Any = _MISSING,
+    ) -> str:
+        """A plain-text value, stripped of surrounding whitespace."""
+        if not required and default is _MISSING:
+            default = ""
+        shape = "a single line of plain text" if single_line else "plain text"
+        value = self._get(key, default, f"{shape} of {1 if required else 0} to {max_length} characters")
+        problem = plain_text_problem(value, max_length, required=required, single_line=single_line)
+        if problem:
+            self.fail(key, problem)
+        return value.strip()
+
+    def ident(self, key: str) -> str:
+        value = self._get(key, _MISSING, ID_EXPECTED)
+        if not isinstance(value, str) or not ID_PATTERN.match(value):
+            self.fail(key, ID_EXPECTED)
+        return value
+
+    def integer(self, key: str, lowest: int, highest: int, *, default: Any = _MISSING, lowest_name: str = "") -> int:
+        low = f"{lowest_name} ({lowest})" if lowest_name else str(lowest)
+        expected = f"an integer from {low} to {highest}"
+        value = self._get(key, default, expected)
+        # bool is a subclass of int; ``true`` is not a number of minutes.
+        if isinstance(value, bool) or not isinstance(value, int) or not lowest <= value <= highest:
+            self.fail(key, expected)
+        return value
+
+    def boolean(self, key: str, *, default: Any = _MISSING) -> bool:
+        value = self._get(key, default, "true or false")
+        if not isinstance(value, bool):
+            self.fail(key, "true or false")
+        return value
+
+    def one_of(self, key: str, values: Collection[str], *, default: Any = _MISSING) -> str:
+        expected = "one of " + ", ".join(f'"{value}"' for value in values)
+        value = self._get(key, default, expected)
+        if not isinstance(value, str) or value not in values:
+            self.fail(key, expected)
+        return value
+
+    # -- nested values ------------------------------------------------------------
+
+    def table(self, key: str) -> Table | None:
+        """A nested table, or None when the key is absent."""
+        if key not in self.data:
+            return None
+        return Table(self.data[key], self.source, self.at(key))
+
+    def tables(self, key: str, lowest: int, highest: int, *, required: bool = True, what: str = "entries") -> list[Table]:
+        """An array of tables with ``lowest``..``highest`` entries."""
+        expected = f"a list of {lowest} to {highest} {what}"
+        value = self._get(key, _MISSING if required else [], expected)
+        if not isinstance(value, list) or not lowest <= len(value) <= highest:
+            self.fail(key, expected)
+        return [Table(item, self.source, f"{self.at(key)}[{index}]") for index, item in enumerate(value)]
+
+    def strings(
+        self, key: str, highest: int, *, default: Any = _MISSING, what: str = "strings", item: str = "a string"
+    ) -> list[str]:
+        expected = f"a list of at most {highest} {what}"
+        value = self._get(key, default, expected)
+        if not isinstance(value, list) or len(value) > highest:
+            self.fail(key, expected)
+        for index, element in enumerate(value):
+            if not isinstance(element, str):
+                self.fail(f"{key}[{index}]", item)
+        return list(value)
+
+
+def check_unique(tables: list[Table], key: str = "id", what: str = "entry") -> Iterator[ContentError]:
+    """Problems for entries whose ``key`` repeats an earlier entry's."""
+    seen: dict[str, str] = {}
+    for table in tables:
+        value = table.data.get(key)
+        if not isinstance(value, str):
+            continue
+        if value in seen:
+            yield ContentError(
+                table.source,
+                table.at(key),
+                f"an id not used by another {what} ({value!r} is already {seen[value]})",
+            )
+        else:
+            seen[value] = table.at(key)
+
+
+def first_unique_problem(tables: list[Table], key: str = "id", what: str = "entry") -> None:
+    for error in check_unique(tables, key, what):
+        raise error

@@ -1,0 +1,77 @@
+"""Starting a live session and the page that runs it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Blueprint, abort, flash, redirect, render_template, send_from_directory, url_for
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from wtforms import SelectField
+from wtforms.validators import InputRequired
+
+from ..extensions import db
+from ..models import Couple
+from ..services import live
+from ..services.plans import plans_for_couple
+
+bp = Blueprint("live", __name__)
+
+SOCKET_IO_CLIENT = Path(__file__).resolve().parents[2] / "node_modules" / "socket.io-client" / "dist"
+
+
+class StartSessionForm(FlaskForm):
+    plan_id = SelectField("Plan", validators=[InputRequired()])
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.plan_id.choices = [(spec.id, f"{spec.title} (about {spec.minutes} min)") for spec in plans_for_couple()]
+
+
+@bp.app_context_processor
+def live_helpers() -> dict[str, object]:
+    """Lets couple pages show the open sessions and the start form."""
+    return {"open_live_sessions": live.open_sessions, "start_session_form": StartSessionForm}
+
+
+@bp.post("/couples/<int:couple_id>/sessions")
+@login_required
+def start(couple_id: int):
+    couple = db.session.get(Couple, couple_id)
+    if couple is None or couple.role_of(current_user) is None:
+        abort(404)
+    form = StartSessionForm()
+    if not form.validate_on_submit():
+        flash("Please choose one of the plans.", "error")
+        return redirect(request_home(couple))
+    try:
+        session = live.start_session(current_user, couple, form.plan_id.data)
+    except live.LiveError as error:
+        flash(error.message, "error")
+        return redirect(request_home(couple))
+    return redirect(url_for("live.session_page", session_id=session.id))
+
+
+def request_home(couple: Couple) -> str:
+    """Where the current user sees this couple."""
+    if couple.role_of(current_user) == "counselor":
+        return url_for("counselor.couple_detail", couple_id=couple.id)
+    return url_for("partner.home")
+
+
+@bp.get("/sessions/<int:session_id>")
+@login_required
+def session_page(session_id: int):
+    try:
+        row, viewer = live.membership(current_user, session_id)
+    except live.LiveError:
+        abort(404)
+    return render_template("live/session.html", live_session=row, viewer=viewer, couple=row.couple)
+
+
+@bp.get("/vendor/socket.io.esm.min.js")
+def socket_io_client():
+    """The npm socket.io-client, served by the app itself (no CDN)."""
+    if not (SOCKET_IO_CLIENT / "socket.io.esm.min.js").exists():
+        abort(404, "socket.io-client is not installed: run `npm ci` in the project folder.")
+    return send_from_directory(SOCKET_IO_CLIENT, "socket.io.esm.min.js", mimetype="text/javascript", max_age=3600)

@@ -1,0 +1,32 @@
+// Entry point of the live session page.
+import { LiveConnection } from "./connection.js";
+import { Drafts } from "./dom.js";
+import { SessionView } from "./render.js";
+
+const root = document.querySelector("[data-live-session]");
+const banner = document.querySelector("[data-connection]");
+const sessionId = Number(root.dataset.sessionId);
+
+const STATUS_TEXT = {
+  connected: "",
+  reconnecting: "Connection lost. Reconnecting… nothing you entered is lost.",
+  "signed-out": "You have been signed out. Please log in again.",
+  refused: "This session can't be opened.",
+};
+
+function showStatus(status, error) {
+  const text = error?.message || STATUS_TEXT[status] || "";
+  banner.hidden = !text;
+  banner.textContent = text;
+  root.dataset.connection = status;
+}
+
+const connection = new LiveConnection(sessionId, {
+  onSnapshot: (snapshot) => view.render(snapshot),
+  onPresence: (presence) => view.renderPresence(presence),
+  onStatus: showStatus,
+});
+const view = new SessionView(root, {
+  send: (type, stepId, data) => connection.send(type, stepId, data),
+  drafts: new Drafts(),
+});

@@ -1,0 +1,123 @@
+// Renders a snapshot: progress, presence, the current step and the controls.
+import { h, rememberFocus } from "./dom.js";
+import { STEP_RENDERERS, paragraphs } from "./steps.js";
+
+const PRESENCE_WORDS = { joined: "here", reconnecting: "reconnecting…", away: "away" };
+
+export class SessionView {
+  constructor(root, { send, drafts }) {
+    this.root = root;
+    this.send = send;
+    this.drafts = drafts;
+    this.snapshot = null;
+    this.parts = {
+      progress: root.querySelector("[data-progress]"),
+      presence: root.querySelector("[data-presence]"),
+      notice: root.querySelector("[data-notice]"),
+      step: root.querySelector("[data-step]"),
+      controls: root.querySelector("[data-controls]"),
+      support: document.querySelector("[data-support]"),
+      error: root.querySelector("[data-error]"),
+    };
+  }
+
+  context(snapshot) {
+    const me = snapshot.viewer;
+    const isPartner = me === "a" || me === "b";
+    return {
+      me, isPartner, partner: me === "a" ? "b" : "a", drafts: this.drafts,
+      name: (role) => snapshot.names[role] ?? role,
+      send: (type, data) => this.act(type, data),
+    };
+  }
+
+  async act(type, data = {}) {
+    const stepId = ["pause", "resume", "release"].includes(type) ? null : this.snapshot.step.id;
+    this.showError(null);
+    const ack = await this.send(type, stepId, data);
+    if (!ack.ok) this.showError(ack.error.message);
+    return ack;
+  }
+
+  showError(message) {
+    this.parts.error.hidden = !message;
+    this.parts.error.textContent = message || "";
+  }
+
+  render(snapshot) {
+    const stepChanged = this.snapshot?.step.id !== snapshot.step.id;
+    this.snapshot = snapshot;
+    const restoreFocus = rememberFocus(this.root);
+    const ctx = this.context(snapshot);
+    this.renderProgress(snapshot);
+    this.renderPresence(snapshot.presence);
+    this.renderNotice(snapshot, ctx);
+    this.parts.step.replaceChildren(
+      h("h2", { id: "step-title", tabindex: "-1", text: snapshot.step.title }),
+      ...paragraphs(snapshot.step.body),
+      STEP_RENDERERS[snapshot.step.kind](snapshot, ctx) ?? "",
+    );
+    this.renderControls(snapshot, ctx);
+    this.parts.support.hidden = !snapshot.support;
+    if (stepChanged) this.parts.step.querySelector("#step-title").focus();
+    else restoreFocus();
+  }
+
+  renderProgress(snapshot) {
+    const done = snapshot.status === "completed";
+    const position = done ? snapshot.step_count : snapshot.step_index + 1;
+    this.parts.progress.replaceChildren(
+      h("span", { id: "progress-label", text: done ? "Finished" : `Step ${position} of ${snapshot.step_count}` }),
+      h("progress", { max: snapshot.step_count, value: position, "aria-labelledby": "progress-label" }));
+  }
+
+  renderPresence(presence) {
+    if (!this.snapshot) return;
+    const ctx = this.context(this.snapshot);
+    this.snapshot.presence = presence;
+    const roles = ctx.isPartner ? [ctx.partner] : ["a", "b"];
+    this.parts.presence.replaceChildren(...roles.map((role) => {
+      const status = presence[role]?.status ?? "away";
+      return h("span", { class: `presence ${status}` }, `${ctx.name(role)}: ${PRESENCE_WORDS[status]}`);
+    }));
+  }
+
+  renderNotice(snapshot, ctx) {
+    let text = "";
+    if (snapshot.status === "paused") {
+      text = snapshot.paused_by ? `Paused by ${ctx.name(snapshot.paused_by) ?? "your counselor"}.` : "The session is on hold for now. Your counselor will be in touch.";
+      if (snapshot.paused_by === "counselor") text = "Paused by your counselor.";
+    } else if (snapshot.status === "completed") {
+      text = "You have finished this session. Thank you both.";
+    }
+    this.parts.notice.hidden = !text;
+    this.parts.notice.textContent = text;
+  }
+
+  renderControls(snapshot, ctx) {
+    const buttons = [];
+    const active = snapshot.status === "active";
+    if (ctx.isPartner && active) {
+      const imReady = snapshot.ready[ctx.me];
+      buttons.push(h("button", {
+        class: "button primary", "data-focus-key": "continue", disabled: !snapshot.complete || imReady,
+        onclick: () => this.act("ready"),
+      }, imReady ? `Waiting for ${ctx.name(ctx.partner)}…` : "Continue"));
+      if (snapshot.step_index > 0) {
+        const asked = snapshot.back_requested[ctx.me];
+        buttons.push(h("button", { class: "button", "data-focus-key": "back", onclick: () => this.act(asked ? "cancel_back" : "back") },
+          asked ? "Stay here instead" : snapshot.back_requested[ctx.partner] ? `${ctx.name(ctx.partner)} asks to go back: agree` : "Ask to go back"));
+      }
+    }
+    if (snapshot.status !== "completed") {
+      if (active) buttons.push(h("button", { class: "button quiet", "data-focus-key": "pause", onclick: () => this.act("pause") }, "Pause for both"));
+      else if (snapshot.paused_by || !ctx.isPartner) {
+        buttons.push(h("button", { class: "button", "data-focus-key": "resume", onclick: () => this.act(snapshot.held ? "release" : "resume") }, snapshot.held ? "Lift the hold and resume" : "Resume"));
+      }
+    }
+    if (ctx.isPartner && !snapshot.complete && active && !["read", "timer"].includes(snapshot.step.kind)) {
+      buttons.push(h("p", { class: "muted small", text: "Continue unlocks when this step is done." }));
+    }
+    this.parts.controls.replaceChildren(...buttons);
+  }
+}
