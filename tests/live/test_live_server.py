@@ -1,0 +1,70 @@
+"""The real server (``python wsgi.py`` on eventlet) with python-socketio clients, through a crash."""
+
+from __future__ import annotations
+
+import pytest
+import socketio
+from builders import PASSWORD
+from servers import LiveClient, LiveServer, couple_driver, login_cookie
+
+from couples.extensions import db
+from couples.models import LiveSession, SessionEvent
+
+from .drive import complete_plan, complete_step
+
+pytestmark = pytest.mark.live
+
+
+@pytest.fixture
+def server(app):
+    running = LiveServer(app.config["SQLALCHEMY_DATABASE_URI"]).start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def clients(server, couple, session_id):
+    opened = {
+        role: LiveClient(server.url, login_cookie(server.url, user.email, PASSWORD), session_id).connect()
+        for role, user in (("a", couple.partner_a), ("b", couple.partner_b))
+    }
+    yield opened
+    for client in opened.values():
+        client.close()
+
+
+def test_a_socket_from_a_foreign_origin_is_refused(server, couple, session_id):
+    cookie = login_cookie(server.url, couple.partner_a.email, PASSWORD)
+    stranger = LiveClient(server.url, cookie, session_id, origin="http://evil.example")
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        stranger.connect()
+
+
+def test_a_socket_without_login_is_refused(server, session_id):
+    anonymous = LiveClient(server.url, "", session_id)
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        anonymous.connect()
+
+
+def test_partners_finish_a_plan_across_a_server_crash_and_lose_nothing(app, server, clients, session_id):
+    send, view = couple_driver(clients)
+    for _ in range(3):  # welcome, check-in, private answer
+        complete_step(send, view)
+    rating_step = view("a")["step"]["id"]
+    assert send("a", "rate", rating_step, {"ratings": {"terse": 4, "busy": 1}, "notes": {}})["ok"]
+
+    server.kill()
+    server.start()
+    for client in clients.values():
+        assert client.joined.wait(15), "client did not rejoin after the restart"
+
+    assert view("a")["state"]["mine"]["values"] == {"terse": 4, "busy": 1}
+    assert view("b")["state"]["answered"] == {"a": True, "b": False}
+    complete_plan(send, view)
+    assert view("b")["status"] == "completed"
+    with app.app_context():
+        row = db.session.get(LiveSession, session_id)
+        assert row.status == "completed"
+        answers = [step.get("answers") for step in row.state["steps"] if step.get("kind") == "private_answer"]
+        assert answers and all(set(entry) == {"a", "b"} for entry in answers)
+        assert db.session.query(SessionEvent).filter_by(session_id=session_id, type="rate").count() >= 3

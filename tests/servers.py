@@ -1,0 +1,158 @@
+"""Real servers for tests: ``python wsgi.py`` in a subprocess, and logged-in Socket.IO clients for it."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import requests
+import socketio
+
+ROOT = Path(__file__).resolve().parent.parent
+NAMESPACE = "/live"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class LiveServer:
+    """``python wsgi.py`` on a free port; start, kill -9 and start again on the same port."""
+
+    def __init__(self, database_url: str, port: int | None = None, extra_env: dict[str, str] | None = None) -> None:
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {
+            **os.environ,
+            "COUPLES_DATABASE_URL": database_url,
+            "COUPLES_SECRET_KEY": "live-server-secret",
+            "COUPLES_PORT": str(self.port),
+            "COUPLES_HOST": "127.0.0.1",
+            "COUPLES_LOGIN_LIMIT": "1000 per minute",
+            **(extra_env or {}),
+        }
+        self.process: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 30) -> "LiveServer":
+        self.process = subprocess.Popen(
+            [sys.executable, str(ROOT / "wsgi.py")], cwd=ROOT, env=self.env,
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited: {self.process.stderr.read().decode()[-2000:]}")
+            try:
+                if requests.get(f"{self.url}/login", timeout=1).status_code == 200:
+                    return self
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        raise RuntimeError("server did not start in time")
+
+    def kill(self) -> None:
+        """SIGKILL: no cleanup, no goodbye, as in a crash."""
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+        self._close_pipe()
+
+    def _close_pipe(self) -> None:
+        if self.process and self.process.stderr:
+            self.process.stderr.close()
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self._close_pipe()
+
+
+def login_cookie(base_url: str, email: str, password: str) -> str:
+    """Log in through the real form; returns the Cookie header value."""
+    http = requests.Session()
+    page = http.get(f"{base_url}/login", timeout=10).text
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    response = http.post(f"{base_url}/login", data={"email": email, "password": password, "csrf_token": token}, timeout=10)
+    assert response.ok, response.status_code
+    return "; ".join(f"{cookie.name}={cookie.value}" for cookie in http.cookies)
+
+
+class LiveClient:
+    """A python-socketio client that follows one session and keeps its newest snapshot."""
+
+    def __init__(self, base_url: str, cookie: str, session_id: int, origin: str | None = None) -> None:
+        self.base_url, self.cookie, self.session_id = base_url, cookie, session_id
+        self.origin = origin or base_url
+        self.latest: dict[str, Any] | None = None
+        self.frames: list[tuple[str, Any]] = []
+        self.changed = threading.Condition()
+        self.joined = threading.Event()
+        self.sio = socketio.Client(reconnection=True, reconnection_delay=0.2, reconnection_delay_max=1,
+                                   websocket_extra_options={"suppress_origin": True})  # our Origin header only
+        self.sio.on("snapshot", self._on_snapshot, namespace=NAMESPACE)
+        self.sio.on("presence", lambda data: self.frames.append(("presence", data)), namespace=NAMESPACE)
+        self.sio.on("connect", self._on_connect, namespace=NAMESPACE)
+        self.sio.on("disconnect", lambda *args: self.joined.clear(), namespace=NAMESPACE)
+        self.count = 0
+
+    def connect(self) -> "LiveClient":
+        self.sio.connect(self.base_url, namespaces=[NAMESPACE], transports=["websocket"],
+                         headers={"Cookie": self.cookie, "Origin": self.origin}, wait_timeout=10)
+        assert self.joined.wait(10), "join was not acknowledged"
+        return self
+
+    def _on_connect(self) -> None:
+        version = self.latest["version"] if self.latest else 0
+        threading.Thread(target=self._join, args=(version,), daemon=True).start()
+
+    def _join(self, version: int) -> None:
+        ack = self.sio.call("join", {"session_id": self.session_id, "last_version": version}, namespace=NAMESPACE, timeout=10)
+        if ack.get("ok"):
+            self.joined.set()
+
+    def _on_snapshot(self, snapshot: dict) -> None:
+        with self.changed:
+            self.frames.append(("snapshot", snapshot))
+            if self.latest is None or snapshot["version"] >= self.latest["version"]:
+                self.latest = snapshot
+            self.changed.notify_all()
+
+    def act(self, type_: str, step_id: str | None, data: dict) -> dict:
+        self.count += 1
+        payload = {"id": f"c{id(self)}-{self.count}", "session_id": self.session_id, "type": type_,
+                   "step_id": step_id, "data": data}
+        return self.sio.call("event", payload, namespace=NAMESPACE, timeout=10)
+
+    def wait_for_version(self, version: int, timeout: float = 10) -> None:
+        with self.changed:
+            assert self.changed.wait_for(lambda: self.latest and self.latest["version"] >= version, timeout), (
+                f"snapshot {version} never arrived")
+
+    def close(self) -> None:
+        self.sio.disconnect()
+
+
+def couple_driver(clients: dict[str, LiveClient]):
+    """(send, view) for tests/live/drive.py: each accepted event waits until both partners have its snapshot."""
+
+    def send(role: str, type_: str, step_id: str | None, data: dict) -> dict:
+        ack = clients[role].act(type_, step_id, data)
+        if ack.get("ok"):
+            for client in clients.values():
+                client.wait_for_version(ack["version"])
+        return ack
+
+    return send, (lambda role: clients[role].latest)
