@@ -1,7 +1,55 @@
 """Command-line commands (flask --app couples ...)."""
 
+from __future__ import annotations
+
+import click
 from flask import Flask
+from flask.cli import with_appcontext
+
+from .services import accounts
+
+DEMO_LOGIN_URL = "http://127.0.0.1:5000/login"
+
+
+@click.command("create-counselor")
+@click.option("--email", required=True, help="The counselor's login email.")
+@click.option("--name", required=True, help="The name couples will see.")
+@click.password_option(help="Asked for (hidden, twice) when not given.")
+@with_appcontext
+def create_counselor_command(email: str, name: str, password: str) -> None:
+    """Create a counselor account."""
+    for problem, param in (
+        (accounts.check_email(accounts.normalize_email(email)), "email"),
+        (accounts.check_name(name), "name"),
+        (accounts.check_password(password), "password"),
+    ):
+        if problem:
+            raise click.BadParameter(problem, param_hint=f"--{param}")
+    try:
+        user = accounts.create_counselor(email=email, display_name=name, password=password, via="cli")
+    except accounts.AccountError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Created counselor {user.display_name} <{user.email}>. They can log in now.")
+
+
+@click.command("demo")
+@with_appcontext
+def demo_command() -> None:
+    """Create or refresh a demo counselor and the demo couple "Alex & Sam", with new passwords."""
+    demo = accounts.ensure_demo()
+    click.echo("Demo accounts are ready (passwords are new each time this runs).\n")
+    for account in demo["accounts"]:
+        click.echo(f"  {account['name']:<15} ({account['role']:<9})  {account['email']:<28}  {account['password']}")
+    click.echo(
+        "\nStart the server (python wsgi.py) and open "
+        f"{DEMO_LOGIN_URL}\n"
+        "To see both partners live, use two browser windows that don't share cookies\n"
+        "(for example one normal and one private window, or two browsers):\n"
+        "log in as Alex in one and as Sam in the other. Log in as the counselor to see the couple."
+    )
 
 
 def register(app: Flask) -> None:
     """Attach the commands to ``app``."""
+    app.cli.add_command(create_counselor_command)
+    app.cli.add_command(demo_command)

@@ -1,5 +1,202 @@
-"""Placeholder: being written."""
+"""Signing up, logging in and out, joining through an invitation link, and the access helpers.
 
-from flask import Blueprint
+Access rule: anything a person may not see answers 404, never 403, so the
+answer never reveals that a couple exists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from ..extensions import limiter, login_manager
+from ..forms import AcceptInvitationForm, LoginForm, SignupForm
+from ..models import Couple, User
+from ..services import accounts
+from ..services import couples as couple_service
 
 bp = Blueprint("auth", __name__)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+FAILED_LOGIN = "That email and password don't match. Please try again."
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    """Flask-Login keeps the user id in the session; this turns it back into the user."""
+    try:
+        return accounts.user_by_id(int(user_id))
+    except ValueError:
+        return None
+
+
+# -- access helpers ---------------------------------------------------------------------------
+
+
+def counselor_required(view: F) -> F:
+    """Only logged-in counselors get through; partners get a 404."""
+
+    @wraps(view)
+    @login_required
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if not current_user.is_counselor:
+            abort(404)
+        return view(*args, **kwargs)
+
+    return wrapped  # type: ignore[return-value]
+
+
+def partner_required(view: F) -> F:
+    """Only logged-in partners get through; counselors get a 404."""
+
+    @wraps(view)
+    @login_required
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if current_user.role != "partner":
+            abort(404)
+        return view(*args, **kwargs)
+
+    return wrapped  # type: ignore[return-value]
+
+
+def couple_for_counselor_or_404(couple_id: int) -> Couple:
+    """The current counselor's couple with this id, or a 404 for anyone else."""
+    couple = couple_service.couple_for_counselor(current_user, couple_id)
+    if couple is None:
+        abort(404)
+    return couple
+
+
+def couple_for_partner_or_404() -> Couple:
+    """The current partner's own couple, or a 404."""
+    couple = couple_service.couple_for_partner(current_user)
+    if couple is None:
+        abort(404)
+    return couple
+
+
+def home_url(user: User) -> str:
+    """Where a logged-in person starts."""
+    return url_for("counselor.home") if user.is_counselor else url_for("partner.home")
+
+
+def _local_path(target: str | None) -> str | None:
+    """``target`` if it is a path on this site (never another host), else None."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target
+
+
+def _start_session(user: User) -> None:
+    """A fresh session for a fresh login: nothing from before survives (no session fixation)."""
+    session.clear()
+    login_user(user)
+    session.permanent = True  # PERMANENT_SESSION_LIFETIME is the idle timeout, refreshed each request
+
+
+# -- routes -----------------------------------------------------------------------------------
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT"], methods=["POST"])
+def login():
+    """Log in by email (any case) and password."""
+    if current_user.is_authenticated:
+        return redirect(home_url(current_user))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = accounts.authenticate(form.email.data, form.password.data)
+        if user is not None:
+            _start_session(user)
+            return redirect(_local_path(request.args.get("next")) or home_url(user))
+        form.password.errors.append(FAILED_LOGIN)
+    return render_template("auth/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    """End the session (POST with a CSRF token, so no other site can log you out)."""
+    if current_user.is_authenticated:  # CSRFProtect has already checked the token
+        accounts.record_logout(current_user)
+    logout_user()
+    session.clear()
+    flash("You are logged out.")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/signup", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT"], methods=["POST"])
+def signup():
+    """Counselor sign-up."""
+    if current_user.is_authenticated:
+        return redirect(home_url(current_user))
+    form = SignupForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.create_counselor(
+                email=form.email.data, display_name=form.display_name.data, password=form.password.data
+            )
+        except accounts.AccountError as error:
+            form.email.errors.append(str(error))
+        else:
+            _start_session(user)
+            flash("Welcome! Your counselor account is ready.")
+            return redirect(url_for("counselor.home"))
+    return render_template("auth/signup.html", form=form)
+
+
+@bp.route("/invite/<token>", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT"], methods=["POST"])
+def accept_invitation(token: str):
+    """A partner joins their couple through their single-use link."""
+    try:
+        invitation = couple_service.open_invitation(token)
+    except couple_service.InvitationUnavailable as gone:
+        return _invitation_gone(gone.reason)
+    form = AcceptInvitationForm()
+    if form.validate_on_submit():
+        try:
+            user = couple_service.accept_invitation(token, email=form.email.data, password=form.password.data)
+        except couple_service.InvitationUnavailable as gone:
+            return _invitation_gone(gone.reason)
+        except accounts.AccountError as error:
+            form.email.errors.append(str(error))
+        else:
+            _start_session(user)
+            flash(f"Welcome, {user.display_name}. You have joined.")
+            return redirect(url_for("partner.home"))
+    couple = invitation.couple
+    return render_template(
+        "auth/invite.html",
+        form=form,
+        couple=couple,
+        name=couple.name_of(invitation.slot),
+        logged_in_as=current_user if current_user.is_authenticated else None,
+    )
+
+
+INVITATION_GONE = {
+    "used": ("This link has already been used", "Each invitation link works only once, and this one has been used."),
+    "expired": ("This link has expired", "Invitation links work for a limited number of days, and this one is too old."),
+    "revoked": ("This link was cancelled", "Your counselor cancelled this link, usually because they made a newer one."),
+    "unknown": (
+        "We don't recognise this link",
+        "It may be incomplete: links are long, and email or chat apps sometimes cut them off.",
+    ),
+}
+
+
+def _invitation_gone(reason: str):
+    """Say what happened to the link and what to do; 404 if it never existed, else 410 (gone)."""
+    heading, explanation = INVITATION_GONE[reason]
+    status = 404 if reason == "unknown" else 410
+    return render_template("auth/invite_gone.html", reason=reason, heading=heading, explanation=explanation), status

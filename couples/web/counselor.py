@@ -1,5 +1,105 @@
-"""Placeholder: being written."""
+"""The counselor's pages: their couples, creating a couple, and managing invitation links."""
 
-from flask import Blueprint
+from __future__ import annotations
 
-bp = Blueprint("counselor", __name__)
+from flask import Blueprint, abort, flash, redirect, render_template, session, url_for
+from flask_login import current_user
+
+from ..forms import ActionForm, NewCoupleForm
+from ..models import utcnow
+from ..services import couples as couple_service
+from .auth import counselor_required, couple_for_counselor_or_404
+
+bp = Blueprint("counselor", __name__, url_prefix="/counselor")
+
+# Fresh tokens wait in the session for exactly one showing of the couple page (POST, redirect, GET).
+_FRESH_LINKS = "fresh_links"
+
+
+@bp.route("/")
+@counselor_required
+def home():
+    """The counselor's couples, with who has joined and what needs attention."""
+    couples = couple_service.couples_of(current_user)
+    return render_template(
+        "counselor/home.html",
+        couples=couples,
+        statuses={couple.id: couple_service.slot_statuses(couple) for couple in couples},
+    )
+
+
+@bp.route("/couples/new", methods=["GET", "POST"])
+@counselor_required
+def new_couple():
+    """Create a couple; its two invitation links are shown once on the next page."""
+    form = NewCoupleForm()
+    if form.validate_on_submit():
+        try:
+            couple, tokens = couple_service.create_couple(
+                current_user,
+                partner_a_name=form.partner_a_name.data,
+                partner_b_name=form.partner_b_name.data,
+                timezone=form.timezone.data,
+            )
+        except couple_service.CoupleError as error:
+            form.timezone.errors.append(str(error))
+        else:
+            _hold_links(couple.id, tokens)
+            flash(f"{couple.title} is set up. Send each partner their own link.")
+            return redirect(url_for("counselor.couple", couple_id=couple.id))
+    return render_template("counselor/new_couple.html", form=form)
+
+
+@bp.route("/couples/<int:couple_id>")
+@counselor_required
+def couple(couple_id: int):
+    """One couple: partners, invitation links, and the links just made (shown this once)."""
+    couple = couple_for_counselor_or_404(couple_id)
+    held = session.pop(_FRESH_LINKS, None)
+    tokens = held["tokens"] if held and held.get("couple_id") == couple.id else {}
+    fresh_links = {
+        slot: url_for("auth.accept_invitation", token=token, _external=True) for slot, token in tokens.items()
+    }
+    return render_template(
+        "counselor/couple.html",
+        couple=couple,
+        statuses=couple_service.slot_statuses(couple),
+        fresh_links=fresh_links,
+        action_form=ActionForm(),
+        now=utcnow(),
+    )
+
+
+@bp.route("/couples/<int:couple_id>/invitations/<int:invitation_id>/revoke", methods=["POST"])
+@counselor_required
+def revoke_invitation(couple_id: int, invitation_id: int):
+    """Revoke an open link (it stops working at once)."""
+    couple = couple_for_counselor_or_404(couple_id)
+    try:
+        couple_service.revoke_invitation(current_user, couple, invitation_id)
+    except couple_service.CoupleError as error:
+        flash(str(error), "error")
+    else:
+        flash("The link is revoked and no longer works.")
+    return redirect(url_for("counselor.couple", couple_id=couple.id))
+
+
+@bp.route("/couples/<int:couple_id>/invitations/<slot>/reissue", methods=["POST"])
+@counselor_required
+def reissue_invitation(couple_id: int, slot: str):
+    """Make a new link for a partner who has not joined; their older links stop working."""
+    couple = couple_for_counselor_or_404(couple_id)
+    if slot not in couple_service.SLOTS:
+        abort(404)
+    try:
+        token = couple_service.reissue_invitation(current_user, couple, slot)
+    except couple_service.CoupleError as error:
+        flash(str(error), "error")
+    else:
+        _hold_links(couple.id, {slot: token})
+        flash(f"Here is a new link for {couple.name_of(slot)}. Older links no longer work.")
+    return redirect(url_for("counselor.couple", couple_id=couple.id))
+
+
+def _hold_links(couple_id: int, tokens: dict[str, str]) -> None:
+    session[_FRESH_LINKS] = {"couple_id": couple_id, "tokens": tokens}

@@ -55,7 +55,7 @@ def start(couple_id: int):
 def request_home(couple: Couple) -> str:
     """Where the current user sees this couple."""
     if couple.role_of(current_user) == "counselor":
-        return url_for("counselor.couple_detail", couple_id=couple.id)
+        return url_for("counselor.couple", couple_id=couple.id)
     return url_for("partner.home")
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from builders import PASSWORD, login, make_counselor, make_couple
+from servers import LiveServer
 
 from couples.domain.plan import (AgreeStep, CheckInStep, CheckQuestion, Option, Plan, PrivateAnswerStep, RatingItem,
                                  RatingStep, ReadStep, Scale, TimerStep, TurnsStep)
@@ -118,3 +119,11 @@ def drive(pair):
     """(send, view) callables over the two partners, for tests/live/drive.py."""
     by_role = dict(zip("ab", pair))
     return (lambda role, type_, step_id, data: by_role[role].act(type_, step_id, data)), (lambda role: by_role[role].snapshot())
+
+
+@pytest.fixture
+def server(app):
+    """The real server (python wsgi.py, eventlet) on the test database."""
+    running = LiveServer(app.config["SQLALCHEMY_DATABASE_URI"]).start()
+    yield running
+    running.stop()

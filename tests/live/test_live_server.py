@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import socketio
 from builders import PASSWORD
-from servers import LiveClient, LiveServer, couple_driver, login_cookie
+from servers import LiveClient, couple_driver, login_cookie
 
 from couples.extensions import db
 from couples.models import LiveSession, SessionEvent
@@ -13,13 +13,6 @@ from couples.models import LiveSession, SessionEvent
 from .drive import complete_plan, complete_step
 
 pytestmark = pytest.mark.live
-
-
-@pytest.fixture
-def server(app):
-    running = LiveServer(app.config["SQLALCHEMY_DATABASE_URI"]).start()
-    yield running
-    running.stop()
 
 
 @pytest.fixture

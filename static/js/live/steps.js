@@ -116,11 +116,19 @@ function ratingReveal(view, ctx) {
   const labels = Object.fromEntries(scaleOptions(view.step.scale).map((option) => [option.id, option.label]));
   return h("div", {},
     h("p", { text: "Here is how each of you sees it, starting where your views differ most. A difference is something to get curious about, not a verdict." }),
-    h("ol", { class: "comparison" }, view.state.items.map((row) => h("li", { class: row.gap >= 2 ? "differs" : "" },
-      h("h3", { text: row.label }),
-      row.gap >= 2 ? h("p", { class: "badge", text: "You see this differently" }) : null,
-      h("dl", {}, ["a", "b"].map((role) => [h("dt", { text: ctx.name(role) }), h("dd", {}, labels[row[role]] ?? row[role],
-        row.notes[role] ? h("span", { class: "note", text: ` — “${row.notes[role]}”` }) : null)])))));
+    h("ol", { class: "comparison" }, view.state.items.map((row) => comparisonRow(row, labels, ctx))));
+}
+
+function comparisonRow(row, labels, ctx) {
+  const perPartner = ["a", "b"].map((role) => [
+    h("dt", { text: ctx.name(role) }),
+    h("dd", {}, labels[row[role]] ?? row[role],
+      row.notes[role] ? h("span", { class: "note", text: ` — “${row.notes[role]}”` }) : null),
+  ]);
+  return h("li", { class: row.gap >= 2 ? "differs" : "" },
+    h("h3", { text: row.label }),
+    row.gap >= 2 ? h("p", { class: "badge", text: "You see this differently" }) : null,
+    h("dl", {}, perPartner));
 }
 
 function rating(view, ctx) {

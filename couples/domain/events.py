@@ -1,0 +1,133 @@
+"""Events that partners and the counselor send, and what applying one can produce.
+
+An :class:`Event` comes from the network (via the realtime layer) with the
+server's clock reading attached. Applying it yields either :class:`Accepted`
+(a new state plus effects the outer layers may announce) or a
+:class:`Rejection` with a stable error code and a plain-language message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Union
+
+from .plan import Role, Viewer
+
+if TYPE_CHECKING:
+    from .state import SessionState
+
+UNKNOWN_EVENT = "unknown_event"
+UNKNOWN_STEP = "unknown_step"
+NOT_CURRENT_STEP = "not_current_step"
+WRONG_STEP_TYPE = "wrong_step_type"
+COMPLETED = "completed"
+PAUSED = "paused"
+HELD = "held"
+NOT_ALLOWED = "not_allowed"
+STEP_INCOMPLETE = "step_incomplete"
+AT_FIRST_STEP = "at_first_step"
+INVALID_VALUE = "invalid_value"
+TOO_LONG = "too_long"
+TOO_MANY = "too_many"
+LOCKED = "locked"
+NOT_YOUR_TURN = "not_your_turn"
+OUT_OF_ORDER = "out_of_order"
+
+MESSAGES: dict[str, str] = {
+    UNKNOWN_EVENT: "That action is not recognised.",
+    UNKNOWN_STEP: "That step is not part of this session.",
+    NOT_CURRENT_STEP: "That step is not the current one any more.",
+    WRONG_STEP_TYPE: "That action does not fit this step.",
+    COMPLETED: "This session has already finished.",
+    PAUSED: "The session is paused.",
+    HELD: "The session is on hold until the counselor releases it.",
+    NOT_ALLOWED: "That action is not available to you.",
+    STEP_INCOMPLETE: "This step is not finished yet.",
+    AT_FIRST_STEP: "This is already the first step.",
+    INVALID_VALUE: "That answer is not valid.",
+    TOO_LONG: "That text is too long.",
+    TOO_MANY: "There are already as many suggestions as allowed.",
+    LOCKED: "The answers for this step are final.",
+    NOT_YOUR_TURN: "It is not your turn.",
+    OUT_OF_ORDER: "That does not fit this moment of the exercise.",
+}
+ERROR_CODES: frozenset[str] = frozenset(MESSAGES)
+
+
+class Invalid(Exception):
+    """Raised inside the domain when an event must be rejected; never escapes :func:`apply`."""
+
+    def __init__(self, code: str, message: str | None = None) -> None:
+        super().__init__(code)
+        self.code = code
+        self.message = message or MESSAGES[code]
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something a participant did, stamped with the server time ``now`` (seconds)."""
+
+    actor: Viewer
+    type: str
+    step_id: str | None
+    data: Mapping[str, Any]
+    now: float
+
+
+@dataclass(frozen=True)
+class StepChanged:
+    """The session moved to the step at ``index``."""
+
+    index: int
+
+
+@dataclass(frozen=True)
+class Revealed:
+    """Both partners answered ``step_id``; their answers are now shown (to whom the step allows)."""
+
+    step_id: str
+
+
+@dataclass(frozen=True)
+class SafetyConcern:
+    """A partner's check-in raised a concern; the session is quietly held for the counselor."""
+
+    role: Role
+
+
+@dataclass(frozen=True)
+class Paused:
+    """Someone paused the session."""
+
+    by: Viewer
+
+
+@dataclass(frozen=True)
+class Resumed:
+    """The session is running again."""
+
+
+@dataclass(frozen=True)
+class Completed:
+    """Both partners finished the last step."""
+
+
+Effect = Union[StepChanged, Revealed, SafetyConcern, Paused, Resumed, Completed]
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """The event was valid. ``changed`` is False (and ``effects`` empty) when it changed nothing."""
+
+    state: SessionState
+    effects: tuple[Effect, ...] = ()
+    changed: bool = True
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """The event was refused; the state is untouched. ``message`` is meant for people."""
+
+    code: str
+    message: str

@@ -1,0 +1,179 @@
+"""The session state machine: :func:`start` a session, :func:`apply` one event at a time.
+
+``apply`` routes an event through the session-wide rules (who may act, paused,
+completed, which step) and then to the step kind's handler in
+:mod:`couples.domain.rules`. It never raises for bad input and never mutates
+the given state; unchanged outcomes keep the same state object and version.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+
+from . import validate as v
+from .events import (AT_FIRST_STEP, COMPLETED, HELD, INVALID_VALUE, NOT_ALLOWED, NOT_CURRENT_STEP, PAUSED,
+                     STEP_INCOMPLETE, UNKNOWN_EVENT, UNKNOWN_STEP, WRONG_STEP_TYPE, Accepted, Completed, Effect,
+                     Event, Invalid, Paused, Rejection, Resumed, SafetyConcern, StepChanged)
+from .plan import PARTNERS, Plan
+from .rules import RULES, STEP_EVENTS
+from .state import SessionState
+
+Outcome = tuple[SessionState, tuple[Effect, ...]]
+BOTH = frozenset(PARTNERS)
+
+
+def start(plan: Plan, now: float) -> SessionState:
+    """A fresh session at the first step, version 1."""
+    steps = tuple(RULES[step.kind].initial(step) for step in plan.steps)
+    return SessionState(version=1, status="active", step_index=0, step_started_at=now, steps=steps)
+
+
+def is_complete(plan: Plan, state: SessionState) -> bool:
+    """Whether the current step has everything it needs before partners may move on."""
+    index = state.step_index
+    return RULES[plan.steps[index].kind].complete(plan.steps[index], state.steps[index])
+
+
+def apply(plan: Plan, state: SessionState, event: Event) -> Accepted | Rejection:
+    """Apply ``event`` to ``state``: a new state and effects, or a rejection leaving ``state`` as it was."""
+    try:
+        candidate, effects = _route(plan, state, event)
+    except Invalid as problem:
+        return Rejection(problem.code, problem.message)
+    if candidate == state:
+        return Accepted(state, (), False)
+    return Accepted(replace(candidate, version=state.version + 1), effects, True)
+
+
+# --- routing --------------------------------------------------------------
+
+def _route(plan: Plan, state: SessionState, event: Event) -> Outcome:
+    """Session-wide checks in order, then hand the event to its handler."""
+    _check_envelope(event)
+    if state.status == "completed":
+        raise Invalid(COMPLETED)
+    if event.type in SESSION_EVENTS:
+        return SESSION_EVENTS[event.type](state, event)
+    if state.status == "paused":
+        raise Invalid(PAUSED)
+    _check_current_step(plan, state, event.step_id)
+    if event.type in FLOW_EVENTS:
+        return FLOW_EVENTS[event.type](plan, state, event)
+    return _step_event(plan, state, event)
+
+
+def _check_envelope(event: Event) -> None:
+    """The event's type, actor, payload container and time are sane, and the actor may send it."""
+    if not isinstance(event.type, str) or event.type not in KNOWN_EVENTS:
+        raise Invalid(UNKNOWN_EVENT)
+    if event.actor not in PARTNERS and (event.actor != "counselor" or event.type not in COUNSELOR_EVENTS):
+        raise Invalid(NOT_ALLOWED, "Only the partners take part in the exercises.")
+    if event.type in COUNSELOR_ONLY and event.actor != "counselor":
+        raise Invalid(NOT_ALLOWED, "Only the counselor can do that.")
+    if not isinstance(event.data, Mapping):
+        raise Invalid(INVALID_VALUE, "The event has no valid payload.")
+    v.moment(event.now)
+
+
+def _check_current_step(plan: Plan, state: SessionState, step_id: object) -> None:
+    """Step-bound events must name the current step."""
+    index = plan.index_of(step_id) if isinstance(step_id, str) else None
+    if index is None:
+        raise Invalid(UNKNOWN_STEP)
+    if index != state.step_index:
+        raise Invalid(NOT_CURRENT_STEP)
+
+
+def _step_event(plan: Plan, state: SessionState, event: Event) -> Outcome:
+    """Pass a kind-specific event to the current step's handler; a safety concern holds the session."""
+    index = state.step_index
+    step = plan.steps[index]
+    handler = RULES[step.kind].handlers.get(event.type)
+    if handler is None:
+        raise Invalid(WRONG_STEP_TYPE)
+    step_state, effects = handler(step, state.steps[index], event.actor, event.data)
+    if step_state == state.steps[index]:
+        return state, ()
+    changed = replace(state, steps=state.steps[:index] + (step_state,) + state.steps[index + 1:])
+    if any(isinstance(effect, SafetyConcern) for effect in effects):
+        changed = replace(changed, status="paused", hold=True, paused_by=None, paused_at=event.now)
+    return changed, effects
+
+
+# --- moving between steps -------------------------------------------------
+
+def _enter(state: SessionState, index: int, now: float) -> Outcome:
+    """Go to step ``index``, clearing ready and back requests and restarting the step clock."""
+    entered = replace(state, step_index=index, step_started_at=now, ready=frozenset(), back=frozenset())
+    return entered, (StepChanged(index),)
+
+
+def _ready(plan: Plan, state: SessionState, event: Event) -> Outcome:
+    """Mark the actor ready; when both are, move on (or complete the session after the last step)."""
+    if not is_complete(plan, state):
+        raise Invalid(STEP_INCOMPLETE)
+    ready = state.ready | {event.actor}
+    if ready != BOTH:
+        return replace(state, ready=ready), ()
+    if state.step_index + 1 < len(plan.steps):
+        return _enter(state, state.step_index + 1, event.now)
+    return replace(state, status="completed", ready=frozenset(), back=frozenset()), (Completed(),)
+
+
+def _back(plan: Plan, state: SessionState, event: Event) -> Outcome:
+    """Ask to go back one step; when both asked, go back (keeping what that step had)."""
+    if state.step_index == 0:
+        raise Invalid(AT_FIRST_STEP)
+    back = state.back | {event.actor}
+    if back != BOTH:
+        return replace(state, back=back), ()
+    return _enter(state, state.step_index - 1, event.now)
+
+
+def _cancel_back(plan: Plan, state: SessionState, event: Event) -> Outcome:
+    """Withdraw the actor's request to go back."""
+    return replace(state, back=state.back - {event.actor}), ()
+
+
+# --- pausing --------------------------------------------------------------
+
+def _pause(state: SessionState, event: Event) -> Outcome:
+    """Pause the session (a no-op if it already is)."""
+    if state.status == "paused":
+        return state, ()
+    return replace(state, status="paused", paused_by=event.actor, paused_at=event.now), (Paused(event.actor),)
+
+
+def _unpause(state: SessionState, now: float) -> Outcome:
+    """Run again, shifting the step clock by the paused time so timers stay frozen while paused."""
+    if state.status != "paused":
+        return state, ()
+    paused_at = now if state.paused_at is None else state.paused_at
+    paused_for = max(0.0, now - paused_at)
+    resumed = replace(state, status="active", paused_by=None, paused_at=None, hold=False,
+                      step_started_at=state.step_started_at + paused_for)
+    return resumed, (Resumed(),)
+
+
+def _resume(state: SessionState, event: Event) -> Outcome:
+    """Resume a paused session; a safety hold can only be lifted with ``release``."""
+    if state.hold:
+        raise Invalid(HELD)
+    return _unpause(state, event.now)
+
+
+def _release(state: SessionState, event: Event) -> Outcome:
+    """The counselor lifts a safety hold (or an ordinary pause) and the session runs again."""
+    return _unpause(state, event.now)
+
+
+SESSION_EVENTS: dict[str, Callable[[SessionState, Event], Outcome]] = {
+    "pause": _pause, "resume": _resume, "release": _release,
+}
+FLOW_EVENTS: dict[str, Callable[[Plan, SessionState, Event], Outcome]] = {
+    "ready": _ready, "back": _back, "cancel_back": _cancel_back,
+}
+COUNSELOR_EVENTS = frozenset(SESSION_EVENTS)
+COUNSELOR_ONLY = frozenset({"release"})
+KNOWN_EVENTS = frozenset(SESSION_EVENTS) | frozenset(FLOW_EVENTS) | STEP_EVENTS

@@ -1,0 +1,99 @@
+"""Web forms. Every form is a FlaskForm, so every form carries a CSRF token."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, ValidationError
+
+from .services.accounts import EMAIL_MAX, NAME_MAX, PASSWORD_MAX, PASSWORD_MIN, check_email
+from .services.couples import timezone_names
+
+
+def _strip(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else value
+
+
+def _email_format(_form: FlaskForm, field: EmailField) -> None:
+    problem = check_email(field.data or "")
+    if problem:
+        raise ValidationError(problem)
+
+
+def _email_field() -> EmailField:
+    return EmailField(
+        "Email",
+        filters=[_strip],
+        validators=[DataRequired("Enter your email address."), Length(max=EMAIL_MAX), _email_format],
+        render_kw={"autocomplete": "email", "autocapitalize": "none", "spellcheck": "false"},
+    )
+
+
+def _new_password_fields() -> tuple[PasswordField, PasswordField]:
+    password = PasswordField(
+        "Password",
+        validators=[
+            InputRequired("Choose a password."),
+            Length(PASSWORD_MIN, PASSWORD_MAX, f"Use between {PASSWORD_MIN} and {PASSWORD_MAX} characters."),
+        ],
+        description=f"At least {PASSWORD_MIN} characters. A few unrelated words work well.",
+        render_kw={"autocomplete": "new-password", "minlength": PASSWORD_MIN, "maxlength": PASSWORD_MAX},
+    )
+    confirm = PasswordField(
+        "Repeat the password",
+        validators=[InputRequired("Repeat the password."), EqualTo("password", "The passwords don't match.")],
+        render_kw={"autocomplete": "new-password"},
+    )
+    return password, confirm
+
+
+def _name_field(label: str, autocomplete: str = "off") -> StringField:
+    return StringField(
+        label,
+        filters=[_strip],
+        validators=[DataRequired("Enter a name."), Length(1, NAME_MAX, f"Use at most {NAME_MAX} characters.")],
+        render_kw={"maxlength": NAME_MAX, "autocomplete": autocomplete},
+    )
+
+
+class LoginForm(FlaskForm):
+    email = _email_field()
+    password = PasswordField(
+        "Password",
+        validators=[InputRequired("Enter your password."), Length(max=PASSWORD_MAX)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    submit = SubmitField("Log in")
+
+
+class SignupForm(FlaskForm):
+    display_name = _name_field("Your name (shown to the couples you work with)", "name")
+    email = _email_field()
+    password, confirm = _new_password_fields()
+    submit = SubmitField("Create counselor account")
+
+
+class AcceptInvitationForm(FlaskForm):
+    email = _email_field()
+    password, confirm = _new_password_fields()
+    submit = SubmitField("Join")
+
+
+class NewCoupleForm(FlaskForm):
+    partner_a_name = _name_field("First partner's name")
+    partner_b_name = _name_field("Second partner's name")
+    timezone = SelectField(
+        "The couple's time zone",
+        default="America/New_York",
+        validate_choice=True,
+        description="Used to show session times in the couple's local time.",
+    )
+    submit = SubmitField("Create couple and invitation links")
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.timezone.choices = [(name, name.replace("_", " ")) for name in timezone_names()]
+
+
+class ActionForm(FlaskForm):
+    """A form with nothing but the CSRF token, for buttons that POST (log out, revoke, reissue)."""

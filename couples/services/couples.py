@@ -1,0 +1,223 @@
+"""Couples and their invitation links.
+
+Only the SHA-256 of an invitation token is stored, so a link can be shown once:
+the functions that make one return the token to the caller, which shows it.
+"""
+
+from __future__ import annotations
+
+import secrets
+import zoneinfo
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import cache
+
+from flask import current_app
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from ..extensions import db
+from ..models import Couple, Invitation, User, as_utc, audit, hash_token, utcnow
+from .accounts import AccountError, check_name, new_user
+
+SLOTS = ("a", "b")
+
+
+class InvitationUnavailable(Exception):
+    """The link cannot be used; ``reason`` is 'used', 'expired', 'revoked' or 'unknown'."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"invitation {reason}")
+
+
+class CoupleError(ValueError):
+    """A request about a couple that cannot be carried out; the message is safe to show."""
+
+
+@dataclass(frozen=True)
+class SlotStatus:
+    """How far one partner of a couple has got: 'joined', 'open', 'expired', 'revoked' or 'none'."""
+
+    slot: str
+    name: str
+    state: str
+    expires_at: datetime | None = None
+
+    @property
+    def can_reissue(self) -> bool:
+        return self.state != "joined"
+
+
+@cache
+def timezone_names() -> tuple[str, ...]:
+    """The IANA time zones this system knows, sorted."""
+    return tuple(sorted(zoneinfo.available_timezones()))
+
+
+# -- loading, with authorisation -------------------------------------------------------------
+
+
+def couple_for_counselor(user: User, couple_id: int) -> Couple | None:
+    """The couple if ``user`` is its counselor, else None (callers answer 404 either way)."""
+    if not user.is_counselor:
+        return None
+    couple = db.session.get(Couple, couple_id)
+    return couple if couple is not None and couple.counselor_id == user.id else None
+
+
+def couple_for_partner(user: User) -> Couple | None:
+    """The couple ``user`` is a partner in, or None."""
+    if user.role != "partner":
+        return None
+    return db.session.scalar(select(Couple).where(or_(Couple.partner_a_id == user.id, Couple.partner_b_id == user.id)))
+
+
+def couples_of(counselor: User) -> list[Couple]:
+    """A counselor's couples, newest first, with their invitations loaded."""
+    return list(
+        db.session.scalars(
+            select(Couple)
+            .where(Couple.counselor_id == counselor.id)
+            .options(selectinload(Couple.invitations))
+            .order_by(Couple.created_at.desc(), Couple.id.desc())
+        )
+    )
+
+
+def slot_statuses(couple: Couple, now: datetime | None = None) -> list[SlotStatus]:
+    """For each partner: joined, or the state of their newest invitation link."""
+    now = now or utcnow()
+    statuses = []
+    for slot in SLOTS:
+        name = couple.name_of(slot)
+        if getattr(couple, f"partner_{slot}_id") is not None:
+            statuses.append(SlotStatus(slot, name, "joined"))
+            continue
+        latest = max((i for i in couple.invitations if i.slot == slot), key=lambda i: i.id, default=None)
+        if latest is None:
+            statuses.append(SlotStatus(slot, name, "none"))
+        else:
+            statuses.append(SlotStatus(slot, name, latest.status(now), as_utc(latest.expires_at)))
+    return statuses
+
+
+# -- changes --------------------------------------------------------------------------------
+
+
+def create_couple(
+    counselor: User, *, partner_a_name: str, partner_b_name: str, timezone: str
+) -> tuple[Couple, dict[str, str]]:
+    """Create a couple and one invitation per partner; returns the couple and ``{slot: token}``."""
+    if not counselor.is_counselor:
+        raise CoupleError("Only counselors can create couples.")
+    for name in (partner_a_name, partner_b_name):
+        problem = check_name(name)
+        if problem:
+            raise CoupleError(problem)
+    if timezone not in timezone_names():
+        raise CoupleError("Choose a time zone from the list.")
+    couple = Couple(
+        counselor_id=counselor.id,
+        partner_a_name=partner_a_name.strip(),
+        partner_b_name=partner_b_name.strip(),
+        timezone=timezone,
+    )
+    db.session.add(couple)
+    db.session.flush()
+    audit(counselor, "couple.created", f"couple:{couple.id}")
+    tokens = {slot: _issue(counselor, couple, slot) for slot in SLOTS}
+    db.session.commit()
+    return couple, tokens
+
+
+def revoke_invitation(counselor: User, couple: Couple, invitation_id: int) -> Invitation:
+    """Revoke one open link of ``couple``; raises :class:`CoupleError` if it is not open."""
+    invitation = db.session.get(Invitation, invitation_id)
+    if invitation is None or invitation.couple_id != couple.id:
+        raise CoupleError("That link does not belong to this couple.")
+    if invitation.status(utcnow()) != "open":
+        raise CoupleError("That link is no longer open, so there is nothing to revoke.")
+    invitation.revoked_at = utcnow()
+    audit(counselor, "invitation.revoked", f"invitation:{invitation.id}", f"couple:{couple.id} slot:{invitation.slot}")
+    db.session.commit()
+    return invitation
+
+
+def reissue_invitation(counselor: User, couple: Couple, slot: str) -> str:
+    """Revoke the partner's open links and issue a new one; returns the new token."""
+    if slot not in SLOTS:
+        raise CoupleError("Unknown partner.")
+    if getattr(couple, f"partner_{slot}_id") is not None:
+        raise CoupleError(f"{couple.name_of(slot)} has already joined; no new link is needed.")
+    now = utcnow()
+    for invitation in couple.invitations:
+        if invitation.slot == slot and invitation.status(now) == "open":
+            invitation.revoked_at = now
+            audit(counselor, "invitation.revoked", f"invitation:{invitation.id}", f"couple:{couple.id} slot:{slot}")
+    token = _issue(counselor, couple, slot)
+    db.session.commit()
+    return token
+
+
+def _issue(counselor: User, couple: Couple, slot: str) -> str:
+    """Add (not commit) a fresh invitation for ``slot``; returns its token."""
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation(
+        couple=couple,
+        slot=slot,
+        token_hash=hash_token(token),
+        expires_at=utcnow() + timedelta(days=current_app.config["INVITATION_DAYS"]),
+    )
+    db.session.add(invitation)
+    db.session.flush()
+    audit(counselor, "invitation.issued", f"invitation:{invitation.id}", f"couple:{couple.id} slot:{slot}")
+    return token
+
+
+def open_invitation(token: str) -> Invitation:
+    """The invitation behind ``token`` if it can still be used; else :class:`InvitationUnavailable`."""
+    invitation = db.session.scalar(select(Invitation).where(Invitation.token_hash == hash_token(token)))
+    if invitation is None:
+        raise InvitationUnavailable("unknown")
+    state = invitation.status(utcnow())
+    if state != "open":
+        raise InvitationUnavailable(state)
+    return invitation
+
+
+def accept_invitation(token: str, *, email: str, password: str) -> User:
+    """Create the partner's account from an open link and seat them in the couple, atomically.
+
+    Either everything is written (user, link marked used, couple seat, audit)
+    or nothing is. Two acceptances racing for one link cannot both succeed:
+    the link is claimed with a conditional UPDATE and only a claim that
+    changed exactly one row goes on.
+    """
+    invitation = open_invitation(token)
+    couple = invitation.couple
+    slot = invitation.slot
+    try:
+        if getattr(couple, f"partner_{slot}_id") is not None:
+            raise InvitationUnavailable("used")
+        now = utcnow()
+        claimed = db.session.execute(
+            update(Invitation)
+            .where(Invitation.id == invitation.id, Invitation.used_at.is_(None), Invitation.revoked_at.is_(None))
+            .values(used_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if claimed.rowcount != 1:
+            raise InvitationUnavailable("used")
+        user = new_user(email=email, display_name=couple.name_of(slot), password=password, role="partner")
+        setattr(couple, f"partner_{slot}_id", user.id)
+        audit(user, "invitation.accepted", f"invitation:{invitation.id}", f"couple:{couple.id} slot:{slot}")
+        db.session.commit()
+    except (InvitationUnavailable, AccountError):
+        db.session.rollback()
+        raise
+    except IntegrityError as error:  # the seat was taken through another link at the same moment
+        db.session.rollback()
+        raise InvitationUnavailable("used") from error
+    return user

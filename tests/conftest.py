@@ -1,0 +1,55 @@
+"""Fixtures every test suite can use: an app on a fresh, migrated SQLite file, and its client.
+
+Builders (tests/builders.py) need an app context: ``with app.app_context(): ...``.
+Suites with their own needs (sockets, browsers) add fixtures in their own conftest.py.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # so tests can `import builders`
+
+from couples import create_app  # noqa: E402
+from couples.database import upgrade_database  # noqa: E402
+
+
+@pytest.fixture
+def app_config(tmp_path: Path) -> dict:
+    """Settings for the test app; override this fixture to change them for a module."""
+    return {
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/test.db",
+        "SECRET_KEY": "test-secret",
+        "ASYNC_MODE": "threading",
+        "TESTING": True,
+    }
+
+
+@pytest.fixture
+def app(app_config: dict):
+    """The app on a migrated database. CSRF protection and rate limits stay on, as in production."""
+    app = create_app(app_config)
+    migrate(app)
+    yield app
+    with app.app_context():
+        from couples.extensions import db
+
+        db.engine.dispose()
+
+
+def migrate(app) -> None:
+    """Run the real migrations."""
+    upgrade_database(app)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
