@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -28,8 +29,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     settings = Settings.from_env()
     _configure(app, settings, config or {})
-    _init_extensions(app, settings)
+    _init_extensions(app)
     _register_blueprints(app)
+    if settings.proxy_count:
+        # Behind N trusted proxies: take the client address and scheme from their headers,
+        # so rate limits key on the real client.
+        count = settings.proxy_count
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)  # type: ignore[method-assign]
     return app
 
 
@@ -61,7 +67,7 @@ def _configure(app: Flask, settings: Settings, overrides: dict[str, Any]) -> Non
     app.config.update(overrides)
 
 
-def _init_extensions(app: Flask, settings: Settings) -> None:
+def _init_extensions(app: Flask) -> None:
     from . import models  # noqa: F401  (the tables must be known before migrations run)
 
     db.init_app(app)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+from .database import upgrade_database
 from .services import accounts
 
 DEMO_LOGIN_URL = "http://127.0.0.1:5000/login"
@@ -36,6 +37,7 @@ def create_counselor_command(email: str, name: str, password: str) -> None:
 @with_appcontext
 def demo_command() -> None:
     """Create or refresh a demo counselor and the demo couple "Alex & Sam", with new passwords."""
+    upgrade_database(current_app)
     demo = accounts.ensure_demo()
     click.echo("Demo accounts are ready (passwords are new each time this runs).\n")
     for account in demo["accounts"]:

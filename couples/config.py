@@ -69,6 +69,7 @@ class Settings:
     invitation_days: int = 7
     login_limit: str = "10 per minute"
     secure_cookies: bool = False
+    proxy_count: int = 0
     crisis_resources: tuple[tuple[str, str, str], ...] = DEFAULT_CRISIS_RESOURCES
 
     @classmethod
@@ -92,6 +93,7 @@ class Settings:
             invitation_days=_env_int("COUPLES_INVITATION_DAYS", 7),
             login_limit=_env("COUPLES_LOGIN_LIMIT", "10 per minute"),
             secure_cookies=_env("COUPLES_SECURE_COOKIES", "0") in ("1", "true", "yes"),
+            proxy_count=_env_int("COUPLES_PROXY_COUNT", 0),
             crisis_resources=_parse_crisis_resources(_env("COUPLES_CRISIS_RESOURCES")),
         )
 

@@ -45,6 +45,7 @@ export class SessionView {
   }
 
   render(snapshot) {
+    this.clockOffset = snapshot.server_now * 1000 - Date.now();
     const stepChanged = this.snapshot?.step.id !== snapshot.step.id;
     this.snapshot = snapshot;
     const restoreFocus = rememberFocus(this.root);
@@ -76,10 +77,29 @@ export class SessionView {
     const ctx = this.context(this.snapshot);
     this.snapshot.presence = presence;
     const roles = ctx.isPartner ? [ctx.partner] : ["a", "b"];
-    this.parts.presence.replaceChildren(...roles.map((role) => {
+    const chips = roles.map((role) => {
       const status = presence[role]?.status ?? "away";
       return h("span", { class: `presence ${status}` }, `${ctx.name(role)}: ${PRESENCE_WORDS[status]}`);
-    }));
+    });
+    if (ctx.isPartner && presence.counselor?.status === "joined") {
+      chips.push(h("span", { class: "presence joined" }, "Your counselor is observing"));
+    }
+    this.parts.presence.replaceChildren(...chips);
+    this.expireReconnecting(presence);
+  }
+
+  // "Reconnecting" turns into "away" when the server's grace period ends.
+  expireReconnecting(presence) {
+    clearTimeout(this.presenceTimer);
+    const deadlines = Object.values(presence).filter((entry) => entry.status === "reconnecting").map((entry) => entry.until);
+    if (!deadlines.length) return;
+    const delay = Math.min(...deadlines) * 1000 - (Date.now() + (this.clockOffset || 0));
+    this.presenceTimer = setTimeout(() => {
+      const now = (Date.now() + (this.clockOffset || 0)) / 1000;
+      const aged = Object.fromEntries(Object.entries(presence).map(([role, entry]) =>
+        [role, entry.status === "reconnecting" && entry.until <= now ? { status: "away" } : entry]));
+      this.renderPresence(aged);
+    }, Math.max(0, delay) + 50);
   }
 
   renderNotice(snapshot, ctx) {

@@ -1,0 +1,62 @@
+"""Settings come from the environment, with safe defaults and clear errors."""
+
+from __future__ import annotations
+
+import stat
+
+import pytest
+
+from couples import create_app
+from couples.config import DEFAULT_CRISIS_RESOURCES, Settings, secret_key_from
+
+
+def test_defaults_are_local_and_safe(monkeypatch):
+    for name in ("COUPLES_ALLOWED_ORIGINS", "COUPLES_PORT", "COUPLES_HOST", "COUPLES_ASYNC_MODE"):
+        monkeypatch.delenv(name, raising=False)
+    settings = Settings.from_env()
+    assert settings.async_mode == "eventlet"
+    assert (settings.host, settings.port) == ("127.0.0.1", 5000)
+    assert settings.allowed_origins == ["http://127.0.0.1:5000", "http://localhost:5000"]
+    assert settings.crisis_resources == DEFAULT_CRISIS_RESOURCES
+
+
+def test_a_wildcard_origin_is_refused(monkeypatch):
+    monkeypatch.setenv("COUPLES_ALLOWED_ORIGINS", "https://couples.example, *")
+    with pytest.raises(ValueError, match="never '\\*'"):
+        Settings.from_env()
+
+
+@pytest.mark.parametrize("name, value, message", [
+    ("COUPLES_ASYNC_MODE", "asyncio", "must be one of eventlet, gevent, threading"),
+    ("COUPLES_PORT", "five thousand", "COUPLES_PORT must be a whole number"),
+    ("COUPLES_CRISIS_RESOURCES", "just a label", "label|number|link"),
+])
+def test_bad_values_fail_with_a_message_naming_the_setting(monkeypatch, name, value, message):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValueError, match=message.replace("|", "\\|")):
+        Settings.from_env()
+
+
+def test_crisis_resources_are_configurable_per_deployment(monkeypatch):
+    monkeypatch.setenv("COUPLES_CRISIS_RESOURCES", "Samaritans|116 123|tel:116123;NHS 111|111|tel:111")
+    assert Settings.from_env().crisis_resources == (("Samaritans", "116 123", "tel:116123"), ("NHS 111", "111", "tel:111"))
+
+
+def test_the_secret_key_is_generated_once_and_kept_private(tmp_path, monkeypatch):
+    monkeypatch.delenv("COUPLES_SECRET_KEY", raising=False)
+    first = secret_key_from(tmp_path)
+    assert len(first) == 64 and secret_key_from(tmp_path) == first
+    assert stat.S_IMODE((tmp_path / "secret_key").stat().st_mode) == 0o600
+
+
+def test_a_proxy_count_makes_rate_limits_see_the_real_client(tmp_path, monkeypatch):
+    monkeypatch.setenv("COUPLES_PROXY_COUNT", "1")
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/p.db", "SECRET_KEY": "x", "ASYNC_MODE": "threading"})
+
+    @app.get("/whoami")
+    def whoami():
+        from flask import request
+        return request.remote_addr
+
+    response = app.test_client().get("/whoami", headers={"X-Forwarded-For": "203.0.113.9"})
+    assert response.get_data(as_text=True) == "203.0.113.9"
