@@ -82,12 +82,13 @@ class LiveServer:
 
 def login_cookie(base_url: str, email: str, password: str) -> str:
     """Log in through the real form; returns the Cookie header value."""
-    http = requests.Session()
-    page = http.get(f"{base_url}/login", timeout=10).text
-    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
-    response = http.post(f"{base_url}/login", data={"email": email, "password": password, "csrf_token": token}, timeout=10)
-    assert response.ok, response.status_code
-    return "; ".join(f"{cookie.name}={cookie.value}" for cookie in http.cookies)
+    with requests.Session() as http:
+        page = http.get(f"{base_url}/login", timeout=10).text
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+        response = http.post(f"{base_url}/login", data={"email": email, "password": password, "csrf_token": token},
+                             timeout=10)
+        assert response.ok, response.status_code
+        return "; ".join(f"{cookie.name}={cookie.value}" for cookie in http.cookies)
 
 
 class LiveClient:

@@ -61,3 +61,26 @@ def test_partners_finish_a_plan_across_a_server_crash_and_lose_nothing(app, serv
         answers = [step.get("answers") for step in row.state["steps"] if step.get("kind") == "private_answer"]
         assert answers and all(set(entry) == {"a", "b"} for entry in answers)
         assert db.session.query(SessionEvent).filter_by(session_id=session_id, type="rate").count() >= 3
+
+
+# The server closes the connection; websocket-client leaves the closed socket to the garbage collector.
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_an_oversized_message_is_refused_and_changes_nothing(app, clients, session_id):
+    a = clients["a"]
+    before = a.latest["version"]
+    with pytest.raises(Exception):
+        # Over the 16 KiB message limit: the server drops the connection instead of reading it.
+        a.act("answer", a.latest["step"]["id"], {"value": "x" * 20_000})
+    with app.app_context():
+        assert db.session.get(LiveSession, session_id).version == before
+        assert db.session.query(SessionEvent).filter_by(session_id=session_id).count() == 0
+
+
+def test_text_over_the_steps_limit_is_refused_with_too_long(clients):
+    send, view = couple_driver(clients)
+    complete_step(send, view)  # welcome
+    complete_step(send, view)  # check-in
+    step = view("a")["step"]
+    ack = send("a", "answer", step["id"], {"value": "y" * (step["max_length"] + 1)})
+    assert ack["error"]["code"] == "too_long"
+    assert view("b")["state"]["answered"] == {"a": False, "b": False}

@@ -200,3 +200,33 @@ def test_simultaneous_answers_from_both_partners_both_count(app, pair, drive):
     assert all(ack["ok"] for ack in acks.values())
     assert a.snapshot()["state"]["revealed"] is True
     assert set(a.snapshot()["state"]["answers"].values()) == {f"from {a.user.id}", f"from {b.user.id}"}
+
+
+def test_a_partner_starts_a_session_from_the_home_page_and_both_see_it(app, couple):
+    from builders import PASSWORD, login, post_form
+
+    alex, sam = app.test_client(), app.test_client()
+    login(alex, couple.partner_a.email, PASSWORD)
+    login(sam, couple.partner_b.email, PASSWORD)
+    started = post_form(alex, "/partner/", {"plan_id": "short-check-in"}, action=f"/couples/{couple.id}/sessions")
+    assert started.status_code == 302 and "/sessions/" in started.headers["Location"]
+    home = sam.get("/partner/").get_data(as_text=True)
+    assert started.headers["Location"].split("/")[-1] in home and "Join" in home
+    assert sam.get(started.headers["Location"]).status_code == 200
+
+
+def test_the_counselor_can_start_and_open_a_session_but_other_couples_cannot(app, couple):
+    from builders import PASSWORD, login, make_counselor, make_couple, post_form
+
+    counselor = app.test_client()
+    login(counselor, couple.counselor.email, PASSWORD)
+    page = f"/counselor/couples/{couple.id}"
+    started = post_form(counselor, page, {"plan_id": "short-check-in"}, action=f"/couples/{couple.id}/sessions")
+    session_url = started.headers["Location"]
+    assert counselor.get(session_url).status_code == 200
+    with app.app_context():
+        other = make_couple(make_counselor(), names=("Kim", "Lee"))
+    stranger = app.test_client()
+    login(stranger, other.partner_a.email, PASSWORD)
+    assert stranger.get(session_url).status_code == 404
+    assert post_form(stranger, "/partner/", {"plan_id": "short-check-in"}, action=f"/couples/{couple.id}/sessions").status_code == 404
