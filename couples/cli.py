@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+from .content import PACKAGED_FOLDER, check_folder, load_library
 from .database import upgrade_database
 from .services import accounts
 
@@ -51,7 +54,22 @@ def demo_command() -> None:
     )
 
 
+@click.command("check-content")
+@click.argument("folder", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path))
+def check_content_command(folder: Path | None) -> None:
+    """Check a content folder (default: the packaged library); every problem is printed, one per line."""
+    folder = folder or PACKAGED_FOLDER
+    problems = check_folder(folder)
+    for problem in problems:
+        click.echo(str(problem))
+    if problems:
+        raise SystemExit(1)
+    library = load_library(folder)
+    click.echo(f"Content is valid: {len(library.exercises)} exercises, {len(library.plans)} plans")
+
+
 def register(app: Flask) -> None:
     """Attach the commands to ``app``."""
     app.cli.add_command(create_counselor_command)
     app.cli.add_command(demo_command)
+    app.cli.add_command(check_content_command)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitField
+from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, ValidationError
 
+from .content.schema import TITLE_MAX
 from .services.accounts import EMAIL_MAX, NAME_MAX, PASSWORD_MAX, PASSWORD_MIN, check_email
 from .services.couples import timezone_names
 
@@ -97,3 +98,34 @@ class NewCoupleForm(FlaskForm):
 
 class ActionForm(FlaskForm):
     """A form with nothing but the CSRF token, for buttons that POST (log out, revoke, reissue)."""
+
+
+class ExerciseForm(FlaskForm):
+    """A counselor's exercise as TOML; the content validators check it, not the form."""
+
+    source = TextAreaField(
+        "Exercise (TOML)",
+        validators=[InputRequired("Write or paste the exercise.")],
+        render_kw={"rows": 28, "spellcheck": "false", "autocapitalize": "none", "class": "code-box"},
+    )
+    submit = SubmitField("Check and save")
+
+
+ALL_COUPLES = "all"
+
+
+class ComposePlanForm(FlaskForm):
+    """Title and audience of a new plan; its exercises come as ``position-<exercise id>`` inputs."""
+
+    title = StringField(
+        "Title",
+        filters=[_strip],
+        validators=[DataRequired("Give the plan a title.")],
+        render_kw={"maxlength": TITLE_MAX},
+    )
+    couple = SelectField("For", validate_choice=True)
+    submit = SubmitField("Check and save the plan")
+
+    def __init__(self, couples, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.couple.choices = [(ALL_COUPLES, "All my couples")] + [(str(c.id), c.title) for c in couples]

@@ -1,4 +1,4 @@
-"""Typed SQLAlchemy models: people, couples, invitations, live sessions and the audit log."""
+"""Typed SQLAlchemy models: people, couples, invitations, live sessions, counselors' own content and the audit log."""
 
 from __future__ import annotations
 
@@ -73,13 +73,12 @@ class Couple(db.Model):
 
     def role_of(self, user: User) -> str | None:
         """'a', 'b', 'counselor' or None: how ``user`` relates to this couple."""
-        if user.id == self.partner_a_id:
-            return "a"
-        if user.id == self.partner_b_id:
-            return "b"
-        if user.id == self.counselor_id:
-            return "counselor"
-        return None
+        return self.role_of_id(user.id)
+
+    def role_of_id(self, user_id: int) -> str | None:
+        """The same, by user id."""
+        roles = {self.partner_a_id: "a", self.partner_b_id: "b", self.counselor_id: "counselor"}
+        return roles.get(user_id) if user_id else None
 
     def name_of(self, slot: str) -> str:
         return self.partner_a_name if slot == "a" else self.partner_b_name
@@ -166,6 +165,38 @@ class Presence(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     disconnected_at: Mapped[datetime | None]
+
+
+class CustomExercise(db.Model):
+    """An exercise a counselor wrote. ``source`` is the TOML text, validated like a library file."""
+
+    __tablename__ = "custom_exercises"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    counselor_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    slug: Mapped[str] = mapped_column(String(63))
+    title: Mapped[str] = mapped_column(String(120))
+    source: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (UniqueConstraint("counselor_id", "slug", name="uq_custom_exercise_slug"),)
+
+
+class CustomPlan(db.Model):
+    """A plan a counselor composed, for one of their couples or (``couple_id`` None) for all of them."""
+
+    __tablename__ = "custom_plans"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    counselor_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    couple_id: Mapped[int | None] = mapped_column(ForeignKey("couples.id"), index=True)
+    slug: Mapped[str] = mapped_column(String(63))
+    title: Mapped[str] = mapped_column(String(120))
+    exercise_ids: Mapped[list[str]] = mapped_column(JSON)
+    minutes: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    couple: Mapped[Couple | None] = relationship()
 
 
 class AuditEntry(db.Model):

@@ -12,11 +12,12 @@ validation with :func:`parse_exercise` (or :func:`parse_exercise_toml`).
 """
 
 from .errors import ContentError
-from .loader import PACKAGED_FOLDER, build_plan, check_folder, load_library
+from .loader import CUSTOM_PLAN_PREFIX, PACKAGED_FOLDER, build_plan, check_folder, load_library
 from .model import Exercise, Library, PlanSpec, Signs
 from .parse import packaged_signs, parse_exercise, parse_exercise_toml, parse_plan
 
 __all__ = [
+    "CUSTOM_PLAN_PREFIX",
     "PACKAGED_FOLDER",
     "ContentError",
     "Exercise",

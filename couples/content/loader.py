@@ -17,6 +17,8 @@ from .parse import check_in_first_problem, collect_exercise, collect_plan, colle
 from .schema import Collector
 
 PACKAGED_FOLDER = Path(__file__).resolve().parent / "library"
+CUSTOM_PLAN_PREFIX = "custom-"
+"""Counselors' own plans are offered as ``custom-<number>``, so no content folder may use the prefix."""
 
 
 def read_toml(path: Path, source: str, collector: Collector) -> dict | None:
@@ -60,7 +62,9 @@ def _scan(folder: Path) -> tuple[Library | None, list[ContentError]]:
         if data is None:
             continue
         plan = collect_plan(data, source, exercises, collector, expected_id=path.stem, broken=broken)
-        if plan is not None:
+        if plan is not None and plan.id.startswith(CUSTOM_PLAN_PREFIX):
+            collector.add(ContentError(source, "id", f"an id not starting with {CUSTOM_PLAN_PREFIX!r} (kept for counselors' own plans)"))
+        elif plan is not None:
             plans[plan.id] = plan
 
     if collector.errors or signs is None:

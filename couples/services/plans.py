@@ -1,17 +1,33 @@
 """Which plans a couple may run, and how a plan is stored with its session.
 
+A couple may run the packaged plans and the plans their own counselor
+composed for them (or for all of that counselor's couples), which may use the
+counselor's own exercises.
+
 A session keeps a copy of its plan, so editing the library later never
 changes a session that is already under way.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Mapping
 from dataclasses import asdict
 from functools import lru_cache
 from typing import Any
 
-from ..content import Library, PlanSpec, build_plan, load_library
+from sqlalchemy import or_, select
+
+from ..content import (CUSTOM_PLAN_PREFIX, ContentError, Exercise, Library, PlanSpec, build_plan, load_library,
+                       parse_exercise_toml)
 from ..domain.plan import STEP_KINDS, CheckQuestion, Option, Plan, RatingItem, Scale, Step
+from ..extensions import db
+from ..models import Couple, CustomExercise, CustomPlan
+
+log = logging.getLogger(__name__)
+
+CUSTOM_EXERCISE_SOURCE = "your exercise"
+CUSTOM_PLAN_DESCRIPTION = "A plan your counselor put together."
 
 
 @lru_cache(maxsize=1)
@@ -20,15 +36,81 @@ def library() -> Library:
     return load_library()
 
 
-def plans_for_couple() -> list[PlanSpec]:
-    """The plans a couple can start, shortest first."""
-    return sorted(library().plans.values(), key=lambda spec: (spec.minutes, spec.title))
+def plans_for_couple(couple: Couple) -> list[PlanSpec]:
+    """The plans a couple can start (packaged and their counselor's own), shortest first."""
+    exercises = exercises_for(couple.counselor_id)
+    own = [custom_spec(row) for row in _custom_plan_rows(couple)]
+    runnable = [spec for spec in own if all(exercise_id in exercises for exercise_id in spec.exercise_ids)]
+    return sorted([*library().plans.values(), *runnable], key=lambda spec: (spec.minutes, spec.title))
 
 
-def plan_by_id(plan_id: str) -> Plan | None:
-    """The runnable plan for ``plan_id``, or None if there is no such plan."""
+def plan_by_id(couple: Couple, plan_id: str) -> Plan | None:
+    """The runnable plan for ``plan_id`` if ``couple`` may run it, else None."""
     spec = library().plans.get(plan_id)
-    return build_plan(spec, library().exercises) if spec else None
+    if spec is not None:
+        return build_plan(spec, library().exercises)
+    row = _custom_plan_row(couple, plan_id)
+    if row is None:
+        return None
+    try:
+        return build_plan(custom_spec(row), exercises_for(row.counselor_id))
+    except ContentError as error:  # one of its exercises no longer validates
+        log.warning("custom plan %s cannot run: %s", row.id, error)
+        return None
+
+
+def custom_spec(row: CustomPlan) -> PlanSpec:
+    """A stored custom plan as the plan spec the rest of the app runs."""
+    return PlanSpec(
+        id=f"{CUSTOM_PLAN_PREFIX}{row.id}",
+        title=row.title,
+        description=CUSTOM_PLAN_DESCRIPTION,
+        minutes=row.minutes,
+        exercise_ids=tuple(row.exercise_ids),
+    )
+
+
+def _custom_plan_rows(couple: Couple) -> list[CustomPlan]:
+    """The counselor's plans made for this couple or for all their couples."""
+    query = select(CustomPlan).where(
+        CustomPlan.counselor_id == couple.counselor_id,
+        or_(CustomPlan.couple_id.is_(None), CustomPlan.couple_id == couple.id),
+    )
+    return list(db.session.scalars(query.order_by(CustomPlan.id)))
+
+
+def _custom_plan_row(couple: Couple, plan_id: str) -> CustomPlan | None:
+    number = plan_id.removeprefix(CUSTOM_PLAN_PREFIX)
+    if not plan_id.startswith(CUSTOM_PLAN_PREFIX) or not number.isdigit():
+        return None
+    return next((row for row in _custom_plan_rows(couple) if row.id == int(number)), None)
+
+
+def exercises_for(counselor_id: int) -> Mapping[str, Exercise]:
+    """The exercises a counselor's plans may use: the packaged ones and their own."""
+    return {**library().exercises, **own_exercises(counselor_id)}
+
+
+def own_exercises(counselor_id: int) -> dict[str, Exercise]:
+    """The counselor's exercises that (still) validate, by id."""
+    rows = db.session.scalars(
+        select(CustomExercise).where(CustomExercise.counselor_id == counselor_id).order_by(CustomExercise.slug)
+    )
+    parsed = (stored_exercise(row.source) for row in rows)
+    return {exercise.id: exercise for exercise in parsed if exercise is not None}
+
+
+@lru_cache(maxsize=512)
+def stored_exercise(source: str) -> Exercise | None:
+    """A stored exercise's TOML, parsed once per process; None if it no longer validates.
+
+    Rows were validated when written, but the rules may have tightened since.
+    """
+    try:
+        return parse_exercise_toml(source, CUSTOM_EXERCISE_SOURCE)
+    except ContentError as error:
+        log.warning("a stored custom exercise no longer validates: %s", error)
+        return None
 
 
 def plan_to_dict(plan: Plan) -> dict[str, Any]:

@@ -23,9 +23,11 @@ SOCKET_IO_CLIENT = Path(__file__).resolve().parents[2] / "node_modules" / "socke
 class StartSessionForm(FlaskForm):
     plan_id = SelectField("Plan", validators=[InputRequired()])
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, couple: Couple, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        self.plan_id.choices = [(spec.id, f"{spec.title} (about {spec.minutes} min)") for spec in plans_for_couple()]
+        self.plan_id.choices = [
+            (spec.id, f"{spec.title} (about {spec.minutes} min)") for spec in plans_for_couple(couple)
+        ]
 
 
 @bp.app_context_processor
@@ -40,7 +42,7 @@ def start(couple_id: int):
     couple = db.session.get(Couple, couple_id)
     if couple is None or couple.role_of(current_user) is None:
         abort(404)
-    form = StartSessionForm()
+    form = StartSessionForm(couple)
     if not form.validate_on_submit():
         flash("Please choose one of the plans.", "error")
         return redirect(request_home(couple))
@@ -63,7 +65,7 @@ def request_home(couple: Couple) -> str:
 @login_required
 def session_page(session_id: int):
     try:
-        row, viewer = live.membership(current_user, session_id)
+        row, viewer = live.membership(current_user.id, session_id)
     except live.LiveError:
         abort(404)
     return render_template("live/session.html", live_session=row, viewer=viewer, couple=row.couple)

@@ -1,0 +1,106 @@
+"""The counselor's content pages: the library, writing an exercise, composing a plan."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from ..content import ContentError
+from ..content.parse import MAX_PLAN_EXERCISES
+from ..content.steps import COMMON_KEYS, KIND_KEYS
+from ..forms import ALL_COUPLES, ComposePlanForm, ExerciseForm
+from ..services import authoring
+from ..services.couples import couples_of
+from ..services.plans import exercises_for, library, stored_exercise
+from .auth import counselor_required
+
+bp = Blueprint("content", __name__, url_prefix="/counselor/library")
+
+POSITION = "position-"  # form inputs named position-<exercise id> hold that exercise's place in a new plan
+
+
+@bp.get("/")
+@counselor_required
+def library_page():
+    """Packaged exercises and plans, and the counselor's own."""
+    own_exercises = [(row, stored_exercise(row.source)) for row in authoring.exercises_of(current_user)]
+    return render_template(
+        "content/library.html",
+        packaged=library(),
+        own_exercises=own_exercises,
+        own_plans=authoring.plans_of(current_user),
+        exercises=exercises_for(current_user.id),
+    )
+
+
+@bp.route("/exercises/new", methods=["GET", "POST"])
+@counselor_required
+def new_exercise():
+    """Write an exercise in TOML; every problem is listed and the text is kept."""
+    form = ExerciseForm()
+    problems: list[ContentError] = []
+    if request.method == "GET":
+        form.source.data = authoring.EXAMPLE_EXERCISE
+    elif form.validate_on_submit():
+        try:
+            row = authoring.create_exercise(current_user, form.source.data)
+        except authoring.AuthoringError as error:
+            problems = error.problems
+        else:
+            flash(f"Saved your exercise “{row.title}”. You can use it in a plan now.")
+            return redirect(url_for("content.library_page"))
+    return render_template(
+        "content/new_exercise.html",
+        form=form,
+        problems=problems,
+        common_keys=COMMON_KEYS,
+        kind_keys=KIND_KEYS,
+        source_max=authoring.SOURCE_MAX,
+    )
+
+
+@bp.route("/plans/new", methods=["GET", "POST"])
+@counselor_required
+def compose_plan():
+    """Choose exercises and their order with numbers (no dragging); the check-in always comes first."""
+    form = ComposePlanForm(couples_of(current_user))
+    problems: list[ContentError] = []
+    if form.validate_on_submit():
+        try:
+            ids = [authoring.CHECK_IN, *ordered_exercise_ids(request.form)]
+            couple_id = None if form.couple.data == ALL_COUPLES else int(form.couple.data)
+            row = authoring.compose_plan(current_user, form.title.data, ids, couple_id)
+        except authoring.AuthoringError as error:
+            problems = error.problems
+        else:
+            flash(f"Saved the plan “{row.title}”. It is offered when a session starts.")
+            return redirect(url_for("content.library_page"))
+    choices = [exercise for exercise in exercises_for(current_user.id).values() if exercise.id != authoring.CHECK_IN]
+    return render_template(
+        "content/compose_plan.html",
+        form=form,
+        problems=problems,
+        check_in=library().exercises[authoring.CHECK_IN],
+        choices=choices,
+        positions={key.removeprefix(POSITION): value for key, value in request.form.items() if key.startswith(POSITION)},
+        position_max=MAX_PLAN_EXERCISES,
+    )
+
+
+def ordered_exercise_ids(form: Mapping[str, str]) -> list[str]:
+    """The exercise ids given a position, in position order (ties keep page order); blanks are left out.
+
+    The check-in is not taken from the form: the caller always puts it first.
+    """
+    picked: list[tuple[int, int, str]] = []
+    for key, value in form.items():
+        exercise_id = key.removeprefix(POSITION)
+        if not key.startswith(POSITION) or not value.strip() or exercise_id == authoring.CHECK_IN:
+            continue
+        if not value.strip().isdigit() or not 1 <= int(value) <= MAX_PLAN_EXERCISES:
+            expected = f"a whole number from 1 to {MAX_PLAN_EXERCISES}, or nothing to leave it out"
+            raise authoring.AuthoringError([ContentError(authoring.PLAN_SOURCE, f"position of {exercise_id!r}", expected)])
+        picked.append((int(value), len(picked), exercise_id))
+    return [exercise_id for _, _, exercise_id in sorted(picked)]
