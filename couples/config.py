@@ -61,6 +61,7 @@ class Settings:
 
     database_url: str = ""
     redis_url: str = ""
+    redis_channel: str = "couples-live"
     async_mode: str = "eventlet"
     host: str = "127.0.0.1"
     port: int = 5000
@@ -85,6 +86,7 @@ class Settings:
         return cls(
             database_url=_env("COUPLES_DATABASE_URL"),
             redis_url=_env("COUPLES_REDIS_URL"),
+            redis_channel=_env("COUPLES_REDIS_CHANNEL", "couples-live"),
             async_mode=async_mode,
             host=host,
             port=port,

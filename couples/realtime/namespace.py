@@ -26,7 +26,7 @@ def acknowledged(handler: Callable[..., dict[str, Any]]) -> Callable[..., dict[s
         try:
             return handler(self, payload)
         except (ProtocolError, live.LiveError) as error:
-            log.info("refused %s from user %s: %s", handler.__name__, current_user.get_id(), error.code)
+            log.info("refused %s from %s: %s", handler.__name__, request.sid, error.code)
             return refused(error.code, error.message)
         except Exception:
             db.session.rollback()
@@ -37,15 +37,25 @@ def acknowledged(handler: Callable[..., dict[str, Any]]) -> Callable[..., dict[s
 
 
 class LiveNamespace(Namespace):
-    """Live workshop sessions. See docs/protocol.md for the contract."""
+    """Live workshop sessions. See docs/protocol.md for the contract.
+
+    The user is authenticated once, at connect, and remembered for the life of
+    the connection, so events don't reload the user from the database.
+    """
+
+    def __init__(self, namespace: str) -> None:
+        super().__init__(namespace)
+        self.users: dict[str, int] = {}
 
     def on_connect(self, auth: Any = None) -> None:
         """Sent by Socket.IO when a client connects: only logged-in users may."""
         if not current_user.is_authenticated:
             raise ConnectionRefusedError("unauthorized")
+        self.users[request.sid] = current_user.id
 
     def on_disconnect(self, reason: Any = None) -> None:
         """Sent by Socket.IO when a connection ends, for whatever reason."""
+        self.users.pop(request.sid, None)
         try:
             live.disconnect(request.sid)
         except Exception:
@@ -56,7 +66,7 @@ class LiveNamespace(Namespace):
     def on_join(self, payload: Any) -> dict[str, Any]:
         """Sent by clients to follow a session (again, after a reconnect): ``{session_id, last_version}``."""
         request_ = parse_join(payload)
-        viewer, snapshot = live.join(current_user, request_.session_id, request.sid)
+        viewer, snapshot = live.join(self.users[request.sid], request_.session_id, request.sid)
         join_room(viewer_room(request_.session_id, viewer))
         emit("snapshot", snapshot)
         return ok(snapshot["version"])
@@ -64,7 +74,7 @@ class LiveNamespace(Namespace):
     @acknowledged
     def on_event(self, payload: Any) -> dict[str, Any]:
         """Sent by clients for every action: ``{id, session_id, type, step_id, data}``."""
-        return live.handle_event(current_user, parse_event(payload))
+        return live.handle_event(self.users[request.sid], parse_event(payload))
 
     @acknowledged
     def on_heartbeat(self, payload: Any) -> dict[str, Any]:

@@ -1,23 +1,27 @@
 """Live sessions: start, join, apply a participant's event, publish per-viewer snapshots.
 
 Every change follows the same order: lock the session row, load, let the
-domain decide, persist, commit, and only then publish. Nothing about a session
-lives in process memory, so a restart or a second process loses nothing.
+domain decide, persist, commit, and only then publish. The database is the
+source of truth, so a restart or a second process loses nothing; the caches
+below only save decoding work and are checked against the row's version.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from ..domain import Event, Rejection, SafetyConcern, SessionState, apply, start, view_for
 from ..domain.plan import Plan
 from ..extensions import db
-from ..models import Couple, LiveSession, Presence, SessionEvent, User, as_utc, audit
+from ..models import AuditEntry, Couple, LiveSession, Presence, SessionEvent, User, as_utc, audit
 from ..realtime import publisher
 from ..realtime.protocol import ClientEvent, ok, refused
 from .plans import plan_by_id, plan_from_dict, plan_to_dict
@@ -28,6 +32,9 @@ VIEWERS = ("a", "b", "counselor")
 OPEN_STATUSES = ("active", "paused")
 PRESENCE_FRESH = timedelta(seconds=90)
 RECONNECT_GRACE = timedelta(seconds=30)
+_SESSIONS = LiveSession.__table__
+_EVENTS = SessionEvent.__table__
+_PRESENCE = Presence.__table__
 
 
 class LiveError(Exception):
@@ -43,6 +50,8 @@ def _not_found() -> LiveError:
     # The same answer for "no such session" and "not yours": existence is not leaked.
     return LiveError("not_found", "There is no such session, or you are not part of it.")
 
+
+# --- starting -------------------------------------------------------------
 
 def open_sessions(couple: Couple) -> list[LiveSession]:
     """The couple's sessions that are not finished, newest first."""
@@ -60,7 +69,7 @@ def start_session(user: User, couple: Couple, plan_id: str) -> LiveSession:
         raise _not_found()
     if not (couple.partner_a_id and couple.partner_b_id):
         raise LiveError("partners_missing", "Both partners need to have joined before a session can start.")
-    plan = plan_by_id(plan_id)
+    plan = plan_by_id(couple, plan_id)
     if plan is None:
         raise LiveError("unknown_plan", "That plan does not exist.")
     return start_plan(user, couple, plan)
@@ -89,172 +98,205 @@ def start_plan(user: User, couple: Couple, plan: Plan) -> LiveSession:
     return row
 
 
-def membership(user: User, session_id: int) -> tuple[LiveSession, str]:
-    """The session and how ``user`` takes part in it ('a', 'b' or 'counselor')."""
+def membership(user_id: int, session_id: int) -> tuple[LiveSession, str]:
+    """The session and how the user takes part in it ('a', 'b' or 'counselor')."""
     row = db.session.get(LiveSession, session_id)
-    viewer = row.couple.role_of(user) if row else None
+    viewer = row.couple.role_of_id(user_id) if row else None
     if row is None or viewer is None:
         raise _not_found()
     return row, viewer
 
 
-_plans: dict[int, Plan] = {}
+# --- what each process remembers --------------------------------------------
+
+@dataclass(frozen=True)
+class Seats:
+    """Who sits where in a session's couple, and the partners' names."""
+
+    a: int | None
+    b: int | None
+    counselor: int
+    names: dict[str, str]
+
+    def role_of(self, user_id: int) -> str | None:
+        return {self.a: "a", self.b: "b", self.counselor: "counselor"}.get(user_id)
 
 
-def _plan_of(row: LiveSession) -> Plan:
-    """Plans never change once a session starts, so each is decoded once per process."""
-    plan = _plans.get(row.id)
-    if plan is None:
-        plan = _plans[row.id] = plan_from_dict(row.plan)
-    return plan
+@dataclass
+class SessionMemo:
+    """A session's immutable parts, and its newest state as this process last committed or read it."""
+
+    couple_id: int
+    plan: Plan
+    plan_title: str
+    seats: Seats
+    state: SessionState | None = None
 
 
-def _lock(session_id: int) -> None:
-    """Serialise writers of one session before reading it.
-
-    A no-op UPDATE takes the row lock on PostgreSQL and the database write lock
-    on SQLite, so two partners' simultaneous events are applied one at a time
-    and both count.
-    """
-    db.session.execute(
-        update(LiveSession).where(LiveSession.id == session_id).values(version=LiveSession.version)
-    )
+@dataclass
+class _Memos:
+    sessions: dict[int, SessionMemo] = field(default_factory=dict)
 
 
-def handle_event(user: User, event: ClientEvent) -> dict[str, Any]:
+def _memo(session_id: int) -> SessionMemo | None:
+    """The per-app memo of a session, loaded on first use. Plans and seats never change once
+    a session has started (sessions only start when both partners have joined)."""
+    memos = current_app.extensions.setdefault("couples.live", _Memos()).sessions
+    memo = memos.get(session_id)
+    if memo is None:
+        found = db.session.execute(
+            select(_SESSIONS.c.couple_id, _SESSIONS.c.plan, _SESSIONS.c.plan_title, Couple.partner_a_id, Couple.partner_b_id,
+                   Couple.counselor_id, Couple.partner_a_name, Couple.partner_b_name)
+            .join(Couple, Couple.id == _SESSIONS.c.couple_id).where(_SESSIONS.c.id == session_id)
+        ).one_or_none()
+        if found is None:
+            return None
+        seats = Seats(found.partner_a_id, found.partner_b_id, found.counselor_id,
+                      {"a": found.partner_a_name, "b": found.partner_b_name})
+        memo = memos[session_id] = SessionMemo(found.couple_id, plan_from_dict(found.plan), found.plan_title, seats)
+    return memo
+
+
+def _current_state(session_id: int, version: int, memo: SessionMemo) -> SessionState:
+    """The state at ``version``: the memo's if it is that version, else read from the row."""
+    if memo.state is None or memo.state.version != version:
+        stored = db.session.execute(select(_SESSIONS.c.state).where(_SESSIONS.c.id == session_id)).scalar_one()
+        memo.state = SessionState.from_dict(stored)
+    return memo.state
+
+
+# --- events ----------------------------------------------------------------
+
+def handle_event(user_id: int, event: ClientEvent) -> dict[str, Any]:
     """Apply one client event; returns its acknowledgement. Repeats return the first ack."""
     try:
-        ack, published = _apply_and_commit(user, event)
+        ack, changed = _apply_and_commit(user_id, event)
     except Exception:
         db.session.rollback()
         raise
-    if published is not None:
-        _publish(*published)
+    if changed is not None:
+        _publish(event.session_id, *changed)
     return ack
 
 
-def _apply_and_commit(user: User, event: ClientEvent) -> tuple[dict[str, Any], tuple | None]:
-    _lock(event.session_id)
-    row, viewer = membership(user, event.session_id)
-    earlier = db.session.scalar(
-        select(SessionEvent.ack).where(
-            SessionEvent.session_id == row.id,
-            SessionEvent.user_id == user.id,
-            SessionEvent.client_event_id == event.id,
-        )
-    )
-    if earlier is not None:
-        db.session.rollback()
-        return earlier, None
+def _lock(session_id: int) -> int | None:
+    """Lock the session row and return its version, in one statement.
+
+    A no-op UPDATE takes the row lock on PostgreSQL and the write lock on SQLite,
+    so two partners' simultaneous events are applied one at a time and both count.
+    """
+    return db.session.execute(
+        _SESSIONS.update().where(_SESSIONS.c.id == session_id)
+        .values(version=_SESSIONS.c.version).returning(_SESSIONS.c.version)
+    ).scalar_one_or_none()
+
+
+def _apply_and_commit(user_id: int, event: ClientEvent) -> tuple[dict[str, Any], tuple | None]:
+    """Lock, decide, record, save, commit. A repeated event id hits the unique key of
+    session_events: the transaction is rolled back and the first acknowledgement returned."""
+    version = _lock(event.session_id)
+    memo = _memo(event.session_id) if version is not None else None
+    viewer = memo.seats.role_of(user_id) if memo else None
+    if memo is None or viewer is None:
+        raise _not_found()
     now = time.time()
-    plan = _plan_of(row)
-    result = apply(plan, SessionState.from_dict(row.state), Event(viewer, event.type, event.step_id, event.data, now))
-    if isinstance(result, Rejection):
-        log.info("session %s: refused %s from %s: %s", row.id, event.type, viewer, result.code)
-        ack = refused(result.code, result.message)
-        _record(row, user, viewer, event, ack, now, keep_data=False)
-        db.session.commit()
-        return ack, None
-    ack = ok(result.state.version)
-    _record(row, user, viewer, event, ack, now, keep_data=True)
-    if result.changed:
-        _save_state(row, result.state)
-        _apply_effects(row, user, result.effects)
+    result = apply(memo.plan, _current_state(event.session_id, version, memo),
+                   Event(viewer, event.type, event.step_id, event.data, now))
+    rejected = isinstance(result, Rejection)
+    ack = refused(result.code, result.message) if rejected else ok(result.state.version)
+    try:
+        _record(user_id, viewer, event, ack, now, keep_data=not rejected)
+    except IntegrityError:
+        db.session.rollback()
+        return _earlier_ack(user_id, event), None
+    if rejected:
+        log.info("session %s: refused %s from %s: %s", event.session_id, event.type, viewer, result.code)
+    elif result.changed:
+        _save_state(event.session_id, result.state)
+        _apply_effects(memo, event.session_id, user_id, result.effects)
     db.session.commit()
-    return ack, ((row, plan, result.state) if result.changed else None)
+    if rejected or not result.changed:
+        return ack, None
+    memo.state = result.state
+    return ack, (memo, result.state)
 
 
-def _record(row: LiveSession, user: User, viewer: str, event: ClientEvent, ack: dict, now: float, keep_data: bool) -> None:
-    db.session.add(
-        SessionEvent(
-            session_id=row.id,
-            user_id=user.id,
-            client_event_id=event.id,
-            type=event.type,
-            actor=viewer,
-            step_id=event.step_id,
-            data=event.data if keep_data else None,
-            ack=ack,
-            at=now,
+def _earlier_ack(user_id: int, event: ClientEvent) -> dict[str, Any]:
+    earlier = db.session.scalar(
+        select(_EVENTS.c.ack).where(
+            _EVENTS.c.session_id == event.session_id,
+            _EVENTS.c.user_id == user_id,
+            _EVENTS.c.client_event_id == event.id,
         )
     )
+    db.session.rollback()
+    if earlier is None:
+        raise _not_found()
+    return earlier
 
 
-def _save_state(row: LiveSession, state: SessionState) -> None:
-    row.state = state.to_dict()
-    row.version = state.version
-    row.status = state.status
-    row.updated_at = datetime.now(timezone.utc)
+def _record(user_id: int, viewer: str, event: ClientEvent, ack: dict, now: float, keep_data: bool) -> None:
+    db.session.execute(_EVENTS.insert().values(
+        session_id=event.session_id, user_id=user_id, client_event_id=event.id, type=event.type, actor=viewer,
+        step_id=event.step_id, data=event.data if keep_data else None, ack=ack, at=now,
+    ))
 
 
-def _apply_effects(row: LiveSession, user: User, effects: tuple) -> None:
+def _save_state(session_id: int, state: SessionState) -> None:
+    db.session.execute(_SESSIONS.update().where(_SESSIONS.c.id == session_id).values(
+        state=state.to_dict(), version=state.version, status=state.status, updated_at=datetime.now(timezone.utc),
+    ))
+
+
+def _apply_effects(memo: SessionMemo, session_id: int, user_id: int, effects: tuple) -> None:
     for effect in effects:
         if isinstance(effect, SafetyConcern):
             # Flag the couple for the counselor; what was answered stays in the session state.
-            row.couple.safety_flagged_at = datetime.now(timezone.utc)
-            audit(user, "safety.concern", f"couple:{row.couple_id}", f"live_session:{row.id}")
+            db.session.execute(update(Couple).where(Couple.id == memo.couple_id)
+                               .values(safety_flagged_at=datetime.now(timezone.utc)))
+            db.session.add(AuditEntry(actor_id=user_id, action="safety.concern", target=f"couple:{memo.couple_id}",
+                                      detail=f"live_session:{session_id}"))
 
 
-def snapshot_for(row: LiveSession, plan: Plan, state: SessionState, viewer: str, presence: dict[str, Any]) -> dict[str, Any]:
-    """Everything one viewer may see now: the domain's view plus names and presence."""
+# --- what viewers receive ----------------------------------------------------
+
+def snapshot_for(session_id: int, memo: SessionMemo, state: SessionState, viewer: str) -> dict[str, Any]:
+    """Everything one viewer may see now: the domain's view plus the session's names."""
     now = time.time()
     return {
-        **view_for(plan, state, viewer, now),
-        "session_id": row.id,
-        "plan_title": row.plan_title,
-        "names": {"a": row.couple.partner_a_name, "b": row.couple.partner_b_name},
-        "presence": presence,
+        **view_for(memo.plan, state, viewer, now),
+        "session_id": session_id,
+        "plan_title": memo.plan_title,
+        "names": dict(memo.seats.names),
         "server_now": now,
     }
 
 
-def presence_of(row: LiveSession) -> dict[str, dict[str, Any]]:
-    """'joined', 'reconnecting' or 'away' for each viewer, from the connection rows."""
-    now = datetime.now(timezone.utc)
-    roles = {row.couple.partner_a_id: "a", row.couple.partner_b_id: "b", row.couple.counselor_id: "counselor"}
-    presence = {viewer: {"status": "away"} for viewer in VIEWERS}
-    for connection in db.session.scalars(select(Presence).where(Presence.session_id == row.id)):
-        viewer = roles.get(connection.user_id)
-        if viewer is not None:
-            _merge_presence(presence[viewer], connection, now)
-    return presence
-
-
-_RANK = {"away": 0, "reconnecting": 1, "joined": 2}
-
-
-def _merge_presence(entry: dict[str, Any], connection: Presence, now: datetime) -> None:
-    if connection.disconnected_at is None and now - as_utc(connection.seen_at) < PRESENCE_FRESH:
-        status, until = "joined", None
-    elif connection.disconnected_at is not None and now - as_utc(connection.disconnected_at) < RECONNECT_GRACE:
-        status, until = "reconnecting", (as_utc(connection.disconnected_at) + RECONNECT_GRACE).timestamp()
-    else:
-        return
-    if _RANK[status] > _RANK[entry["status"]]:
-        entry.update(status=status, until=until)
-
-
-def _publish(row: LiveSession, plan: Plan, state: SessionState) -> None:
-    presence = presence_of(row)
+def _publish(session_id: int, memo: SessionMemo, state: SessionState) -> None:
+    """Each viewer's own snapshot, to that viewer's room only (after the commit)."""
     for viewer in VIEWERS:
-        if presence[viewer]["status"] != "away":
-            publisher.send_snapshot(row.id, viewer, snapshot_for(row, plan, state, viewer, presence))
+        publisher.send_snapshot(session_id, viewer, snapshot_for(session_id, memo, state, viewer))
 
 
-def join(user: User, session_id: int, sid: str) -> tuple[str, dict[str, Any]]:
-    """Register ``sid`` as ``user``'s connection to the session; returns (viewer, their snapshot)."""
-    row, viewer = membership(user, session_id)
-    stale_before = datetime.now(timezone.utc) - PRESENCE_FRESH
-    db.session.execute(
-        Presence.__table__.delete().where(
-            Presence.session_id == row.id, Presence.user_id == user.id, Presence.seen_at < stale_before
-        )
-    )
-    db.session.merge(Presence(sid=sid, session_id=row.id, user_id=user.id, seen_at=datetime.now(timezone.utc)))
+# --- presence ------------------------------------------------------------------
+
+def join(user_id: int, session_id: int, sid: str) -> tuple[str, dict[str, Any]]:
+    """Register ``sid`` as the user's connection to the session; returns (viewer, their snapshot)."""
+    memo = _memo(session_id)
+    viewer = memo.seats.role_of(user_id) if memo else None
+    if memo is None or viewer is None:
+        raise _not_found()
+    now = datetime.now(timezone.utc)
+    db.session.execute(_PRESENCE.delete().where(
+        _PRESENCE.c.session_id == session_id, _PRESENCE.c.user_id == user_id, _PRESENCE.c.seen_at < now - PRESENCE_FRESH,
+    ))
+    db.session.merge(Presence(sid=sid, session_id=session_id, user_id=user_id, seen_at=now))
+    version = db.session.execute(select(_SESSIONS.c.version).where(_SESSIONS.c.id == session_id)).scalar_one()
+    state = _current_state(session_id, version, memo)
     db.session.commit()
-    presence = presence_of(row)
-    _announce_presence(row.id, viewer, presence)
-    return viewer, snapshot_for(row, _plan_of(row), SessionState.from_dict(row.state), viewer, presence)
+    presence = presence_of(session_id, memo.seats)
+    _announce_presence(session_id, viewer, presence)
+    return viewer, {**snapshot_for(session_id, memo, state, viewer), "presence": presence}
 
 
 def heartbeat(sid: str) -> None:
@@ -269,11 +311,42 @@ def disconnect(sid: str) -> None:
     if connection is None:
         return
     connection.disconnected_at = datetime.now(timezone.utc)
+    session_id, user_id = connection.session_id, connection.user_id
     db.session.commit()
-    row = db.session.get(LiveSession, connection.session_id)
-    viewer = row.couple.role_of(db.session.get(User, connection.user_id)) if row else None
-    if row is not None and viewer is not None:
-        _announce_presence(row.id, viewer, presence_of(row))
+    memo = _memo(session_id)
+    viewer = memo.seats.role_of(user_id) if memo else None
+    if viewer is not None:
+        _announce_presence(session_id, viewer, presence_of(session_id, memo.seats))
+
+
+def presence_of(session_id: int, seats: Seats) -> dict[str, dict[str, Any]]:
+    """'joined', 'reconnecting' or 'away' for each viewer, from the connection rows."""
+    now = datetime.now(timezone.utc)
+    presence: dict[str, dict[str, Any]] = {viewer: {"status": "away"} for viewer in VIEWERS}
+    connections = db.session.execute(
+        select(_PRESENCE.c.user_id, _PRESENCE.c.seen_at, _PRESENCE.c.disconnected_at)
+        .where(_PRESENCE.c.session_id == session_id)
+    )
+    for connection in connections:
+        viewer = seats.role_of(connection.user_id)
+        if viewer is not None:
+            _merge_presence(presence[viewer], connection, now)
+    db.session.commit()
+    return presence
+
+
+_RANK = {"away": 0, "reconnecting": 1, "joined": 2}
+
+
+def _merge_presence(entry: dict[str, Any], connection: Any, now: datetime) -> None:
+    if connection.disconnected_at is None and now - as_utc(connection.seen_at) < PRESENCE_FRESH:
+        status, until = "joined", None
+    elif connection.disconnected_at is not None and now - as_utc(connection.disconnected_at) < RECONNECT_GRACE:
+        status, until = "reconnecting", (as_utc(connection.disconnected_at) + RECONNECT_GRACE).timestamp()
+    else:
+        return
+    if _RANK[status] > _RANK[entry["status"]]:
+        entry.update(status=status, until=until)
 
 
 def _announce_presence(session_id: int, changed: str, presence: dict[str, Any]) -> None:

@@ -51,7 +51,7 @@ export class SessionView {
     const restoreFocus = rememberFocus(this.root);
     const ctx = this.context(snapshot);
     this.renderProgress(snapshot);
-    this.renderPresence(snapshot.presence);
+    this.renderPresence(snapshot.presence ?? this.presence ?? {});
     this.renderNotice(snapshot, ctx);
     this.parts.step.replaceChildren(
       h("h2", { id: "step-title", tabindex: "-1", text: snapshot.step.title }),
@@ -75,7 +75,7 @@ export class SessionView {
   renderPresence(presence) {
     if (!this.snapshot) return;
     const ctx = this.context(this.snapshot);
-    this.snapshot.presence = presence;
+    this.presence = presence;
     const roles = ctx.isPartner ? [ctx.partner] : ["a", "b"];
     const chips = roles.map((role) => {
       const status = presence[role]?.status ?? "away";

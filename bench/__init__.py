@@ -1,0 +1,1 @@
+"""Load benchmark for the live workshop: ``.venv/bin/python -m bench.run --help``."""

@@ -1,0 +1,116 @@
+"""Fixtures for scale-out tests: a fresh PostgreSQL database per module, Redis per test, several servers.
+
+When PostgreSQL or Redis is unreachable the tests are skipped with the reason, except on CI
+(CI=true), where that is a failure: the CI job is supposed to provide both.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+
+import pytest
+from builders import PASSWORD, make_counselor, make_couple
+from servers import LiveClient, login_cookie
+
+from bench import infra
+from couples.database import upgrade_database
+from couples.extensions import db
+from couples.models import Couple, User
+from couples.services import live
+
+PUBLIC_ORIGIN = "http://couples.test"  # what the proxy in front of the processes would be
+
+
+def require(problem: str | None) -> None:
+    """Skip (or, on CI, fail) when a service the test needs is missing."""
+    if problem is None:
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{problem} (CI=true: the CI job must provide it)", pytrace=False)
+    pytest.skip(problem)
+
+
+@pytest.fixture(scope="module")
+def pg_url():
+    """A fresh PostgreSQL database for the module, dropped afterwards."""
+    require(infra.postgres_problem())
+    name, url = infra.create_database("couples_test")
+    yield url
+    infra.drop_database(name)
+
+
+@pytest.fixture
+def redis_url():
+    """Redis for one test: its own database number (Flask-Limiter's keys), flushed afterwards.
+    Pub/sub ignores database numbers: the cluster gets its own channel (see ``redis_channel``)."""
+    require(infra.redis_problem())
+    number = random.randint(1, 13)
+    yield infra.redis_url(number)
+    try:
+        import redis
+
+        redis.Redis.from_url(infra.redis_url(number), socket_timeout=3).flushdb()
+    except Exception:  # noqa: BLE001 - Redis may be down after a failed restart test; start_redis reports that
+        pass
+
+
+@pytest.fixture
+def redis_channel() -> str:
+    """The Socket.IO message-queue channel of this test's cluster only."""
+    return f"couples-test-{random.randrange(10**9)}"
+
+
+@pytest.fixture(scope="module")
+def pg_app(pg_url):
+    """The app (test process, no eventlet) on the module's PostgreSQL database, migrated."""
+    app = infra.make_app(pg_url, secret="scale-secret")
+    upgrade_database(app)
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def cluster(pg_url, redis_url, redis_channel, pg_app):
+    """start(n) -> n ``wsgi.py`` processes sharing PostgreSQL and Redis; all stopped afterwards."""
+    running: list[infra.Server] = []
+
+    def start(n: int = 2, **extra_env: str) -> list[infra.Server]:
+        env = {"COUPLES_ALLOWED_ORIGINS": PUBLIC_ORIGIN, "COUPLES_REDIS_CHANNEL": redis_channel, **extra_env}
+        servers = [infra.app_server(pg_url, redis=redis_url, secret="scale-secret", extra_env=env) for _ in range(n)]
+        running.extend(servers)
+        return [server.start() for server in servers]
+
+    yield start
+    for server in running:
+        server.stop()
+
+
+@pytest.fixture
+def couple(pg_app):
+    with pg_app.app_context():
+        return make_couple(make_counselor())
+
+
+def start_session(app, couple: Couple, plan) -> int:
+    with app.app_context():
+        return live.start_plan(db.session.get(User, couple.partner_a_id), db.session.get(Couple, couple.id), plan).id
+
+
+@pytest.fixture
+def partner_client():
+    """partner_client(server, user, session_id) -> a joined LiveClient; all closed afterwards."""
+    opened: list[LiveClient] = []
+
+    def connect(server: infra.Server, user: User, session_id: int) -> LiveClient:
+        client = LiveClient(server.url, login_cookie(server.url, user.email, PASSWORD), session_id, origin=PUBLIC_ORIGIN)
+        opened.append(client)
+        return client.connect()
+
+    yield connect
+    for client in opened:
+        try:
+            client.sio.shutdown()
+        except Exception:  # noqa: BLE001
+            pass

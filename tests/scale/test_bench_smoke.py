@@ -1,0 +1,24 @@
+"""The benchmark runs end to end at a tiny size (SQLite, one process, 5 couples) and produces figures.
+
+It asserts that figures exist, never what they are: timings are for docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from bench import run
+
+pytestmark = pytest.mark.live
+
+
+def test_the_benchmark_produces_figures(tmp_path):
+    report = run.main(["--quick", "--out", str(tmp_path / "bench.json")])
+    app, relay = (next(r for r in report["scenarios"] if r["mode"] == mode) for mode in ("app", "relay"))
+    for result in (app, relay):
+        assert result["connected"] == result["couples"] == 5
+        assert result["realistic_events"] > 0 and result["saturation_rate"] > 0
+        assert result["p99"] is not None and result["kb_per_socket"] is not None
+    assert app["statements_per_event"] > 0
+    assert not app["errors"], app["errors"]
+    assert (tmp_path / "bench.json").exists()

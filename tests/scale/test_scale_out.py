@@ -1,0 +1,225 @@
+"""Several ``wsgi.py`` processes sharing PostgreSQL and Redis, with real python-socketio partners."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import psycopg
+import pytest
+from alembic.script import ScriptDirectory
+from servers import couple_driver
+from sqlalchemy import create_engine, inspect, text
+
+from bench import infra
+from couples import MIGRATIONS
+from couples.extensions import db
+from couples.models import LiveSession, SessionEvent
+from live.drive import complete_plan, complete_step
+
+from .conftest import require, start_session
+
+pytestmark = [pytest.mark.live, pytest.mark.postgres]
+PLAN = infra.library_plan("short-check-in")  # read, check-in, timer, read, private answer, turns
+
+
+def _head() -> str:
+    from alembic.config import Config
+
+    config = Config(str(MIGRATIONS / "alembic.ini"))
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return ScriptDirectory.from_config(config).get_current_head()
+
+
+def test_two_processes_upgrade_an_empty_postgres_database_to_head_together():
+    """Both processes start at once on an empty database; the advisory lock lets one migrate."""
+    require(infra.postgres_problem())
+    name, url = infra.create_database("couples_test")
+    servers = [infra.app_server(url) for _ in range(2)]
+    try:
+        threads = [threading.Thread(target=server.start) for server in servers]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(90)
+        assert all(server.process and server.process.poll() is None for server in servers), servers[0].log_tail()
+        engine = create_engine(url)
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == _head()
+            tables = set(inspect(connection).get_table_names())
+        engine.dispose()
+        assert {"users", "couples", "invitations", "live_sessions", "session_events", "presence", "audit_log"} <= tables
+    finally:
+        for server in servers:
+            server.stop()
+        infra.drop_database(name)
+
+
+@pytest.mark.redis
+def test_partners_on_two_processes_complete_a_plan_seeing_each_other_at_every_step(
+        pg_app, cluster, couple, partner_client):
+    first, second = cluster(2)
+    session_id = start_session(pg_app, couple, PLAN)
+    clients = {"a": partner_client(first, couple.partner_a, session_id),
+               "b": partner_client(second, couple.partner_b, session_id)}
+    send, view = couple_driver(clients)  # every accepted event waits until BOTH partners have its snapshot
+    complete_plan(send, view)
+    assert view("a")["status"] == view("b")["status"] == "completed"
+    assert view("a")["version"] == view("b")["version"]
+
+
+@pytest.mark.redis
+def test_a_process_killed_mid_step_loses_nothing_when_its_partner_reconnects_to_the_other_process(
+        pg_app, cluster, couple, partner_client):
+    first, second = cluster(2)
+    session_id = start_session(pg_app, couple, PLAN)
+    clients = {"a": partner_client(first, couple.partner_a, session_id),
+               "b": partner_client(second, couple.partner_b, session_id)}
+    send, view = couple_driver(clients)
+    while view("a")["step"]["kind"] != "private_answer":
+        complete_step(send, view)
+    step_id = view("a")["step"]["id"]
+    assert send("a", "answer", step_id, {"value": "words of a before the crash"})["ok"]  # mid-step: b has not answered
+
+    first.kill()  # SIGKILL: A's process is gone; the proxy sends A's reconnect to the other process
+    clients["a"].sio.shutdown()
+    clients["a"] = partner_client(second, couple.partner_a, session_id)
+
+    assert view("a")["state"]["mine"] == {"value": "words of a before the crash"} or \
+        "words of a before the crash" in str(view("a")["state"]["mine"])
+    assert view("b")["state"]["answered"] == {"a": True, "b": False}
+    assert send("b", "answer", step_id, {"value": "words of b after the crash"})["ok"]
+    for role in "ab":
+        assert send(role, "ready", step_id, {})["ok"]
+    complete_plan(send, view)
+    assert view("b")["status"] == "completed"
+    with pg_app.app_context():
+        row = db.session.get(LiveSession, session_id)
+        assert row.status == "completed"
+        answers = row.state["steps"][[step.id for step in PLAN.steps].index(step_id)]["answers"]
+        assert "words of a before the crash" in str(answers["a"]) and set(answers) == {"a", "b"}
+        db.session.remove()
+
+
+def _subscribers(channel: str) -> int:
+    import redis
+
+    return redis.Redis(host=infra.REDIS_HOST, port=infra.REDIS_PORT, socket_timeout=3).pubsub_numsub(channel)[0][1]
+
+
+@pytest.mark.redis
+def test_live_updates_resume_by_themselves_after_redis_restarts(pg_app, cluster, redis_channel, couple, partner_client):
+    first, second = cluster(2)
+    session_id = start_session(pg_app, couple, PLAN)
+    clients = {"a": partner_client(first, couple.partner_a, session_id),
+               "b": partner_client(second, couple.partner_b, session_id)}
+    send, view = couple_driver(clients)
+    complete_step(send, view)
+    while view("a")["step"]["kind"] not in ("read", "timer"):
+        complete_step(send, view)
+    try:
+        infra.stop_redis()
+        # While Redis is down events are still persisted (the database is the truth); only delivery waits.
+        step = view("a")["step"]
+        ack = clients["a"].act("ready", step["id"], {})
+        assert ack["ok"] or ack["error"]["code"] == "server_error", ack
+    finally:
+        infra.start_redis()
+    deadline = time.monotonic() + 30
+    while _subscribers(redis_channel) < 2 and time.monotonic() < deadline:  # both processes listen again, on their own
+        time.sleep(0.2)
+    assert _subscribers(redis_channel) >= 2, "the processes did not resubscribe to Redis"
+    assert send("b", "ready", step["id"], {})["ok"]  # snapshot carries the whole state: the gap is closed
+    assert view("a")["step"]["id"] != step["id"] and view("b")["step"]["id"] == view("a")["step"]["id"]
+    complete_plan(send, view)
+    assert view("a")["status"] == view("b")["status"] == "completed"
+
+
+@pytest.mark.redis
+def test_simultaneous_events_from_both_partners_on_two_processes_both_count(pg_app, cluster, couple, partner_client):
+    first, second = cluster(2)
+    session_id = start_session(pg_app, couple, PLAN)
+    clients = {"a": partner_client(first, couple.partner_a, session_id),
+               "b": partner_client(second, couple.partner_b, session_id)}
+    _, view = couple_driver(clients)
+    rounds = 0
+    while view("a")["step"]["kind"] in ("read", "check_in", "timer", "private_answer"):
+        step = view("a")["step"]
+        for type_, data in _moves(step):
+            barrier, acks = threading.Barrier(2), {}
+
+            def fire(role: str) -> None:
+                barrier.wait(5)
+                acks[role] = clients[role].act(type_, step["id"], data(role))
+
+            threads = [threading.Thread(target=fire, args=(role,)) for role in "ab"]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(15)
+            assert acks["a"]["ok"] and acks["b"]["ok"], acks
+            assert acks["a"]["version"] != acks["b"]["version"], "two writers produced the same version"
+            for client in clients.values():
+                client.wait_for_version(max(acks["a"]["version"], acks["b"]["version"]))
+        rounds += 1
+        assert view("a")["step"]["id"] != step["id"], "a simultaneous 'ready' was lost"
+    assert rounds >= 4
+    with pg_app.app_context():
+        counted = db.session.query(SessionEvent).filter_by(session_id=session_id, type="ready").count()
+        db.session.remove()
+    assert counted == 2 * rounds
+
+
+def _moves(step: dict):
+    if step["kind"] == "check_in":
+        yield "answer", lambda role: {"answers": {q["id"]: q["options"][0]["id"] for q in step["questions"]}}
+    elif step["kind"] == "private_answer":
+        yield "answer", lambda role: {"value": f"private words of {role}"}
+    yield "ready", lambda role: {}
+
+
+@pytest.mark.parametrize("wait_func, stalls", [("wait_select", False), ("wait_c", True)])
+def test_a_slow_query_stalls_other_clients_only_without_the_select_wait_function(
+        pg_app, pg_url, couple, partner_client, wait_func, stalls):
+    """One couple's event waits 2 s on a row lock held elsewhere (a slow query); another couple's
+    events must go on meanwhile. With psycopg's default C wait (what it picks under eventlet) the whole
+    process stops: that is why wsgi.py sets PSYCOPG_WAIT_FUNC=wait_select."""
+    from builders import make_counselor, make_couple
+
+    server = infra.app_server(pg_url, secret="scale-secret",
+                              extra_env={"PSYCOPG_WAIT_FUNC": wait_func, "COUPLES_ALLOWED_ORIGINS": "http://couples.test"})
+    server.start()
+    try:
+        with pg_app.app_context():
+            other = make_couple(make_counselor())
+        slow_session, fast_session = start_session(pg_app, couple, PLAN), start_session(pg_app, other, PLAN)
+        slow = partner_client(server, couple.partner_a, slow_session)
+        fast = partner_client(server, other.partner_a, fast_session)
+        dsn = pg_url.replace("postgresql+psycopg://", "postgresql://")
+        locked = threading.Event()
+
+        def hold_the_row(seconds: float = 2.0) -> None:  # the "slow query": a row lock held elsewhere
+            with psycopg.connect(dsn) as locker:
+                locker.execute("SELECT id FROM live_sessions WHERE id = %s FOR UPDATE", (slow_session,))
+                locked.set()
+                time.sleep(seconds)
+                locker.rollback()
+
+        holder = threading.Thread(target=hold_the_row)
+        holder.start()
+        assert locked.wait(10)
+        blocked = threading.Thread(target=slow.act, args=("ready", PLAN.steps[0].id, {}))
+        blocked.start()
+        time.sleep(0.3)  # the slow event is now waiting inside the server
+        started = time.monotonic()
+        ack = fast.act("ready", PLAN.steps[0].id, {})
+        elapsed = time.monotonic() - started
+        holder.join(15)
+        blocked.join(15)
+        assert ack["ok"], ack
+        if stalls:
+            assert elapsed > 1.0, f"expected the whole process to stall, the other couple waited {elapsed:.3f} s"
+        else:
+            assert elapsed < 0.5, f"another couple waited {elapsed:.3f} s behind a slow query"
+    finally:
+        server.stop()
