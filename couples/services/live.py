@@ -15,10 +15,10 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
-from ..domain import Event, Rejection, SafetyConcern, SessionState, apply, start, view_for
+from ..domain import Accepted, Event, Rejection, SafetyConcern, SessionState, apply, start, view_for
 from ..domain.plan import Plan
 from ..extensions import db
 from ..models import AuditEntry, Couple, LiveSession, Presence, SessionEvent, User, as_utc, audit
@@ -35,6 +35,18 @@ RECONNECT_GRACE = timedelta(seconds=30)
 _SESSIONS = LiveSession.__table__
 _EVENTS = SessionEvent.__table__
 _PRESENCE = Presence.__table__
+
+# The hot path's statements, built once: per event only parameters change.
+_LOCK = (_SESSIONS.update().where(_SESSIONS.c.id == bindparam("session_id"))
+         .values(version=_SESSIONS.c.version).returning(_SESSIONS.c.version))
+_READ_STATE = select(_SESSIONS.c.state).where(_SESSIONS.c.id == bindparam("session_id"))
+_RECORD = _EVENTS.insert()
+_SAVE = _SESSIONS.update().where(
+    _SESSIONS.c.id == bindparam("session_id"), _SESSIONS.c.version == bindparam("expected_version"),
+).values(
+    state=bindparam("new_state"), version=bindparam("new_version"), status=bindparam("new_status"),
+    updated_at=bindparam("now"),
+)
 
 
 class LiveError(Exception):
@@ -157,15 +169,17 @@ def _memo(session_id: int) -> SessionMemo | None:
     return memo
 
 
-def _current_state(session_id: int, version: int, memo: SessionMemo) -> SessionState:
-    """The state at ``version``: the memo's if it is that version, else read from the row."""
-    if memo.state is None or memo.state.version != version:
-        stored = db.session.execute(select(_SESSIONS.c.state).where(_SESSIONS.c.id == session_id)).scalar_one()
-        memo.state = SessionState.from_dict(stored)
-    return memo.state
+def _stored_state(session_id: int) -> SessionState:
+    """The session's state as committed in the database."""
+    return SessionState.from_dict(_connection().execute(_READ_STATE, {"session_id": session_id}).scalar_one())
 
 
 # --- events ----------------------------------------------------------------
+
+def _connection() -> Any:
+    """The session's connection, in its transaction: Core statements skip the ORM's bookkeeping."""
+    return db.session.connection()
+
 
 def handle_event(user_id: int, event: ClientEvent) -> dict[str, Any]:
     """Apply one client event; returns its acknowledgement. Repeats return the first ack."""
@@ -179,29 +193,47 @@ def handle_event(user_id: int, event: ClientEvent) -> dict[str, Any]:
     return ack
 
 
-def _lock(session_id: int) -> int | None:
-    """Lock the session row and return its version, in one statement.
+def _lock(session_id: int) -> int:
+    """Lock the session row and return its version, in one statement (a no-op UPDATE takes
+    the row lock on PostgreSQL and the write lock on SQLite)."""
+    return _connection().execute(_LOCK, {"session_id": session_id}).scalar_one()
 
-    A no-op UPDATE takes the row lock on PostgreSQL and the write lock on SQLite,
-    so two partners' simultaneous events are applied one at a time and both count.
-    """
-    return db.session.execute(
-        _SESSIONS.update().where(_SESSIONS.c.id == session_id)
-        .values(version=_SESSIONS.c.version).returning(_SESSIONS.c.version)
-    ).scalar_one_or_none()
+
+MAX_ATTEMPTS = 5
 
 
 def _apply_and_commit(user_id: int, event: ClientEvent) -> tuple[dict[str, Any], tuple | None]:
-    """Lock, decide, record, save, commit. A repeated event id hits the unique key of
-    session_events: the transaction is rolled back and the first acknowledgement returned."""
-    version = _lock(event.session_id)
-    memo = _memo(event.session_id) if version is not None else None
+    """Decide on the newest state this process knows, then write only if it is still the newest.
+
+    The state is saved with ``WHERE version = <the version decided on>``, which takes the row
+    lock (PostgreSQL) or the write lock (SQLite) until the commit: two partners' simultaneous
+    events are applied one at a time, and an event decided on an outdated state is decided
+    again on the stored one, so both count. Refusals and no-ops lock the row first, so they are
+    judged on the current state too. A repeated event id hits the unique key of
+    session_events: the transaction is rolled back and the first acknowledgement returned.
+    """
+    memo = _memo(event.session_id)
     viewer = memo.seats.role_of(user_id) if memo else None
     if memo is None or viewer is None:
         raise _not_found()
-    now = time.time()
-    result = apply(memo.plan, _current_state(event.session_id, version, memo),
-                   Event(viewer, event.type, event.step_id, event.data, now))
+    for _ in range(MAX_ATTEMPTS):
+        state = memo.state or _stored_state(event.session_id)
+        now = time.time()
+        result = apply(memo.plan, state, Event(viewer, event.type, event.step_id, event.data, now))
+        changed = isinstance(result, Accepted) and result.changed
+        written = _save_state(event.session_id, state.version, result.state, now) if changed else (
+            _lock(event.session_id) == state.version)
+        if not written:
+            db.session.rollback()
+            memo.state = None
+            continue
+        return _finish(memo, user_id, viewer, event, result, now)
+    raise LiveError("busy", "The session is very busy right now. Please try again.")
+
+
+def _finish(memo: SessionMemo, user_id: int, viewer: str, event: ClientEvent, result: Accepted | Rejection,
+            now: float) -> tuple[dict[str, Any], tuple | None]:
+    """Record the event with its acknowledgement and commit; what to publish, if anything."""
     rejected = isinstance(result, Rejection)
     ack = refused(result.code, result.message) if rejected else ok(result.state.version)
     try:
@@ -211,8 +243,7 @@ def _apply_and_commit(user_id: int, event: ClientEvent) -> tuple[dict[str, Any],
         return _earlier_ack(user_id, event), None
     if rejected:
         log.info("session %s: refused %s from %s: %s", event.session_id, event.type, viewer, result.code)
-    elif result.changed:
-        _save_state(event.session_id, result.state)
+    else:
         _apply_effects(memo, event.session_id, user_id, result.effects)
     db.session.commit()
     if rejected or not result.changed:
@@ -236,16 +267,20 @@ def _earlier_ack(user_id: int, event: ClientEvent) -> dict[str, Any]:
 
 
 def _record(user_id: int, viewer: str, event: ClientEvent, ack: dict, now: float, keep_data: bool) -> None:
-    db.session.execute(_EVENTS.insert().values(
-        session_id=event.session_id, user_id=user_id, client_event_id=event.id, type=event.type, actor=viewer,
-        step_id=event.step_id, data=event.data if keep_data else None, ack=ack, at=now,
-    ))
+    _connection().execute(_RECORD, {
+        "session_id": event.session_id, "user_id": user_id, "client_event_id": event.id, "type": event.type,
+        "actor": viewer, "step_id": event.step_id, "data": event.data if keep_data else None, "ack": ack, "at": now,
+    })
 
 
-def _save_state(session_id: int, state: SessionState) -> None:
-    db.session.execute(_SESSIONS.update().where(_SESSIONS.c.id == session_id).values(
-        state=state.to_dict(), version=state.version, status=state.status, updated_at=datetime.now(timezone.utc),
-    ))
+def _save_state(session_id: int, expected_version: int, state: SessionState, now: float) -> bool:
+    """Write ``state`` if the stored version is still ``expected_version``."""
+    saved = _connection().execute(_SAVE, {
+        "session_id": session_id, "expected_version": expected_version, "new_state": state.to_dict(),
+        "new_version": state.version, "new_status": state.status,
+        "now": datetime.fromtimestamp(now, timezone.utc),
+    })
+    return saved.rowcount == 1
 
 
 def _apply_effects(memo: SessionMemo, session_id: int, user_id: int, effects: tuple) -> None:
@@ -291,8 +326,7 @@ def join(user_id: int, session_id: int, sid: str) -> tuple[str, dict[str, Any]]:
         _PRESENCE.c.session_id == session_id, _PRESENCE.c.user_id == user_id, _PRESENCE.c.seen_at < now - PRESENCE_FRESH,
     ))
     db.session.merge(Presence(sid=sid, session_id=session_id, user_id=user_id, seen_at=now))
-    version = db.session.execute(select(_SESSIONS.c.version).where(_SESSIONS.c.id == session_id)).scalar_one()
-    state = _current_state(session_id, version, memo)
+    state = memo.state = _stored_state(session_id)
     db.session.commit()
     presence = presence_of(session_id, memo.seats)
     _announce_presence(session_id, viewer, presence)
