@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from functools import cache
 
 from flask import current_app
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -74,16 +74,41 @@ def couple_for_partner(user: User) -> Couple | None:
     return db.session.scalar(select(Couple).where(or_(Couple.partner_a_id == user.id, Couple.partner_b_id == user.id)))
 
 
-def couples_of(counselor: User) -> list[Couple]:
-    """A counselor's couples, newest first, with their invitations loaded."""
-    return list(
-        db.session.scalars(
-            select(Couple)
-            .where(Couple.counselor_id == counselor.id)
-            .options(selectinload(Couple.invitations))
-            .order_by(Couple.created_at.desc(), Couple.id.desc())
-        )
+COUPLES_PER_PAGE = 25
+
+
+def all_couples_of(counselor: User) -> list[Couple]:
+    """Every couple of a counselor, by name (for choosing one in a form)."""
+    query = select(Couple).where(Couple.counselor_id == counselor.id).order_by(Couple.partner_a_name, Couple.id)
+    return list(db.session.scalars(query))
+
+
+@dataclass(frozen=True)
+class CouplePage:
+    """One page of a counselor's couples."""
+
+    couples: list[Couple]
+    number: int
+    pages: int
+    total: int
+
+
+def couples_of(counselor: User, page: int = 1, per_page: int = COUPLES_PER_PAGE) -> CouplePage:
+    """A page of a counselor's couples: those needing attention first, then newest first,
+    with their invitations loaded (two queries per page, however many couples there are)."""
+    total = db.session.scalar(select(func.count()).select_from(Couple).where(Couple.counselor_id == counselor.id))
+    pages = max(1, -(-total // per_page))
+    number = min(max(1, page), pages)
+    couples = db.session.scalars(
+        select(Couple)
+        .where(Couple.counselor_id == counselor.id)
+        .options(selectinload(Couple.invitations))
+        .order_by(Couple.safety_flagged_at.is_(None), Couple.safety_flagged_at.desc(),
+                  Couple.created_at.desc(), Couple.id.desc())
+        .limit(per_page)
+        .offset((number - 1) * per_page)
     )
+    return CouplePage(list(couples), number, pages, total)
 
 
 def slot_statuses(couple: Couple, now: datetime | None = None) -> list[SlotStatus]:

@@ -12,7 +12,7 @@ from ..content.parse import MAX_PLAN_EXERCISES
 from ..content.steps import COMMON_KEYS, KIND_KEYS
 from ..forms import ALL_COUPLES, ComposePlanForm, ExerciseForm
 from ..services import authoring
-from ..services.couples import couples_of
+from ..services.couples import all_couples_of
 from ..services.plans import exercises_for, library, stored_exercise
 from .auth import counselor_required
 
@@ -65,7 +65,7 @@ def new_exercise():
 @counselor_required
 def compose_plan():
     """Choose exercises and their order with numbers (no dragging); the check-in always comes first."""
-    form = ComposePlanForm(couples_of(current_user))
+    form = ComposePlanForm(all_couples_of(current_user))
     problems: list[ContentError] = []
     if form.validate_on_submit():
         try:

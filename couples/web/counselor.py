@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, session, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
 from ..forms import ActionForm, NewCoupleForm
@@ -19,12 +19,13 @@ _FRESH_LINKS = "fresh_links"
 @bp.route("/")
 @counselor_required
 def home():
-    """The counselor's couples, with who has joined and what needs attention."""
-    couples = couple_service.couples_of(current_user)
+    """The counselor's couples, a page at a time, those needing attention first."""
+    page = couple_service.couples_of(current_user, page=request.args.get("page", 1, type=int))
     return render_template(
         "counselor/home.html",
-        couples=couples,
-        statuses={couple.id: couple_service.slot_statuses(couple) for couple in couples},
+        page=page,
+        couples=page.couples,
+        statuses={couple.id: couple_service.slot_statuses(couple) for couple in page.couples},
     )
 
 

@@ -51,3 +51,23 @@ def test_the_counselor_home_page_does_not_query_per_couple(app, client):
     assert page.count("couple-card") == 12
     assert len(many) == len(few), "\n".join(many)
     assert len(many) <= 6, "\n".join(many)
+
+
+def test_the_counselor_home_page_shows_couples_a_page_at_a_time_flagged_first(app, client):
+    from couples.models import Couple, utcnow
+    from couples.services.couples import COUPLES_PER_PAGE
+
+    with app.app_context():
+        counselor = make_counselor()
+        couples = [make_couple(counselor, joined=False, names=(f"A{i}", f"B{i}")) for i in range(COUPLES_PER_PAGE + 2)]
+        flagged = db.session.get(Couple, couples[0].id)
+        flagged.safety_flagged_at = utcnow()
+        db.session.commit()
+    login(client, counselor.email, PASSWORD)
+    first = client.get("/counselor/").get_data(as_text=True)
+    assert first.count("couple-card") == COUPLES_PER_PAGE
+    assert first.index("A0 &amp; B0") < first.index("couple-card", first.index("couple-card") + 1)
+    assert "Page 1 of 2" in first and "Next page" in first
+    second = client.get("/counselor/?page=2").get_data(as_text=True)
+    assert second.count("couple-card") == 2 and "Previous page" in second
+    assert client.get("/counselor/?page=99").status_code == 200
