@@ -38,7 +38,7 @@ _PRESENCE = Presence.__table__
 
 # The hot path's statements, built once: per event only parameters change.
 _LOCK = (_SESSIONS.update().where(_SESSIONS.c.id == bindparam("session_id"))
-         .values(version=_SESSIONS.c.version).returning(_SESSIONS.c.version))
+         .values(version=_SESSIONS.c.version).returning(_SESSIONS.c.version, _SESSIONS.c.state))
 _READ_STATE = select(_SESSIONS.c.state).where(_SESSIONS.c.id == bindparam("session_id"))
 _RECORD = _EVENTS.insert()
 _SAVE = _SESSIONS.update().where(
@@ -143,6 +143,7 @@ class SessionMemo:
     plan_title: str
     seats: Seats
     state: SessionState | None = None
+    contended: bool = False  # another process changed the session lately: lock and read first
 
 
 @dataclass
@@ -193,39 +194,47 @@ def handle_event(user_id: int, event: ClientEvent) -> dict[str, Any]:
     return ack
 
 
-def _lock(session_id: int) -> int:
-    """Lock the session row and return its version, in one statement (a no-op UPDATE takes
-    the row lock on PostgreSQL and the write lock on SQLite)."""
-    return _connection().execute(_LOCK, {"session_id": session_id}).scalar_one()
+def _lock(session_id: int, memo: SessionMemo) -> SessionState:
+    """Lock the session row and return its state, in one statement (a no-op UPDATE takes the
+    row lock on PostgreSQL and the write lock on SQLite). The stored state is decoded only if
+    it is not the one this process already has."""
+    version, stored = _connection().execute(_LOCK, {"session_id": session_id}).one()
+    memo.contended = memo.state is None or memo.state.version != version
+    if memo.contended:
+        memo.state = SessionState.from_dict(stored)
+    return memo.state
 
 
 MAX_ATTEMPTS = 5
 
 
 def _apply_and_commit(user_id: int, event: ClientEvent) -> tuple[dict[str, Any], tuple | None]:
-    """Decide on the newest state this process knows, then write only if it is still the newest.
+    """Decide on the newest state, write it only if it is still the newest, record, commit.
 
-    The state is saved with ``WHERE version = <the version decided on>``, which takes the row
-    lock (PostgreSQL) or the write lock (SQLite) until the commit: two partners' simultaneous
-    events are applied one at a time, and an event decided on an outdated state is decided
-    again on the stored one, so both count. Refusals and no-ops lock the row first, so they are
-    judged on the current state too. A repeated event id hits the unique key of
-    session_events: the transaction is rolled back and the first acknowledgement returned.
+    Usually this process made the newest state itself, so it decides on its memo and saves
+    with ``WHERE version = <the version decided on>``; that UPDATE takes the row lock
+    (PostgreSQL) or the write lock (SQLite) until the commit. When another process changed the
+    session (or for refusals and no-ops, which must be judged on the stored state), the row is
+    locked and read first. Either way two partners' simultaneous events are applied one at a
+    time and both count. A repeated event id hits the unique key of session_events: the
+    transaction is rolled back and the first acknowledgement returned.
     """
     memo = _memo(event.session_id)
     viewer = memo.seats.role_of(user_id) if memo else None
     if memo is None or viewer is None:
         raise _not_found()
     for _ in range(MAX_ATTEMPTS):
-        state = memo.state or _stored_state(event.session_id)
+        locked = memo.contended or memo.state is None
+        state = _lock(event.session_id, memo) if locked else memo.state
         now = time.time()
         result = apply(memo.plan, state, Event(viewer, event.type, event.step_id, event.data, now))
         changed = isinstance(result, Accepted) and result.changed
-        written = _save_state(event.session_id, state.version, result.state, now) if changed else (
-            _lock(event.session_id) == state.version)
-        if not written:
+        if not (changed or locked) and _lock(event.session_id, memo) is not state:
+            db.session.rollback()  # judged on an outdated state: judge again on the stored one
+            continue
+        if changed and not _save_state(event.session_id, state.version, result.state, now):
             db.session.rollback()
-            memo.state = None
+            memo.contended = True
             continue
         return _finish(memo, user_id, viewer, event, result, now)
     raise LiveError("busy", "The session is very busy right now. Please try again.")
