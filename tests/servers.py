@@ -29,8 +29,10 @@ def free_port() -> int:
 class LiveServer:
     """``python wsgi.py`` on a free port; start, kill -9 and start again on the same port."""
 
-    def __init__(self, database_url: str, port: int | None = None, extra_env: dict[str, str] | None = None) -> None:
+    def __init__(self, database_url: str, port: int | None = None, extra_env: dict[str, str] | None = None,
+                 command: list[str] | None = None) -> None:
         self.port = port or free_port()
+        self.command = command or [sys.executable, str(ROOT / "wsgi.py")]
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {
             **os.environ,
@@ -45,7 +47,7 @@ class LiveServer:
 
     def start(self, timeout: float = 30) -> "LiveServer":
         self.process = subprocess.Popen(
-            [sys.executable, str(ROOT / "wsgi.py")], cwd=ROOT, env=self.env,
+            [part.format(port=self.port) for part in self.command], cwd=ROOT, env=self.env,
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
         )
         deadline = time.monotonic() + timeout
