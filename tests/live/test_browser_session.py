@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from builders import PASSWORD
 
-from couples.domain.plan import Plan, PrivateAnswerStep, ReadStep, TurnsStep
+from couples.domain.plan import Plan, PrivateAnswerStep, RatingItem, RatingStep, ReadStep, Scale, TurnsStep
 
 pytestmark = pytest.mark.browser
 
@@ -115,3 +115,35 @@ def test_two_partners_complete_a_private_answer_and_a_turns_step_in_two_browsers
     for page in (a, b):
         expect(page.get_by_text("You have finished this session")).to_be_visible()
     shot(a, "live-finished-phone")
+
+
+RATING_PLAN = Plan(
+    id="browser-rating",
+    title="How it looks to each of you",
+    steps=(
+        RatingStep(id="signs", title="What you notice", items=(
+            RatingItem("terse", "Short, clipped conversations"), RatingItem("plans", "Plans not being shared")),
+            scale=Scale(0, 4, ("Never", "Rarely", "Sometimes", "Often", "Almost always"))),
+    ),
+)
+
+
+@pytest.mark.parametrize("plan", [RATING_PLAN])
+def test_ratings_are_revealed_side_by_side_with_the_biggest_difference_first(browser, server, couple, session_id):
+    from playwright.sync_api import expect
+
+    pages = {}
+    for role, user, values in (("a", couple.partner_a, ("4", "1")), ("b", couple.partner_b, ("0", "1"))):
+        page = pages[role] = partner_page(browser, server, user.email, PHONE)
+        page.goto(f"{server.url}/sessions/{session_id}")
+        for group, value in zip(("Short, clipped conversations", "Plans not being shared"), values):
+            page.get_by_role("group", name=group).get_by_text(value, exact=False).first.check()
+        page.get_by_role("button", name="Share my ratings").click()
+    a = pages["a"]
+    expect(a.get_by_text("You see this differently")).to_have_count(1)
+    first = a.locator(".comparison li").first
+    expect(first.get_by_role("heading")).to_have_text("Short, clipped conversations")
+    expect(first).to_contain_text("4 · Almost always")
+    expect(first).to_contain_text("0 · Never")
+    expect(a.locator(".comparison")).not_to_contain_text("[object")
+    shot(a, "live-rating-reveal-phone")
