@@ -190,8 +190,10 @@ class Server:
 
 
 def app_server(database_url: str, port: int | None = None, redis: str = "", secret: str = "bench-secret",
-               stats_file: str | None = None, extra_env: dict | None = None) -> Server:
-    """The app. With ``stats_file`` it runs under bench/serve.py, which counts SQL statements."""
+               stats_file: str | None = None, extra_env: dict | None = None,
+               command: list[str] | None = None) -> Server:
+    """The app: ``python wsgi.py``, or ``command`` (``{port}`` in it is filled in). With
+    ``stats_file`` it runs under bench/serve.py, which counts SQL statements."""
     port = port or free_port()
     env = {"COUPLES_DATABASE_URL": database_url, "COUPLES_SECRET_KEY": secret, "COUPLES_REDIS_URL": redis,
            "COUPLES_LOGIN_LIMIT": "100000 per minute", **(extra_env or {})}
@@ -199,7 +201,7 @@ def app_server(database_url: str, port: int | None = None, redis: str = "", secr
         env["BENCH_STATS_FILE"] = stats_file
         argv = [sys.executable, str(ROOT / "bench" / "serve.py")]
     else:
-        argv = [sys.executable, str(ROOT / "wsgi.py")]
+        argv = [part.format(port=port) for part in command or [sys.executable, str(ROOT / "wsgi.py")]]
     return Server(argv, env, port)
 
 

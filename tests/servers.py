@@ -1,85 +1,24 @@
-"""Real servers for tests: ``python wsgi.py`` in a subprocess, and logged-in Socket.IO clients for it."""
+"""Real servers for tests: ``python wsgi.py`` in a subprocess (bench.infra.Server: start, kill -9,
+start again on the same port), and logged-in Socket.IO clients for it."""
 
 from __future__ import annotations
 
-import os
 import re
-import signal
-import socket
-import subprocess
-import sys
 import threading
-import time
-from pathlib import Path
 from typing import Any
 
 import requests
 import socketio
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench import infra
+
 NAMESPACE = "/live"
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class LiveServer:
-    """``python wsgi.py`` on a free port; start, kill -9 and start again on the same port."""
-
-    def __init__(self, database_url: str, port: int | None = None, extra_env: dict[str, str] | None = None,
-                 command: list[str] | None = None) -> None:
-        self.port = port or free_port()
-        self.command = command or [sys.executable, str(ROOT / "wsgi.py")]
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.env = {
-            **os.environ,
-            "COUPLES_DATABASE_URL": database_url,
-            "COUPLES_SECRET_KEY": "live-server-secret",
-            "COUPLES_PORT": str(self.port),
-            "COUPLES_HOST": "127.0.0.1",
-            "COUPLES_LOGIN_LIMIT": "1000 per minute",
-            **(extra_env or {}),
-        }
-        self.process: subprocess.Popen | None = None
-
-    def start(self, timeout: float = 30) -> "LiveServer":
-        self.process = subprocess.Popen(
-            [part.format(port=self.port) for part in self.command], cwd=ROOT, env=self.env,
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
-        )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server exited: {self.process.stderr.read().decode()[-2000:]}")
-            try:
-                if requests.get(f"{self.url}/login", timeout=1).status_code == 200:
-                    return self
-            except requests.ConnectionError:
-                time.sleep(0.1)
-        raise RuntimeError("server did not start in time")
-
-    def kill(self) -> None:
-        """SIGKILL: no cleanup, no goodbye, as in a crash."""
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=10)
-        self._close_pipe()
-
-    def _close_pipe(self) -> None:
-        if self.process and self.process.stderr:
-            self.process.stderr.close()
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.kill()
-        self._close_pipe()
+def live_server(database_url: str, extra_env: dict[str, str] | None = None,
+                command: list[str] | None = None) -> infra.Server:
+    """``python wsgi.py`` (or ``command``) on a free port, on ``database_url``; call ``.start()``."""
+    return infra.app_server(database_url, secret="live-server-secret", extra_env=extra_env, command=command)
 
 
 def login_cookie(base_url: str, email: str, password: str) -> str:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from builders import PASSWORD, login, make_counselor, make_couple
-from servers import LiveServer
+from servers import live_server
 
 from couples.domain.plan import (AgreeStep, CheckInStep, CheckQuestion, Option, Plan, PrivateAnswerStep, RatingItem,
                                  RatingStep, ReadStep, Scale, TimerStep, TurnsStep)
@@ -124,6 +124,6 @@ def drive(pair):
 @pytest.fixture
 def server(app):
     """The real server (python wsgi.py, eventlet) on the test database."""
-    running = LiveServer(app.config["SQLALCHEMY_DATABASE_URI"]).start()
+    running = live_server(app.config["SQLALCHEMY_DATABASE_URI"]).start()
     yield running
     running.stop()

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import requests
 from builders import PASSWORD
-from servers import LiveClient, LiveServer, login_cookie
+from servers import LiveClient, live_server, login_cookie
 
 pytestmark = pytest.mark.live
 
@@ -21,8 +21,8 @@ GUNICORN = [str(Path(sys.executable).parent / "gunicorn"), "-k", "eventlet", "-w
     ("eventlet", None), ("gevent", None), ("threading", None), ("eventlet", GUNICORN),
 ], ids=["eventlet", "gevent", "threading", "gunicorn-eventlet"])
 def test_the_server_serves_pages_and_live_sessions(app, couple, session_id, async_mode, command):
-    server = LiveServer(app.config["SQLALCHEMY_DATABASE_URI"], extra_env={"COUPLES_ASYNC_MODE": async_mode},
-                        command=command).start()
+    server = live_server(app.config["SQLALCHEMY_DATABASE_URI"], extra_env={"COUPLES_ASYNC_MODE": async_mode},
+                         command=command).start()
     try:
         page = requests.get(f"{server.url}/login", timeout=10)
         assert page.status_code == 200 and "Log in" in page.text
