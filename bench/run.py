@@ -20,7 +20,6 @@ import json
 import math
 import multiprocessing
 import os
-import statistics
 import sys
 import tempfile
 import time
