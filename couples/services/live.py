@@ -170,6 +170,15 @@ def _memo(session_id: int) -> SessionMemo | None:
     return memo
 
 
+def _seat(user_id: int, session_id: int) -> tuple[SessionMemo, str]:
+    """The session's memo and how the user takes part in it; not_found for anyone else."""
+    memo = _memo(session_id)
+    viewer = memo.seats.role_of(user_id) if memo else None
+    if memo is None or viewer is None:
+        raise _not_found()
+    return memo, viewer
+
+
 def _stored_state(session_id: int) -> SessionState:
     """The session's state as committed in the database."""
     return SessionState.from_dict(_connection().execute(_READ_STATE, {"session_id": session_id}).scalar_one())
@@ -219,10 +228,7 @@ def _apply_and_commit(user_id: int, event: ClientEvent) -> tuple[dict[str, Any],
     time and both count. A repeated event id hits the unique key of session_events: the
     transaction is rolled back and the first acknowledgement returned.
     """
-    memo = _memo(event.session_id)
-    viewer = memo.seats.role_of(user_id) if memo else None
-    if memo is None or viewer is None:
-        raise _not_found()
+    memo, viewer = _seat(user_id, event.session_id)
     for _ in range(MAX_ATTEMPTS):
         locked = memo.contended or memo.state is None
         state = _lock(event.session_id, memo) if locked else memo.state
@@ -326,10 +332,7 @@ def _publish(session_id: int, memo: SessionMemo, state: SessionState) -> None:
 
 def join(user_id: int, session_id: int, sid: str) -> tuple[str, dict[str, Any]]:
     """Register ``sid`` as the user's connection to the session; returns (viewer, their snapshot)."""
-    memo = _memo(session_id)
-    viewer = memo.seats.role_of(user_id) if memo else None
-    if memo is None or viewer is None:
-        raise _not_found()
+    memo, viewer = _seat(user_id, session_id)
     now = datetime.now(timezone.utc)
     db.session.execute(_PRESENCE.delete().where(
         _PRESENCE.c.session_id == session_id, _PRESENCE.c.user_id == user_id, _PRESENCE.c.seen_at < now - PRESENCE_FRESH,
