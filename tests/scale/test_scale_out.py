@@ -55,13 +55,20 @@ def test_two_processes_upgrade_an_empty_postgres_database_to_head_together():
         infra.drop_database(name)
 
 
-@pytest.mark.redis
-def test_partners_on_two_processes_complete_a_plan_seeing_each_other_at_every_step(
-        pg_app, cluster, couple, partner_client):
+@pytest.fixture
+def split_couple(pg_app, cluster, couple, partner_client):
+    """Partner A on one process, partner B on another, both following a new session of PLAN:
+    ((first, second), session_id, {"a": client, "b": client})."""
     first, second = cluster(2)
     session_id = start_session(pg_app, couple, PLAN)
     clients = {"a": partner_client(first, couple.partner_a, session_id),
                "b": partner_client(second, couple.partner_b, session_id)}
+    return (first, second), session_id, clients
+
+
+@pytest.mark.redis
+def test_partners_on_two_processes_complete_a_plan_seeing_each_other_at_every_step(split_couple):
+    _, _, clients = split_couple
     send, view = couple_driver(clients)  # every accepted event waits until BOTH partners have its snapshot
     complete_plan(send, view)
     assert view("a")["status"] == view("b")["status"] == "completed"
@@ -70,11 +77,8 @@ def test_partners_on_two_processes_complete_a_plan_seeing_each_other_at_every_st
 
 @pytest.mark.redis
 def test_a_process_killed_mid_step_loses_nothing_when_its_partner_reconnects_to_the_other_process(
-        pg_app, cluster, couple, partner_client):
-    first, second = cluster(2)
-    session_id = start_session(pg_app, couple, PLAN)
-    clients = {"a": partner_client(first, couple.partner_a, session_id),
-               "b": partner_client(second, couple.partner_b, session_id)}
+        pg_app, couple, partner_client, split_couple):
+    (first, second), session_id, clients = split_couple
     send, view = couple_driver(clients)
     while view("a")["step"]["kind"] != "private_answer":
         complete_step(send, view)
@@ -85,8 +89,7 @@ def test_a_process_killed_mid_step_loses_nothing_when_its_partner_reconnects_to_
     clients["a"].sio.shutdown()
     clients["a"] = partner_client(second, couple.partner_a, session_id)
 
-    assert view("a")["state"]["mine"] == {"value": "words of a before the crash"} or \
-        "words of a before the crash" in str(view("a")["state"]["mine"])
+    assert view("a")["state"]["mine"] == "words of a before the crash"
     assert view("b")["state"]["answered"] == {"a": True, "b": False}
     assert send("b", "answer", step_id, {"value": "words of b after the crash"})["ok"]
     for role in "ab":
@@ -108,11 +111,8 @@ def _subscribers(channel: str) -> int:
 
 
 @pytest.mark.redis
-def test_live_updates_resume_by_themselves_after_redis_restarts(pg_app, cluster, redis_channel, couple, partner_client):
-    first, second = cluster(2)
-    session_id = start_session(pg_app, couple, PLAN)
-    clients = {"a": partner_client(first, couple.partner_a, session_id),
-               "b": partner_client(second, couple.partner_b, session_id)}
+def test_live_updates_resume_by_themselves_after_redis_restarts(redis_channel, split_couple):
+    _, _, clients = split_couple
     send, view = couple_driver(clients)
     complete_step(send, view)
     while view("a")["step"]["kind"] not in ("read", "timer"):
@@ -136,11 +136,8 @@ def test_live_updates_resume_by_themselves_after_redis_restarts(pg_app, cluster,
 
 
 @pytest.mark.redis
-def test_simultaneous_events_from_both_partners_on_two_processes_both_count(pg_app, cluster, couple, partner_client):
-    first, second = cluster(2)
-    session_id = start_session(pg_app, couple, PLAN)
-    clients = {"a": partner_client(first, couple.partner_a, session_id),
-               "b": partner_client(second, couple.partner_b, session_id)}
+def test_simultaneous_events_from_both_partners_on_two_processes_both_count(pg_app, split_couple):
+    _, session_id, clients = split_couple
     _, view = couple_driver(clients)
     rounds = 0
     while view("a")["step"]["kind"] in ("read", "check_in", "timer", "private_answer"):
