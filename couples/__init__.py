@@ -12,7 +12,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from .config import Settings, secret_key_from
-from .extensions import csrf, db, limiter, login_manager, migrate, socketio
+from .extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
 
 ROOT = Path(__file__).resolve().parent.parent
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -72,6 +72,7 @@ def _init_extensions(app: Flask) -> None:
     from . import models  # noqa: F401  (the tables must be known before migrations run)
 
     db.init_app(app)
+    babel.init_app(app)  # marks strings for translation now; catalogues come with Spanish
     migrate.init_app(app, db, directory=str(MIGRATIONS))
     csrf.init_app(app)
     limiter.init_app(app)

@@ -1,4 +1,5 @@
-"""Typed SQLAlchemy models: people, couples, invitations, live sessions, counselors' own content and the audit log."""
+"""Typed SQLAlchemy models: people, couples, invitations, live sessions, their results and summaries,
+counselors' own content and notes, and the audit log."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from datetime import datetime, timezone
 from typing import Any, Literal
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, event
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint, event, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -34,6 +35,8 @@ class User(UserMixin, db.Model):
     display_name: Mapped[str] = mapped_column(String(60))
     role: Mapped[str] = mapped_column(String(16))
     password_hash: Mapped[str] = mapped_column(String(256))
+    # Bumped on logout, password change or removal: every login made before is revoked.
+    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     couples: Mapped[list["Couple"]] = relationship(back_populates="counselor", foreign_keys="Couple.counselor_id")
@@ -114,8 +117,16 @@ class Invitation(db.Model):
         return "open"
 
 
+OPEN_SESSION_STATUSES = ("active", "paused")
+"""Row statuses of a live session that is still under way; a couple has at most one."""
+
+
 class LiveSession(db.Model):
-    """One workshop run by a couple. ``state`` is the domain state, the source of truth."""
+    """One workshop run by a couple. ``state`` is the domain state, the source of truth.
+
+    ``status`` mirrors the state's status for queries; ``abandoned`` marks a session closed
+    unfinished by the server (its state keeps the status it had).
+    """
 
     __tablename__ = "live_sessions"
 
@@ -133,7 +144,14 @@ class LiveSession(db.Model):
 
     couple: Mapped[Couple] = relationship()
 
-    __table_args__ = (Index("ix_live_sessions_couple_status", "couple_id", "status"),)
+    __table_args__ = (
+        Index("ix_live_sessions_couple_status", "couple_id", "status"),
+        # One open live session per couple, guaranteed by the database (two Starts at once
+        # must land in the same session).
+        Index("uq_live_sessions_one_open", "couple_id", unique=True,
+              sqlite_where=text("status IN ('active', 'paused')"),
+              postgresql_where=text("status IN ('active', 'paused')")),
+    )
 
 
 class SessionEvent(db.Model):
@@ -165,6 +183,112 @@ class Presence(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     disconnected_at: Mapped[datetime | None]
+
+
+class StepResult(db.Model):
+    """How one step of a session ended, written when the step finished (or the session ended
+    without it), so summaries, charts and the desk never decode stored session states.
+
+    ``outcome`` is ``finished``, ``skipped`` or ``unfinished``; ``facts`` holds what both
+    partners saw of the step (revealed answers, confirmed paraphrases, agreed options), never
+    anything private to one partner or to the counselor.
+    """
+
+    __tablename__ = "step_results"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("live_sessions.id"))
+    couple_id: Mapped[int] = mapped_column(ForeignKey("couples.id"), index=True)
+    step_index: Mapped[int]
+    step_id: Mapped[str] = mapped_column(String(140))
+    kind: Mapped[str] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(String(200))
+    outcome: Mapped[str] = mapped_column(String(16))
+    facts: Mapped[dict[str, Any]] = mapped_column(JSON)
+    finished_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (UniqueConstraint("session_id", "step_index", name="uq_step_result_step"),)
+
+
+class RatingResult(db.Model):
+    """One partner's value for one item of a finished rating step: numbers a query can chart."""
+
+    __tablename__ = "rating_results"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("live_sessions.id"))
+    couple_id: Mapped[int] = mapped_column(ForeignKey("couples.id"))
+    step_id: Mapped[str] = mapped_column(String(140))
+    item_id: Mapped[str] = mapped_column(String(63))
+    item_label: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(1))
+    value: Mapped[int]
+    scale_min: Mapped[int]
+    scale_max: Mapped[int]
+    rated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("session_id", "step_id", "item_id", "role", name="uq_rating_result"),
+        Index("ix_rating_results_couple_item", "couple_id", "item_id"),
+    )
+
+
+class Summary(db.Model):
+    """The joint summary of one session. ``state`` is the summary domain state, the source of truth;
+    ``status`` mirrors it for queries (``writing``, ``awaiting_signature``, ``signed``)."""
+
+    __tablename__ = "summaries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("live_sessions.id"), unique=True)
+    couple_id: Mapped[int] = mapped_column(ForeignKey("couples.id"), index=True)
+    state: Mapped[dict[str, Any]] = mapped_column(JSON)
+    version: Mapped[int]
+    status: Mapped[str] = mapped_column(String(24))
+    signed_number: Mapped[int | None]
+    signed_at: Mapped[datetime | None]
+    read_number: Mapped[int | None]
+    reviewed_number: Mapped[int | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    session: Mapped[LiveSession] = relationship()
+
+
+class SummaryItemDoc(db.Model):
+    """The CRDT document behind one summary item's text; the plain text is mirrored in the summary's state."""
+
+    __tablename__ = "summary_item_docs"
+
+    summary_id: Mapped[int] = mapped_column(ForeignKey("summaries.id"), primary_key=True)
+    item_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    doc: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class SignedSummary(db.Model):
+    """A version both partners signed, kept for good: exactly what the counselor sees of it."""
+
+    __tablename__ = "signed_summaries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    summary_id: Mapped[int] = mapped_column(ForeignKey("summaries.id"))
+    number: Mapped[int]
+    signed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    content: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+    __table_args__ = (UniqueConstraint("summary_id", "number", name="uq_signed_summary_number"),)
+
+
+class CounselorNote(db.Model):
+    """The counselor's private note on one session; partners never see it."""
+
+    __tablename__ = "counselor_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("live_sessions.id"), unique=True)
+    counselor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    text: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class CustomExercise(db.Model):
