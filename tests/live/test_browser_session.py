@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import re
-from pathlib import Path
-
 import pytest
-from builders import PASSWORD
+from browser import DESKTOP, PHONE, ConsoleErrors, assert_accessible, launch_chromium, logged_in_page, shot
 
 from couples.domain.plan import Plan, PrivateAnswerStep, RatingItem, RatingStep, ReadStep, Scale, TurnsStep
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-quic"]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 800}
 
 SHORT_PLAN = Plan(
     id="browser-plan",
@@ -39,41 +28,22 @@ def plan():
 
 @pytest.fixture(scope="module")
 def browser():
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail("Chromium is missing at /usr/bin/chromium (scripts/setup --test installs it)")
-        pytest.skip("Chromium is not installed at /usr/bin/chromium; run scripts/setup --test")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    yield from launch_chromium()
 
 
-def partner_page(browser, server, email: str, viewport: dict):
-    context = browser.new_context(viewport=viewport)
-    page = context.new_page()
-    page.on("console", lambda message: print("console:", message.type, message.text))
-    page.on("pageerror", lambda error: print("pageerror:", error))
-    page.goto(f"{server.url}/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(re.compile(r".*/home.*|.*/partner.*|.*/$"))
-    return page
+@pytest.fixture
+def errors():
+    """Console errors of every page the test opens; none may occur."""
+    collected = ConsoleErrors()
+    yield collected
+    assert collected == [], collected
 
 
-def shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-
-
-def test_two_partners_complete_a_private_answer_and_a_turns_step_in_two_browsers(browser, server, couple, session_id):
+def test_two_partners_complete_a_private_answer_and_a_turns_step_in_two_browsers(browser, server, couple, session_id, errors):
     from playwright.sync_api import expect
 
-    a = partner_page(browser, server, couple.partner_a.email, PHONE)
-    b = partner_page(browser, server, couple.partner_b.email, DESKTOP)
+    a = logged_in_page(browser, server, couple.partner_a.email, PHONE, errors)
+    b = logged_in_page(browser, server, couple.partner_b.email, DESKTOP, errors)
     a.get_by_role("link", name="Join").click()
     b.goto(f"{server.url}/sessions/{session_id}")
     for page in (a, b):
@@ -81,6 +51,7 @@ def test_two_partners_complete_a_private_answer_and_a_turns_step_in_two_browsers
         expect(page.get_by_text("Step 1 of 3")).to_be_visible()
     expect(a.get_by_text("Sam: here")).to_be_visible()
     shot(a, "live-read-phone")
+    assert_accessible(a, "the live session page")
 
     for page in (a, b):
         page.get_by_role("button", name="Continue").click()
@@ -98,6 +69,7 @@ def test_two_partners_complete_a_private_answer_and_a_turns_step_in_two_browsers
         expect(page.get_by_text("To feel heard")).to_be_visible()
     shot(a, "live-reveal-phone")
     shot(b, "live-reveal-desktop")
+    assert_accessible(b, "a revealed private answer")
     for page in (a, b):
         page.get_by_role("button", name="Continue").click()
 
@@ -115,6 +87,7 @@ def test_two_partners_complete_a_private_answer_and_a_turns_step_in_two_browsers
     for page in (a, b):
         expect(page.get_by_text("You have finished this session")).to_be_visible()
     shot(a, "live-finished-phone")
+    assert_accessible(a, "a finished session")
 
 
 RATING_PLAN = Plan(
@@ -129,12 +102,12 @@ RATING_PLAN = Plan(
 
 
 @pytest.mark.parametrize("plan", [RATING_PLAN])
-def test_ratings_are_revealed_side_by_side_with_the_biggest_difference_first(browser, server, couple, session_id):
+def test_ratings_are_revealed_side_by_side_with_the_biggest_difference_first(browser, server, couple, session_id, errors):
     from playwright.sync_api import expect
 
     pages = {}
     for role, user, values in (("a", couple.partner_a, ("4", "1")), ("b", couple.partner_b, ("0", "1"))):
-        page = pages[role] = partner_page(browser, server, user.email, PHONE)
+        page = pages[role] = logged_in_page(browser, server, user.email, PHONE, errors)
         page.goto(f"{server.url}/sessions/{session_id}")
         for group, value in zip(("Short, clipped conversations", "Plans not being shared"), values):
             page.get_by_role("group", name=group).get_by_text(value, exact=False).first.check()
@@ -147,3 +120,20 @@ def test_ratings_are_revealed_side_by_side_with_the_biggest_difference_first(bro
     expect(first).to_contain_text("0 · Never")
     expect(a.locator(".comparison")).not_to_contain_text("[object")
     shot(a, "live-rating-reveal-phone")
+
+
+def test_the_counselor_follows_every_step_without_a_script_error(browser, server, couple, session_id, errors):
+    """The counselor's page has no support panel; updates must still render and move focus."""
+    from playwright.sync_api import expect
+
+    counselor = logged_in_page(browser, server, couple.counselor.email, DESKTOP, errors)
+    counselor.goto(f"{server.url}/sessions/{session_id}")
+    expect(counselor.get_by_role("heading", name="Welcome")).to_be_visible()
+    partners = [logged_in_page(browser, server, user.email, PHONE, errors) for user in (couple.partner_a, couple.partner_b)]
+    for page in partners:
+        page.goto(f"{server.url}/sessions/{session_id}")
+        page.get_by_role("button", name="Continue").click()
+    expect(counselor.get_by_role("heading", name="One hope")).to_be_visible()
+    expect(counselor.get_by_role("heading", name="One hope")).to_be_focused()
+    shot(counselor, "live-counselor-desktop")
+    assert_accessible(counselor, "the counselor's live session page")

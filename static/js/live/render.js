@@ -59,7 +59,7 @@ export class SessionView {
       STEP_RENDERERS[snapshot.step.kind](snapshot, ctx) ?? "",
     );
     this.renderControls(snapshot, ctx);
-    this.parts.support.hidden = !snapshot.support;
+    if (this.parts.support) this.parts.support.hidden = !snapshot.support;  // partner pages only
     if (stepChanged) this.parts.step.querySelector("#step-title").focus();
     else restoreFocus();
   }
