@@ -39,6 +39,13 @@ def errors():
     assert collected == [], collected
 
 
+def assert_step_title_in_view(page) -> None:
+    """A new step opens at its top: its title is on screen, below the sticky Quick-exit bar."""
+    bar = page.locator(".quick-exit-bar").bounding_box()
+    title = page.locator("#step-title").bounding_box()
+    assert bar["y"] + bar["height"] <= title["y"] < page.viewport_size["height"], (bar, title)
+
+
 def test_two_partners_complete_a_private_answer_and_a_turns_step_in_two_browsers(browser, server, couple, session_id, errors):
     from playwright.sync_api import expect
 
@@ -53,12 +60,15 @@ def test_two_partners_complete_a_private_answer_and_a_turns_step_in_two_browsers
     shot(a, "live-read-phone")
     assert_accessible(a, "the live session page")
 
-    for page in (a, b):
-        page.get_by_role("button", name="Continue").click()
+    a.get_by_role("button", name="Continue").click()
+    expect(a.get_by_role("button", name="Waiting for Sam…")).to_be_disabled()
+    expect(b.get_by_text("Alex is ready when you are.")).to_be_visible()
+    b.get_by_role("button", name="Continue").click()
     expect(a.get_by_role("heading", name="One hope")).to_be_visible()
+    assert_step_title_in_view(a)
 
     a.get_by_label("What do you hope for today?").fill("To laugh together again")
-    a.get_by_role("button", name="Share privately").click()
+    a.get_by_role("button", name="Save my answer").click()
     expect(b.get_by_text("Alex has answered")).to_be_visible()
     expect(b.get_by_text("To laugh together again")).to_have_count(0)
     b.get_by_label("What do you hope for today?").fill("To feel heard")

@@ -60,7 +60,11 @@ export class SessionView {
     );
     this.renderControls(snapshot, ctx);
     if (this.parts.support) this.parts.support.hidden = !snapshot.support;  // partner pages only
-    if (stepChanged) this.parts.step.querySelector("#step-title").focus();
+    if (stepChanged) {
+      // A new step opens at its top (below the sticky Quick-exit bar), wherever the last one was scrolled.
+      this.parts.step.scrollIntoView({ block: "start" });
+      this.parts.step.querySelector("#step-title").focus({ preventScroll: true });
+    }
     else restoreFocus();
   }
 
@@ -106,9 +110,9 @@ export class SessionView {
     let text = "";
     if (snapshot.status === "paused") {
       text = snapshot.paused_by ? `Paused by ${ctx.name(snapshot.paused_by) ?? "your counselor"}.` : "The session is on hold for now. Your counselor will be in touch.";
-      if (snapshot.paused_by === "counselor") text = "Paused by your counselor.";
+      if (snapshot.paused_by === "counselor") text = ctx.isPartner ? "Paused by your counselor." : "You paused the session.";
     } else if (snapshot.status === "completed") {
-      text = "You have finished this session. Thank you both.";
+      text = ctx.isPartner ? "You have finished this session. Thank you both." : "The couple has finished this session.";
     }
     this.parts.notice.hidden = !text;
     this.parts.notice.textContent = text;
@@ -123,6 +127,9 @@ export class SessionView {
         class: "button primary", "data-focus-key": "continue", disabled: !snapshot.complete || imReady,
         onclick: () => this.act("ready"),
       }, imReady ? `Waiting for ${ctx.name(ctx.partner)}…` : "Continue"));
+      if (!imReady && snapshot.ready[ctx.partner]) {
+        buttons.push(h("p", { class: "waiting-partner", role: "status", text: `${ctx.name(ctx.partner)} is ready when you are.` }));
+      }
       if (snapshot.step_index > 0) {
         const asked = snapshot.back_requested[ctx.me];
         buttons.push(h("button", { class: "button", "data-focus-key": "back", onclick: () => this.act(asked ? "cancel_back" : "back") },

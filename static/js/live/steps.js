@@ -68,9 +68,13 @@ function privateAnswer(view, ctx) {
   const field = step.answer === "text"
     ? textArea(ctx, key, step.prompt || "Your answer", step.max_length, state.mine)
     : choiceGroup(step.prompt || "Your answer", "value", step.answer === "choice" ? step.options : scaleOptions(step.scale), state.mine);
+  const audience = step.reveal === "counselor_only"
+    ? "Only your counselor will see this answer."
+    : `${ctx.name(ctx.partner)} sees your answer once you have both answered.`;
   return h("div", {},
+    h("p", { class: "muted small", text: audience }),
     submitForm(ctx, {
-      label: state.mine === null ? "Share privately" : "Update my answer", key, type: "answer", fields: field,
+      label: state.mine === null ? "Save my answer" : "Update my answer", key, type: "answer", fields: field,
       collect: (data) => ({ value: step.answer === "scale" ? Number(data.get("value")) : (data.get(step.answer === "text" ? "text" : "value") ?? "") }),
     }),
     waitingLine(ctx, state.answered[ctx.partner], `${ctx.name(ctx.partner)} has answered. Answers appear when you have both answered.`, `${ctx.name(ctx.partner)} is still answering.`));
