@@ -13,29 +13,37 @@ from .auth import home_url
 
 bp = Blueprint("pages", __name__)
 
-CONTENT_SECURITY_POLICY = "; ".join(
-    (
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data:",
-        "font-src 'self'",
-        "connect-src 'self' ws: wss:",
-        "object-src 'none'",
-        "base-uri 'self'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    )
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "font-src 'self'",
+    "connect-src 'self' {socket_origin}",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
 )
+HSTS = "max-age=31536000"
+
+
+def content_security_policy() -> str:
+    """The strict CSP; sockets may connect to this app's own origin only (never any ws:/wss: host)."""
+    socket_scheme = "wss" if request.scheme == "https" else "ws"
+    return "; ".join(CONTENT_SECURITY_POLICY).format(socket_origin=f"{socket_scheme}://{request.host}")
 
 
 @bp.after_app_request
 def security_headers(response):
-    """Strict CSP (no inline script), no MIME sniffing, and no Referer: invitation tokens live in URLs."""
-    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    """Strict CSP (no inline script), no MIME sniffing, and no Referer: invitation tokens live in URLs.
+    Over HTTPS (secure cookies on), HSTS keeps browsers from ever falling back to plain HTTP."""
+    response.headers["Content-Security-Policy"] = content_security_policy()
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["X-Frame-Options"] = "DENY"
+    if current_app.config["SESSION_COOKIE_SECURE"]:
+        response.headers["Strict-Transport-Security"] = HSTS
     if request.endpoint != "static":
         # Pages can be private; keep them out of caches and the back-forward cache after a quick exit.
         response.headers["Cache-Control"] = "no-store"
