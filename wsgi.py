@@ -5,6 +5,7 @@ COUPLES_ASYNC_MODE itself. Run ``python wsgi.py`` or
 ``gunicorn -k eventlet -w 1 wsgi:app``.
 """
 
+import logging
 import os
 
 ASYNC_MODE = os.environ.get("COUPLES_ASYNC_MODE", "eventlet").strip() or "eventlet"
@@ -31,6 +32,8 @@ upgrade_database(app)
 def serve() -> None:
     """Serve HTTP and Socket.IO on COUPLES_HOST:COUPLES_PORT."""
     settings = app.config["SETTINGS"]
+    logging.basicConfig(format="%(levelname)-5.5s [%(name)s] %(message)s")  # unless migrations set logging up
+    logging.getLogger("couples").setLevel(logging.INFO)  # one line per request (couples.requestlog)
     print(f"couples is serving on http://{settings.host}:{settings.port} ({ASYNC_MODE})", flush=True)
     if ASYNC_MODE == "eventlet":
         import eventlet.wsgi

@@ -12,9 +12,6 @@ from .content import PACKAGED_FOLDER, check_folder, load_library
 from .database import upgrade_database
 from .services import accounts
 
-DEMO_LOGIN_URL = "http://127.0.0.1:5000/login"
-
-
 @click.command("create-counselor")
 @click.option("--email", required=True, help="The counselor's login email.")
 @click.option("--name", required=True, help="The name couples will see.")
@@ -45,9 +42,10 @@ def demo_command() -> None:
     click.echo("Demo accounts are ready (passwords are new each time this runs).\n")
     for account in demo["accounts"]:
         click.echo(f"  {account['name']:<15} ({account['role']:<9})  {account['email']:<28}  {account['password']}")
+    settings = current_app.config["SETTINGS"]
     click.echo(
-        "\nStart the server (python wsgi.py) and open "
-        f"{DEMO_LOGIN_URL}\n"
+        f"\nOpen http://{settings.host}:{settings.port}/login once the server is up: scripts/run starts it\n"
+        "right after this (elsewhere, start it with `python wsgi.py`). Each request it serves is logged.\n"
         "To see both partners live, use two browser windows that don't share cookies\n"
         "(for example one normal and one private window, or two browsers):\n"
         "log in as Alex in one and as Sam in the other. Log in as the counselor to see the couple."

@@ -52,7 +52,7 @@ def test_demo_creates_a_joined_couple_and_prints_how_to_log_in(app, runner, clie
     result = runner.invoke(args=["demo"])
 
     assert result.exit_code == 0, result.output
-    assert "http://127.0.0.1:5000/login" in result.output
+    assert "Open http://127.0.0.1:5000/login once the server is up: scripts/run starts it" in result.output
     for email in ("demo-counselor@example.org", "demo-alex@example.org", "demo-sam@example.org"):
         assert email in result.output
     with app.app_context():
