@@ -105,7 +105,9 @@ RATING_PLAN = Plan(
     title="How it looks to each of you",
     steps=(
         RatingStep(id="signs", title="What you notice", items=(
-            RatingItem("terse", "Short, clipped conversations"), RatingItem("plans", "Plans not being shared")),
+            RatingItem("terse", "Short, clipped conversations", "Talk that stays on logistics"),
+            RatingItem("plans", "Plans not being shared", "Finding out about plans late"),
+            *(RatingItem(f"sign-{n}", f"Another sign, number {n}", "An everyday example of it") for n in range(3, 7))),
             scale=Scale(0, 4, ("Never", "Rarely", "Sometimes", "Often", "Almost always"))),
     ),
 )
@@ -121,6 +123,13 @@ def test_ratings_are_revealed_side_by_side_with_the_biggest_difference_first(bro
         page.goto(f"{server.url}/sessions/{session_id}")
         for group, value in zip(("Short, clipped conversations", "Plans not being shared"), values):
             page.get_by_role("group", name=group).get_by_text(value, exact=False).first.check()
+        for n in range(3, 7):
+            page.get_by_role("group", name=f"Another sign, number {n}").get_by_text("2", exact=False).first.check()
+        if role == "a":
+            form_height = page.locator(".answer-form").bounding_box()["height"]
+            assert form_height < 2000, f"six rating items take {form_height} px on a phone"
+            shot(page, "live-rating-form-phone")
+            assert_accessible(page, "a rating form")
         page.get_by_role("button", name="Share my ratings").click()
     a = pages["a"]
     expect(a.get_by_text("You see this differently")).to_have_count(1)

@@ -29,11 +29,23 @@ function textArea(ctx, key, label, maxLength, value) {
   return [h("label", { for: id, text: label }), ctx.drafts.bind(area, key)];
 }
 
-function choiceGroup(legend, name, options, checked, required = true) {
-  return h("fieldset", { class: "choices" }, h("legend", { text: legend }),
-    options.map((option) => h("label", { class: "choice" },
+function choiceGroup(legend, name, options, checked, { required = true, hint = "", compact = false } = {}) {
+  return h("fieldset", { class: compact ? "choices compact" : "choices" }, h("legend", { text: legend }),
+    hint ? h("p", { class: "muted small hint", text: hint }) : null,
+    h("div", { class: "choice-list" }, options.map((option) => h("label", { class: "choice" },
       h("input", { type: "radio", name, value: option.id, checked: String(option.id) === String(checked), required }),
-      h("span", { text: option.label }))));
+      compact ? scaleChoice(option) : h("span", { text: option.label })))));
+}
+
+// On a compact scale only the number shows; its words stay for screen readers and in the key above.
+function scaleChoice(option) {
+  const [number, words] = String(option.label).split(" · ");
+  return h("span", {}, number, words ? h("span", { class: "visually-hidden", text: ` · ${words}` }) : null);
+}
+
+function scaleKey(scale) {
+  const words = scaleOptions(scale).filter((option) => String(option.label).includes(" · "));
+  return words.length ? h("p", { class: "scale-key muted small", "aria-hidden": "true", text: words.map((option) => option.label).join("   ") }) : null;
 }
 
 function scaleOptions(scale) {
@@ -102,10 +114,10 @@ function ratingForm(view, ctx) {
   const mine = state.mine || { values: {}, notes: {} };
   const options = scaleOptions(step.scale);
   const fields = step.items.map((item) => h("div", { class: "rating-item" },
-    choiceGroup(item.label, `r-${item.id}`, options, mine.values?.[item.id]),
-    item.hint ? h("p", { class: "muted small", text: item.hint }) : null,
-    step.allow_notes ? textArea(ctx, `${step.id}:note:${item.id}`, "An example, if you like (optional)", step.max_note_length, mine.notes?.[item.id]).map((node) => { if (node.tagName === "TEXTAREA") { node.required = false; node.name = `n-${item.id}`; node.rows = 2; } return node; }) : null));
+    choiceGroup(item.label, `r-${item.id}`, options, mine.values?.[item.id], { hint: item.hint, compact: true }),
+    step.allow_notes ? noteField(ctx, step, item, mine.notes?.[item.id]) : null));
   return h("div", {},
+    scaleKey(step.scale),
     submitForm(ctx, {
       label: state.mine ? "Update my ratings" : "Share my ratings", key: `${step.id}:rate`, type: "rate", fields,
       collect: (data) => ({
@@ -114,6 +126,13 @@ function ratingForm(view, ctx) {
       }),
     }),
     waitingLine(ctx, state.answered[ctx.partner], `${ctx.name(ctx.partner)} has rated. You will see both views together.`, `${ctx.name(ctx.partner)} is still rating.`));
+}
+
+// An optional example per item, folded away so that a list of items fits a phone.
+function noteField(ctx, step, item, value) {
+  const [label, area] = textArea(ctx, `${step.id}:note:${item.id}`, "An example, if you like (optional)", step.max_note_length, value);
+  Object.assign(area, { required: false, name: `n-${item.id}`, rows: 2 });
+  return h("details", { class: "note-field", open: Boolean(area.value) }, h("summary", { text: "Add an example" }), label, area);
 }
 
 function ratingReveal(view, ctx) {
