@@ -31,7 +31,11 @@ def start(plan: Plan, now: float) -> SessionState:
 
 def is_complete(plan: Plan, state: SessionState) -> bool:
     """Whether the current step has everything it needs before partners may move on."""
-    index = state.step_index
+    return step_complete(plan, state, state.step_index)
+
+
+def step_complete(plan: Plan, state: SessionState, index: int) -> bool:
+    """Whether step ``index`` has everything it needs (its answers stay when the session moves on)."""
     return RULES[plan.steps[index].kind].complete(plan.steps[index], state.steps[index])
 
 

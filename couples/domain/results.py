@@ -5,19 +5,23 @@ summary, review and results describes them (``CONTRACT.md``): only what both par
 of the step. Check-in answers, answers revealed only to the counselor, answers and ratings
 not yet revealed and unconfirmed turns are never part of them. :func:`rating_values` gives the
 revealed ratings as numbers, one per item and partner, for charts and flags.
+:func:`outcomes_from_state` tells how each step of an ended session ended, for sessions stored
+before results were recorded as steps finished.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
+from .machine import step_complete
 from .plan import PARTNERS, AgreeStep, Plan, PrivateAnswerStep, RatingStep, Role, Step, TurnsStep
 from .state import AgreeState, AnswerState, RatingState, SessionState, StepState, TurnsState
 from .view import compare_ratings
 
 Facts = dict[str, Any]
+Outcome = Literal["finished", "skipped", "unfinished"]
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,18 @@ def rating_values(plan: Plan, state: SessionState, index: int) -> tuple[RatingVa
     if len(given) < len(PARTNERS):
         return ()
     return tuple(RatingValue(item.id, item.label, role, given[role][item.id]) for item in step.items for role in PARTNERS)
+
+
+def outcomes_from_state(plan: Plan, state: SessionState) -> tuple[Outcome, ...]:
+    """How each step of an ended session ended, judged from its state alone.
+
+    Every step of a completed session, and every step before the current one of a session that
+    ended early, was moved on from: finished if it was complete, skipped if not. The others are
+    unfinished (a step finished before going back to an earlier one can no longer be told apart).
+    """
+    moved_past = len(plan.steps) if state.status == "completed" else state.step_index
+    return tuple(("finished" if step_complete(plan, state, index) else "skipped") if index < moved_past else "unfinished"
+                 for index in range(len(plan.steps)))
 
 
 def _nothing(step: Step, state: StepState) -> Facts:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from couples.domain.results import RatingValue, rating_values, step_facts
+from couples.domain.results import RatingValue, outcomes_from_state, rating_values, step_facts
 
 
 def facts(d, index: int = 0) -> dict:
@@ -125,3 +125,18 @@ def test_a_whole_session_leaves_no_check_in_answer_and_no_counselor_only_answer(
     everything = json.dumps([step_facts(d.plan, d.state, index) for index in range(len(d.plan.steps))])
     assert "SECRET" not in everything and "stop" not in everything and "safe" not in everything
     assert '"fine"' in everything  # the revealed text answer is there
+
+
+def test_outcomes_of_a_completed_session_are_all_finished(drive, kit):
+    d = drive()
+    d.go_to(kit.FULL_PLAN.steps[-1].id)
+    kit.finish(d)
+    d.next()
+    assert outcomes_from_state(d.plan, d.state) == ("finished",) * len(kit.FULL_PLAN.steps)
+
+
+def test_outcomes_of_a_session_ended_early_leave_the_current_step_and_the_rest_unfinished(drive, kit):
+    d = drive(kit.READ, kit.TEXT, kit.RATING, kit.AGREE)
+    d.go_to("signs")
+    kit.finish(d)  # rated by both, but nobody pressed Continue
+    assert outcomes_from_state(d.plan, d.state) == ("finished", "finished", "unfinished", "unfinished")
