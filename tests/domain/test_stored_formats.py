@@ -9,15 +9,18 @@ moments, with each viewer's view at that moment and after the session was played
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 from live.drive import complete_plan
 
-from couples.domain import Accepted, Event, Plan, SessionState, apply, view_for
+from couples.domain import Accepted, Event, Plan, SessionState, apply, start, view_for
 from couples.domain.events import LOCKED
-from couples.services.plans import plan_from_dict, plan_to_dict
+from couples.domain.state import SCHEMA, Rating
+from couples.domain.stored import build, upgraded
+from couples.services.plans import PLAN_SCHEMA, plan_from_dict, plan_to_dict
 
 FIXTURES = Path(__file__).parent / "fixtures" / "release1"
 VIEWERS = ("a", "b", "counselor")
@@ -106,3 +109,65 @@ def test_a_stored_plan_of_the_previous_release_is_the_same_plan_today(path):
     plan = plan_from_dict(stored)
     assert plan_from_dict(plan_to_dict(plan)) == plan
     assert_shows_at_least(json.loads(json.dumps(plan_to_dict(plan))), stored, "plan")
+
+
+def release1_state(plan_id: str = "reconnection-workshop", moment: str = "paraphrase_to_confirm") -> dict[str, Any]:
+    stored = json.loads((FIXTURES / f"{plan_id}.json").read_text())
+    return next(entry["state"] for entry in stored["moments"] if entry["name"] == moment)
+
+
+def test_states_and_plans_are_stored_with_their_schema_number(kit):
+    assert start(kit.FULL_PLAN, 0.0).to_dict()["schema"] == SCHEMA == 2
+    assert plan_to_dict(kit.FULL_PLAN)["schema"] == PLAN_SCHEMA == 2
+    assert SessionState.from_dict(release1_state()).to_dict()["schema"] == 2
+
+
+def test_a_state_missing_fields_that_have_defaults_or_holding_unknown_ones_still_decodes():
+    stored = release1_state()
+    state = SessionState.from_dict(stored)
+    for key in ("ready", "back", "paused_by", "paused_at", "hold"):
+        del stored[key]
+    stored["mood"] = "added by a newer release"
+    turns = next(step for step in stored["steps"] if step["kind"] == "turns" and step["history"] == [])
+    del turns["history"]
+    turns["tone"] = "warm"
+    rating = next(index for index, step in enumerate(stored["steps"]) if step["kind"] == "rating")
+    del stored["steps"][rating]["ratings"]["a"]["notes"], stored["steps"][rating]["ratings"]["b"]
+    decoded = SessionState.from_dict(stored)
+    assert SessionState.from_dict({**stored, "schema": 3}) == decoded
+    assert decoded.steps[rating].ratings.a == Rating(state.steps[rating].ratings.a.values)
+    assert decoded.steps[rating].ratings.b is None
+    assert replace(decoded, steps=state.steps) == state
+    assert decoded.steps[:rating] + decoded.steps[rating + 1:] == state.steps[:rating] + state.steps[rating + 1:]
+
+
+def test_a_missing_field_without_a_default_is_a_clear_error_not_a_silent_guess():
+    stored = release1_state()
+    del stored["step_index"]
+    with pytest.raises(ValueError, match="step_index"):
+        SessionState.from_dict(stored)
+
+
+def test_a_renamed_field_is_carried_over_by_the_upgrade_of_its_schema():
+    @dataclass(frozen=True)
+    class Note:
+        text: str
+        pinned: bool = False
+
+    upgrades = {1: lambda data: {**data, "body": data["words"]}, 2: lambda data: {**data, "text": data.pop("body")}}
+    assert build(Note, upgraded({"words": "hello"}, 3, upgrades)) == Note("hello")
+    assert build(Note, upgraded({"schema": 3, "text": "hi", "pinned": True}, 3, upgrades)) == Note("hi", True)
+
+
+def test_a_stored_plan_missing_fields_that_have_defaults_or_holding_unknown_ones_still_decodes():
+    stored = json.loads((FIXTURES / "reconnection-workshop.json").read_text())["plan"]
+    plan = plan_from_dict(stored)
+    stored["colour"] = "blue"
+    rating = next(step for step in stored["steps"] if step["kind"] == "rating")
+    del rating["allow_notes"], rating["max_note_length"], rating["scale"]["labels"], rating["items"][0]["hint"]
+    rating["weight"] = 2
+    decoded = plan_from_dict(stored)
+    index = plan.index_of(rating["id"])
+    assert decoded.steps[:index] == plan.steps[:index] and decoded.steps[index + 1:] == plan.steps[index + 1:]
+    assert decoded.steps[index].allow_notes is True and decoded.steps[index].scale.labels == ()
+    assert decoded.steps[index].items[1:] == plan.steps[index].items[1:]

@@ -1,0 +1,51 @@
+"""Reading stored JSON that may be older (or newer) than the code: schema numbers and tolerant decoding.
+
+Stored session states and plans outlive the code that wrote them, so they carry a ``schema``
+number and are decoded by these rules (see "Stored formats" in the README):
+
+* A change that only adds a field with a default needs nothing: :func:`build` gives a missing
+  field its default and ignores keys the code does not know (such as those a newer release wrote).
+* A renamed, moved or re-shaped field raises the schema number and adds an upgrade from the
+  previous number, which turns the old JSON into the new shape before decoding (:func:`upgraded`).
+* Data without a ``schema`` key is schema 1, the format of the release before numbers existed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import MISSING, fields
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+Upgrade = Callable[[dict[str, Any]], dict[str, Any]]
+FIRST_SCHEMA = 1
+"""The schema of data stored without a number (the release before schema numbers)."""
+
+
+def upgraded(data: Mapping[str, Any], current: int, upgrades: Mapping[int, Upgrade]) -> dict[str, Any]:
+    """``data`` brought to schema ``current`` by applying, in order, the upgrade from each older number.
+    Data from a newer schema is returned as it is, to be decoded as far as this code understands it."""
+    version = data.get("schema", FIRST_SCHEMA)
+    upgraded_data = dict(data)
+    while version < current:
+        upgraded_data = upgrades[version](upgraded_data)
+        version += 1
+    return upgraded_data
+
+
+def build(cls: Callable[..., T], data: Mapping[str, Any], convert: Mapping[str, Callable[[Any], Any]] | None = None) -> T:
+    """An instance of the dataclass ``cls`` from the stored ``data``: each known key converted (by
+    ``convert``, if it names the field), missing fields left to their defaults, unknown keys ignored.
+    A missing field without a default is a real error: it needs an upgrade."""
+    convert = convert or {}
+    known = {field.name: field for field in fields(cls)}  # type: ignore[arg-type]
+    values = {name: convert.get(name, _same)(data[name]) for name in known if name in data}
+    missing = [name for name, field in known.items()
+               if name not in values and field.default is MISSING and field.default_factory is MISSING]
+    if missing:
+        raise ValueError(f"stored {getattr(cls, '__name__', cls)} lacks {', '.join(missing)}")
+    return cls(**values)
+
+
+def _same(value: Any) -> Any:
+    return value
