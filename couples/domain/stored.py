@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import MISSING, fields
+from functools import lru_cache
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -37,15 +38,19 @@ def build(cls: Callable[..., T], data: Mapping[str, Any], convert: Mapping[str, 
     """An instance of the dataclass ``cls`` from the stored ``data``: each known key converted (by
     ``convert``, if it names the field), missing fields left to their defaults, unknown keys ignored.
     A missing field without a default is a real error: it needs an upgrade."""
+    names, required = _shape(cls)
     convert = convert or {}
-    known = {field.name: field for field in fields(cls)}  # type: ignore[arg-type]
-    values = {name: convert.get(name, _same)(data[name]) for name in known if name in data}
-    missing = [name for name, field in known.items()
-               if name not in values and field.default is MISSING and field.default_factory is MISSING]
-    if missing:
-        raise ValueError(f"stored {getattr(cls, '__name__', cls)} lacks {', '.join(missing)}")
+    values = {name: convert[name](data[name]) if name in convert else data[name] for name in names if name in data}
+    if not required <= values.keys():
+        missing = ", ".join(sorted(required - values.keys()))
+        raise ValueError(f"stored {getattr(cls, '__name__', cls)} lacks {missing}")
     return cls(**values)
 
 
-def _same(value: Any) -> Any:
-    return value
+@lru_cache(maxsize=None)
+def _shape(cls: Callable[..., Any]) -> tuple[tuple[str, ...], frozenset[str]]:
+    """The dataclass's field names, and those without a default (decoding runs on the hot path)."""
+    known = fields(cls)  # type: ignore[arg-type]
+    required = frozenset(field.name for field in known
+                         if field.default is MISSING and field.default_factory is MISSING)
+    return tuple(field.name for field in known), required
