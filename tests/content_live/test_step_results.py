@@ -4,14 +4,14 @@ PostgreSQL, through the real socket handler; backfilled for sessions stored befo
 from __future__ import annotations
 
 import json
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from builders import make_couple
 from live.conftest import EVERY_KIND
 from live.drive import complete_plan, complete_step
-from sqlalchemy import event, func, select
+from scale.test_counselor_queries import counted as statements
+from sqlalchemy import func, select
 
 from bench import infra
 from couples.domain.results import step_facts
@@ -41,23 +41,6 @@ def app_config(request, tmp_path):
     name, url = infra.create_database("couples_results")
     yield {**config, "SQLALCHEMY_DATABASE_URI": url}
     infra.drop_database(name)
-
-
-@contextmanager
-def statements(app):
-    """Every SQL statement the app sends while the block runs."""
-    sent: list[str] = []
-    with app.app_context():
-        engine = db.engine
-
-    def record(_conn, _cursor, statement, *_args) -> None:
-        sent.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield sent
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 def writes_to(sent: list[str], table: str) -> list[str]:
