@@ -12,7 +12,7 @@ decoded tolerantly, like session states (see :mod:`couples.domain.stored`).
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict
 from functools import lru_cache
 from typing import Any
@@ -154,7 +154,7 @@ def _question(item: dict[str, Any]) -> CheckQuestion:
     return build(CheckQuestion, item, {"options": _options, "concern_if": tuple})
 
 
-_NESTED = {
+_NESTED: dict[str, Callable[[Any], Any]] = {
     "options": _options,
     "scale": lambda item: build(Scale, item, {"labels": tuple}),
     "items": lambda items: tuple(build(RatingItem, item) for item in items),

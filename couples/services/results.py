@@ -11,11 +11,11 @@ read the rows (:func:`facts_for_session`, :func:`ratings_for_couple`) and never 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import Table, exists, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..domain.plan import Plan, RatingStep
@@ -28,7 +28,8 @@ from .plans import plan_from_dict
 ENDED_STATUSES = ("completed", "abandoned")
 _STEPS: Table = StepResult.__table__  # type: ignore[assignment]
 _RATINGS: Table = RatingResult.__table__  # type: ignore[assignment]
-_DIALECTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+# Both dialects spell an upsert the same way (INSERT .. ON CONFLICT), each with its own construct.
+_DIALECTS: dict[str, Callable[[Table], Any]] = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
 def record_finished(session_id: int, couple_id: int, plan: Plan, state: SessionState, index: int,
@@ -54,14 +55,15 @@ def record_unfinished(session_id: int, plan: Plan | None = None, state: SessionS
 
 
 def ensure_recorded(session_id: int) -> bool:
-    """Backfill the results of a completed or abandoned session that has none (sessions that
-    ended before this release), judged from its stored state. True if rows were written."""
+    """Backfill the results of a completed or abandoned session that lacks some (sessions that
+    ended before this release, or ended without :func:`record_unfinished`), judged from its
+    stored state; rows already there are kept. True if rows were written."""
+    recorded = select(func.count()).where(_STEPS.c.session_id == session_id).scalar_subquery()
     found = db.session.execute(
-        select(LiveSession.couple_id, LiveSession.status, LiveSession.plan, LiveSession.state,
-               exists().where(_STEPS.c.session_id == session_id).label("recorded"))
+        select(LiveSession.couple_id, LiveSession.status, LiveSession.plan, LiveSession.state, recorded.label("recorded"))
         .where(LiveSession.id == session_id)
     ).one_or_none()
-    if found is None or found.recorded or found.status not in ENDED_STATUSES:
+    if found is None or found.status not in ENDED_STATUSES or found.recorded >= len(found.plan["steps"]):
         return False
     plan, state = plan_from_dict(found.plan), SessionState.from_dict(found.state)
     now = datetime.now(timezone.utc)
@@ -115,9 +117,8 @@ def _write_ratings(session_id: int, couple_id: int, plan: Plan, state: SessionSt
     _upsert(_RATINGS, rows, ("session_id", "step_id", "item_id", "role"), replace=True)
 
 
-def _upsert(table: Table, rows: Iterable[dict[str, Any]], key: tuple[str, ...], replace: bool) -> None:
+def _upsert(table: Table, rows: list[dict[str, Any]], key: tuple[str, ...], replace: bool) -> None:
     """One INSERT .. ON CONFLICT statement for all ``rows`` (none when there are none)."""
-    rows = list(rows)
     if not rows:
         return
     insert = _DIALECTS[db.session.get_bind().dialect.name](table)

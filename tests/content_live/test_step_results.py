@@ -189,6 +189,19 @@ def test_ensure_recorded_backfills_an_abandoned_session_and_leaves_open_ones_alo
     assert stored(app, running)[0] == [] and row_count(app, RatingResult) == 0
 
 
+def test_ensure_recorded_completes_an_abandoned_session_whose_end_was_not_recorded(app, pair, drive, session_id):
+    complete_step(*drive)
+    complete_step(*drive)
+    with app.app_context():
+        db.session.get(LiveSession, session_id).status = "abandoned"
+        db.session.commit()
+        assert results.ensure_recorded(session_id)
+        db.session.commit()
+        assert not results.ensure_recorded(session_id)
+    rows, _ = stored(app, session_id)
+    assert [row["outcome"] for row in rows] == ["finished", "finished"] + ["unfinished"] * (len(EVERY_KIND.steps) - 2)
+
+
 def make_couple_in(app, couple):
     """Another couple of the same counselor."""
     with app.app_context():
