@@ -14,6 +14,6 @@ from .view import view_for
 __all__ = [
     "ERROR_CODES", "Accepted", "AgreeStep", "CheckInStep", "CheckQuestion", "Completed", "Effect", "Event",
     "Option", "Paused", "Plan", "PrivateAnswerStep", "RatingItem", "RatingStep", "ReadStep", "Rejection",
-    "Resumed", "Revealed", "Role", "SafetyConcern", "Scale", "SessionState", "Step", "StepChanged", "StepFinished", "TimerStep",
-    "TurnsStep", "Viewer", "apply", "is_complete", "start", "view_for",
+    "Resumed", "Revealed", "Role", "SafetyConcern", "Scale", "SessionState", "Step", "StepChanged", "StepFinished",
+    "TimerStep", "TurnsStep", "Viewer", "apply", "is_complete", "start", "view_for",
 ]

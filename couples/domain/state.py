@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from typing import Any, ClassVar, Generic, Literal, TypeVar, Union
 
 from .plan import PARTNERS, Role, Viewer
-from .stored import build, upgraded
+from .stored import build, only_numbered, upgraded
 
 Status = Literal["active", "paused", "completed"]
 Phase = Literal["speaking", "paraphrasing", "confirming", "done"]
@@ -238,12 +238,7 @@ SCHEMA = 2
 stored field is renamed or re-shaped."""
 
 
-def _from_schema_1(data: dict[str, Any]) -> dict[str, Any]:
-    """Release 1 stored the same fields as schema 2, which only added the number itself."""
-    return data
-
-
-STATE_UPGRADES = {1: _from_schema_1}
+STATE_UPGRADES = {1: only_numbered}
 
 
 def _step_from_dict(data: Mapping[str, Any]) -> StepState:

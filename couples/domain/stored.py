@@ -34,6 +34,11 @@ def upgraded(data: Mapping[str, Any], current: int, upgrades: Mapping[int, Upgra
     return upgraded_data
 
 
+def only_numbered(data: dict[str, Any]) -> dict[str, Any]:
+    """The upgrade from schema 1: release 1 stored the same fields as schema 2, which only added the number."""
+    return data
+
+
 def build(cls: Callable[..., T], data: Mapping[str, Any], convert: Mapping[str, Callable[[Any], Any]] | None = None) -> T:
     """An instance of the dataclass ``cls`` from the stored ``data``: each known key converted (by
     ``convert``, if it names the field), missing fields left to their defaults, unknown keys ignored.

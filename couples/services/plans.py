@@ -22,7 +22,7 @@ from sqlalchemy import or_, select
 from ..content import (CUSTOM_PLAN_PREFIX, ContentError, Exercise, Library, PlanSpec, build_plan, load_library,
                        parse_exercise_toml)
 from ..domain.plan import STEP_KINDS, CheckQuestion, Option, Plan, RatingItem, Scale, Step
-from ..domain.stored import build, upgraded
+from ..domain.stored import build, only_numbered, upgraded
 from ..extensions import db
 from ..models import Couple, CustomExercise, CustomPlan
 
@@ -120,12 +120,7 @@ PLAN_SCHEMA = 2
 field is renamed or re-shaped."""
 
 
-def _from_schema_1(data: dict[str, Any]) -> dict[str, Any]:
-    """Release 1 stored the same fields as schema 2, which only added the number itself."""
-    return data
-
-
-PLAN_UPGRADES = {1: _from_schema_1}
+PLAN_UPGRADES = {1: only_numbered}
 
 
 def plan_to_dict(plan: Plan) -> dict[str, Any]:
