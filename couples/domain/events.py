@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any, Literal, Union
 
 from .plan import Role, Viewer
 
@@ -82,6 +82,18 @@ class StepChanged:
     index: int
 
 
+StepOutcome = Literal["finished", "skipped"]
+
+
+@dataclass(frozen=True)
+class StepFinished:
+    """Both partners moved on from the step at ``index``: ``finished`` if it was complete, ``skipped``
+    if it was left incomplete. Produced again each time the step is finished again after going back."""
+
+    index: int
+    outcome: StepOutcome
+
+
 @dataclass(frozen=True)
 class Revealed:
     """Both partners answered ``step_id``; their answers are now shown (to whom the step allows)."""
@@ -110,10 +122,10 @@ class Resumed:
 
 @dataclass(frozen=True)
 class Completed:
-    """Both partners finished the last step."""
+    """Both partners finished the last step: the whole session has ended (after its StepFinished)."""
 
 
-Effect = Union[StepChanged, Revealed, SafetyConcern, Paused, Resumed, Completed]
+Effect = Union[StepChanged, StepFinished, Revealed, SafetyConcern, Paused, Resumed, Completed]
 
 
 @dataclass(frozen=True)

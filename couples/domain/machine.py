@@ -14,7 +14,7 @@ from dataclasses import replace
 from . import validate as v
 from .events import (AT_FIRST_STEP, COMPLETED, HELD, INVALID_VALUE, NOT_ALLOWED, NOT_CURRENT_STEP, PAUSED,
                      STEP_INCOMPLETE, UNKNOWN_EVENT, UNKNOWN_STEP, WRONG_STEP_TYPE, Accepted, Completed, Effect,
-                     Event, Invalid, Paused, Rejection, Resumed, SafetyConcern, StepChanged)
+                     Event, Invalid, Paused, Rejection, Resumed, SafetyConcern, StepChanged, StepFinished)
 from .plan import PARTNERS, Plan
 from .rules import RULES, STEP_EVENTS
 from .state import SessionState
@@ -31,7 +31,11 @@ def start(plan: Plan, now: float) -> SessionState:
 
 def is_complete(plan: Plan, state: SessionState) -> bool:
     """Whether the current step has everything it needs before partners may move on."""
-    index = state.step_index
+    return step_complete(plan, state, state.step_index)
+
+
+def step_complete(plan: Plan, state: SessionState, index: int) -> bool:
+    """Whether step ``index`` has everything it needs (its answers stay when the session moves on)."""
     return RULES[plan.steps[index].kind].complete(plan.steps[index], state.steps[index])
 
 
@@ -109,6 +113,19 @@ def _enter(state: SessionState, index: int, now: float) -> Outcome:
     return entered, (StepChanged(index),)
 
 
+def move_on(plan: Plan, state: SessionState, now: float) -> Outcome:
+    """Leave the current step forwards: the next step, or the end of the session after the last one.
+
+    The step left counts as finished if it was complete and as skipped otherwise, so every event
+    that moves past a step (Continue by both, or a step skipped without finishing) tells the
+    outer layers the same way that the step is over."""
+    finished = StepFinished(state.step_index, "finished" if is_complete(plan, state) else "skipped")
+    if state.step_index + 1 < len(plan.steps):
+        entered, effects = _enter(state, state.step_index + 1, now)
+        return entered, (finished, *effects)
+    return replace(state, status="completed", ready=frozenset(), back=frozenset()), (finished, Completed())
+
+
 def _ready(plan: Plan, state: SessionState, event: Event) -> Outcome:
     """Mark the actor ready; when both are, move on (or complete the session after the last step)."""
     if not is_complete(plan, state):
@@ -116,9 +133,7 @@ def _ready(plan: Plan, state: SessionState, event: Event) -> Outcome:
     ready = state.ready | {event.actor}
     if ready != BOTH:
         return replace(state, ready=ready), ()
-    if state.step_index + 1 < len(plan.steps):
-        return _enter(state, state.step_index + 1, event.now)
-    return replace(state, status="completed", ready=frozenset(), back=frozenset()), (Completed(),)
+    return move_on(plan, state, event.now)
 
 
 def _back(plan: Plan, state: SessionState, event: Event) -> Outcome:

@@ -3,7 +3,8 @@
 Everything here is a frozen dataclass compared by value, so a new state is
 built for every change and an unchanged state can be detected with ``==``.
 ``to_dict``/``from_dict`` give a JSON-friendly form for storage; they need no
-plan because every per-step state carries its ``kind``.
+plan because every per-step state carries its ``kind``. Stored states carry a schema
+number and are decoded tolerantly (see :mod:`couples.domain.stored`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass, replace
 from typing import Any, ClassVar, Generic, Literal, TypeVar, Union
 
 from .plan import PARTNERS, Role, Viewer
+from .stored import build, only_numbered, upgraded
 
 Status = Literal["active", "paused", "completed"]
 Phase = Literal["speaking", "paraphrasing", "confirming", "done"]
@@ -62,7 +64,7 @@ class ByRole(Generic[T]):
     @classmethod
     def decode(cls, data: Mapping[str, Any], decode: Callable[[Any], T] = _same) -> ByRole[T]:
         """Inverse of :meth:`encode`."""
-        return cls(**{role: None if data[role] is None else decode(data[role]) for role in PARTNERS})
+        return cls(**{role: None if data.get(role) is None else decode(data[role]) for role in PARTNERS})
 
 
 @dataclass(frozen=True)
@@ -76,7 +78,7 @@ class PassiveState:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> PassiveState:
-        return cls(data["kind"])
+        return cls(data["kind"])  # the kind is what chose this class: there is nothing else to tolerate
 
 
 @dataclass(frozen=True)
@@ -91,7 +93,7 @@ class AnswerState:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> AnswerState:
-        return cls(ByRole.decode(data["answers"]))
+        return build(cls, data, {"answers": ByRole.decode})
 
 
 @dataclass(frozen=True)
@@ -106,7 +108,7 @@ class CheckInState:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> CheckInState:
-        return cls(ByRole.decode(data["answers"], pairs_from))
+        return build(cls, data, {"answers": lambda answers: ByRole.decode(answers, pairs_from)})
 
 
 @dataclass(frozen=True)
@@ -121,7 +123,7 @@ class Rating:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Rating:
-        return cls(pairs_from(data["values"]), pairs_from(data["notes"]))
+        return build(cls, data, {"values": pairs_from, "notes": pairs_from})
 
 
 @dataclass(frozen=True)
@@ -136,7 +138,7 @@ class RatingState:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> RatingState:
-        return cls(ByRole.decode(data["ratings"], Rating.from_dict))
+        return build(cls, data, {"ratings": lambda ratings: ByRole.decode(ratings, Rating.from_dict)})
 
 
 @dataclass(frozen=True)
@@ -154,7 +156,7 @@ class TurnRecord:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> TurnRecord:
-        return cls(data["speaker"], data["message"], data["paraphrase"], data["attempts"])
+        return build(cls, data)
 
 
 @dataclass(frozen=True)
@@ -176,8 +178,7 @@ class TurnsState:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> TurnsState:
-        return cls(data["turn"], data["phase"], data["message"], data["paraphrase"], data["attempts"],
-                   tuple(TurnRecord.from_dict(record) for record in data["history"]))
+        return build(cls, data, {"history": lambda history: tuple(TurnRecord.from_dict(record) for record in history)})
 
 
 @dataclass(frozen=True)
@@ -193,7 +194,7 @@ class CustomOption:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> CustomOption:
-        return cls(data["id"], data["label"], data["author"])
+        return build(cls, data)
 
 
 @dataclass(frozen=True)
@@ -215,8 +216,8 @@ class AgreeState:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> AgreeState:
-        return cls(tuple(CustomOption.from_dict(option) for option in data["custom"]),
-                   ByRole.decode(data["picks"], tuple))
+        return build(cls, data, {"custom": lambda custom: tuple(CustomOption.from_dict(option) for option in custom),
+                                 "picks": lambda picks: ByRole.decode(picks, tuple)})
 
 
 StepState = Union[PassiveState, AnswerState, CheckInState, RatingState, TurnsState, AgreeState]
@@ -230,6 +231,18 @@ STATE_TYPES: dict[str, Callable[[Mapping[str, Any]], StepState]] = {
     "turns": TurnsState.from_dict,
     "agree": AgreeState.from_dict,
 }
+
+
+SCHEMA = 2
+"""The schema number :meth:`SessionState.to_dict` writes; raise it (and add an upgrade) when a
+stored field is renamed or re-shaped."""
+
+
+STATE_UPGRADES = {1: only_numbered}
+
+
+def _step_from_dict(data: Mapping[str, Any]) -> StepState:
+    return STATE_TYPES[data["kind"]](data)
 
 
 def _roles(roles: frozenset[Role]) -> list[str]:
@@ -258,18 +271,15 @@ class SessionState:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-serialisable copy."""
-        return {"version": self.version, "status": self.status, "step_index": self.step_index,
+        return {"schema": SCHEMA, "version": self.version, "status": self.status, "step_index": self.step_index,
                 "step_started_at": self.step_started_at, "steps": [step.to_dict() for step in self.steps],
                 "ready": _roles(self.ready), "back": _roles(self.back), "paused_by": self.paused_by,
                 "paused_at": self.paused_at, "hold": self.hold}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> SessionState:
-        """Rebuild a state stored with :meth:`to_dict`."""
-        return cls(
-            version=data["version"], status=data["status"], step_index=data["step_index"],
-            step_started_at=data["step_started_at"],
-            steps=tuple(STATE_TYPES[step["kind"]](step) for step in data["steps"]),
-            ready=frozenset(data["ready"]), back=frozenset(data["back"]), paused_by=data["paused_by"],
-            paused_at=data["paused_at"], hold=data["hold"],
-        )
+        """Rebuild a state stored with :meth:`to_dict` by this or an earlier release."""
+        return build(cls, upgraded(data, SCHEMA, STATE_UPGRADES), {
+            "steps": lambda steps: tuple(_step_from_dict(step) for step in steps),
+            "ready": frozenset, "back": frozenset,
+        })

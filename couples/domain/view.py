@@ -103,7 +103,7 @@ def _check_in(step: CheckInStep, state: SessionState, viewer: Viewer, now: float
     return view
 
 
-def _compare(step: RatingStep, ratings: ByRole[Rating]) -> list[dict[str, Any]]:
+def compare_ratings(step: RatingStep, ratings: ByRole[Rating]) -> list[dict[str, Any]]:
     """Both partners' ratings per item, largest gap first (plan order among equal gaps)."""
     values = {role: dict(ratings.get(role).values) for role in PARTNERS}
     notes = {role: dict(ratings.get(role).notes) for role in PARTNERS}
@@ -117,7 +117,7 @@ def _compare(step: RatingStep, ratings: ByRole[Rating]) -> list[dict[str, Any]]:
 def _rating(step: RatingStep, state: SessionState, viewer: Viewer, now: float) -> dict[str, Any]:
     ratings = _current(state).ratings
     return {"mine": _own(ratings, viewer, Rating.to_dict), "answered": ratings.given(), "revealed": ratings.both(),
-            "items": _compare(step, ratings) if ratings.both() else None}
+            "items": compare_ratings(step, ratings) if ratings.both() else None}
 
 
 def _turns(step: TurnsStep, state: SessionState, viewer: Viewer, now: float) -> dict[str, Any]:

@@ -18,12 +18,13 @@ from flask import current_app
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
-from ..domain import Accepted, Event, Rejection, SafetyConcern, SessionState, apply, start, view_for
+from ..domain import Accepted, Event, Rejection, SafetyConcern, SessionState, StepFinished, apply, start, view_for
 from ..domain.plan import Plan
 from ..extensions import db
 from ..models import AuditEntry, Couple, LiveSession, Presence, SessionEvent, User, as_utc, audit
 from ..realtime import publisher
 from ..realtime.protocol import ClientEvent, ok, refused
+from . import results
 from .plans import plan_by_id, plan_from_dict, plan_to_dict
 
 log = logging.getLogger(__name__)
@@ -259,7 +260,7 @@ def _finish(memo: SessionMemo, user_id: int, viewer: str, event: ClientEvent, re
     if rejected:
         log.info("session %s: refused %s from %s: %s", event.session_id, event.type, viewer, result.code)
     else:
-        _apply_effects(memo, event.session_id, user_id, result.effects)
+        _apply_effects(memo, event.session_id, user_id, result.effects, result.state)
     db.session.commit()
     if rejected or not result.changed:
         return ack, None
@@ -298,9 +299,13 @@ def _save_state(session_id: int, expected_version: int, state: SessionState, now
     return saved.rowcount == 1
 
 
-def _apply_effects(memo: SessionMemo, session_id: int, user_id: int, effects: tuple) -> None:
+def _apply_effects(memo: SessionMemo, session_id: int, user_id: int, effects: tuple, state: SessionState) -> None:
+    """Write what the effects of an accepted event call for, in the event's transaction."""
     for effect in effects:
-        if isinstance(effect, SafetyConcern):
+        if isinstance(effect, StepFinished):
+            # Rare (both partners moved on); events that finish nothing write nothing here.
+            results.record_finished(session_id, memo.couple_id, memo.plan, state, effect.index, effect.outcome)
+        elif isinstance(effect, SafetyConcern):
             # Flag the couple for the counselor; what was answered stays in the session state.
             db.session.execute(update(Couple).where(Couple.id == memo.couple_id)
                                .values(safety_flagged_at=datetime.now(timezone.utc)))

@@ -5,13 +5,14 @@ composed for them (or for all of that counselor's couples), which may use the
 counselor's own exercises.
 
 A session keeps a copy of its plan, so editing the library later never
-changes a session that is already under way.
+changes a session that is already under way. That copy carries a schema number and is
+decoded tolerantly, like session states (see :mod:`couples.domain.stored`).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict
 from functools import lru_cache
 from typing import Any
@@ -21,6 +22,7 @@ from sqlalchemy import or_, select
 from ..content import (CUSTOM_PLAN_PREFIX, ContentError, Exercise, Library, PlanSpec, build_plan, load_library,
                        parse_exercise_toml)
 from ..domain.plan import STEP_KINDS, CheckQuestion, Option, Plan, RatingItem, Scale, Step
+from ..domain.stored import build, only_numbered, upgraded
 from ..extensions import db
 from ..models import Couple, CustomExercise, CustomPlan
 
@@ -113,9 +115,18 @@ def stored_exercise(source: str) -> Exercise | None:
         return None
 
 
+PLAN_SCHEMA = 2
+"""The schema number :func:`plan_to_dict` writes; raise it (and add an upgrade) when a stored
+field is renamed or re-shaped."""
+
+
+PLAN_UPGRADES = {1: only_numbered}
+
+
 def plan_to_dict(plan: Plan) -> dict[str, Any]:
     """A JSON-ready copy of ``plan``."""
     return {
+        "schema": PLAN_SCHEMA,
         "id": plan.id,
         "title": plan.title,
         "description": plan.description,
@@ -125,38 +136,26 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
 
 
 def plan_from_dict(data: dict[str, Any]) -> Plan:
-    """Rebuild a plan stored by :func:`plan_to_dict`."""
-    return Plan(
-        id=data["id"],
-        title=data["title"],
-        description=data["description"],
-        minutes=data["minutes"],
-        steps=tuple(_step_from_dict(step) for step in data["steps"]),
-    )
+    """Rebuild a plan stored by :func:`plan_to_dict` in this or an earlier release."""
+    return build(Plan, upgraded(data, PLAN_SCHEMA, PLAN_UPGRADES),
+                 {"steps": lambda steps: tuple(_step_from_dict(step) for step in steps)})
 
 
 def _options(items: list[dict[str, Any]]) -> tuple[Option, ...]:
-    return tuple(Option(**item) for item in items)
+    return tuple(build(Option, item) for item in items)
 
 
 def _question(item: dict[str, Any]) -> CheckQuestion:
-    return CheckQuestion(
-        id=item["id"], label=item["label"], options=_options(item["options"]), concern_if=tuple(item["concern_if"])
-    )
+    return build(CheckQuestion, item, {"options": _options, "concern_if": tuple})
 
 
-_NESTED = {
+_NESTED: dict[str, Callable[[Any], Any]] = {
     "options": _options,
-    "scale": lambda item: Scale(min=item["min"], max=item["max"], labels=tuple(item["labels"])),
-    "items": lambda items: tuple(RatingItem(**item) for item in items),
+    "scale": lambda item: build(Scale, item, {"labels": tuple}),
+    "items": lambda items: tuple(build(RatingItem, item) for item in items),
     "questions": lambda items: tuple(_question(item) for item in items),
 }
 
 
 def _step_from_dict(data: dict[str, Any]) -> Step:
-    fields = dict(data)
-    step_class = STEP_KINDS[fields.pop("kind")]
-    for name, convert in _NESTED.items():
-        if name in fields:
-            fields[name] = convert(fields[name])
-    return step_class(**fields)
+    return build(STEP_KINDS[data["kind"]], data, _NESTED)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from couples.domain import Completed, Paused, Resumed, SafetyConcern, StepChanged, start
+from couples.domain import Completed, Paused, Resumed, SafetyConcern, StepChanged, StepFinished, start
+from couples.domain.machine import move_on
 
 
 def test_start_is_version_one_at_first_step(kit):
@@ -18,7 +19,7 @@ def test_both_ready_moves_on_in_either_order(drive, kit):
         one = d.ok(first, "ready")
         assert one.changed and one.effects == () and d.state.ready == {first}
         two = d.ok(second, "ready")
-        assert two.effects == (StepChanged(1),)
+        assert two.effects == (StepFinished(0, "finished"), StepChanged(1))
         assert d.state.step_index == 1 and d.state.ready == frozenset() and d.state.step_started_at == kit.T0 + 3
 
 
@@ -41,11 +42,43 @@ def test_last_step_completes_the_session(drive, kit):
     d = drive(kit.READ)
     d.ok("a", "ready")
     result = d.ok("b", "ready")
-    assert result.effects == (Completed(),)
+    assert result.effects == (StepFinished(0, "finished"), Completed())
     assert d.state.status == "completed" and d.state.step_index == 0
     d.no("completed", "a", "ready")
     d.no("completed", "counselor", "pause")
     assert d.view("a")["status"] == "completed"
+
+
+def test_a_step_finished_again_after_going_back_is_announced_again(drive, kit):
+    d = drive(kit.TEXT, kit.READ)
+    d.both("answer", value="mine")
+    d.ok("a", "ready")
+    assert d.ok("b", "ready").effects == (StepFinished(0, "finished"), StepChanged(1))
+    d.ok("a", "back")
+    assert d.ok("b", "back").effects == (StepChanged(0),)
+    d.ok("a", "ready")
+    assert d.ok("b", "ready").effects == (StepFinished(0, "finished"), StepChanged(1))
+
+
+def test_answers_and_half_finished_steps_announce_no_step_finished(drive, kit):
+    d = drive(kit.TURNS, kit.READ)
+    d.ok("b", "speak", text="I need rest")
+    d.ok("a", "paraphrase", text="You need rest")
+    effects = [d.ok("b", "confirm", ok=True).effects]
+    kit.finish(d)
+    effects.append(d.ok("a", "ready").effects)
+    assert effects == [(), ()]
+    assert d.ok("b", "ready").effects == (StepFinished(0, "finished"), StepChanged(1))
+
+
+def test_moving_past_an_incomplete_step_counts_it_as_skipped(drive, kit):
+    d = drive(kit.AGREE, kit.READ)
+    d.ok("a", "pick", option_ids=["walk"])
+    state, effects = move_on(d.plan, d.state, d.now)
+    assert effects == (StepFinished(0, "skipped"), StepChanged(1)) and state.step_index == 1
+    last = drive(kit.TEXT)
+    state, effects = move_on(last.plan, last.state, last.now)
+    assert effects == (StepFinished(0, "skipped"), Completed()) and state.status == "completed"
 
 
 def test_every_accepted_change_bumps_version_by_one(drive, kit):
@@ -65,7 +98,8 @@ def test_walk_through_every_kind_to_completion(drive, kit):
         d.next()
     kit.finish(d)
     d.ok("a", "ready")
-    assert d.ok("b", "ready").effects == (Completed(),)
+    last = len(kit.FULL_PLAN.steps) - 1
+    assert d.ok("b", "ready").effects == (StepFinished(last, "finished"), Completed())
 
 
 def test_back_needs_both_and_keeps_answers(drive, kit):

@@ -1,0 +1,131 @@
+"""Step and rating results: what each finished step of a session left, in rows a query can read.
+
+A row is written when both partners move on from a step (:func:`record_finished`, in the
+same transaction as the event that finished it), for the steps a session never reached when it
+ends early (:func:`record_unfinished`), or afterwards from the stored state for sessions from
+before results were recorded (:func:`ensure_recorded`). Writes are upserts: a step finished
+again after going back replaces its row, and two callers backfilling at once both succeed.
+Nothing here commits; the caller's transaction does. Summaries, charts and the counselor's desk
+read the rows (:func:`facts_for_session`, :func:`ratings_for_couple`) and never decode states.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import Table, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from ..domain.plan import Plan, RatingStep
+from ..domain.results import Outcome, outcomes_from_state, rating_values, step_facts
+from ..domain.state import SessionState
+from ..extensions import db
+from ..models import LiveSession, RatingResult, StepResult
+from .plans import plan_from_dict
+
+ENDED_STATUSES = ("completed", "abandoned")
+_STEPS: Table = StepResult.__table__  # type: ignore[assignment]
+_RATINGS: Table = RatingResult.__table__  # type: ignore[assignment]
+# Both dialects spell an upsert the same way (INSERT .. ON CONFLICT), each with its own construct.
+_DIALECTS: dict[str, Callable[[Table], Any]] = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+
+def record_finished(session_id: int, couple_id: int, plan: Plan, state: SessionState, index: int,
+                    outcome: Outcome) -> None:
+    """Write how step ``index`` ended and what it left (its revealed ratings too), replacing an
+    earlier row for the same step. ``state`` is the session's state after the step was left."""
+    now = datetime.now(timezone.utc)
+    _write_steps([_step_row(session_id, couple_id, plan, state, index, outcome, now)], replace=True)
+    _write_ratings(session_id, couple_id, plan, state, index, now)
+
+
+def record_unfinished(session_id: int, plan: Plan | None = None, state: SessionState | None = None) -> None:
+    """Mark every step of the session that has no result yet as unfinished: call it when the
+    session ends before its last step. Without ``plan`` and ``state`` they are read from the row."""
+    row = db.session.execute(
+        select(LiveSession.couple_id, LiveSession.plan, LiveSession.state).where(LiveSession.id == session_id)
+    ).one()
+    plan = plan or plan_from_dict(row.plan)
+    state = state or SessionState.from_dict(row.state)
+    now = datetime.now(timezone.utc)
+    _write_steps([_step_row(session_id, row.couple_id, plan, state, index, "unfinished", now)
+                  for index in range(len(plan.steps))], replace=False)
+
+
+def ensure_recorded(session_id: int) -> bool:
+    """Backfill the results of a completed or abandoned session that lacks some (sessions that
+    ended before this release, or ended without :func:`record_unfinished`), judged from its
+    stored state; rows already there are kept. True if rows were written."""
+    recorded = select(func.count()).where(_STEPS.c.session_id == session_id).scalar_subquery()
+    found = db.session.execute(
+        select(LiveSession.couple_id, LiveSession.status, LiveSession.plan, LiveSession.state, recorded.label("recorded"))
+        .where(LiveSession.id == session_id)
+    ).one_or_none()
+    if found is None or found.status not in ENDED_STATUSES or found.recorded >= len(found.plan["steps"]):
+        return False
+    plan, state = plan_from_dict(found.plan), SessionState.from_dict(found.state)
+    now = datetime.now(timezone.utc)
+    outcomes = outcomes_from_state(plan, state)
+    _write_steps([_step_row(session_id, found.couple_id, plan, state, index, outcome, now)
+                  for index, outcome in enumerate(outcomes)], replace=False)
+    for index, outcome in enumerate(outcomes):
+        if outcome == "finished":
+            _write_ratings(session_id, found.couple_id, plan, state, index, now)
+    return True
+
+
+def facts_for_session(session_id: int) -> list[StepResult]:
+    """The session's step results in plan order (one query)."""
+    query = select(StepResult).where(StepResult.session_id == session_id).order_by(StepResult.step_index)
+    return list(db.session.scalars(query))
+
+
+def ratings_for_couple(couple_id: int) -> list[RatingResult]:
+    """Every revealed rating of the couple, session by session, each in the order it was rated (one query)."""
+    query = select(RatingResult).where(RatingResult.couple_id == couple_id).order_by(
+        RatingResult.session_id, RatingResult.id)
+    return list(db.session.scalars(query))
+
+
+# --- writing ---------------------------------------------------------------------
+
+def _step_row(session_id: int, couple_id: int, plan: Plan, state: SessionState, index: int, outcome: Outcome,
+              now: datetime) -> dict[str, Any]:
+    step = plan.steps[index]
+    return {"session_id": session_id, "couple_id": couple_id, "step_index": index, "step_id": step.id,
+            "kind": step.kind, "title": step.title, "outcome": outcome,
+            "facts": step_facts(plan, state, index), "finished_at": now}
+
+
+def _write_steps(rows: list[dict[str, Any]], replace: bool) -> None:
+    """Insert step rows; an existing row for the same step is replaced, or kept if not ``replace``."""
+    _upsert(_STEPS, rows, ("session_id", "step_index"), replace)
+
+
+def _write_ratings(session_id: int, couple_id: int, plan: Plan, state: SessionState, index: int,
+                   now: datetime) -> None:
+    """Insert or update one row per partner and item of a rating step both partners rated."""
+    step = plan.steps[index]
+    if not isinstance(step, RatingStep):
+        return
+    rows = [{"session_id": session_id, "couple_id": couple_id, "step_id": step.id, "item_id": value.item_id,
+             "item_label": value.item_label, "role": value.role, "value": value.value,
+             "scale_min": step.scale.min, "scale_max": step.scale.max, "rated_at": now}
+            for value in rating_values(plan, state, index)]
+    _upsert(_RATINGS, rows, ("session_id", "step_id", "item_id", "role"), replace=True)
+
+
+def _upsert(table: Table, rows: list[dict[str, Any]], key: tuple[str, ...], replace: bool) -> None:
+    """One INSERT .. ON CONFLICT statement for all ``rows`` (none when there are none)."""
+    if not rows:
+        return
+    insert = _DIALECTS[db.session.get_bind().dialect.name](table)
+    if replace:
+        statement = insert.on_conflict_do_update(
+            index_elements=list(key),
+            set_={name: insert.excluded[name] for name in rows[0] if name not in key})
+    else:
+        statement = insert.on_conflict_do_nothing(index_elements=list(key))
+    db.session.execute(statement, rows)
