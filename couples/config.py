@@ -28,6 +28,17 @@ def _env_int(name: str, default: int) -> int:
         raise ValueError(f"{name} must be a whole number, not {raw!r}") from error
 
 
+def _env_positive_int(name: str, default: int) -> int:
+    value = _env_int(name, default)
+    if value < 1:
+        raise ValueError(f"{name} must be at least 1, not {value}")
+    return value
+
+
+def _env_flag(name: str) -> bool:
+    return _env(name, "0") in ("1", "true", "yes")
+
+
 def _parse_crisis_resources(raw: str) -> tuple[tuple[str, str, str], ...]:
     """``label|number|link;label|number|link`` -> tuples; empty means the defaults."""
     if not raw:
@@ -72,6 +83,8 @@ class Settings:
     secure_cookies: bool = False
     proxy_count: int = 0
     crisis_resources: tuple[tuple[str, str, str], ...] = DEFAULT_CRISIS_RESOURCES
+    heartbeat_seconds: int = 30
+    websocket_only: bool = False
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -94,9 +107,11 @@ class Settings:
             idle_minutes=_env_int("COUPLES_IDLE_MINUTES", 30),
             invitation_days=_env_int("COUPLES_INVITATION_DAYS", 7),
             login_limit=_env("COUPLES_LOGIN_LIMIT", "10 per minute"),
-            secure_cookies=_env("COUPLES_SECURE_COOKIES", "0") in ("1", "true", "yes"),
+            secure_cookies=_env_flag("COUPLES_SECURE_COOKIES"),
             proxy_count=_env_int("COUPLES_PROXY_COUNT", 0),
             crisis_resources=_parse_crisis_resources(_env("COUPLES_CRISIS_RESOURCES")),
+            heartbeat_seconds=_env_positive_int("COUPLES_HEARTBEAT_SECONDS", 30),
+            websocket_only=_env_flag("COUPLES_WEBSOCKET_ONLY"),
         )
 
 

@@ -30,6 +30,7 @@ def test_a_wildcard_origin_is_refused(monkeypatch):
     ("COUPLES_ASYNC_MODE", "asyncio", "must be one of eventlet, gevent, threading"),
     ("COUPLES_PORT", "five thousand", "COUPLES_PORT must be a whole number"),
     ("COUPLES_CRISIS_RESOURCES", "just a label", "label|number|link"),
+    ("COUPLES_HEARTBEAT_SECONDS", "0", "COUPLES_HEARTBEAT_SECONDS must be at least 1"),
 ])
 def test_bad_values_fail_with_a_message_naming_the_setting(monkeypatch, name, value, message):
     monkeypatch.setenv(name, value)

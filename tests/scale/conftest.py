@@ -111,6 +111,6 @@ def partner_client():
     yield connect
     for client in opened:
         try:
-            client.sio.shutdown()
+            client.shutdown()
         except Exception:  # noqa: BLE001
             pass

@@ -86,7 +86,7 @@ def test_a_process_killed_mid_step_loses_nothing_when_its_partner_reconnects_to_
     assert send("a", "answer", step_id, {"value": "words of a before the crash"})["ok"]  # mid-step: b has not answered
 
     first.kill()  # SIGKILL: A's process is gone; the proxy sends A's reconnect to the other process
-    clients["a"].sio.shutdown()
+    clients["a"].shutdown()
     clients["a"] = partner_client(second, couple.partner_a, session_id)
 
     assert view("a")["state"]["mine"] == "words of a before the crash"

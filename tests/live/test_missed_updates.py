@@ -1,0 +1,69 @@
+"""A snapshot lost after the commit is noticed and caught up within one heartbeat, on the real server."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import pytest
+from builders import PASSWORD
+from servers import LiveClient, live_server, login_cookie
+
+from couples.realtime.protocol import NAMESPACE
+
+pytestmark = pytest.mark.live
+HEARTBEAT = 1  # seconds; COUPLES_HEARTBEAT_SECONDS shortens the 30 s default for the test
+
+
+@pytest.fixture
+def lossy_server(app):
+    """The real server, whose published snapshots to partner B all fail after the commit."""
+    server = live_server(app.config["SQLALCHEMY_DATABASE_URI"],
+                         extra_env={"LOSSY_VIEWER": "b", "COUPLES_HEARTBEAT_SECONDS": str(HEARTBEAT)},
+                         command=[sys.executable, "tests/live/lossy_wsgi.py"]).start()
+    yield server
+    server.stop()
+
+
+def partner(server, user, session_id) -> LiveClient:
+    return LiveClient(server.url, login_cookie(server.url, user.email, PASSWORD), session_id).connect()
+
+
+def test_an_event_whose_publish_fails_is_still_acknowledged_as_applied(lossy_server, couple, session_id):
+    a = partner(lossy_server, couple.partner_a, session_id)
+    try:
+        ack = a.act("ready", "welcome", {})
+        assert ack["ok"] and ack["version"] == 2, ack
+        assert "the snapshot for b is lost" in lossy_server.log_tail()
+        assert a.act("ready", "welcome", {})["ok"]  # acting again is accepted: the first one counted
+    finally:
+        a.close()
+
+
+def test_the_partner_who_missed_a_snapshot_catches_up_within_one_heartbeat(lossy_server, couple, session_id):
+    a, b = partner(lossy_server, couple.partner_a, session_id), partner(lossy_server, couple.partner_b, session_id)
+    try:
+        assert b.heartbeat_seconds == HEARTBEAT  # the join ack told the client how often to beat
+        for step in ("welcome", "welcome"):
+            sent = time.monotonic()
+            ack = a.act("ready", step, {}) if b.latest["ready"]["a"] is False else b.act("ready", step, {})
+            assert ack["ok"], ack
+            b.wait_for_version(ack["version"], timeout=HEARTBEAT + 1.5)  # one heartbeat, and slack for a busy machine
+            assert time.monotonic() - sent < HEARTBEAT + 1.5
+        assert b.rejoins >= 1  # it came by joining again, not by the lost publish
+        assert b.latest["step"]["id"] == a.latest["step"]["id"] == "check"
+    finally:
+        a.close()
+        b.close()
+
+
+def test_a_heartbeat_is_acknowledged_with_the_sessions_version_and_presence(lossy_server, couple, session_id):
+    a = partner(lossy_server, couple.partner_a, session_id)
+    try:
+        ack = a.sio.call("heartbeat", {"session_id": session_id}, namespace=NAMESPACE, timeout=10)
+        assert ack == {"ok": True, "version": 1, "presence": {
+            "a": {"status": "joined", "until": None}, "b": {"status": "away"}, "counselor": {"status": "away"}}}
+        refused = a.sio.call("heartbeat", {"session_id": session_id + 1000}, namespace=NAMESPACE, timeout=10)
+        assert refused["error"]["code"] == "not_found"
+    finally:
+        a.close()
