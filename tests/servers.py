@@ -38,7 +38,8 @@ class LiveClient:
     Like the browser client, it sends a heartbeat at the interval the join ack names and joins
     again when an ack reports a version newer than its snapshot (a snapshot it missed)."""
 
-    def __init__(self, base_url: str, cookie: str, session_id: int, origin: str | None = None) -> None:
+    def __init__(self, base_url: str, cookie: str, session_id: int, origin: str | None = None,
+                 reconnection: bool = True) -> None:
         self.base_url, self.cookie, self.session_id = base_url, cookie, session_id
         self.origin = origin or base_url
         self.latest: dict[str, Any] | None = None
@@ -49,12 +50,13 @@ class LiveClient:
         self.closed = threading.Event()
         self.rejoins = 0  # joins made to catch up on a missed snapshot
         self.heartbeat_seconds: float | None = None
-        self.sio = socketio.Client(reconnection=True, reconnection_delay=0.2, reconnection_delay_max=1,
+        self.disconnects = 0
+        self.sio = socketio.Client(reconnection=reconnection, reconnection_delay=0.2, reconnection_delay_max=1,
                                    websocket_extra_options={"suppress_origin": True})  # our Origin header only
         self.sio.on("snapshot", self._on_snapshot, namespace=NAMESPACE)
         self.sio.on("presence", self._on_presence, namespace=NAMESPACE)
         self.sio.on("connect", self._on_connect, namespace=NAMESPACE)
-        self.sio.on("disconnect", lambda *args: self.joined.clear(), namespace=NAMESPACE)
+        self.sio.on("disconnect", self._on_disconnect, namespace=NAMESPACE)
         self.count = 0
 
     def connect(self) -> "LiveClient":
@@ -66,6 +68,10 @@ class LiveClient:
 
     def _on_connect(self) -> None:
         threading.Thread(target=self._join, daemon=True).start()
+
+    def _on_disconnect(self, *reason: Any) -> None:
+        self.disconnects += 1
+        self.joined.clear()
 
     def _join(self) -> None:
         version = self.latest["version"] if self.latest else 0
@@ -126,8 +132,8 @@ class LiveClient:
 
     def wait_for_presence(self, viewer: str, status: str, timeout: float = 10) -> None:
         with self.changed:
-            assert self.changed.wait_for(lambda: self.presence and self.presence[viewer]["status"] == status, timeout), (
-                f"{viewer} never showed as {status}: {self.presence}")
+            shown = self.changed.wait_for(lambda: self.presence and self.presence[viewer]["status"] == status, timeout)
+            assert shown, f"{viewer} never showed as {status}: {self.presence}"
 
     def close(self) -> None:
         self.closed.set()

@@ -345,7 +345,8 @@ def join(user_id: int, session_id: int, sid: str) -> tuple[str, dict[str, Any]]:
     memo, viewer = _seat(user_id, session_id)
     now = datetime.now(timezone.utc)
     db.session.execute(_PRESENCE.delete().where(
-        _PRESENCE.c.session_id == session_id, _PRESENCE.c.user_id == user_id, _PRESENCE.c.seen_at < now - presence_fresh(),
+        _PRESENCE.c.session_id == session_id, _PRESENCE.c.user_id == user_id,
+        _PRESENCE.c.seen_at < now - presence_fresh(),
     ))
     db.session.merge(Presence(sid=sid, session_id=session_id, user_id=user_id, seen_at=now))
     state = memo.state = _stored_state(session_id)

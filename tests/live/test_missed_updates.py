@@ -2,27 +2,17 @@
 
 from __future__ import annotations
 
-import sys
 import time
 
 import pytest
 from builders import PASSWORD
-from servers import LiveClient, live_server, login_cookie
+from servers import LiveClient, login_cookie
 
 from couples.realtime.protocol import NAMESPACE
 
+from .conftest import HEARTBEAT
+
 pytestmark = pytest.mark.live
-HEARTBEAT = 1  # seconds; COUPLES_HEARTBEAT_SECONDS shortens the 30 s default for the test
-
-
-@pytest.fixture
-def lossy_server(app):
-    """The real server, whose published snapshots to partner B all fail after the commit."""
-    server = live_server(app.config["SQLALCHEMY_DATABASE_URI"],
-                         extra_env={"LOSSY_VIEWER": "b", "COUPLES_HEARTBEAT_SECONDS": str(HEARTBEAT)},
-                         command=[sys.executable, "tests/live/lossy_wsgi.py"]).start()
-    yield server
-    server.stop()
 
 
 def partner(server, user, session_id) -> LiveClient:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 
 import pytest
 from builders import PASSWORD, make_counselor, make_couple
@@ -51,8 +52,18 @@ def redis_url():
         import redis
 
         redis.Redis.from_url(infra.redis_url(number), socket_timeout=3).flushdb()
-    except Exception:  # noqa: BLE001 - Redis may be down after a failed restart test; start_redis reports that
+    except Exception:  # noqa: BLE001 - the flush is tidying only
         pass
+
+
+@pytest.fixture
+def private_redis():
+    """A redis-server of this test's own, on its own port: the test may stop and restart it."""
+    if shutil.which("redis-server") is None:
+        require("redis-server is not installed")
+    server = infra.PrivateRedis().start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture
@@ -73,12 +84,14 @@ def pg_app(pg_url):
 
 @pytest.fixture
 def cluster(pg_url, redis_url, redis_channel, pg_app):
-    """start(n) -> n ``wsgi.py`` processes sharing PostgreSQL and Redis; all stopped afterwards."""
+    """start(n, redis=None, **env) -> n ``wsgi.py`` processes sharing PostgreSQL and Redis (the shared one,
+    on the test's own channel, unless ``redis`` names another); all stopped afterwards."""
     running: list[infra.Server] = []
 
-    def start(n: int = 2, **extra_env: str) -> list[infra.Server]:
+    def start(n: int = 2, redis: str | None = None, **extra_env: str) -> list[infra.Server]:
         env = {"COUPLES_ALLOWED_ORIGINS": PUBLIC_ORIGIN, "COUPLES_REDIS_CHANNEL": redis_channel, **extra_env}
-        servers = [infra.app_server(pg_url, redis=redis_url, secret="scale-secret", extra_env=env) for _ in range(n)]
+        servers = [infra.app_server(pg_url, redis=redis or redis_url, secret="scale-secret", extra_env=env)
+                   for _ in range(n)]
         running.extend(servers)
         return [server.start() for server in servers]
 
@@ -100,11 +113,12 @@ def start_session(app, couple: Couple, plan) -> int:
 
 @pytest.fixture
 def partner_client():
-    """partner_client(server, user, session_id) -> a joined LiveClient; all closed afterwards."""
+    """partner_client(server, user, session_id, reconnection=True) -> a joined LiveClient; all closed afterwards."""
     opened: list[LiveClient] = []
 
-    def connect(server: infra.Server, user: User, session_id: int) -> LiveClient:
-        client = LiveClient(server.url, login_cookie(server.url, user.email, PASSWORD), session_id, origin=PUBLIC_ORIGIN)
+    def connect(server: infra.Server, user: User, session_id: int, reconnection: bool = True) -> LiveClient:
+        client = LiveClient(server.url, login_cookie(server.url, user.email, PASSWORD), session_id, origin=PUBLIC_ORIGIN,
+                            reconnection=reconnection)
         opened.append(client)
         return client.connect()
 
