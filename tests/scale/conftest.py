@@ -6,13 +6,16 @@ When PostgreSQL or Redis is unreachable the tests are skipped with the reason, e
 
 from __future__ import annotations
 
+import functools
 import os
 import random
 import shutil
+import time
 
 import pytest
 from builders import PASSWORD, make_counselor, make_couple
-from servers import LiveClient, login_cookie
+from live.drive import complete_plan, complete_step
+from servers import LiveClient, couple_driver, login_cookie
 
 from bench import infra
 from couples.database import upgrade_database
@@ -117,8 +120,8 @@ def partner_client():
     opened: list[LiveClient] = []
 
     def connect(server: infra.Server, user: User, session_id: int, reconnection: bool = True) -> LiveClient:
-        client = LiveClient(server.url, login_cookie(server.url, user.email, PASSWORD), session_id, origin=PUBLIC_ORIGIN,
-                            reconnection=reconnection)
+        cookie = login_cookie(server.url, user.email, PASSWORD)
+        client = LiveClient(server.url, cookie, session_id, origin=PUBLIC_ORIGIN, reconnection=reconnection)
         opened.append(client)
         return client.connect()
 
@@ -128,3 +131,45 @@ def partner_client():
             client.shutdown()
         except Exception:  # noqa: BLE001
             pass
+
+
+REDIS_OUTAGE = 10  # seconds: long enough for python-socketio's listener to back off (1, 2, 4, 8 s)
+HEARTBEAT = 1  # seconds (COUPLES_HEARTBEAT_SECONDS): "within one heartbeat" then means within a second or two
+
+
+def ride_out_a_redis_outage(clients: dict[str, LiveClient], redis: infra.PrivateRedis, channel: str) -> None:
+    """Stop ``redis`` for REDIS_OUTAGE seconds while both partners (on two processes, with a HEARTBEAT
+    heartbeat) go on, start it again, and check that every change reaches both screens within one
+    heartbeat throughout, that the processes subscribe again by themselves, and that the plan completes."""
+    send, view = couple_driver(clients)
+    while view("a")["step"]["kind"] not in ("read", "timer"):
+        complete_step(send, view)
+    step = view("a")["step"]
+    within_one_heartbeat = functools.partial(_send_within_one_heartbeat, clients)
+
+    redis.stop()
+    stopped = time.monotonic()
+    for role in "ab":  # both partners move on while Redis is down: every event is applied and acknowledged
+        within_one_heartbeat(role, "ready", step["id"], {})
+    assert view("a")["step"]["id"] == view("b")["step"]["id"] != step["id"]
+    time.sleep(max(0.0, REDIS_OUTAGE - (time.monotonic() - stopped)))
+    redis.start()
+
+    # Just back, the processes are still waiting out their reconnect back-off, so nothing crosses
+    # between them yet: each partner's screen is current within one heartbeat of every change anyway.
+    complete_step(within_one_heartbeat, view)
+    deadline = time.monotonic() + 60
+    while redis.subscribers(channel) < 2 and time.monotonic() < deadline:  # they listen again by themselves
+        time.sleep(0.2)
+    assert redis.subscribers(channel) == 2, "the processes did not subscribe to Redis again"
+    complete_plan(send, view)
+    assert view("a")["status"] == view("b")["status"] == "completed"
+
+
+def _send_within_one_heartbeat(clients: dict[str, LiveClient], role: str, type_: str, step_id: str | None,
+                               data: dict) -> dict:
+    ack = clients[role].act(type_, step_id, data)
+    assert ack["ok"], ack
+    for client in clients.values():
+        client.wait_for_version(ack["version"], timeout=HEARTBEAT + 1.5)
+    return ack

@@ -16,23 +16,36 @@ from servers import couple_driver
 
 from bench import infra
 
-from .conftest import PUBLIC_ORIGIN, start_session
+from .conftest import HEARTBEAT, PUBLIC_ORIGIN, ride_out_a_redis_outage, start_session
 
 pytestmark = [pytest.mark.live, pytest.mark.postgres, pytest.mark.redis]
 PLAN = infra.library_plan("short-check-in")
 GUNICORN = [str(Path(sys.executable).parent / "gunicorn"), "-c", "gunicorn.conf.py", "-b", "127.0.0.1:{port}",
             "wsgi:app"]
-HEARTBEAT = 1
 
 
 @pytest.fixture
-def master(pg_url, redis_url, redis_channel, pg_app):
-    """gunicorn's master with two eventlet workers on one port, sharing PostgreSQL and Redis."""
-    env = {"COUPLES_ALLOWED_ORIGINS": PUBLIC_ORIGIN, "COUPLES_REDIS_CHANNEL": redis_channel,
-           "COUPLES_HEARTBEAT_SECONDS": str(HEARTBEAT)}
-    server = infra.app_server(pg_url, redis=redis_url, secret="scale-secret", extra_env=env, command=GUNICORN)
-    yield server.start()
-    server.stop()
+def start_master(pg_url, redis_url, redis_channel, pg_app):
+    """start_master(redis=None) -> gunicorn's master with two eventlet workers on one port, sharing
+    PostgreSQL and Redis (the shared one on this test's channel, unless ``redis`` names another)."""
+    running: list[infra.Server] = []
+
+    def start(redis: str | None = None) -> infra.Server:
+        env = {"COUPLES_ALLOWED_ORIGINS": PUBLIC_ORIGIN, "COUPLES_REDIS_CHANNEL": redis_channel,
+               "COUPLES_HEARTBEAT_SECONDS": str(HEARTBEAT)}
+        server = infra.app_server(pg_url, redis=redis or redis_url, secret="scale-secret", extra_env=env,
+                                  command=GUNICORN)
+        running.append(server)
+        return server.start()
+
+    yield start
+    for server in running:
+        server.stop()
+
+
+@pytest.fixture
+def master(start_master):
+    return start_master()
 
 
 def workers_of(master: infra.Server, count: int = 2, timeout: float = 30) -> set[int]:
@@ -51,10 +64,12 @@ def _pids() -> list[int]:
 
 
 def _parent(pid: int) -> int | None:
+    """The parent of a living process (a killed worker stays a zombie until the master reaps it)."""
     try:
-        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
-    except (OSError, IndexError, ValueError):
+        state, parent = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[:2]
+    except (OSError, ValueError):
         return None
+    return None if state == "Z" else int(parent)
 
 
 def worker_holding(client, workers: set[int]) -> int:
@@ -124,6 +139,13 @@ def test_a_partner_on_a_killed_worker_shows_as_away_once_their_heartbeats_stop(m
     clients["b"].wait_for_presence("a", "away", timeout=5 * HEARTBEAT + 3)
     # Three missed heartbeats make a connection away; B's next heartbeat shows it.
     assert time.monotonic() - killed >= 2 * HEARTBEAT
+
+
+def test_partners_on_two_workers_stay_current_through_a_redis_outage(start_master, pg_app, couple, partner_client,
+                                                                    private_redis, redis_channel):
+    master = start_master(redis=private_redis.url)
+    _, clients, _ = split_partners(master, pg_app, couple, partner_client)
+    ride_out_a_redis_outage(clients, private_redis, redis_channel)
 
 
 @pytest.mark.parametrize("database, redis, reason", [

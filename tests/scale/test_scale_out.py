@@ -17,7 +17,7 @@ from couples.extensions import db
 from couples.models import LiveSession, SessionEvent
 from live.drive import complete_plan, complete_step
 
-from .conftest import require, start_session
+from .conftest import HEARTBEAT, require, ride_out_a_redis_outage, start_session
 
 pytestmark = [pytest.mark.live, pytest.mark.postgres]
 PLAN = infra.library_plan("short-check-in")  # read, check-in, timer, read, private answer, turns
@@ -104,10 +104,6 @@ def test_a_process_killed_mid_step_loses_nothing_when_its_partner_reconnects_to_
         db.session.remove()
 
 
-REDIS_OUTAGE = 10  # seconds: long enough for python-socketio's listener to back off (1, 2, 4, 8 s)
-HEARTBEAT = 1  # seconds (COUPLES_HEARTBEAT_SECONDS): "within one heartbeat" then means within a second or two
-
-
 @pytest.mark.redis
 def test_live_updates_resume_by_themselves_after_redis_restarts(pg_app, cluster, couple, partner_client,
                                                                  private_redis, redis_channel):
@@ -117,39 +113,7 @@ def test_live_updates_resume_by_themselves_after_redis_restarts(pg_app, cluster,
     session_id = start_session(pg_app, couple, PLAN)
     clients = {"a": partner_client(first, couple.partner_a, session_id),
                "b": partner_client(second, couple.partner_b, session_id)}
-    send, view = couple_driver(clients)
-    while view("a")["step"]["kind"] not in ("read", "timer"):
-        complete_step(send, view)
-    step = view("a")["step"]
-
-    private_redis.stop()
-    stopped = time.monotonic()
-    for role in "ab":  # both partners move on while Redis is down: every event is applied and acknowledged
-        ack = clients[role].act("ready", step["id"], {})
-        assert ack["ok"], ack
-        for client in clients.values():
-            client.wait_for_version(ack["version"], timeout=HEARTBEAT + 1.5)
-    assert view("a")["step"]["id"] == view("b")["step"]["id"] != step["id"]
-    time.sleep(max(0.0, REDIS_OUTAGE - (time.monotonic() - stopped)))
-    private_redis.start()
-
-    # Just back, the processes are still waiting out their reconnect back-off, so nothing crosses
-    # between them yet: each partner's screen is current within one heartbeat of every change anyway.
-    complete_step(lambda *event: _send_within_one_heartbeat(clients, *event), view)
-    deadline = time.monotonic() + 60
-    while private_redis.subscribers(redis_channel) < 2 and time.monotonic() < deadline:  # they listen again by themselves
-        time.sleep(0.2)
-    assert private_redis.subscribers(redis_channel) == 2, "the processes did not subscribe to Redis again"
-    complete_plan(send, view)
-    assert view("a")["status"] == view("b")["status"] == "completed"
-
-
-def _send_within_one_heartbeat(clients: dict, role: str, type_: str, step_id: str | None, data: dict) -> dict:
-    ack = clients[role].act(type_, step_id, data)
-    if ack.get("ok"):
-        for client in clients.values():
-            client.wait_for_version(ack["version"], timeout=HEARTBEAT + 1.5)
-    return ack
+    ride_out_a_redis_outage(clients, private_redis, redis_channel)
 
 
 @pytest.mark.redis
