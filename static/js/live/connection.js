@@ -6,6 +6,7 @@
 import { io } from "/vendor/socket.io.esm.min.js";
 
 const ACK_TIMEOUT_MS = 8000;
+const DEFAULT_HEARTBEAT_SECONDS = 30; // for a server whose join ack names no interval
 
 export class LiveConnection {
   constructor(sessionId, { onSnapshot, onPresence, onStatus }) {
@@ -52,7 +53,7 @@ export class LiveConnection {
     resolve(ack);
   }
 
-  keepBeating(seconds) {
+  keepBeating(seconds = DEFAULT_HEARTBEAT_SECONDS) {
     clearInterval(this.beating);
     this.beating = setInterval(() => this.beat(), seconds * 1000);
   }
