@@ -23,8 +23,6 @@ graceful_timeout = 10
 # A WebSocket stays on the worker that accepted it, but each long-polling request may reach any
 # worker: without sticky sessions (which one port can't give) polling must be refused.
 os.environ.setdefault("COUPLES_WEBSOCKET_ONLY", "1")
-# psycopg 3 does not detect eventlet; select()-based waits let other greenlets run during queries.
-os.environ.setdefault("PSYCOPG_WAIT_FUNC", "wait_select")
 
 
 def on_starting(server):
