@@ -133,7 +133,9 @@ def partner_client():
             pass
 
 
-REDIS_OUTAGE = 10  # seconds: long enough for python-socketio's listener to back off (1, 2, 4, 8 s)
+# Seconds: long enough for python-socketio's listener to back off (1, 2, 4, 8 s). SCALE_REDIS_OUTAGE=40
+# runs the 40 s outage (the listener then waits 23 s more after Redis is back).
+REDIS_OUTAGE = float(os.environ.get("SCALE_REDIS_OUTAGE", "10"))
 HEARTBEAT = 1  # seconds (COUPLES_HEARTBEAT_SECONDS): "within one heartbeat" then means within a second or two
 
 
