@@ -1,8 +1,8 @@
 """Entry point, and the only module that knows about eventlet or gevent.
 
 Monkey-patching must happen before any other import, so this module reads
-COUPLES_ASYNC_MODE itself. Run ``python wsgi.py`` or
-``gunicorn -k eventlet -w 1 wsgi:app``.
+COUPLES_ASYNC_MODE itself. Run ``python wsgi.py``, or several workers with
+``gunicorn -c gunicorn.conf.py wsgi:app``.
 """
 
 import logging

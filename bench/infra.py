@@ -21,8 +21,6 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN_DSN = os.environ.get("COUPLES_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
-REDIS_START = ["redis-server", "--daemonize", "yes", "--bind", "127.0.0.1", "-::1", "--port", "6379",
-               "--save", "", "--appendonly", "no", "--dir", "/var/lib/redis", "--logfile", "/var/log/redis/ci.log"]
 
 
 # -- reachability ---------------------------------------------------------------------------------
@@ -55,29 +53,44 @@ def redis_url(db_number: int) -> str:
     return f"redis://{REDIS_HOST}:{REDIS_PORT}/{db_number}"
 
 
-def redis_up(timeout: float = 10) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if redis_problem() is None:
-            return True
-        time.sleep(0.1)
-    return False
+class PrivateRedis:
+    """A redis-server of the caller's own on a free port, never the shared one: a test may stop it
+    and start it again (same port) without disturbing anybody else."""
 
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"redis://{REDIS_HOST}:{self.port}/0"
+        self.process: subprocess.Popen | None = None
 
-def stop_redis() -> None:
-    subprocess.run(["redis-cli", "-h", REDIS_HOST, "-p", str(REDIS_PORT), "shutdown", "nosave"],
-                   capture_output=True, timeout=10)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and redis_problem() is None:
-        time.sleep(0.1)
+    def start(self, timeout: float = 10) -> "PrivateRedis":
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", REDIS_HOST, "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.answers():
+                return self
+            time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"redis-server did not start on port {self.port}")
 
+    def answers(self) -> bool:
+        import redis
 
-def start_redis() -> None:
-    if redis_problem() is None:
-        return
-    subprocess.run(REDIS_START, capture_output=True, timeout=10, check=False)
-    if not redis_up(10):
-        raise RuntimeError("Redis did not come back")
+        try:
+            return bool(redis.Redis(host=REDIS_HOST, port=self.port, socket_timeout=1).ping())
+        except redis.RedisError:
+            return False
+
+    def subscribers(self, channel: str) -> int:
+        import redis
+
+        return redis.Redis(host=REDIS_HOST, port=self.port, socket_timeout=3).pubsub_numsub(channel)[0][1]
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
 
 
 # -- PostgreSQL databases -------------------------------------------------------------------------

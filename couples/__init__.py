@@ -63,6 +63,8 @@ def _configure(app: Flask, settings: Settings, overrides: dict[str, Any]) -> Non
         REDIS_URL=settings.redis_url,
         REDIS_CHANNEL=settings.redis_channel,
         ALLOWED_ORIGINS=settings.allowed_origins,
+        HEARTBEAT_SECONDS=settings.heartbeat_seconds,
+        WEBSOCKET_ONLY=settings.websocket_only,
         MAX_CONTENT_LENGTH=256 * 1024,
     )
     app.config.update(overrides)
@@ -86,6 +88,9 @@ def _init_extensions(app: Flask) -> None:
         message_queue=app.config["REDIS_URL"] or None,
         channel=app.config["REDIS_CHANNEL"],
         cors_allowed_origins=app.config["ALLOWED_ORIGINS"],
+        # Several workers behind one port can't share long-polling (each poll must reach the
+        # worker holding its session), while a WebSocket stays on the worker that accepted it.
+        transports=["websocket"] if app.config["WEBSOCKET_ONLY"] else ["polling", "websocket"],
         max_http_buffer_size=MAX_SOCKET_MESSAGE_BYTES,
         manage_session=False,
         cookie=None,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +29,17 @@ def _env_int(name: str, default: int) -> int:
         raise ValueError(f"{name} must be a whole number, not {raw!r}") from error
 
 
+def _env_positive_int(name: str, default: int) -> int:
+    value = _env_int(name, default)
+    if value < 1:
+        raise ValueError(f"{name} must be at least 1, not {value}")
+    return value
+
+
+def _env_flag(name: str) -> bool:
+    return _env(name, "0") in ("1", "true", "yes")
+
+
 def _parse_crisis_resources(raw: str) -> tuple[tuple[str, str, str], ...]:
     """``label|number|link;label|number|link`` -> tuples; empty means the defaults."""
     if not raw:
@@ -49,9 +61,17 @@ def secret_key_from(instance_path: Path) -> str:
     key_file = instance_path / "secret_key"
     if not key_file.exists():
         instance_path.mkdir(parents=True, exist_ok=True)
-        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_hex(32))
+        # Written aside, then linked into place: workers starting together all read the one
+        # complete key that won, never a half-written file.
+        fd, draft = tempfile.mkstemp(dir=instance_path, prefix=".secret_key-")  # mode 0600
+        try:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_hex(32))
+            os.link(draft, key_file)
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(draft)
     return key_file.read_text().strip()
 
 
@@ -72,6 +92,8 @@ class Settings:
     secure_cookies: bool = False
     proxy_count: int = 0
     crisis_resources: tuple[tuple[str, str, str], ...] = DEFAULT_CRISIS_RESOURCES
+    heartbeat_seconds: int = 30
+    websocket_only: bool = False
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -94,9 +116,11 @@ class Settings:
             idle_minutes=_env_int("COUPLES_IDLE_MINUTES", 30),
             invitation_days=_env_int("COUPLES_INVITATION_DAYS", 7),
             login_limit=_env("COUPLES_LOGIN_LIMIT", "10 per minute"),
-            secure_cookies=_env("COUPLES_SECURE_COOKIES", "0") in ("1", "true", "yes"),
+            secure_cookies=_env_flag("COUPLES_SECURE_COOKIES"),
             proxy_count=_env_int("COUPLES_PROXY_COUNT", 0),
             crisis_resources=_parse_crisis_resources(_env("COUPLES_CRISIS_RESOURCES")),
+            heartbeat_seconds=_env_positive_int("COUPLES_HEARTBEAT_SECONDS", 30),
+            websocket_only=_env_flag("COUPLES_WEBSOCKET_ONLY"),
         )
 
 

@@ -33,58 +33,116 @@ def login_cookie(base_url: str, email: str, password: str) -> str:
 
 
 class LiveClient:
-    """A python-socketio client that follows one session and keeps its newest snapshot."""
+    """A python-socketio client that follows one session and keeps its newest snapshot.
 
-    def __init__(self, base_url: str, cookie: str, session_id: int, origin: str | None = None) -> None:
+    Like the browser client, it sends a heartbeat at the interval the join ack names and joins
+    again when an ack reports a version newer than its snapshot (a snapshot it missed)."""
+
+    def __init__(self, base_url: str, cookie: str, session_id: int, origin: str | None = None,
+                 reconnection: bool = True) -> None:
         self.base_url, self.cookie, self.session_id = base_url, cookie, session_id
         self.origin = origin or base_url
         self.latest: dict[str, Any] | None = None
+        self.presence: dict[str, Any] | None = None
         self.frames: list[tuple[str, Any]] = []
         self.changed = threading.Condition()
         self.joined = threading.Event()
-        self.sio = socketio.Client(reconnection=True, reconnection_delay=0.2, reconnection_delay_max=1,
+        self.closed = threading.Event()
+        self.rejoins = 0  # joins made to catch up on a missed snapshot
+        self.heartbeat_seconds: float | None = None
+        self.disconnects = 0
+        self.sio = socketio.Client(reconnection=reconnection, reconnection_delay=0.2, reconnection_delay_max=1,
                                    websocket_extra_options={"suppress_origin": True})  # our Origin header only
         self.sio.on("snapshot", self._on_snapshot, namespace=NAMESPACE)
-        self.sio.on("presence", lambda data: self.frames.append(("presence", data)), namespace=NAMESPACE)
+        self.sio.on("presence", self._on_presence, namespace=NAMESPACE)
         self.sio.on("connect", self._on_connect, namespace=NAMESPACE)
-        self.sio.on("disconnect", lambda *args: self.joined.clear(), namespace=NAMESPACE)
+        self.sio.on("disconnect", self._on_disconnect, namespace=NAMESPACE)
         self.count = 0
 
     def connect(self) -> "LiveClient":
         self.sio.connect(self.base_url, namespaces=[NAMESPACE], transports=["websocket"],
                          headers={"Cookie": self.cookie, "Origin": self.origin}, wait_timeout=10)
         assert self.joined.wait(10), "join was not acknowledged"
+        threading.Thread(target=self._beat, daemon=True).start()
         return self
 
     def _on_connect(self) -> None:
-        version = self.latest["version"] if self.latest else 0
-        threading.Thread(target=self._join, args=(version,), daemon=True).start()
+        threading.Thread(target=self._join, daemon=True).start()
 
-    def _join(self, version: int) -> None:
+    def _on_disconnect(self, *reason: Any) -> None:
+        self.disconnects += 1
+        self.joined.clear()
+
+    def _join(self) -> None:
+        version = self.latest["version"] if self.latest else 0
         ack = self.sio.call("join", {"session_id": self.session_id, "last_version": version}, namespace=NAMESPACE, timeout=10)
         if ack.get("ok"):
+            self.heartbeat_seconds = ack["heartbeat"]
             self.joined.set()
 
     def _on_snapshot(self, snapshot: dict) -> None:
         with self.changed:
             self.frames.append(("snapshot", snapshot))
+            if "presence" in snapshot:
+                self.presence = snapshot["presence"]
             if self.latest is None or snapshot["version"] >= self.latest["version"]:
                 self.latest = snapshot
             self.changed.notify_all()
+
+    def _on_presence(self, presence: dict) -> None:
+        with self.changed:
+            self.frames.append(("presence", presence))
+            self.presence = presence
+            self.changed.notify_all()
+
+    def _beat(self) -> None:
+        while not self.closed.wait(self.heartbeat_seconds or 1):
+            if not self.joined.is_set():
+                continue
+            try:
+                ack = self.sio.call("heartbeat", {"session_id": self.session_id}, namespace=NAMESPACE, timeout=10)
+                if ack.get("ok"):
+                    self._on_presence(ack["presence"])
+                    self._catch_up(ack["version"], grace=0)
+            except socketio.exceptions.SocketIOError:
+                continue  # disconnected meanwhile: the reconnect joins again anyway
+
+    def _catch_up(self, version: int, grace: float) -> None:
+        """Join again if no snapshot of ``version`` arrives within ``grace`` seconds."""
+        with self.changed:
+            if self.changed.wait_for(lambda: self.latest and self.latest["version"] >= version, grace):
+                return
+        self.rejoins += 1
+        self._join()
 
     def act(self, type_: str, step_id: str | None, data: dict) -> dict:
         self.count += 1
         payload = {"id": f"c{id(self)}-{self.count}", "session_id": self.session_id, "type": type_,
                    "step_id": step_id, "data": data}
-        return self.sio.call("event", payload, namespace=NAMESPACE, timeout=10)
+        ack = self.sio.call("event", payload, namespace=NAMESPACE, timeout=10)
+        if ack.get("ok"):
+            # The snapshot is sent before the ack, but this client handles each frame on a thread of its own.
+            self._catch_up(ack["version"], grace=0.5)
+        return ack
 
     def wait_for_version(self, version: int, timeout: float = 10) -> None:
         with self.changed:
             assert self.changed.wait_for(lambda: self.latest and self.latest["version"] >= version, timeout), (
                 f"snapshot {version} never arrived")
 
+    def wait_for_presence(self, viewer: str, status: str, timeout: float = 10) -> None:
+        with self.changed:
+            shown = self.changed.wait_for(lambda: self.presence and self.presence[viewer]["status"] == status, timeout)
+            assert shown, f"{viewer} never showed as {status}: {self.presence}"
+
     def close(self) -> None:
+        self.closed.set()
         self.sio.disconnect()
+
+    def shutdown(self) -> None:
+        """Stop at once, as a device that vanished (no reconnect, no heartbeat)."""
+        self.closed.set()
+        self.sio.shutdown()
 
 
 def couple_driver(clients: dict[str, LiveClient]):

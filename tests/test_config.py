@@ -30,6 +30,7 @@ def test_a_wildcard_origin_is_refused(monkeypatch):
     ("COUPLES_ASYNC_MODE", "asyncio", "must be one of eventlet, gevent, threading"),
     ("COUPLES_PORT", "five thousand", "COUPLES_PORT must be a whole number"),
     ("COUPLES_CRISIS_RESOURCES", "just a label", "label|number|link"),
+    ("COUPLES_HEARTBEAT_SECONDS", "0", "COUPLES_HEARTBEAT_SECONDS must be at least 1"),
 ])
 def test_bad_values_fail_with_a_message_naming_the_setting(monkeypatch, name, value, message):
     monkeypatch.setenv(name, value)
@@ -60,3 +61,11 @@ def test_a_proxy_count_makes_rate_limits_see_the_real_client(tmp_path, monkeypat
 
     response = app.test_client().get("/whoami", headers={"X-Forwarded-For": "203.0.113.9"})
     assert response.get_data(as_text=True) == "203.0.113.9"
+
+
+@pytest.mark.parametrize("websocket_only, status", [(False, 200), (True, 400)])
+def test_long_polling_is_refused_only_when_websocket_only_is_set(tmp_path, websocket_only, status):
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/db.sqlite3", "SECRET_KEY": "test-secret",
+                      "ASYNC_MODE": "threading", "WEBSOCKET_ONLY": websocket_only})
+    answer = app.test_client().get("/socket.io/?EIO=4&transport=polling", headers={"Origin": "http://127.0.0.1:5000"})
+    assert answer.status_code == status

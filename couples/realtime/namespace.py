@@ -6,7 +6,7 @@ import functools
 import logging
 from typing import Any, Callable
 
-from flask import request
+from flask import current_app, request
 from flask_login import current_user
 from flask_socketio import Namespace, emit, join_room
 
@@ -69,7 +69,7 @@ class LiveNamespace(Namespace):
         viewer, snapshot = live.join(self.users[request.sid], request_.session_id, request.sid)
         join_room(viewer_room(request_.session_id, viewer))
         emit("snapshot", snapshot)
-        return ok(snapshot["version"])
+        return {**ok(snapshot["version"]), "heartbeat": current_app.config["HEARTBEAT_SECONDS"]}
 
     @acknowledged
     def on_event(self, payload: Any) -> dict[str, Any]:
@@ -78,10 +78,11 @@ class LiveNamespace(Namespace):
 
     @acknowledged
     def on_heartbeat(self, payload: Any) -> dict[str, Any]:
-        """Sent by clients every 30 seconds while they follow a session."""
-        parse_session_ref(payload)
-        live.heartbeat(request.sid)
-        return {"ok": True}
+        """Sent by clients every ``heartbeat`` seconds (from the join ack) while they follow a session;
+        acked with the session's current version and presence, for clients to notice what they missed."""
+        session_id = parse_session_ref(payload)
+        version, presence = live.heartbeat(self.users[request.sid], session_id, request.sid)
+        return {**ok(version), "presence": presence}
 
 
 def register(socketio: Any) -> None:

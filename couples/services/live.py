@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 
 VIEWERS = ("a", "b", "counselor")
 OPEN_STATUSES = ("active", "paused")
-PRESENCE_FRESH = timedelta(seconds=90)
+HEARTBEATS_PER_PRESENCE = 3  # a connection missing this many heartbeats in a row counts as away
 RECONNECT_GRACE = timedelta(seconds=30)
 _SESSIONS = LiveSession.__table__
 _EVENTS = SessionEvent.__table__
@@ -41,6 +41,7 @@ _PRESENCE = Presence.__table__
 _LOCK = (_SESSIONS.update().where(_SESSIONS.c.id == bindparam("session_id"))
          .values(version=_SESSIONS.c.version).returning(_SESSIONS.c.version, _SESSIONS.c.state))
 _READ_STATE = select(_SESSIONS.c.state).where(_SESSIONS.c.id == bindparam("session_id"))
+_READ_VERSION = select(_SESSIONS.c.version).where(_SESSIONS.c.id == bindparam("session_id"))
 _RECORD = _EVENTS.insert()
 _SAVE = _SESSIONS.update().where(
     _SESSIONS.c.id == bindparam("session_id"), _SESSIONS.c.version == bindparam("expected_version"),
@@ -328,9 +329,18 @@ def snapshot_for(session_id: int, memo: SessionMemo, state: SessionState, viewer
 
 
 def _publish(session_id: int, memo: SessionMemo, state: SessionState) -> None:
-    """Each viewer's own snapshot, to that viewer's room only (after the commit)."""
+    """Each viewer's own snapshot, to that viewer's room only (after the commit).
+
+    The change is committed, so a failure here (building a snapshot, or a message queue that
+    drops it) is logged and never turns the event into a refusal: each viewer is tried on its
+    own, and a client that missed a snapshot sees the newer version in its next heartbeat's
+    acknowledgement and joins again to catch up.
+    """
     for viewer in VIEWERS:
-        publisher.send_snapshot(session_id, viewer, snapshot_for(session_id, memo, state, viewer))
+        try:
+            publisher.send_snapshot(session_id, viewer, snapshot_for(session_id, memo, state, viewer))
+        except Exception:
+            log.exception("session %s: snapshot %s for %s was not sent", session_id, state.version, viewer)
 
 
 # --- presence ------------------------------------------------------------------
@@ -340,7 +350,8 @@ def join(user_id: int, session_id: int, sid: str) -> tuple[str, dict[str, Any]]:
     memo, viewer = _seat(user_id, session_id)
     now = datetime.now(timezone.utc)
     db.session.execute(_PRESENCE.delete().where(
-        _PRESENCE.c.session_id == session_id, _PRESENCE.c.user_id == user_id, _PRESENCE.c.seen_at < now - PRESENCE_FRESH,
+        _PRESENCE.c.session_id == session_id, _PRESENCE.c.user_id == user_id,
+        _PRESENCE.c.seen_at < now - presence_fresh(),
     ))
     db.session.merge(Presence(sid=sid, session_id=session_id, user_id=user_id, seen_at=now))
     state = memo.state = _stored_state(session_id)
@@ -350,10 +361,24 @@ def join(user_id: int, session_id: int, sid: str) -> tuple[str, dict[str, Any]]:
     return viewer, {**snapshot_for(session_id, memo, state, viewer), "presence": presence}
 
 
-def heartbeat(sid: str) -> None:
-    """Keep ``sid``'s presence fresh."""
-    db.session.execute(update(Presence).where(Presence.sid == sid).values(seen_at=datetime.now(timezone.utc)))
-    db.session.commit()
+def heartbeat(user_id: int, session_id: int, sid: str) -> tuple[int, dict[str, Any]]:
+    """Keep ``sid``'s presence fresh; returns the session's current version and presence.
+
+    Both reach the client on a path of their own, beside the published snapshots and presence
+    frames, so a client that missed one (a publish lost after the commit, a message queue down
+    or reconnecting, a partner's process killed without a disconnect) notices within one
+    heartbeat: a newer version makes it join again, and presence is simply replaced.
+    """
+    memo, _ = _seat(user_id, session_id)
+    db.session.execute(_PRESENCE.update().where(_PRESENCE.c.sid == sid, _PRESENCE.c.session_id == session_id)
+                       .values(seen_at=datetime.now(timezone.utc)))
+    version = _connection().execute(_READ_VERSION, {"session_id": session_id}).scalar_one()
+    return version, presence_of(session_id, memo.seats)  # presence_of commits
+
+
+def presence_fresh() -> timedelta:
+    """How long a connection counts as joined after its last heartbeat (or join)."""
+    return timedelta(seconds=HEARTBEATS_PER_PRESENCE * current_app.config["HEARTBEAT_SECONDS"])
 
 
 def disconnect(sid: str) -> None:
@@ -378,10 +403,11 @@ def presence_of(session_id: int, seats: Seats) -> dict[str, dict[str, Any]]:
         select(_PRESENCE.c.user_id, _PRESENCE.c.seen_at, _PRESENCE.c.disconnected_at)
         .where(_PRESENCE.c.session_id == session_id)
     )
+    fresh = presence_fresh()
     for connection in connections:
         viewer = seats.role_of(connection.user_id)
         if viewer is not None:
-            _merge_presence(presence[viewer], connection, now)
+            _merge_presence(presence[viewer], connection, now, fresh)
     db.session.commit()
     return presence
 
@@ -389,8 +415,10 @@ def presence_of(session_id: int, seats: Seats) -> dict[str, dict[str, Any]]:
 _RANK = {"away": 0, "reconnecting": 1, "joined": 2}
 
 
-def _merge_presence(entry: dict[str, Any], connection: Any, now: datetime) -> None:
-    if connection.disconnected_at is None and now - as_utc(connection.seen_at) < PRESENCE_FRESH:
+def _merge_presence(entry: dict[str, Any], connection: Any, now: datetime, fresh: timedelta) -> None:
+    # A connection whose process died (SIGKILL) never records its disconnect: its row stops being
+    # refreshed by heartbeats and counts as away once it is older than ``fresh``.
+    if connection.disconnected_at is None and now - as_utc(connection.seen_at) < fresh:
         status, until = "joined", None
     elif connection.disconnected_at is not None and now - as_utc(connection.disconnected_at) < RECONNECT_GRACE:
         status, until = "reconnecting", (as_utc(connection.disconnected_at) + RECONNECT_GRACE).timestamp()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +18,7 @@ from couples.realtime.protocol import NAMESPACE
 from couples.services import live
 
 YES_NO = (Option("yes", "Yes"), Option("no", "No"))
+HEARTBEAT = 1  # seconds: COUPLES_HEARTBEAT_SECONDS shortens the 30 s default for lossy_server
 
 EVERY_KIND = Plan(
     id="every-kind",
@@ -127,3 +129,13 @@ def server(app):
     running = live_server(app.config["SQLALCHEMY_DATABASE_URI"]).start()
     yield running
     running.stop()
+
+
+@pytest.fixture
+def lossy_server(app):
+    """The real server, whose published snapshots to partner B all fail after the commit."""
+    server = live_server(app.config["SQLALCHEMY_DATABASE_URI"],
+                         extra_env={"LOSSY_VIEWER": "b", "COUPLES_HEARTBEAT_SECONDS": str(HEARTBEAT)},
+                         command=[sys.executable, "tests/live/lossy_wsgi.py"]).start()
+    yield server
+    server.stop()

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import pytest
 from browser import DESKTOP, PHONE, ConsoleErrors, assert_accessible, launch_chromium, logged_in_page, shot
+from builders import PASSWORD
+from servers import LiveClient, login_cookie
 
 from couples.domain.plan import Plan, PrivateAnswerStep, RatingItem, RatingStep, ReadStep, Scale, TurnsStep
+
+from .conftest import HEARTBEAT
 
 pytestmark = pytest.mark.browser
 
@@ -156,3 +160,24 @@ def test_the_counselor_follows_every_step_without_a_script_error(browser, server
     expect(counselor.get_by_role("heading", name="One hope")).to_be_focused()
     shot(counselor, "live-counselor-desktop")
     assert_accessible(counselor, "the counselor's live session page")
+
+
+def test_a_partner_whose_snapshots_are_lost_still_sees_every_step_in_the_browser(browser, lossy_server, couple,
+                                                                                  session_id, errors):
+    from playwright.sync_api import expect
+
+    page = logged_in_page(browser, lossy_server, couple.partner_b.email, DESKTOP, errors)
+    page.goto(f"{lossy_server.url}/sessions/{session_id}")
+    expect(page.get_by_role("heading", name="Welcome")).to_be_visible()
+    alex = LiveClient(lossy_server.url, login_cookie(lossy_server.url, couple.partner_a.email, PASSWORD),
+                      session_id).connect()
+    try:
+        expect(page.get_by_text("Alex: here")).to_be_visible()
+        page.get_by_role("button", name="Continue").click()  # its own snapshot is lost: the ack's version shows the gap
+        expect(page.get_by_role("button", name="Waiting for Alex…")).to_be_visible(timeout=2000)
+        assert alex.act("ready", "hello", {})["ok"]  # moves the step on; only a heartbeat can tell the page
+        expect(page.get_by_role("heading", name="One hope")).to_be_visible(timeout=(HEARTBEAT + 1.5) * 1000)
+    finally:
+        alex.close()
+    shot(page, "live-caught-up-desktop")
+    assert_accessible(page, "a page that caught up")
