@@ -70,6 +70,7 @@ def _configure(app: Flask, settings: Settings, overrides: dict[str, Any]) -> Non
 
 def _init_extensions(app: Flask) -> None:
     from . import models  # noqa: F401  (the tables must be known before migrations run)
+    from .realtime.logins import client_manager
 
     db.init_app(app)
     babel.init_app(app)  # marks strings for translation now; catalogues come with Spanish
@@ -83,8 +84,9 @@ def _init_extensions(app: Flask) -> None:
     socketio.init_app(
         app,
         async_mode=app.config["ASYNC_MODE"],
-        message_queue=app.config["REDIS_URL"] or None,
-        channel=app.config["REDIS_CHANNEL"],
+        # The message queue (when REDIS_URL is set) lives in the client manager, which
+        # also ends a login's sockets on every process at logout (realtime/logins.py).
+        client_manager=client_manager(app.config["REDIS_URL"], app.config["REDIS_CHANNEL"]),
         cors_allowed_origins=app.config["ALLOWED_ORIGINS"],
         max_http_buffer_size=MAX_SOCKET_MESSAGE_BYTES,
         manage_session=False,

@@ -27,13 +27,25 @@ F = TypeVar("F", bound=Callable[..., Any])
 FAILED_LOGIN = "That email and password don't match. Please try again."
 
 
+# The login's generation, kept in the session cookie beside Flask-Login's user id.
+LOGIN_GENERATION = "login_generation"
+
+
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    """Flask-Login keeps the user id in the session; this turns it back into the user."""
+    """Flask-Login keeps the user id in the session; this turns it back into the user.
+
+    Runs on every request and every socket connect. A login made before the
+    user's logins were last revoked (``accounts.end_logins``) no longer counts,
+    whoever holds a copy of its cookie.
+    """
     try:
-        return accounts.user_by_id(int(user_id))
+        user = accounts.user_by_id(int(user_id))
     except ValueError:
         return None
+    if user is None or session.get(LOGIN_GENERATION, 0) != user.session_generation:
+        return None
+    return user
 
 
 # -- access helpers ---------------------------------------------------------------------------
@@ -100,6 +112,7 @@ def _start_session(user: User) -> None:
     """A fresh session for a fresh login: nothing from before survives (no session fixation)."""
     session.clear()
     login_user(user)
+    session[LOGIN_GENERATION] = user.session_generation
     session.permanent = True  # PERMANENT_SESSION_LIFETIME is the idle timeout, refreshed each request
 
 
@@ -124,9 +137,12 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
-    """End the session (POST with a CSRF token, so no other site can log you out)."""
+    """End every login of this account, on every device, and close its live connections.
+
+    A POST with a CSRF token, so no other site can log you out.
+    """
     if current_user.is_authenticated:  # CSRFProtect has already checked the token
-        accounts.record_logout(current_user)
+        accounts.end_logins(current_user)
     logout_user()
     session.clear()
     flash("You are logged out.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from builders import PASSWORD, csrf_token, login, make_counselor, post_form
+from builders import PASSWORD, csrf_token, login, logout, make_counselor, post_form
 from sqlalchemy import select
 
 from couples.extensions import db
@@ -110,6 +110,55 @@ def test_logout_ends_the_session(app, client):
     assert response.status_code == 302
     assert client.get("/counselor/").status_code == 302
     assert ("auth.logout", counselor.id) in audit_actions(app)
+
+
+def copy_of_login(app, client):
+    """A second client holding a copy of ``client``'s session cookie, as someone who captured it would."""
+    copy = app.test_client()
+    copy.set_cookie("session", client.get_cookie("session").value)
+    return copy
+
+
+def test_a_copied_cookie_stops_working_after_logout(app, client):
+    with app.app_context():
+        counselor = make_counselor()
+    login(client, counselor.email)
+    copy = copy_of_login(app, client)
+    assert copy.get("/counselor/").status_code == 200
+
+    logout(client)
+
+    response = copy.get("/counselor/")
+    assert response.status_code == 302
+    assert response.location.startswith("/login?next=")
+
+
+def test_logging_out_on_one_device_ends_the_login_on_every_device(app, client):
+    with app.app_context():
+        counselor = make_counselor()
+    laptop = app.test_client()
+    login(client, counselor.email)
+    login(laptop, counselor.email)
+
+    logout(client)
+
+    assert laptop.get("/counselor/").status_code == 302
+    assert ("auth.logout", counselor.id) in audit_actions(app)
+
+
+def test_a_new_login_after_logout_works_while_the_old_cookie_stays_dead(app, client):
+    with app.app_context():
+        counselor = make_counselor()
+    login(client, counselor.email)
+    old = copy_of_login(app, client)
+    logout(client)
+
+    login(client, counselor.email)
+
+    assert client.get("/counselor/").status_code == 200
+    assert old.get("/counselor/").status_code == 302
+    with app.app_context():
+        assert db.session.get(User, counselor.id).session_generation == 1
 
 
 def test_logout_without_a_csrf_token_is_refused(app, client):
