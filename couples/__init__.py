@@ -55,6 +55,9 @@ def _configure(app: Flask, settings: Settings, overrides: dict[str, Any]) -> Non
         PERMANENT_SESSION_LIFETIME=timedelta(minutes=settings.idle_minutes),
         SESSION_REFRESH_EACH_REQUEST=True,
         RATELIMIT_STORAGE_URI=settings.redis_url or "memory://",
+        # While Redis is unreachable each process counts in its own memory: logging in still
+        # works and is still limited (per process), instead of failing with a 500.
+        RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
         RATELIMIT_HEADERS_ENABLED=True,
         LOGIN_LIMIT=settings.login_limit,
         INVITATION_DAYS=settings.invitation_days,
