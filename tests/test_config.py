@@ -30,6 +30,9 @@ def test_a_wildcard_origin_is_refused(monkeypatch):
     ("COUPLES_ASYNC_MODE", "asyncio", "must be one of eventlet, gevent, threading"),
     ("COUPLES_PORT", "five thousand", "COUPLES_PORT must be a whole number"),
     ("COUPLES_CRISIS_RESOURCES", "just a label", "label|number|link"),
+    ("COUPLES_IDLE_MINUTES", "half an hour", "COUPLES_IDLE_MINUTES must be a number of minutes"),
+    ("COUPLES_IDLE_MINUTES", "0", "COUPLES_IDLE_MINUTES must be a positive number of minutes"),
+    ("COUPLES_IDLE_MINUTES", "nan", "COUPLES_IDLE_MINUTES must be a positive number of minutes"),
 ])
 def test_bad_values_fail_with_a_message_naming_the_setting(monkeypatch, name, value, message):
     monkeypatch.setenv(name, value)
@@ -60,3 +63,8 @@ def test_a_proxy_count_makes_rate_limits_see_the_real_client(tmp_path, monkeypat
 
     response = app.test_client().get("/whoami", headers={"X-Forwarded-For": "203.0.113.9"})
     assert response.get_data(as_text=True) == "203.0.113.9"
+
+
+def test_the_idle_timeout_accepts_fractions_of_a_minute(monkeypatch):
+    monkeypatch.setenv("COUPLES_IDLE_MINUTES", "0.25")
+    assert Settings.from_env().idle_minutes == 0.25

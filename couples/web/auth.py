@@ -12,7 +12,9 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
+from flask_wtf.csrf import generate_csrf
 
 from ..extensions import limiter, login_manager
 from ..forms import AcceptInvitationForm, LoginForm, SignupForm
@@ -147,6 +149,22 @@ def logout():
     session.clear()
     flash("You are logged out.")
     return redirect(url_for("auth.login"))
+
+
+@bp.post("/login/refresh")
+def refresh_login():
+    """Keep the login alive while a partner acts in a live session.
+
+    Socket.IO traffic never touches the session cookie, so the live page calls
+    this (CSRF token in the ``X-CSRFToken`` header) on the partner's own actions,
+    at most every few minutes; heartbeats and an open tab never do, so a device
+    left alone still times out. Answers with a fresh cookie and a fresh CSRF
+    token for the next call, or 401 when the login has already ended.
+    """
+    if not current_user.is_authenticated:
+        message = _("You have been logged out. Please log in again.")
+        return {"error": {"code": "unauthorized", "message": message}}, 401
+    return {"csrf_token": generate_csrf()}  # answering refreshes the cookie (SESSION_REFRESH_EACH_REQUEST)
 
 
 @bp.route("/signup", methods=["GET", "POST"])
