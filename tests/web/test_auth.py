@@ -161,6 +161,48 @@ def test_a_new_login_after_logout_works_while_the_old_cookie_stays_dead(app, cli
         assert db.session.get(User, counselor.id).session_generation == 1
 
 
+def refresh_login(client, token: str | None):
+    headers = {"X-CSRFToken": token} if token else {}
+    return client.post("/login/refresh", headers=headers)
+
+
+def test_refreshing_the_login_renews_the_cookie_and_hands_out_a_fresh_token(app, client):
+    with app.app_context():
+        counselor = make_counselor()
+    login(client, counselor.email)
+    token = csrf_token(client.get("/counselor/").get_data(as_text=True))
+
+    response = refresh_login(client, token)
+
+    assert response.status_code == 200
+    assert any(h.startswith("session=") and "Expires=" in h for h in response.headers.getlist("Set-Cookie"))
+    again = refresh_login(client, response.get_json()["csrf_token"])
+    assert again.status_code == 200
+
+
+def test_refreshing_the_login_needs_the_csrf_token(app, client):
+    with app.app_context():
+        counselor = make_counselor()
+    login(client, counselor.email)
+
+    assert refresh_login(client, None).status_code == 400
+
+
+def test_refreshing_an_ended_login_answers_401_and_renews_nothing(app, client):
+    with app.app_context():
+        counselor = make_counselor()
+    login(client, counselor.email)
+    token = csrf_token(client.get("/counselor/").get_data(as_text=True))
+    copy = copy_of_login(app, client)
+    logout(client)
+
+    response = refresh_login(copy, token)
+
+    assert response.status_code == 401
+    assert response.get_json()["error"]["code"] == "unauthorized"
+    assert copy.get("/counselor/").status_code == 302
+
+
 def test_logout_without_a_csrf_token_is_refused(app, client):
     with app.app_context():
         counselor = make_counselor()
