@@ -112,6 +112,15 @@ def test_logout_ends_the_session(app, client):
     assert ("auth.logout", counselor.id) in audit_actions(app)
 
 
+@pytest.fixture
+def signed_in(app, client):
+    """A counselor logged in on ``client``: (the counselor, a CSRF token of that login)."""
+    with app.app_context():
+        counselor = make_counselor()
+    login(client, counselor.email)
+    return counselor, csrf_token(client.get("/counselor/").get_data(as_text=True))
+
+
 def copy_of_login(app, client):
     """A second client holding a copy of ``client``'s session cookie, as someone who captured it would."""
     copy = app.test_client()
@@ -119,10 +128,7 @@ def copy_of_login(app, client):
     return copy
 
 
-def test_a_copied_cookie_stops_working_after_logout(app, client):
-    with app.app_context():
-        counselor = make_counselor()
-    login(client, counselor.email)
+def test_a_copied_cookie_stops_working_after_logout(app, client, signed_in):
     copy = copy_of_login(app, client)
     assert copy.get("/counselor/").status_code == 200
 
@@ -133,11 +139,9 @@ def test_a_copied_cookie_stops_working_after_logout(app, client):
     assert response.location.startswith("/login?next=")
 
 
-def test_logging_out_on_one_device_ends_the_login_on_every_device(app, client):
-    with app.app_context():
-        counselor = make_counselor()
+def test_logging_out_on_one_device_ends_the_login_on_every_device(app, client, signed_in):
+    counselor, _ = signed_in
     laptop = app.test_client()
-    login(client, counselor.email)
     login(laptop, counselor.email)
 
     logout(client)
@@ -146,10 +150,8 @@ def test_logging_out_on_one_device_ends_the_login_on_every_device(app, client):
     assert ("auth.logout", counselor.id) in audit_actions(app)
 
 
-def test_a_new_login_after_logout_works_while_the_old_cookie_stays_dead(app, client):
-    with app.app_context():
-        counselor = make_counselor()
-    login(client, counselor.email)
+def test_a_new_login_after_logout_works_while_the_old_cookie_stays_dead(app, client, signed_in):
+    counselor, _ = signed_in
     old = copy_of_login(app, client)
     logout(client)
 
@@ -162,15 +164,13 @@ def test_a_new_login_after_logout_works_while_the_old_cookie_stays_dead(app, cli
 
 
 def refresh_login(client, token: str | None):
+    """POST /login/refresh as the live page does, with the CSRF token in a header."""
     headers = {"X-CSRFToken": token} if token else {}
     return client.post("/login/refresh", headers=headers)
 
 
-def test_refreshing_the_login_renews_the_cookie_and_hands_out_a_fresh_token(app, client):
-    with app.app_context():
-        counselor = make_counselor()
-    login(client, counselor.email)
-    token = csrf_token(client.get("/counselor/").get_data(as_text=True))
+def test_refreshing_the_login_renews_the_cookie_and_hands_out_a_fresh_token(app, client, signed_in):
+    _, token = signed_in
 
     response = refresh_login(client, token)
 
@@ -180,19 +180,12 @@ def test_refreshing_the_login_renews_the_cookie_and_hands_out_a_fresh_token(app,
     assert again.status_code == 200
 
 
-def test_refreshing_the_login_needs_the_csrf_token(app, client):
-    with app.app_context():
-        counselor = make_counselor()
-    login(client, counselor.email)
-
+def test_refreshing_the_login_needs_the_csrf_token(client, signed_in):
     assert refresh_login(client, None).status_code == 400
 
 
-def test_refreshing_an_ended_login_answers_401_and_renews_nothing(app, client):
-    with app.app_context():
-        counselor = make_counselor()
-    login(client, counselor.email)
-    token = csrf_token(client.get("/counselor/").get_data(as_text=True))
+def test_refreshing_an_ended_login_answers_401_and_renews_nothing(app, client, signed_in):
+    _, token = signed_in
     copy = copy_of_login(app, client)
     logout(client)
 
