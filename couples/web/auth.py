@@ -124,9 +124,9 @@ def _start_session(user: User) -> None:
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["LOGIN_LIMIT"], methods=["POST"])
 def login():
-    """Log in by email (any case) and password."""
-    if current_user.is_authenticated:
-        return redirect(home_url(current_user))
+    """Log in by email (any case) and password, then go on to ``next`` (a path on this site) or home."""
+    if current_user.is_authenticated:  # e.g. "Log in again" on a page whose login another tab renewed
+        return redirect(_local_path(request.args.get("next")) or home_url(current_user))
     form = LoginForm()
     if form.validate_on_submit():
         user = accounts.authenticate(form.email.data, form.password.data)

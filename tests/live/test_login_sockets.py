@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import queue
+import time
 
 import engineio
 import pytest
 import socketio
 from builders import PASSWORD
-from servers import NAMESPACE, LiveClient, login_cookie, logout
+from servers import NAMESPACE, LiveClient, live_server, login_cookie, logout
 from sqlalchemy import select
 
 from couples.extensions import db
@@ -78,3 +79,19 @@ def test_after_logout_the_server_ignores_events_from_a_client_that_keeps_its_con
     with app.app_context():
         assert db.session.scalars(select(SessionEvent).where(SessionEvent.session_id == session_id)).all() == []
     raw.eio.disconnect()
+
+
+def test_a_login_left_idle_past_the_timeout_can_no_longer_open_a_socket(app, couple, session_id):
+    server = live_server(app.config["SQLALCHEMY_DATABASE_URI"], extra_env={"COUPLES_IDLE_MINUTES": "0.05"}).start()
+    try:
+        cookie = login_cookie(server.url, couple.partner_a.email, PASSWORD)
+        LiveClient(server.url, cookie, session_id).connect().close()
+
+        time.sleep(4.5)  # past the three-second timeout, with nothing done in between
+        late = LiveClient(server.url, cookie, session_id)
+
+        with pytest.raises(socketio.exceptions.ConnectionError):
+            late.connect()
+        assert late.refusal == {"message": "unauthorized"}
+    finally:
+        server.stop()

@@ -286,3 +286,5 @@ def test_signed_in_visitors_to_login_and_landing_go_home(app, client):
 
     assert client.get("/").location == "/counselor/"
     assert client.get("/login").location == "/counselor/"
+    assert client.get("/login?next=/counselor/couples/new").location == "/counselor/couples/new"
+    assert client.get("/login?next=https://evil.example/").location == "/counselor/"
