@@ -17,6 +17,7 @@ from .extensions import babel, csrf, db, limiter, login_manager, migrate, socket
 ROOT = Path(__file__).resolve().parent.parent
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 MAX_SOCKET_MESSAGE_BYTES = 16 * 1024
+REDIS_TIMEOUTS = {"socket_connect_timeout": 1, "socket_timeout": 1}  # seconds
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -58,6 +59,8 @@ def _configure(app: Flask, settings: Settings, overrides: dict[str, Any]) -> Non
         # While Redis is unreachable each process counts in its own memory: logging in still
         # works and is still limited (per process), instead of failing with a 500.
         RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
+        # ... and an unresponsive Redis counts as unreachable after a second, not never.
+        RATELIMIT_STORAGE_OPTIONS=REDIS_TIMEOUTS if settings.redis_url else {},
         RATELIMIT_HEADERS_ENABLED=True,
         LOGIN_LIMIT=settings.login_limit,
         INVITATION_DAYS=settings.invitation_days,

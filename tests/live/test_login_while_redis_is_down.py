@@ -6,6 +6,7 @@ The test runs its own redis-server on a free port and stops it; the shared one i
 from __future__ import annotations
 
 import re
+import signal
 import subprocess
 import time
 
@@ -40,6 +41,7 @@ def private_redis(tmp_path):
             time.sleep(0.1)
     yield process, url
     if process.poll() is None:
+        process.send_signal(signal.SIGCONT)  # in case the test froze it
         process.terminate()
         process.wait(10)
 
@@ -70,5 +72,18 @@ def test_logging_in_and_out_works_while_redis_is_down_and_the_limit_still_holds(
         assert wrong == [200, 200, 200]
         # The outage's attempts were counted in memory: the fifth in the minute is refused.
         assert post_login(server.url, couple.partner_b.email, PASSWORD).status_code == 429
+    finally:
+        server.stop()
+
+
+def test_logging_in_works_while_redis_hangs(app, couple, private_redis):
+    process, url = private_redis
+    server = live_server(app.config["SQLALCHEMY_DATABASE_URI"], extra_env={"COUPLES_REDIS_URL": url}).start()
+    try:
+        process.send_signal(signal.SIGSTOP)  # Redis still accepts connections but never answers
+
+        started = time.monotonic()
+        assert post_login(server.url, couple.partner_a.email, PASSWORD).status_code == 302
+        assert time.monotonic() - started < 5
     finally:
         server.stop()
