@@ -135,3 +135,22 @@ def test_acting_keeps_the_login_through_a_dropped_connection_and_an_idle_device_
     shot(alex, "login-kept-phone")
     assert_accessible(alex)
     assert console.errors == []
+
+
+def test_logging_out_on_one_device_asks_the_others_session_page_to_log_in_again(browser, server, couple,  # noqa: F811
+                                                                               session_id):
+    from playwright.sync_api import expect
+
+    console = ConsoleWatch()
+    phone = open_session(browser, server, couple.partner_a.email, session_id, PHONE, console)
+    laptop = open_session(browser, server, couple.partner_a.email, session_id, DESKTOP, console)
+    expect(phone.locator("[data-live-session]")).to_have_attribute("data-connection", "connected")
+
+    laptop.get_by_role("button", name="Log out").click()
+
+    expect(laptop.get_by_text("You are logged out.")).to_be_visible()
+    expect(phone.get_by_role("link", name="Log in again to continue")).to_be_visible()
+    expect(phone.get_by_text("You have been signed out")).to_be_visible()
+    phone.reload()
+    expect(phone.get_by_label("Password")).to_be_visible()  # the phone's own login ended too
+    assert console.errors == []
