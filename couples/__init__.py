@@ -17,6 +17,7 @@ from .extensions import babel, csrf, db, limiter, login_manager, migrate, socket
 ROOT = Path(__file__).resolve().parent.parent
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 MAX_SOCKET_MESSAGE_BYTES = 16 * 1024
+REDIS_TIMEOUTS = {"socket_connect_timeout": 1, "socket_timeout": 1}  # seconds
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -55,6 +56,11 @@ def _configure(app: Flask, settings: Settings, overrides: dict[str, Any]) -> Non
         PERMANENT_SESSION_LIFETIME=timedelta(minutes=settings.idle_minutes),
         SESSION_REFRESH_EACH_REQUEST=True,
         RATELIMIT_STORAGE_URI=settings.redis_url or "memory://",
+        # While Redis is unreachable each process counts in its own memory: logging in still
+        # works and is still limited (per process), instead of failing with a 500.
+        RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
+        # ... and an unresponsive Redis counts as unreachable after a second, not never.
+        RATELIMIT_STORAGE_OPTIONS=REDIS_TIMEOUTS if settings.redis_url else {},
         RATELIMIT_HEADERS_ENABLED=True,
         LOGIN_LIMIT=settings.login_limit,
         INVITATION_DAYS=settings.invitation_days,
@@ -72,6 +78,7 @@ def _configure(app: Flask, settings: Settings, overrides: dict[str, Any]) -> Non
 
 def _init_extensions(app: Flask) -> None:
     from . import models  # noqa: F401  (the tables must be known before migrations run)
+    from .realtime.logins import client_manager
 
     db.init_app(app)
     babel.init_app(app)  # marks strings for translation now; catalogues come with Spanish
@@ -85,8 +92,9 @@ def _init_extensions(app: Flask) -> None:
     socketio.init_app(
         app,
         async_mode=app.config["ASYNC_MODE"],
-        message_queue=app.config["REDIS_URL"] or None,
-        channel=app.config["REDIS_CHANNEL"],
+        # The message queue (when REDIS_URL is set) lives in the client manager, which
+        # also ends a login's sockets on every process at logout (realtime/logins.py).
+        client_manager=client_manager(app.config["REDIS_URL"], app.config["REDIS_CHANNEL"]),
         cors_allowed_origins=app.config["ALLOWED_ORIGINS"],
         # Several workers behind one port can't share long-polling (each poll must reach the
         # worker holding its session), while a WebSocket stays on the worker that accepted it.

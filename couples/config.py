@@ -40,6 +40,20 @@ def _env_flag(name: str) -> bool:
     return _env(name, "0") in ("1", "true", "yes")
 
 
+def _env_minutes(name: str, default: float) -> float:
+    """A positive number of minutes; fractions are allowed (tests use a few seconds)."""
+    raw = _env(name)
+    if not raw:
+        return default
+    try:
+        minutes = float(raw)
+    except ValueError as error:
+        raise ValueError(f"{name} must be a number of minutes, not {raw!r}") from error
+    if not 0 < minutes < float("inf"):
+        raise ValueError(f"{name} must be a positive number of minutes, not {raw!r}")
+    return minutes
+
+
 def _parse_crisis_resources(raw: str) -> tuple[tuple[str, str, str], ...]:
     """``label|number|link;label|number|link`` -> tuples; empty means the defaults."""
     if not raw:
@@ -86,7 +100,7 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 5000
     allowed_origins: list[str] = field(default_factory=list)
-    idle_minutes: int = 30
+    idle_minutes: float = 30
     invitation_days: int = 7
     login_limit: str = "10 per minute"
     secure_cookies: bool = False
@@ -113,7 +127,7 @@ class Settings:
             host=host,
             port=port,
             allowed_origins=origins or default_origins(host, port),
-            idle_minutes=_env_int("COUPLES_IDLE_MINUTES", 30),
+            idle_minutes=_env_minutes("COUPLES_IDLE_MINUTES", 30),
             invitation_days=_env_int("COUPLES_INVITATION_DAYS", 7),
             login_limit=_env("COUPLES_LOGIN_LIMIT", "10 per minute"),
             secure_cookies=_env_flag("COUPLES_SECURE_COOKIES"),

@@ -87,3 +87,8 @@ def post_form(client, page_url: str, data: dict, action: str | None = None):
     page = client.get(page_url)
     token = csrf_token(page.get_data(as_text=True))
     return client.post(action or page_url, data={**data, "csrf_token": token})
+
+
+def logout(client, page_url: str = "/help"):
+    """Log out through the form every page carries for a logged-in person (token included)."""
+    return post_form(client, page_url, {}, action="/logout")

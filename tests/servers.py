@@ -32,6 +32,17 @@ def login_cookie(base_url: str, email: str, password: str) -> str:
         return "; ".join(f"{cookie.name}={cookie.value}" for cookie in http.cookies)
 
 
+def logout(base_url: str, cookie: str) -> None:
+    """Log out through the real form, with the login's Cookie header."""
+    with requests.Session() as http:
+        for pair in cookie.split("; "):
+            http.cookies.set(*pair.split("=", 1))
+        page = http.get(f"{base_url}/help", timeout=10).text
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+        response = http.post(f"{base_url}/logout", data={"csrf_token": token}, allow_redirects=False, timeout=10)
+        assert response.status_code == 302, response.status_code
+
+
 class LiveClient:
     """A python-socketio client that follows one session and keeps its newest snapshot.
 
@@ -55,8 +66,12 @@ class LiveClient:
                                    websocket_extra_options={"suppress_origin": True})  # our Origin header only
         self.sio.on("snapshot", self._on_snapshot, namespace=NAMESPACE)
         self.sio.on("presence", self._on_presence, namespace=NAMESPACE)
+        self.sio.on("signed_out", lambda data: self.frames.append(("signed_out", data)), namespace=NAMESPACE)
         self.sio.on("connect", self._on_connect, namespace=NAMESPACE)
+        self.sio.on("connect_error", self._on_refusal, namespace=NAMESPACE)
         self.sio.on("disconnect", self._on_disconnect, namespace=NAMESPACE)
+        self.refusal: Any = None  # the connect error's data, when the server refused the connection
+        self.gone = threading.Event()  # set when the connection ends
         self.count = 0
 
     def connect(self) -> "LiveClient":
@@ -66,12 +81,17 @@ class LiveClient:
         threading.Thread(target=self._beat, daemon=True).start()
         return self
 
+    def _on_refusal(self, data: Any) -> None:
+        self.refusal = data
+
     def _on_connect(self) -> None:
+        self.gone.clear()
         threading.Thread(target=self._join, daemon=True).start()
 
     def _on_disconnect(self, *reason: Any) -> None:
         self.disconnects += 1
         self.joined.clear()
+        self.gone.set()
 
     def _join(self) -> None:
         version = self.latest["version"] if self.latest else 0

@@ -31,6 +31,9 @@ def test_a_wildcard_origin_is_refused(monkeypatch):
     ("COUPLES_PORT", "five thousand", "COUPLES_PORT must be a whole number"),
     ("COUPLES_CRISIS_RESOURCES", "just a label", "label|number|link"),
     ("COUPLES_HEARTBEAT_SECONDS", "0", "COUPLES_HEARTBEAT_SECONDS must be at least 1"),
+    ("COUPLES_IDLE_MINUTES", "half an hour", "COUPLES_IDLE_MINUTES must be a number of minutes"),
+    ("COUPLES_IDLE_MINUTES", "0", "COUPLES_IDLE_MINUTES must be a positive number of minutes"),
+    ("COUPLES_IDLE_MINUTES", "nan", "COUPLES_IDLE_MINUTES must be a positive number of minutes"),
 ])
 def test_bad_values_fail_with_a_message_naming_the_setting(monkeypatch, name, value, message):
     monkeypatch.setenv(name, value)
@@ -69,3 +72,8 @@ def test_long_polling_is_refused_only_when_websocket_only_is_set(tmp_path, webso
                       "ASYNC_MODE": "threading", "WEBSOCKET_ONLY": websocket_only})
     answer = app.test_client().get("/socket.io/?EIO=4&transport=polling", headers={"Origin": "http://127.0.0.1:5000"})
     assert answer.status_code == status
+
+
+def test_the_idle_timeout_accepts_fractions_of_a_minute(monkeypatch):
+    monkeypatch.setenv("COUPLES_IDLE_MINUTES", "0.25")
+    assert Settings.from_env().idle_minutes == 0.25

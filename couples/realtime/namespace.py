@@ -9,11 +9,12 @@ from typing import Any, Callable
 from flask import current_app, request
 from flask_login import current_user
 from flask_socketio import Namespace, emit, join_room
+from socketio import exceptions as socket_errors
 
 from ..extensions import db
 from ..services import live
 from .protocol import NAMESPACE, ProtocolError, ok, parse_event, parse_join, parse_session_ref, refused
-from .publisher import viewer_room
+from .publisher import login_room, viewer_room
 
 log = logging.getLogger(__name__)
 
@@ -48,9 +49,16 @@ class LiveNamespace(Namespace):
         self.users: dict[str, int] = {}
 
     def on_connect(self, auth: Any = None) -> None:
-        """Sent by Socket.IO when a client connects: only logged-in users may."""
+        """Sent by Socket.IO when a client connects: only logged-in users may.
+
+        Socket.IO's own refusal carries ``unauthorized`` to the client as the
+        connect error's message (Python's built-in one would arrive as a generic
+        refusal). The socket joins its login's room, so that revoking the login
+        closes it on whichever process holds it (``publisher.sign_out``).
+        """
         if not current_user.is_authenticated:
-            raise ConnectionRefusedError("unauthorized")
+            raise socket_errors.ConnectionRefusedError("unauthorized")
+        join_room(login_room(current_user.id))
         self.users[request.sid] = current_user.id
 
     def on_disconnect(self, reason: Any = None) -> None:

@@ -8,6 +8,8 @@ from typing import Any
 from ..extensions import socketio
 from .protocol import NAMESPACE
 
+LOGIN_ROOM_PREFIX = "login:"
+
 
 def viewer_room(session_id: int, viewer: str) -> str:
     """The room holding one viewer's sockets for one session; names are made only here."""
@@ -22,3 +24,20 @@ def send_snapshot(session_id: int, viewer: str, snapshot: dict[str, Any]) -> Non
 def send_presence(session_id: int, viewer: str, presence: dict[str, Any]) -> None:
     """Who is connected; carries no private data."""
     socketio.emit("presence", presence, to=viewer_room(session_id, viewer), namespace=NAMESPACE)
+
+
+def login_room(user_id: int) -> str:
+    """The room holding every socket opened with one user's login, on any device."""
+    return f"{LOGIN_ROOM_PREFIX}{user_id}"
+
+
+def sign_out(user_id: int) -> None:
+    """End every open socket of a user whose logins were revoked, on every process.
+
+    The sockets are told first (``signed_out``), then the room is closed: the
+    closing crosses the message queue, and each process's client manager
+    (``realtime.logins``) disconnects its own members of a login room.
+    """
+    room = login_room(user_id)
+    socketio.emit("signed_out", {}, to=room, namespace=NAMESPACE)
+    socketio.close_room(room, namespace=NAMESPACE)

@@ -10,11 +10,12 @@ import re
 import secrets
 from collections.abc import Callable
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..models import Couple, User, audit
+from ..realtime import publisher
 
 PASSWORD_MIN = 10
 PASSWORD_MAX = 128
@@ -123,10 +124,20 @@ def authenticate(email: str, password: str) -> User | None:
     return None
 
 
-def record_logout(user: User) -> None:
-    """Note a logout in the audit log."""
-    audit(user, "auth.logout", f"user:{user.id}")
+def end_logins(user: User, action: str = "auth.logout") -> None:
+    """Revoke every login of ``user`` on every device, and close their open sockets.
+
+    Each login carries the generation it was made in (``User.session_generation``);
+    bumping it makes every earlier login, and every copy of its cookie, stale.
+    Logging out calls this; so must a password change or reset and a removed
+    account, each with its own audit ``action``.
+    """
+    db.session.execute(
+        update(User).where(User.id == user.id).values(session_generation=User.session_generation + 1)
+    )
+    audit(user, action, f"user:{user.id}")
     db.session.commit()
+    publisher.sign_out(user.id)
 
 
 def ensure_demo(password_factory: Callable[[], str] = lambda: secrets.token_urlsafe(9)) -> dict:

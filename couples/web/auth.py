@@ -12,7 +12,9 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
+from flask_wtf.csrf import generate_csrf
 
 from ..extensions import limiter, login_manager
 from ..forms import AcceptInvitationForm, LoginForm, SignupForm
@@ -27,13 +29,25 @@ F = TypeVar("F", bound=Callable[..., Any])
 FAILED_LOGIN = "That email and password don't match. Please try again."
 
 
+# The login's generation, kept in the session cookie beside Flask-Login's user id.
+LOGIN_GENERATION = "login_generation"
+
+
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    """Flask-Login keeps the user id in the session; this turns it back into the user."""
+    """Flask-Login keeps the user id in the session; this turns it back into the user.
+
+    Runs on every request and every socket connect. A login made before the
+    user's logins were last revoked (``accounts.end_logins``) no longer counts,
+    whoever holds a copy of its cookie.
+    """
     try:
-        return accounts.user_by_id(int(user_id))
+        user = accounts.user_by_id(int(user_id))
     except ValueError:
         return None
+    if user is None or session.get(LOGIN_GENERATION, 0) != user.session_generation:
+        return None
+    return user
 
 
 # -- access helpers ---------------------------------------------------------------------------
@@ -100,6 +114,7 @@ def _start_session(user: User) -> None:
     """A fresh session for a fresh login: nothing from before survives (no session fixation)."""
     session.clear()
     login_user(user)
+    session[LOGIN_GENERATION] = user.session_generation
     session.permanent = True  # PERMANENT_SESSION_LIFETIME is the idle timeout, refreshed each request
 
 
@@ -109,9 +124,9 @@ def _start_session(user: User) -> None:
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["LOGIN_LIMIT"], methods=["POST"])
 def login():
-    """Log in by email (any case) and password."""
-    if current_user.is_authenticated:
-        return redirect(home_url(current_user))
+    """Log in by email (any case) and password, then go on to ``next`` (a path on this site) or home."""
+    if current_user.is_authenticated:  # e.g. "Log in again" on a page whose login another tab renewed
+        return redirect(_local_path(request.args.get("next")) or home_url(current_user))
     form = LoginForm()
     if form.validate_on_submit():
         user = accounts.authenticate(form.email.data, form.password.data)
@@ -124,13 +139,32 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
-    """End the session (POST with a CSRF token, so no other site can log you out)."""
+    """End every login of this account, on every device, and close its live connections.
+
+    A POST with a CSRF token, so no other site can log you out.
+    """
     if current_user.is_authenticated:  # CSRFProtect has already checked the token
-        accounts.record_logout(current_user)
+        accounts.end_logins(current_user)
     logout_user()
     session.clear()
     flash("You are logged out.")
     return redirect(url_for("auth.login"))
+
+
+@bp.post("/login/refresh")
+def refresh_login():
+    """Keep the login alive while a partner acts in a live session.
+
+    Socket.IO traffic never touches the session cookie, so the live page calls
+    this (CSRF token in the ``X-CSRFToken`` header) on the partner's own actions,
+    at most every few minutes; heartbeats and an open tab never do, so a device
+    left alone still times out. Answers with a fresh cookie and a fresh CSRF
+    token for the next call, or 401 when the login has already ended.
+    """
+    if not current_user.is_authenticated:
+        message = _("You have been logged out. Please log in again.")
+        return {"error": {"code": "unauthorized", "message": message}}, 401
+    return {"csrf_token": generate_csrf()}  # answering refreshes the cookie (SESSION_REFRESH_EACH_REQUEST)
 
 
 @bp.route("/signup", methods=["GET", "POST"])

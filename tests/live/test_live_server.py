@@ -35,10 +35,11 @@ def test_a_socket_from_a_foreign_origin_is_refused(server, couple, session_id):
         stranger.connect()
 
 
-def test_a_socket_without_login_is_refused(server, session_id):
+def test_a_socket_without_login_is_refused_as_unauthorized(server, session_id):
     anonymous = LiveClient(server.url, "", session_id)
     with pytest.raises(socketio.exceptions.ConnectionError):
         anonymous.connect()
+    assert anonymous.refusal == {"message": "unauthorized"}
 
 
 def test_partners_finish_a_plan_across_a_server_crash_and_lose_nothing(app, server, clients, session_id):

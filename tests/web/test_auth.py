@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from builders import PASSWORD, csrf_token, login, make_counselor, post_form
+from builders import PASSWORD, csrf_token, login, logout, make_counselor, post_form
 from sqlalchemy import select
 
 from couples.extensions import db
@@ -112,6 +112,90 @@ def test_logout_ends_the_session(app, client):
     assert ("auth.logout", counselor.id) in audit_actions(app)
 
 
+@pytest.fixture
+def signed_in(app, client):
+    """A counselor logged in on ``client``: (the counselor, a CSRF token of that login)."""
+    with app.app_context():
+        counselor = make_counselor()
+    login(client, counselor.email)
+    return counselor, csrf_token(client.get("/counselor/").get_data(as_text=True))
+
+
+def copy_of_login(app, client):
+    """A second client holding a copy of ``client``'s session cookie, as someone who captured it would."""
+    copy = app.test_client()
+    copy.set_cookie("session", client.get_cookie("session").value)
+    return copy
+
+
+def test_a_copied_cookie_stops_working_after_logout(app, client, signed_in):
+    copy = copy_of_login(app, client)
+    assert copy.get("/counselor/").status_code == 200
+
+    logout(client)
+
+    response = copy.get("/counselor/")
+    assert response.status_code == 302
+    assert response.location.startswith("/login?next=")
+
+
+def test_logging_out_on_one_device_ends_the_login_on_every_device(app, client, signed_in):
+    counselor, _ = signed_in
+    laptop = app.test_client()
+    login(laptop, counselor.email)
+
+    logout(client)
+
+    assert laptop.get("/counselor/").status_code == 302
+    assert ("auth.logout", counselor.id) in audit_actions(app)
+
+
+def test_a_new_login_after_logout_works_while_the_old_cookie_stays_dead(app, client, signed_in):
+    counselor, _ = signed_in
+    old = copy_of_login(app, client)
+    logout(client)
+
+    login(client, counselor.email)
+
+    assert client.get("/counselor/").status_code == 200
+    assert old.get("/counselor/").status_code == 302
+    with app.app_context():
+        assert db.session.get(User, counselor.id).session_generation == 1
+
+
+def refresh_login(client, token: str | None):
+    """POST /login/refresh as the live page does, with the CSRF token in a header."""
+    headers = {"X-CSRFToken": token} if token else {}
+    return client.post("/login/refresh", headers=headers)
+
+
+def test_refreshing_the_login_renews_the_cookie_and_hands_out_a_fresh_token(app, client, signed_in):
+    _, token = signed_in
+
+    response = refresh_login(client, token)
+
+    assert response.status_code == 200
+    assert any(h.startswith("session=") and "Expires=" in h for h in response.headers.getlist("Set-Cookie"))
+    again = refresh_login(client, response.get_json()["csrf_token"])
+    assert again.status_code == 200
+
+
+def test_refreshing_the_login_needs_the_csrf_token(client, signed_in):
+    assert refresh_login(client, None).status_code == 400
+
+
+def test_refreshing_an_ended_login_answers_401_and_renews_nothing(app, client, signed_in):
+    _, token = signed_in
+    copy = copy_of_login(app, client)
+    logout(client)
+
+    response = refresh_login(copy, token)
+
+    assert response.status_code == 401
+    assert response.get_json()["error"]["code"] == "unauthorized"
+    assert copy.get("/counselor/").status_code == 302
+
+
 def test_logout_without_a_csrf_token_is_refused(app, client):
     with app.app_context():
         counselor = make_counselor()
@@ -202,3 +286,5 @@ def test_signed_in_visitors_to_login_and_landing_go_home(app, client):
 
     assert client.get("/").location == "/counselor/"
     assert client.get("/login").location == "/counselor/"
+    assert client.get("/login?next=/counselor/couples/new").location == "/counselor/couples/new"
+    assert client.get("/login?next=https://evil.example/").location == "/counselor/"

@@ -1,4 +1,5 @@
 // Entry point of the live session page.
+import { LoginKeeper } from "../keep-login.js";
 import { LiveConnection } from "./connection.js";
 import { Drafts } from "./dom.js";
 import { SessionView } from "./render.js";
@@ -14,7 +15,18 @@ const STATUS_TEXT = {
   refused: "This session can't be opened.",
 };
 
+const login = new LoginKeeper(root, {
+  onEnded: () => { // the login timed out while this page stayed open: stop following the session too
+    showStatus("signed-out");
+    connection.socket.disconnect();
+  },
+});
+
 function showStatus(status, error) {
+  if (status === "signed-out" || login.ended) {
+    [status, error] = ["signed-out", null]; // stays so until the person logs in again
+    login.end();
+  }
   const text = error?.message || STATUS_TEXT[status] || "";
   banner.hidden = !text;
   banner.textContent = text;
@@ -26,7 +38,11 @@ const connection = new LiveConnection(sessionId, {
   onPresence: (presence) => view.renderPresence(presence),
   onStatus: showStatus,
 });
+connection.socket.on("signed_out", () => showStatus("signed-out"));
 const view = new SessionView(root, {
-  send: (type, stepId, data) => connection.send(type, stepId, data),
+  send: (type, stepId, data) => {
+    login.noteActivity();
+    return connection.send(type, stepId, data);
+  },
   drafts: new Drafts(),
 });
