@@ -116,7 +116,7 @@ def test_acting_keeps_the_login_through_a_dropped_connection_and_an_idle_device_
     # Reconnected, still logged in:
     expect(alex.locator("[data-live-session]")).to_have_attribute("data-connection", "connected", timeout=20000)
     console.outage = False
-    alex.get_by_role("button", name="Share privately").click()
+    alex.get_by_role("button", name="Save my answer").click()
     expect(alex.get_by_text("Sam is still answering")).to_be_visible()
     expect(log_in_again).to_be_visible()
     expect(sam.get_by_text("You have been signed out")).to_be_visible()
@@ -128,7 +128,7 @@ def test_acting_keeps_the_login_through_a_dropped_connection_and_an_idle_device_
     sam.wait_for_url(f"**/sessions/{session_id}")
     expect(sam.get_by_text("Alex has answered")).to_be_visible()
     sam.get_by_label("What do you hope for today?").fill("To rest")
-    sam.get_by_role("button", name="Share privately").click()
+    sam.get_by_role("button", name="Save my answer").click()
     for page in (alex, sam):
         expect(page.get_by_text("To rest")).to_be_visible()
         expect(page.get_by_text("slowly slowly")).to_be_visible()

@@ -66,7 +66,7 @@ def test_after_logout_the_server_ignores_events_from_a_client_that_keeps_its_con
     assert raw.next_frame().startswith(f"0{NAMESPACE},")
     heartbeat = json.dumps(["heartbeat", {"session_id": session_id}])
     raw.send(f"2{NAMESPACE},0{heartbeat}")  # the same frame shape is answered while logged in
-    assert raw.next_frame() == f'3{NAMESPACE},0[{{"ok":true}}]'
+    assert raw.next_frame().startswith(f'3{NAMESPACE},0[{{"ok":true,')
     ready = json.dumps(["event", {"id": "after-logout", "session_id": session_id, "type": "ready",
                                   "step_id": "welcome", "data": {}}])
 
