@@ -60,3 +60,13 @@ def test_a_proxy_count_makes_rate_limits_see_the_real_client(tmp_path, monkeypat
 
     response = app.test_client().get("/whoami", headers={"X-Forwarded-For": "203.0.113.9"})
     assert response.get_data(as_text=True) == "203.0.113.9"
+
+
+def test_how_long_a_summary_may_wait_before_the_desk_flags_it_is_a_setting(monkeypatch, tmp_path):
+    monkeypatch.setenv("COUPLES_SUMMARY_WAIT_DAYS", "3")
+    assert Settings.from_env().summary_wait_days == 3
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/c.db", "SECRET_KEY": "x",
+                      "ASYNC_MODE": "threading"})
+    assert app.config["SUMMARY_WAIT_DAYS"] == 3
+    monkeypatch.delenv("COUPLES_SUMMARY_WAIT_DAYS")
+    assert Settings.from_env().summary_wait_days == 7

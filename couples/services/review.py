@@ -20,8 +20,8 @@ from sqlalchemy import String, and_, cast, func, literal, or_, select
 from sqlalchemy.orm import aliased
 
 from ..charts import SignRating, SignTrend
-from ..domain.review import (Flag, Stage, SummaryMarks, desk_flags, ended_unfinished, is_waiting_too_long,
-                             stage_of, waiting_since)
+from ..domain.review import (Flag, Stage, SummaryMarks, desk_flags, ended_unfinished, is_large_gap,
+                             is_waiting_too_long, stage_of, waiting_since)
 from ..extensions import db
 from ..models import (AuditEntry, CounselorNote, Couple, LiveSession, RatingResult, SignedSummary, StepResult,
                       Summary, User, as_utc, audit, utcnow)
@@ -82,6 +82,12 @@ class SummaryView:
     note: CounselorNote | None
     ratings: list[SignRating]
 
+    @property
+    def large_gaps(self) -> set[str]:
+        """The signs (``SignRating.sign_id``) the partners rated at least half the scale apart."""
+        return {sign.sign_id for sign in self.ratings if sign.a is not None and sign.b is not None
+                and is_large_gap(sign.a, sign.b, sign.scale_min, sign.scale_max)}
+
 
 @dataclass(frozen=True)
 class SharedSummary:
@@ -112,7 +118,7 @@ def session_for_counselor(user: User, session_id: int) -> LiveSession | None:
 # --- the desk and the timeline -------------------------------------------------------------------------
 
 def desk(couples: list[Couple], now: datetime, wait_days: int) -> dict[int, DeskEntry]:
-    """Per couple: their newest session, its summary's stage and the flags; four queries in all."""
+    """Per couple: their newest session, its summary's stage and the flags; two queries in all."""
     ids = [couple.id for couple in couples]
     newest = select(func.max(LiveSession.id)).where(LiveSession.couple_id.in_(ids)).group_by(LiveSession.couple_id)
     lines = _session_lines(LiveSession.id.in_(newest.scalar_subquery()))
@@ -130,53 +136,48 @@ def desk(couples: list[Couple], now: datetime, wait_days: int) -> dict[int, Desk
 
 
 def timeline(couple: Couple) -> list[SessionLine]:
-    """The couple's sessions, newest first, each with its summary's stage and flags; three queries."""
+    """The couple's sessions, newest first, each with its summary's stage and flags; one query."""
     return [line for _couple_id, line in _session_lines(LiveSession.couple_id == couple.id)]
 
 
 def _session_lines(which: Any) -> list[tuple[int, SessionLine]]:
-    """(couple id, line) for the sessions ``which`` selects, newest first."""
+    """(couple id, line) for the sessions ``which`` selects, newest first, in one query."""
     rows = db.session.execute(
         select(LiveSession.id, LiveSession.couple_id, LiveSession.plan_title, LiveSession.created_at,
                LiveSession.status, Summary.status.label("summary_status"), Summary.signed_number,
-               Summary.read_number, Summary.reviewed_number, Summary.signed_at)
+               Summary.read_number, Summary.reviewed_number, Summary.signed_at,
+               _unfinished_steps().label("unfinished_steps"), _large_gap().label("large_gap"))
         .outerjoin(Summary, Summary.session_id == LiveSession.id)
         .where(which).order_by(LiveSession.id.desc())
     ).all()
-    ids = [row.id for row in rows]
-    unfinished, gaps = _unfinished_counts(ids), _sessions_with_large_gaps(ids)
     lines = []
     for row in rows:
         marks = SummaryMarks(row.summary_status, row.signed_number, row.read_number,
                              row.reviewed_number) if row.summary_status else None
-        flags = desk_flags(safety=False, unfinished=ended_unfinished(row.status, unfinished.get(row.id, 0)),
-                           large_gaps=row.id in gaps, summary_waiting=False)
+        flags = desk_flags(safety=False, unfinished=ended_unfinished(row.status, row.unfinished_steps),
+                           large_gaps=bool(row.large_gap), summary_waiting=False)
         lines.append((row.couple_id, SessionLine(row.id, row.plan_title, as_utc(row.created_at), row.status,
                                                  stage_of(marks), row.signed_number,
                                                  as_utc(row.signed_at) if row.signed_at else None, flags)))
     return lines
 
 
-def _unfinished_counts(session_ids: list[int]) -> dict[int, int]:
-    rows = db.session.execute(
-        select(StepResult.session_id, func.count())
-        .where(StepResult.session_id.in_(session_ids), StepResult.outcome == "unfinished")
-        .group_by(StepResult.session_id)
-    )
-    return {session_id: count for session_id, count in rows}
+def _unfinished_steps() -> Any:
+    """How many steps of the session in the outer query ended unfinished (a correlated subquery)."""
+    return (select(func.count()).where(StepResult.session_id == LiveSession.id, StepResult.outcome == "unfinished")
+            .correlate(LiveSession).scalar_subquery())
 
 
-def _sessions_with_large_gaps(session_ids: list[int]) -> set[int]:
-    """Sessions where the partners rated some sign at least half the scale apart."""
+def _large_gap() -> Any:
+    """Whether the partners rated some sign of the session in the outer query at least half the scale
+    apart (the SQL twin of :func:`couples.domain.review.is_large_gap`)."""
     a, b = aliased(RatingResult), aliased(RatingResult)
-    gap = func.abs(a.value - b.value) * 2
-    rows = db.session.scalars(
-        select(a.session_id).distinct()
-        .join(b, and_(b.session_id == a.session_id, b.step_id == a.step_id, b.item_id == a.item_id, b.role == "b"))
-        .where(a.session_id.in_(session_ids), a.role == "a", a.scale_max > a.scale_min,
-               gap >= a.scale_max - a.scale_min)
-    )
-    return set(rows)
+    pairs = (select(a.id)
+             .join(b, and_(b.session_id == a.session_id, b.step_id == a.step_id, b.item_id == a.item_id,
+                           b.role == "b"))
+             .where(a.session_id == LiveSession.id, a.role == "a", a.scale_max > a.scale_min,
+                    func.abs(a.value - b.value) * 2 >= a.scale_max - a.scale_min))
+    return pairs.correlate(LiveSession).exists()
 
 
 def _couples_waiting(couple_ids: list[int], now: datetime, wait_days: int) -> set[int]:

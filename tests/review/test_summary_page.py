@@ -38,6 +38,7 @@ def test_the_page_shows_the_newest_signed_version_and_lists_the_older_one(client
     assert "Version 2, signed" in html and "Version 1, signed" in html
     assert "What we noticed" in html and "Questions for our counselor" in html
     assert "Short replies" in html  # a fact, and a row of the ratings table
+    assert html.count("Large gap<") == 1  # 0 against 4 on a 0-4 scale; the other sign was rated alike
     older = client.get(f"/counselor/sessions/{world.session_id}/summary?number=1").get_data(as_text=True)
     assert 'aria-current="page">Version 1' in older
 
