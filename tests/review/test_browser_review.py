@@ -1,0 +1,151 @@
+"""The counselor reviews a signed summary in a real browser (Playwright + Debian's Chromium): opens it
+from the desk, sees the charts, writes a private note, marks it reviewed and downloads the PDF; the
+partner then sees what the counselor saw and when it was read. Every page visited is checked with
+axe-core, and any console error fails the test."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+from pathlib import Path
+
+import pytest
+from builders import PASSWORD, make_results, make_signed_summary
+from pypdf import PdfReader
+from servers import live_server
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic"]
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail("Chromium is missing at /usr/bin/chromium (scripts/setup --test installs it)")
+        pytest.skip("Chromium is not installed at /usr/bin/chromium; run scripts/setup --test")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def server(app):
+    running = live_server(app.config["SQLALCHEMY_DATABASE_URI"]).start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def reviewed_session(app, world):
+    """A newer session after the world's, so the trend chart has two points per partner; the desk
+    leads to this one."""
+    with app.app_context():
+        make_signed_summary(make_results(world.couple, ratings={"terse": ("Short replies", 1, 3)}), items={
+            "noticed": [("a", "Мы меньше разговариваем по вечерам.")],
+            "went_well": [("b", "We laughed at dinner.")],
+            "commit": [("b", "Ein Spaziergang am Sonntag, Zoë.")],
+            "questions": [("a", "How do we argue without shouting?")]})
+    return world
+
+
+class Visitor:
+    """One person's browser tab that records console errors and checks each page with axe-core."""
+
+    def __init__(self, browser, server, email: str, viewport: dict) -> None:
+        self.context = browser.new_context(viewport=viewport, accept_downloads=True)
+        self.page = self.context.new_page()
+        self.errors: list[str] = []
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+        self.server, self.browser, self.viewport = server, browser, viewport
+        self.page.goto(f"{server.url}/login")
+        self.page.get_by_label("Email").fill(email)
+        self.page.get_by_label("Password").fill(PASSWORD)
+        self.page.get_by_role("button", name="Log in").click()
+        self.page.wait_for_url(re.compile(r".*/(counselor|partner)/$"))
+
+    def check_accessibility(self) -> None:
+        """Run axe-core on the current page in a twin tab that lets the test inject it (the app's CSP,
+        rightly, refuses injected scripts; the tab under test keeps the CSP)."""
+        twin = self.browser.new_context(viewport=self.viewport, bypass_csp=True,
+                                        storage_state=self.context.storage_state())
+        page = twin.new_page()
+        page.goto(self.page.url)
+        page.add_script_tag(path=str(AXE))
+        result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+        twin.close()
+        problems = [(v["id"], [node["target"] for node in v["nodes"]]) for v in result["violations"]]
+        assert problems == [], f"axe-core on {self.page.url}: {problems}"
+
+    def shot(self, name: str) -> None:
+        ARTIFACTS.mkdir(exist_ok=True)
+        self.page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def test_the_counselor_reviews_a_signed_summary_and_the_partner_sees_it_was_read(browser, server, reviewed_session):
+    from playwright.sync_api import expect
+
+    world = reviewed_session
+    counselor = Visitor(browser, server, "dana@example.org", DESKTOP)
+    page = counselor.page
+    expect(page.get_by_text("Signed, not read yet").first).to_be_visible()
+    expect(page.get_by_text("Large perception gaps")).to_be_visible()
+    counselor.check_accessibility()
+    counselor.shot("review-desk")
+
+    page.get_by_role("link", name="Noticing the signs").first.click()
+    expect(page.get_by_role("heading", name="What the couple shared")).to_be_visible()
+    expect(page.get_by_text("Мы меньше разговариваем по вечерам.")).to_be_visible()
+    for chart in page.locator("img.chart").all():
+        chart.scroll_into_view_if_needed()
+        expect(chart).to_be_visible()
+        assert chart.evaluate("image => image.complete && image.naturalWidth > 0"), chart.get_attribute("src")
+    assert page.locator("img.chart").count() == 2
+    counselor.check_accessibility()
+    counselor.shot("review-summary")
+
+    page.get_by_role("textbox", name="Private note").fill("Ask how the Sunday walk went.")
+    page.get_by_role("button", name="Save the note").click()
+    expect(page.get_by_text("Your note is saved.")).to_be_visible()
+    expect(page.get_by_role("textbox", name="Private note")).to_have_value("Ask how the Sunday walk went.")
+    page.get_by_role("button", name="Mark as reviewed").click()
+    expect(page.get_by_text("You have reviewed this version.")).to_be_visible()
+    counselor.check_accessibility()
+    counselor.shot("review-summary-reviewed")
+
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Download the PDF").click()
+    pdf = Path(download_info.value.path()).read_bytes()
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
+    assert "Мы меньше разговариваем по вечерам." in text and "Ein Spaziergang am Sonntag, Zoë." in text
+
+    page.goto(f"{server.url}/counselor/couples/{world.couple.id}/timeline")
+    expect(page.get_by_text("Reviewed").first).to_be_visible()
+    counselor.check_accessibility()
+    page.get_by_role("link", name="Audit log").click()
+    expect(page.get_by_text("summary.exported")).to_be_visible()
+    counselor.check_accessibility()
+    counselor.shot("review-audit")
+    assert counselor.errors == []
+
+    partner = Visitor(browser, server, world.couple.partner_a.email, PHONE)
+    partner.page.get_by_role("link", name="Our summaries").click()
+    expect(partner.page.get_by_text("Your counselor read it on").first).to_be_visible()
+    expect(partner.page.get_by_text("Мы меньше разговариваем по вечерам.").first).to_be_visible()
+    expect(partner.page.get_by_text("Sunday walk went")).to_have_count(0)
+    partner.check_accessibility()
+    partner.shot("review-partner-summaries-phone")
+    assert partner.errors == []
