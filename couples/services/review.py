@@ -316,17 +316,23 @@ def couple_trends(couple_id: int) -> tuple[list[datetime], list[SignTrend]]:
                RatingResult.value, RatingResult.scale_min, RatingResult.scale_max, LiveSession.created_at)
         .join(LiveSession, LiveSession.id == RatingResult.session_id)
         .where(RatingResult.couple_id == couple_id).order_by(RatingResult.session_id, RatingResult.id)
-    ).all()
-    sessions = list(dict.fromkeys((row.session_id, as_utc(row.created_at)) for row in rows))
-    column = {session_id: index for index, (session_id, _) in enumerate(sessions)}
-    series: dict[str, dict[str, Any]] = {}
-    for row in rows:
-        trend = series.setdefault(row.item_id, {
-            "sign_id": row.item_id, "label": row.item_label, "scale_min": row.scale_min,
-            "scale_max": row.scale_max, "a": [None] * len(sessions), "b": [None] * len(sessions)})
-        trend[row.role][column[row.session_id]] = row.value
-    trends = [SignTrend(**{**trend, "a": tuple(trend["a"]), "b": tuple(trend["b"])}) for trend in series.values()]
-    return [started for _, started in sessions], trends
+    ).tuples()
+    columns: dict[int, int] = {}
+    started: list[datetime] = []
+    signs: dict[str, tuple[str, int, int]] = {}
+    values: dict[tuple[str, str], dict[int, int]] = defaultdict(dict)
+    for session_id, item_id, label, role, value, scale_min, scale_max, created_at in rows:
+        column = columns.get(session_id)
+        if column is None:
+            column = columns[session_id] = len(started)
+            started.append(as_utc(created_at))
+        signs.setdefault(item_id, (label, scale_min, scale_max))
+        values[item_id, role][column] = value
+    series = range(len(started))
+    trends = [SignTrend(item_id, label, low, high, *(tuple(values[item_id, role].get(i) for i in series)
+                                                      for role in ("a", "b")))
+              for item_id, (label, low, high) in signs.items()]
+    return started, trends
 
 
 # --- the audit log, both ways ----------------------------------------------------------------------------
