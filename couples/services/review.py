@@ -316,7 +316,7 @@ def couple_trends(couple_id: int) -> tuple[list[datetime], list[SignTrend]]:
                RatingResult.value, RatingResult.scale_min, RatingResult.scale_max, LiveSession.created_at)
         .join(LiveSession, LiveSession.id == RatingResult.session_id)
         .where(RatingResult.couple_id == couple_id).order_by(RatingResult.session_id, RatingResult.id)
-    ).tuples()
+    )
     columns: dict[int, int] = {}
     started: list[datetime] = []
     signs: dict[str, tuple[str, int, int]] = {}
