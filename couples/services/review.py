@@ -204,7 +204,7 @@ def summary_view(session: LiveSession, number: int | None = None) -> SummaryView
     """The summary page's data for one session: the signed version ``number`` (default the newest),
     the list of signed versions, the private note and the session's ratings. Its stage already
     counts this opening as a read (see :func:`record_read`)."""
-    couple = db.session.get(Couple, session.couple_id)
+    couple = session.couple  # loaded with the session by session_for_counselor
     summary = db.session.scalar(select(Summary).where(Summary.session_id == session.id))
     versions = _signed_versions(summary, number)
     shown = next((version for version in versions if version.content is not None), None)

@@ -12,7 +12,9 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask.blueprints import BlueprintSetupState
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from flask_login import current_user
 
 from ..charts import ratings_chart, trend_chart
@@ -25,9 +27,29 @@ from .auth import counselor_required, couple_for_counselor_or_404
 from .pages import local_date
 
 bp = Blueprint("review", __name__, url_prefix="/counselor")
-bp.add_app_template_global(SECTION_ORDER, "summary_sections")
-bp.add_app_template_global(SECTION_TITLES, "summary_section_titles")
-bp.add_app_template_global(OUTCOMES, "step_outcomes")
+
+AUDIT_ACTIONS = {
+    "couple.created": lazy_gettext("Couple created"),
+    "invitation.issued": lazy_gettext("Invitation link made"),
+    "invitation.revoked": lazy_gettext("Invitation link revoked"),
+    "invitation.accepted": lazy_gettext("Invitation accepted"),
+    "session.started": lazy_gettext("Session started"),
+    "safety.concern": lazy_gettext("Safety concern raised"),
+    "summary.read": lazy_gettext("Summary read"),
+    "summary.exported": lazy_gettext("Summary downloaded as PDF"),
+    "summary.reviewed": lazy_gettext("Summary marked reviewed"),
+    "note.read": lazy_gettext("Private note read"),
+    "note.written": lazy_gettext("Private note saved"),
+    "export.counselor": lazy_gettext("Couple's data exported by the counselor"),
+    "export.partner": lazy_gettext("A partner exported their data"),
+}
+
+
+@bp.record_once
+def _shared_words(state: BlueprintSetupState) -> None:
+    """Templates name summary sections, step outcomes and audit actions with the same words as the PDF."""
+    state.app.jinja_env.globals.update(summary_sections=SECTION_ORDER, summary_section_titles=SECTION_TITLES,
+                                       step_outcomes=OUTCOMES, audit_actions=AUDIT_ACTIONS)
 
 
 @bp.app_template_filter("local_moment")
