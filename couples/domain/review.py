@@ -18,7 +18,6 @@ Flag = Literal["safety", "unfinished", "large_gaps", "summary_waiting"]
 """Why a couple may need the counselor's attention; the desk lists them in this order."""
 
 FLAG_ORDER: tuple[Flag, ...] = ("safety", "unfinished", "large_gaps", "summary_waiting")
-SIGNED_STAGES = frozenset({"signed_unread", "read", "reviewed"})
 
 
 @dataclass(frozen=True)

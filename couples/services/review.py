@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import String, and_, cast, func, literal, or_, select
 from sqlalchemy.orm import aliased
 
@@ -47,7 +48,6 @@ class SessionLine:
     started_at: datetime
     status: str
     stage: Stage
-    signed_number: int | None
     signed_at: datetime | None
     flags: tuple[Flag, ...] = ()
 
@@ -157,8 +157,8 @@ def _session_lines(which: Any) -> list[tuple[int, SessionLine]]:
         flags = desk_flags(safety=False, unfinished=ended_unfinished(row.status, row.unfinished_steps),
                            large_gaps=bool(row.large_gap), summary_waiting=False)
         lines.append((row.couple_id, SessionLine(row.id, row.plan_title, as_utc(row.created_at), row.status,
-                                                 stage_of(marks), row.signed_number,
-                                                 as_utc(row.signed_at) if row.signed_at else None, flags)))
+                                                 stage_of(marks), as_utc(row.signed_at) if row.signed_at else None,
+                                                 flags)))
     return lines
 
 
@@ -258,7 +258,7 @@ def save_note(counselor: User, session: LiveSession, text: str) -> CounselorNote
     """Create or replace the counselor's private note on a session."""
     text = text.strip()
     if len(text) > NOTE_MAX:
-        raise ReviewError(f"A note can be at most {NOTE_MAX} characters long.")
+        raise ReviewError(_("A note can be at most %(max)s characters long.", max=NOTE_MAX))
     note = db.session.scalar(select(CounselorNote).where(CounselorNote.session_id == session.id))
     if note is None:
         note = CounselorNote(session_id=session.id, counselor_id=counselor.id)
@@ -273,7 +273,7 @@ def mark_reviewed(counselor: User, session: LiveSession) -> int:
     """Mark the newest signed version reviewed; returns its number."""
     summary = db.session.scalar(select(Summary).where(Summary.session_id == session.id))
     if summary is None or not summary.signed_number:
-        raise ReviewError("There is no signed summary to mark as reviewed yet.")
+        raise ReviewError(_("There is no signed summary to mark as reviewed yet."))
     number = summary.signed_number
     summary.reviewed_number, summary.read_number = number, max(number, summary.read_number or 0)
     audit(counselor, "summary.reviewed", f"summary:{summary.id}",
