@@ -4,11 +4,12 @@ couples; partners see when their shared summary was read."""
 from __future__ import annotations
 
 import pytest
-from builders import login, post_form
+from builders import SIGNS_PLAN, login, post_form
 from sqlalchemy import select
 
 from couples.extensions import db
-from couples.models import AuditEntry
+from couples.models import AuditEntry, Couple, User
+from couples.services import live
 
 READS = [
     ("/counselor/sessions/{session_id}/summary", {"summary.read", "note.read"}),
@@ -47,7 +48,10 @@ def test_every_counselor_read_writes_an_audit_row(app, client, world, url, actio
                    f"{entry.target} {entry.detail}" for entry in entries)
 
 
-def test_the_counselor_sees_the_audit_log_of_their_couple_and_no_other(client, world):
+def test_the_counselor_sees_the_audit_log_of_their_couple_and_no_other(app, client, world):
+    with app.app_context():
+        started = live.start_plan(db.session.get(User, world.couple.partner_a_id),
+                                  db.session.get(Couple, world.couple.id), SIGNS_PLAN).id
     login(client, "dana@example.org")
     client.get(f"/counselor/sessions/{world.session_id}/summary")
     other = app_client_for(client, "ravi@example.org")
@@ -57,6 +61,7 @@ def test_the_counselor_sees_the_audit_log_of_their_couple_and_no_other(client, w
 
     assert "summary.read" in html and f"summary:{world.summary_id}" in html
     assert "couple.created" in html and "invitation.accepted" in html
+    assert f"live_session:{started}" in html and "Session started" in html
     assert f"session:{world.ravis_session_id}" not in html
 
 
