@@ -41,9 +41,7 @@ def counselor_export(counselor: User, couple: Couple) -> dict[str, Any]:
         select(CounselorNote).where(CounselorNote.session_id.in_(ids)))}
     ratings = _by_session(db.session.scalars(select(RatingResult).where(RatingResult.session_id.in_(ids))
                                              .order_by(RatingResult.id)))
-    audit(counselor, "export.counselor", f"couple:{couple.id}")
-    db.session.commit()
-    return {
+    data = {
         "format": FORMAT, "audience": "counselor", "exported_at": _iso(utcnow()), "couple": _couple(couple),
         "sessions": [{
             **_session(session),
@@ -52,6 +50,8 @@ def counselor_export(counselor: User, couple: Couple) -> dict[str, Any]:
             "counselor_note": _note(notes.get(session.id)),
         } for session in sessions],
     }
+    _audit_export(counselor, "export.counselor", couple)
+    return data
 
 
 def partner_export(partner: User, couple: Couple) -> dict[str, Any]:
@@ -61,9 +61,7 @@ def partner_export(partner: User, couple: Couple) -> dict[str, Any]:
         select(StepResult).where(StepResult.session_id.in_([s.id for s in sessions]))
         .order_by(StepResult.session_id, StepResult.step_index)))
     shared = {summary.session_id: summary for summary in shared_summaries(couple)}
-    audit(partner, "export.partner", f"couple:{couple.id}")
-    db.session.commit()
-    return {
+    data = {
         "format": FORMAT, "audience": "partner", "exported_at": _iso(utcnow()),
         "couple": {**_couple(couple), "you": couple.role_of(partner)},
         "sessions": [{
@@ -73,6 +71,14 @@ def partner_export(partner: User, couple: Couple) -> dict[str, Any]:
             "signed_summary": _shared(shared.get(session.id)),
         } for session in sessions],
     }
+    _audit_export(partner, "export.partner", couple)
+    return data
+
+
+def _audit_export(user: User, action: str, couple: Couple) -> None:
+    """Record the export; after the data is built, as the commit expires every loaded row."""
+    audit(user, action, f"couple:{couple.id}")
+    db.session.commit()
 
 
 def _sessions(couple: Couple) -> list[LiveSession]:

@@ -105,13 +105,16 @@ def test_the_desk_timeline_summary_page_and_partner_summaries_do_not_query_per_s
     partner = app.test_client()
     login(partner, couple.partner_a.email, PASSWORD)
     pages = ["/counselor/", f"/counselor/couples/{couple.id}/timeline", f"/counselor/couples/{couple.id}/trends.svg",
-             f"/counselor/couples/{couple.id}/audit"]
-    few = {url: _queries_for(app, client, url) for url in [*pages, f"/counselor/sessions/{newest}/summary"]}
-    few["partner"] = _queries_for(app, partner, "/partner/summaries")
+             f"/counselor/couples/{couple.id}/audit", f"/counselor/couples/{couple.id}/export.json"]
+    partner_pages = ["/partner/summaries", "/partner/export.json"]
 
-    newest = _add_reviewed_sessions(app, couple, 19)
-    many = {url: _queries_for(app, client, url) for url in [*pages, f"/counselor/sessions/{newest}/summary"]}
-    many["partner"] = _queries_for(app, partner, "/partner/summaries")
+    def count_all(newest: int) -> dict[str, list[str]]:
+        counts = {url: _queries_for(app, client, url) for url in [*pages, f"/counselor/sessions/{newest}/summary",
+                                                                 f"/counselor/sessions/{newest}/summary.pdf"]}
+        return {**counts, **{url: _queries_for(app, partner, url) for url in partner_pages}}
+
+    few = count_all(newest)
+    many = count_all(_add_reviewed_sessions(app, couple, 19))
 
     assert client.get(f"/counselor/couples/{couple.id}/timeline").get_data(as_text=True).count("timeline-entry") == 20
     for (url, before), after in zip(few.items(), many.values(), strict=True):
