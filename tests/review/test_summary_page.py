@@ -192,3 +192,15 @@ def test_a_partners_export_holds_what_both_saw_and_the_counselors_copy_never_the
     assert session["signed_summary"]["number"] == 2
     assert session["signed_summary"]["read_by_counselor_at"]  # the counselor opened it above
     assert "Private thought" not in json.dumps(data) and "counselor_note" not in json.dumps(data)
+
+
+def test_a_signed_summary_being_changed_still_shows_the_signed_version_and_says_so(app, client, world):
+    with app.app_context():
+        db.session.get(Summary, world.summary_id).status = "writing"  # as the summary service does on an edit
+        db.session.commit()
+    login(client, "dana@example.org")
+
+    html = client.get(f"/counselor/sessions/{world.session_id}/summary").get_data(as_text=True)
+
+    assert "Мы меньше разговариваем по вечерам." in html
+    assert "The couple is changing this summary." in html

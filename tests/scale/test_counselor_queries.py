@@ -120,3 +120,28 @@ def test_the_desk_timeline_summary_page_and_partner_summaries_do_not_query_per_s
     for (url, before), after in zip(few.items(), many.values(), strict=True):
         assert len(after) == len(before), f"{url}:\n" + "\n".join(after)
         assert len(after) <= 16, f"{url}:\n" + "\n".join(after)
+
+
+def test_the_desk_does_not_query_per_couple_with_sessions_and_summaries(app, client):
+    from builders import make_results, make_signed_summary, make_unsigned_summary
+
+    def add_couples(counselor, first: int, count: int) -> None:
+        with app.app_context():
+            for i in range(first, first + count):
+                couple = make_couple(counselor, names=(f"Ann{i}", f"Bo{i}"))
+                make_signed_summary(make_results(couple, status="abandoned" if i % 2 else "completed"))
+                make_unsigned_summary(make_results(couple, ratings={"terse": ("Short replies", 0, 4)}), days_ago=9)
+
+    with app.app_context():
+        counselor = make_counselor()
+    add_couples(counselor, 0, 2)
+    login(client, counselor.email, PASSWORD)
+    few = _queries_for_home(app, client)
+
+    add_couples(counselor, 2, 10)
+    many = _queries_for_home(app, client)
+
+    page = client.get("/counselor/").get_data(as_text=True)
+    assert page.count("Large perception gaps") == page.count("Summary waiting more than") == 12
+    assert len(many) == len(few), "\n".join(many)
+    assert len(many) <= 6, "\n".join(many)
