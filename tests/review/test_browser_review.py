@@ -114,6 +114,9 @@ def test_the_counselor_reviews_a_signed_summary_and_the_partner_sees_it_was_read
     expect(page.get_by_text("You have reviewed this version.")).to_be_visible()
     counselor.check_accessibility()
     counselor.shot("review-summary-reviewed")
+    page.set_viewport_size(PHONE)
+    counselor.shot("review-summary-phone")
+    page.set_viewport_size(DESKTOP)
 
     with page.expect_download() as download_info:
         page.get_by_role("link", name="Download the PDF").click()
