@@ -282,16 +282,21 @@ def mark_reviewed(counselor: User, session: LiveSession) -> int:
     return number
 
 
-def signed_content(counselor: User, session: LiveSession, number: int | None) -> tuple[int, dict[str, Any]] | None:
-    """A signed version's content for a file leaving the app (audited as an export), or None."""
+def signed_version(session: LiveSession, number: int | None) -> tuple[int, SignedVersion] | None:
+    """(summary id, the signed version ``number`` or the newest, with its content), or None when
+    nothing is signed. Whoever sends it out of the app records that with :func:`record_export`."""
     summary = db.session.scalar(select(Summary).where(Summary.session_id == session.id))
     shown = next((v for v in _signed_versions(summary, number) if v.content is not None), None)
     if summary is None or shown is None:
         return None
-    audit(counselor, "summary.exported", f"summary:{summary.id}",
-          f"couple:{session.couple_id} session:{session.id} number:{shown.number}")
+    return summary.id, shown
+
+
+def record_export(counselor: User, session: LiveSession, summary_id: int, number: int) -> None:
+    """Audit a signed version leaving the app (a PDF), once the file is made."""
+    audit(counselor, "summary.exported", f"summary:{summary_id}",
+          f"couple:{session.couple_id} session:{session.id} number:{number}")
     db.session.commit()
-    return shown.number, shown.content or {}
 
 
 # --- ratings for charts ----------------------------------------------------------------------------------

@@ -135,20 +135,21 @@ def mark_reviewed(session_id: int):
 def summary_file(session_id: int):
     """A signed version of the summary as a PDF for the counselor's files."""
     session = _session_or_404(session_id)
-    found = review_service.signed_content(current_user, session, request.args.get("number", type=int))
+    found = review_service.signed_version(session, request.args.get("number", type=int))
     if found is None:
         abort(404)
-    number, content = found
-    couple = session.couple
+    summary_id, version = found
+    content, couple = version.content or {}, session.couple
     heading = SummaryHeading(
         couple=couple.title,
         session=_("%(plan)s, session of %(date)s", plan=session.plan_title,
                   date=local_date(session.created_at, couple.timezone)),
         names=_names(couple),
-        signed=_signed_line(content, couple, number),
+        signed=_signed_line(content, couple, version.number),
     )
     response = Response(summary_pdf(content, heading), mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'attachment; filename="summary-{session.id}-v{number}.pdf"'
+    response.headers["Content-Disposition"] = f'attachment; filename="summary-{session.id}-v{version.number}.pdf"'
+    review_service.record_export(current_user, session, summary_id, version.number)
     return response
 
 
