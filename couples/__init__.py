@@ -64,6 +64,7 @@ def _configure(app: Flask, settings: Settings, overrides: dict[str, Any]) -> Non
         RATELIMIT_HEADERS_ENABLED=True,
         LOGIN_LIMIT=settings.login_limit,
         INVITATION_DAYS=settings.invitation_days,
+        SUMMARY_WAIT_DAYS=settings.summary_wait_days,
         CRISIS_RESOURCES=settings.crisis_resources,
         ASYNC_MODE=settings.async_mode,
         REDIS_URL=settings.redis_url,
@@ -125,9 +126,9 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
 def _register_blueprints(app: Flask) -> None:
     from . import cli, requestlog
     from .realtime import namespace
-    from .web import auth, content, counselor, errors, live, pages, partner
+    from .web import auth, content, counselor, errors, live, pages, partner, review
 
-    for module in (pages, auth, counselor, content, partner, live, errors):
+    for module in (pages, auth, counselor, content, partner, live, review, errors):
         app.register_blueprint(module.bp)
     cli.register(app)
     requestlog.init_app(app)

@@ -102,6 +102,7 @@ class Settings:
     allowed_origins: list[str] = field(default_factory=list)
     idle_minutes: float = 30
     invitation_days: int = 7
+    summary_wait_days: int = 7
     login_limit: str = "10 per minute"
     secure_cookies: bool = False
     proxy_count: int = 0
@@ -129,6 +130,7 @@ class Settings:
             allowed_origins=origins or default_origins(host, port),
             idle_minutes=_env_minutes("COUPLES_IDLE_MINUTES", 30),
             invitation_days=_env_int("COUPLES_INVITATION_DAYS", 7),
+            summary_wait_days=_env_int("COUPLES_SUMMARY_WAIT_DAYS", 7),
             login_limit=_env("COUPLES_LOGIN_LIMIT", "10 per minute"),
             secure_cookies=_env_flag("COUPLES_SECURE_COOKIES"),
             proxy_count=_env_int("COUPLES_PROXY_COUNT", 0),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, ValidationError
@@ -9,6 +10,7 @@ from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Val
 from .content.schema import TITLE_MAX
 from .services.accounts import EMAIL_MAX, NAME_MAX, PASSWORD_MAX, PASSWORD_MIN, check_email
 from .services.couples import timezone_names
+from .services.review import NOTE_MAX
 
 
 def _strip(value: str | None) -> str | None:
@@ -129,3 +131,16 @@ class ComposePlanForm(FlaskForm):
     def __init__(self, couples, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.couple.choices = [(ALL_COUPLES, "All my couples")] + [(str(c.id), c.title) for c in couples]
+
+
+class NoteForm(FlaskForm):
+    """The counselor's private note on one session."""
+
+    text = TextAreaField(
+        lazy_gettext("Private note"),
+        filters=[_strip],
+        validators=[Length(max=NOTE_MAX, message=lazy_gettext("A note can be at most %(max)d characters long."))],
+        description=lazy_gettext("Only you can read this. The partners never see it."),
+        render_kw={"rows": 6, "maxlength": NOTE_MAX},
+    )
+    submit = SubmitField(lazy_gettext("Save the note"))

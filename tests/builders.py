@@ -9,11 +9,17 @@ from __future__ import annotations
 
 import itertools
 import re
+from datetime import timedelta
 
+from sqlalchemy import select
+
+from couples.domain import Plan, RatingItem, RatingStep, ReadStep, Scale, start
 from couples.extensions import db
-from couples.models import Couple, User
+from couples.models import Couple, LiveSession, RatingResult, SignedSummary, StepResult, Summary, User, utcnow
+from couples.records import SECTION_ORDER as SECTIONS
 from couples.services import accounts
 from couples.services import couples as couple_service
+from couples.services.plans import plan_to_dict
 
 PASSWORD = "correct horse battery"  # for test accounts only
 _numbers = itertools.count(1)
@@ -92,3 +98,104 @@ def post_form(client, page_url: str, data: dict, action: str | None = None):
 def logout(client, page_url: str = "/help"):
     """Log out through the form every page carries for a logged-in person (token included)."""
     return post_form(client, page_url, {}, action="/logout")
+# -- results and summaries -------------------------------------------------------------------------
+# Rows in the shapes of docs/CONTRACT (StepResult, RatingResult, Summary, SignedSummary), written
+# directly: the review side only reads them, whichever service wrote them.
+
+SIGNS_PLAN = Plan(id="signs-check", title="Noticing the signs", steps=(
+    RatingStep(id="signs", title="Signs we notice", items=(RatingItem("terse", "Short replies"),
+                                                           RatingItem("busy", "Always busy")),
+               scale=Scale(0, 4, ("Never", "Rarely", "Sometimes", "Often", "Almost always"))),
+    ReadStep(id="close", title="Closing", body="Thank each other."),
+))
+DEFAULT_RATINGS = {"terse": ("Short replies", 1, 3), "busy": ("Always busy", 2, 2)}
+
+
+def make_results(couple: Couple, *, ratings: dict[str, tuple[str, int, int]] | None = None,
+                 status: str = "completed", unfinished: bool = False, days_ago: float = 0,
+                 scale: tuple[int, int] = (0, 4)) -> int:
+    """A finished session of ``couple`` with its step results and rating results; returns its id.
+    ``ratings`` maps a sign id to (label, partner A's value, partner B's value)."""
+    ratings = DEFAULT_RATINGS if ratings is None else ratings
+    moment = utcnow() - timedelta(days=days_ago)
+    session = LiveSession(couple_id=couple.id, plan_id=SIGNS_PLAN.id, plan_title=SIGNS_PLAN.title,
+                          plan=plan_to_dict(SIGNS_PLAN), state=start(SIGNS_PLAN, 0.0).to_dict(), version=1,
+                          status=status, started_by_id=couple.partner_a_id, created_at=moment, updated_at=moment)
+    db.session.add(session)
+    db.session.flush()
+    db.session.add(StepResult(session_id=session.id, couple_id=couple.id, step_index=0, step_id="signs",
+                              kind="rating", title="Signs we notice", outcome="finished",
+                              facts=rating_facts(ratings, scale), finished_at=moment))
+    db.session.add(StepResult(session_id=session.id, couple_id=couple.id, step_index=1, step_id="close",
+                              kind="read", title="Closing", outcome="unfinished" if unfinished else "finished",
+                              facts={}, finished_at=moment))
+    for item_id, (label, a, b) in ratings.items():
+        for role, value in (("a", a), ("b", b)):
+            db.session.add(RatingResult(session_id=session.id, couple_id=couple.id, step_id="signs", item_id=item_id,
+                                        item_label=label, role=role, value=value, scale_min=scale[0],
+                                        scale_max=scale[1], rated_at=moment))
+    db.session.commit()
+    return session.id
+
+
+def rating_facts(ratings: dict[str, tuple[str, int, int]], scale: tuple[int, int] = (0, 4)) -> dict:
+    """``StepResult.facts`` of a rating step, largest gap first."""
+    items = [{"id": item_id, "label": label, "a": a, "b": b, "gap": abs(a - b), "note_a": None, "note_b": None}
+             for item_id, (label, a, b) in ratings.items()]
+    items.sort(key=lambda item: -item["gap"])
+    return {"scale": {"min": scale[0], "max": scale[1]}, "items": items}
+
+
+def signed_content(number: int, items: dict[str, list[tuple[str, str]]] | None = None,
+                   facts: list[dict] | None = None) -> dict:
+    """``SignedSummary.content`` of version ``number``; ``items`` maps a section id to (author, text) pairs."""
+    items = items or {"noticed": [("a", "We talk less in the evenings.")],
+                      "commit": [("b", f"A walk on Sundays (version {number}).")]}
+    counter = itertools.count(1)
+    return {
+        "number": number,
+        "signed_by": {"a": utcnow().isoformat(), "b": utcnow().isoformat()},
+        "sections": [{"id": section, "items": [{"id": f"i{next(counter)}", "author": author, "text": text}
+                                               for author, text in items.get(section, [])]}
+                     for section in SECTIONS],
+        "facts": facts if facts is not None else [],
+    }
+
+
+def make_signed_summary(session_id: int, *, versions: int = 1, items: dict | None = None, read: int | None = None,
+                        reviewed: int | None = None, signed_days_ago: float = 0, with_facts: bool = True) -> int:
+    """A summary of the session signed ``versions`` times (each version kept); returns the summary id."""
+    session = db.session.get(LiveSession, session_id)
+    signed_at = utcnow() - timedelta(days=signed_days_ago)
+    facts = _shared_facts(session_id) if with_facts else []
+    summary = _summary_row(session, "signed", signed_number=versions, signed_at=signed_at, read_number=read,
+                           reviewed_number=reviewed, created_at=signed_at)
+    for number in range(1, versions + 1):
+        db.session.add(SignedSummary(summary_id=summary.id, number=number, signed_at=signed_at,
+                                     content=signed_content(number, items, facts)))
+    db.session.commit()
+    return summary.id
+
+
+def make_unsigned_summary(session_id: int, status: str = "writing", days_ago: float = 0) -> int:
+    """A summary still being written (or waiting for one signature); returns its id."""
+    session = db.session.get(LiveSession, session_id)
+    summary = _summary_row(session, status, created_at=utcnow() - timedelta(days=days_ago))
+    db.session.commit()
+    return summary.id
+
+
+def _summary_row(session: LiveSession, status: str, **columns: object) -> Summary:
+    # The summary domain's state is not part of the contract the review reads; an empty one will do.
+    summary = Summary(session_id=session.id, couple_id=session.couple_id, state={}, version=1, status=status,
+                      **columns)
+    db.session.add(summary)
+    db.session.flush()
+    return summary
+
+
+def _shared_facts(session_id: int) -> list[dict]:
+    rows = db.session.scalars(select(StepResult).where(StepResult.session_id == session_id)
+                              .order_by(StepResult.step_index))
+    return [{"step_id": r.step_id, "kind": r.kind, "title": r.title, "outcome": r.outcome, "facts": r.facts}
+            for r in rows]

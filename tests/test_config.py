@@ -77,3 +77,13 @@ def test_long_polling_is_refused_only_when_websocket_only_is_set(tmp_path, webso
 def test_the_idle_timeout_accepts_fractions_of_a_minute(monkeypatch):
     monkeypatch.setenv("COUPLES_IDLE_MINUTES", "0.25")
     assert Settings.from_env().idle_minutes == 0.25
+
+
+def test_how_long_a_summary_may_wait_before_the_desk_flags_it_is_a_setting(monkeypatch, tmp_path):
+    monkeypatch.setenv("COUPLES_SUMMARY_WAIT_DAYS", "3")
+    assert Settings.from_env().summary_wait_days == 3
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/c.db", "SECRET_KEY": "x",
+                      "ASYNC_MODE": "threading"})
+    assert app.config["SUMMARY_WAIT_DAYS"] == 3
+    monkeypatch.delenv("COUPLES_SUMMARY_WAIT_DAYS")
+    assert Settings.from_env().summary_wait_days == 7

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
 from ..forms import ActionForm, NewCoupleForm
 from ..models import utcnow
 from ..services import couples as couple_service
+from ..services import review as review_service
 from .auth import counselor_required, couple_for_counselor_or_404
+from .live import sessions_panel
 
 bp = Blueprint("counselor", __name__, url_prefix="/counselor")
 
@@ -19,13 +21,16 @@ _FRESH_LINKS = "fresh_links"
 @bp.route("/")
 @counselor_required
 def home():
-    """The counselor's couples, a page at a time, those needing attention first."""
+    """The desk: the counselor's couples a page at a time, those needing attention first, each with
+    their newest session, where its summary stands, and what may need attention."""
     page = couple_service.couples_of(current_user, page=request.args.get("page", 1, type=int))
     return render_template(
         "counselor/home.html",
         page=page,
         couples=page.couples,
         statuses={couple.id: couple_service.slot_statuses(couple) for couple in page.couples},
+        desk=review_service.desk(page.couples, utcnow(), current_app.config["SUMMARY_WAIT_DAYS"]),
+        wait_days=current_app.config["SUMMARY_WAIT_DAYS"],
     )
 
 
@@ -68,6 +73,7 @@ def couple(couple_id: int):
         fresh_links=fresh_links,
         action_form=ActionForm(),
         now=utcnow(),
+        **sessions_panel(couple),
     )
 
 

@@ -30,10 +30,12 @@ class StartSessionForm(FlaskForm):
         ]
 
 
-@bp.app_context_processor
-def live_helpers() -> dict[str, object]:
-    """Lets couple pages show the open sessions and the start form."""
-    return {"open_live_sessions": live.open_sessions, "start_session_form": StartSessionForm}
+def sessions_panel(couple: Couple) -> dict[str, object]:
+    """What ``templates/live/_sessions_panel.html`` renders: the couple's open sessions and, when a
+    session can start, the form to start one. Routes that include the panel pass this along."""
+    sessions = live.open_sessions(couple)
+    can_start = not sessions and couple.partner_a_id is not None and couple.partner_b_id is not None
+    return {"live_sessions": sessions, "start_session_form": StartSessionForm(couple) if can_start else None}
 
 
 @bp.post("/couples/<int:couple_id>/sessions")

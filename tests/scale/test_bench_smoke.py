@@ -5,6 +5,8 @@ It asserts that figures exist, never what they are: timings are for docs/perform
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from bench import run
@@ -22,3 +24,12 @@ def test_the_benchmark_produces_figures(tmp_path):
     assert app["statements_per_event"] > 0
     assert not app["errors"], app["errors"]
     assert (tmp_path / "bench.json").exists()
+
+
+def test_the_summary_page_benchmark_produces_figures():
+    from bench import summary_page
+
+    assert summary_page.main(["--db", "sqlite", "--sessions", "3", "--requests", "6"]) == 0
+    report = json.loads((run.ARTIFACTS / "bench-summary-page.json").read_text())
+    assert report["results"]["sqlite"]["summary page"]["n"] == 6
+    assert report["results"]["sqlite"]["trends.svg"]["p95"] is not None
