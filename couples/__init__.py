@@ -111,10 +111,11 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from . import cli
-    from .realtime import namespace
-    from .web import auth, content, counselor, errors, live, pages, partner
+    from .realtime import namespace, summary as summary_namespace
+    from .web import auth, content, counselor, errors, live, pages, partner, summary
 
-    for module in (pages, auth, counselor, content, partner, live, errors):
+    for module in (pages, auth, counselor, content, partner, live, summary, errors):
         app.register_blueprint(module.bp)
     cli.register(app)
     namespace.register(socketio)
+    summary_namespace.register(socketio)

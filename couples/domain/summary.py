@@ -15,11 +15,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
-from typing import Any, Literal, Union
+from datetime import UTC, datetime
+from typing import Any, Literal
 
 from . import validate as v
-from .events import INVALID_VALUE, NOT_ALLOWED, TOO_LONG, TOO_MANY, UNKNOWN_EVENT, Invalid, Rejection
+from .events import (
+    INVALID_VALUE,
+    NOT_ALLOWED,
+    TOO_LONG,
+    TOO_MANY,
+    UNKNOWN_EVENT,
+    Invalid,
+    Rejection,
+)
 from .plan import PARTNERS, Role, Viewer
 
 Section = Literal["noticed", "went_well", "hard", "commit", "questions"]
@@ -235,7 +243,7 @@ class SignaturesCleared:
     """A change after one signature withdrew it: the version signed no longer exists."""
 
 
-SummaryEffect = Union[ItemAdded, ItemRemoved, SignatureAdded, BothSigned, Reopened, SignaturesCleared]
+SummaryEffect = ItemAdded | ItemRemoved | SignatureAdded | BothSigned | Reopened | SignaturesCleared
 
 
 @dataclass(frozen=True)
@@ -424,7 +432,7 @@ def summary_view(state: SummaryState, viewer: Role) -> dict[str, Any]:
 
 
 def _iso(moment: float) -> str:
-    return datetime.fromtimestamp(moment, timezone.utc).isoformat()
+    return datetime.fromtimestamp(moment, UTC).isoformat()
 
 
 def counselor_copy(state: SummaryState) -> dict[str, Any] | None:

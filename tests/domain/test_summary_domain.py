@@ -9,9 +9,22 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from couples.domain.events import Rejection
-from couples.domain.summary import (MAX_ITEMS, MAX_TEXT, SECTIONS, Accepted, BothSigned, SignaturesCleared,
-                                    StepFacts, SummaryEvent, SummaryState, apply_summary, audience,
-                                    counselor_copy, prefill, summary_view)
+from couples.domain.summary import (
+    MAX_ITEMS,
+    MAX_TEXT,
+    SECTIONS,
+    Accepted,
+    BothSigned,
+    SignaturesCleared,
+    StepFacts,
+    SummaryEvent,
+    SummaryState,
+    apply_summary,
+    audience,
+    counselor_copy,
+    prefill,
+    summary_view,
+)
 
 RATING_FACTS = {"scale": {"min": 0, "max": 4},
                 "items": [{"id": "terse", "label": "Short replies", "a": 1, "b": 4, "gap": 3, "note_a": None,

@@ -1,0 +1,394 @@
+"""Joint summaries: create one when a session ends, apply partners' changes, publish to who may see them.
+
+The same order as live sessions: lock the summary row, load, let the domain decide
+(:mod:`couples.domain.summary`), persist, commit, and only then publish. Each item's text lives
+in its own CRDT document (pycrdt, one ``SummaryItemDoc`` per item), so an update to an item's
+text is sent only to the partners the item's visibility allows and can never ride along with
+another item's. The domain sees only the merged text and decides whether it is allowed.
+
+Socket events and HTTP posts call the same functions; they take and return domain values
+(:class:`Applied` or a domain ``Rejection``), never wire shapes.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from pycrdt import Doc, Text
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from ..domain.events import INVALID_VALUE, Rejection
+from ..domain.summary import (
+    Accepted,
+    BothSigned,
+    ItemAdded,
+    ItemRemoved,
+    Reopened,
+    SignatureAdded,
+    StepFacts,
+    SummaryEvent,
+    SummaryState,
+    apply_summary,
+    audience,
+    counselor_copy,
+    may_see,
+    prefill,
+    summary_view,
+)
+from ..extensions import db
+from ..models import (
+    LiveSession,
+    SignedSummary,
+    StepResult,
+    Summary,
+    SummaryEventRecord,
+    SummaryItemDoc,
+    User,
+    audit,
+)
+from ..realtime import summary_publisher as publisher
+
+log = logging.getLogger(__name__)
+
+FINISHED_SESSION_STATUSES = ("completed", "abandoned")
+TEXT_KEY = "text"
+PARTNERS = ("a", "b")
+
+
+class SummaryError(Exception):
+    """A request refused before the domain is asked; ``code`` is part of the protocol."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def _not_found() -> SummaryError:
+    # The same answer for "no such session" and "not yours": existence is not leaked.
+    return SummaryError("not_found", "There is no such session, or you are not part of it.")
+
+
+@dataclass(frozen=True)
+class Change:
+    """A change a partner asks for: a domain event type and its data; ``client_id`` makes retries safe."""
+
+    type: str
+    data: Mapping[str, Any]
+    client_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Applied:
+    """The change was accepted (or changed nothing); the summary is now at ``version``."""
+
+    version: int
+
+
+Result = Applied | Rejection
+
+
+# --- finding (and creating) a session's summary --------------------------------------
+
+def summary_for_session(user_id: int, session_id: int) -> tuple[Summary, str]:
+    """The session's summary and how the user takes part ('a', 'b' or 'counselor').
+
+    Created on first request once the session is completed or abandoned, prefilled from its
+    step results. A session still under way has none yet (``session_open``).
+    """
+    session = db.session.get(LiveSession, session_id)
+    viewer = session.couple.role_of_id(user_id) if session else None
+    if session is None or viewer is None:
+        raise _not_found()
+    existing = db.session.scalar(select(Summary).where(Summary.session_id == session_id))
+    if existing is not None:
+        return existing, viewer
+    if session.status not in FINISHED_SESSION_STATUSES:
+        raise SummaryError("session_open", "The summary opens when the session has ended.")
+    return _create(session), viewer
+
+
+def _create(session: LiveSession) -> Summary:
+    """Prefill from the step results; two first requests at once end with the same row."""
+    # TODO(lead): call couples.services.results.ensure_recorded(session.id) here once `results` lands.
+    rows = db.session.scalars(select(StepResult).where(StepResult.session_id == session.id)
+                              .order_by(StepResult.step_index))
+    state = prefill(StepFacts(row.step_id, row.kind, row.title, row.outcome, row.facts or {}) for row in rows)
+    summary = Summary(session_id=session.id, couple_id=session.couple_id, state=state.to_dict(),
+                      version=state.version, status=state.status)
+    db.session.add(summary)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        return db.session.scalars(select(Summary).where(Summary.session_id == session.id)).one()
+    return summary
+
+
+def _partner_summary(user_id: int, session_id: int) -> tuple[Summary, str]:
+    summary, viewer = summary_for_session(user_id, session_id)
+    if viewer not in PARTNERS:
+        raise SummaryError("not_allowed", "The counselor sees the summary once both partners have signed it.")
+    return summary, viewer
+
+
+def state_of(summary: Summary) -> SummaryState:
+    """The summary's domain state, as stored."""
+    return SummaryState.from_dict(summary.state)
+
+
+def signed_copy(summary: Summary) -> dict[str, Any] | None:
+    """What the counselor sees: the newest version both signed, or None before the first."""
+    if summary.signed_number is None:
+        return None
+    return db.session.scalar(select(SignedSummary.content).where(
+        SignedSummary.summary_id == summary.id, SignedSummary.number == summary.signed_number))
+
+
+# --- what a partner receives ---------------------------------------------------------
+
+def view_with_docs(summary_id: int, state: SummaryState, viewer: str) -> dict[str, Any]:
+    """A partner's view of the summary plus, per visible item, its full CRDT document."""
+    view = summary_view(state, viewer)  # type: ignore[arg-type]
+    visible = [item["id"] for section in view["sections"] for item in section["items"]]
+    docs = db.session.execute(select(SummaryItemDoc.item_id, SummaryItemDoc.doc).where(
+        SummaryItemDoc.summary_id == summary_id, SummaryItemDoc.item_id.in_(visible))) if visible else []
+    return {**view, "docs": {item_id: bytes(doc) for item_id, doc in docs}}
+
+
+def join(user_id: int, session_id: int) -> tuple[str, dict[str, Any]]:
+    """For a partner following the summary live: (their role, their view with documents)."""
+    summary, viewer = _partner_summary(user_id, session_id)
+    view = view_with_docs(summary.id, state_of(summary), viewer)
+    db.session.commit()
+    return viewer, view
+
+
+def item_doc(user_id: int, session_id: int, item_id: Any) -> bytes | None:
+    """The stored document of an item this partner may see (to start over after a refused edit)."""
+    summary, viewer = _partner_summary(user_id, session_id)
+    found = state_of(summary).item(item_id) if isinstance(item_id, str) else None
+    doc = _load_doc(summary.id, item_id).get_update() if found and may_see(found, viewer) else None
+    db.session.commit()
+    return doc
+
+
+def typing_audience(user_id: int, session_id: int, item_id: Any) -> tuple[str, tuple[str, ...]]:
+    """Who should see that this partner is typing in ``item_id``: the item's other readers."""
+    summary, viewer = _partner_summary(user_id, session_id)
+    readers = audience(state_of(summary), item_id) if isinstance(item_id, str) else ()
+    db.session.commit()
+    if viewer not in readers:
+        raise SummaryError("unknown_item", "That item is not in the summary (any more).")
+    return viewer, tuple(role for role in readers if role != viewer)
+
+
+# --- changes -------------------------------------------------------------------------
+
+def apply_change(user_id: int, session_id: int, change: Change) -> Result:
+    """Apply a structural change (add, visibility, delete, sign, reopen) and publish the new views."""
+    if change.type == "edit_text":
+        return Rejection(INVALID_VALUE, "Item text changes arrive as edits of the item's document.")
+    return _decide(user_id, session_id, change, lambda summary, state, viewer: {})
+
+
+def apply_text_update(user_id: int, session_id: int, item_id: str, update_bytes: bytes,
+                      client_id: str | None = None) -> Result:
+    """Merge a CRDT update (from a Yjs client) into the item's document and store the merged text."""
+    return _edit(user_id, session_id, item_id, client_id, lambda doc: _merge(doc, update_bytes))
+
+
+def replace_text(user_id: int, session_id: int, item_id: str, text: str, client_id: str | None = None) -> Result:
+    """Set an item's whole text (from a plain form): turned into the smallest edit of its document."""
+    return _edit(user_id, session_id, item_id, client_id, lambda doc: _rewrite(doc, text))
+
+
+def _edit(user_id: int, session_id: int, item_id: str, client_id: str | None,
+          change_doc: Callable[[Doc], bytes]) -> Result:
+    edited: dict[str, Any] = {}
+
+    def prepare(summary: Summary, state: SummaryState, viewer: str) -> dict[str, Any]:
+        found = state.item(item_id)
+        if found is None or not may_see(found, viewer):
+            return {"item_id": item_id}  # the domain refuses it; no document is touched
+        doc = _load_doc(summary.id, item_id)
+        edited.update(doc=doc, update=change_doc(doc))
+        return {"item_id": item_id, "text": str(doc.get(TEXT_KEY, type=Text))}
+
+    def persist(summary: Summary, state: SummaryState) -> Callable[[], None]:
+        _save_doc(summary.id, item_id, edited["doc"].get_update())
+        return lambda: publisher.send_item_update(session_id, audience(state, item_id), item_id, edited["update"],
+                                                  state.version)
+
+    return _decide(user_id, session_id, Change("edit_text", {}, client_id), prepare, persist)
+
+
+def _decide(user_id: int, session_id: int, change: Change,
+            prepare: Callable[[Summary, SummaryState, str], dict[str, Any]],
+            persist: Callable[[Summary, SummaryState], Callable[[], None]] | None = None) -> Result:
+    """Lock, load, decide, persist, record, commit; then publish. Repeats return the first outcome."""
+    summary, viewer = _partner_summary(user_id, session_id)
+    try:
+        earlier = _earlier_outcome(summary.id, user_id, change.client_id)
+        if earlier is not None:
+            return earlier
+        state = _lock(summary)
+        try:
+            data = {**change.data, **prepare(summary, state, viewer)}
+        except ValueError:
+            db.session.rollback()
+            return Rejection(INVALID_VALUE, "That edit could not be read. Please reload the summary.")
+        now = time.time()
+        result = apply_summary(state, SummaryEvent(viewer, change.type, data, now))  # type: ignore[arg-type]
+        if isinstance(result, Rejection):
+            db.session.rollback()
+            log.info("summary %s: refused %s from %s: %s", summary.id, change.type, viewer, result.code)
+            return result
+        publish = _persist(summary, user_id, result, now, persist) if result.changed else None
+        _record(summary.id, user_id, change, result.state.version)
+        db.session.commit()
+    except IntegrityError:
+        # The same client id was applied meanwhile (a retry racing its original): answer as it was.
+        db.session.rollback()
+        return _earlier_outcome(summary.id, user_id, change.client_id) or Rejection(
+            "busy", "The summary is very busy right now. Please try again.")
+    except Exception:
+        db.session.rollback()
+        raise
+    if publish is not None:
+        publish()
+    return Applied(result.state.version)
+
+
+def _lock(summary: Summary) -> SummaryState:
+    """Lock the summary row (a no-op UPDATE: row lock on PostgreSQL, write lock on SQLite) and read it."""
+    stored = db.session.execute(
+        update(Summary.__table__).where(Summary.__table__.c.id == summary.id)
+        .values(version=Summary.__table__.c.version).returning(Summary.__table__.c.state)).scalar_one()
+    return SummaryState.from_dict(stored)
+
+
+def _persist(summary: Summary, user_id: int, result: Accepted, now: float,
+             persist: Callable[[Summary, SummaryState], Callable[[], None]] | None) -> Callable[[], None]:
+    """Write the new state and what its effects ask for; returns how to publish it after the commit."""
+    state = result.state
+    moment = datetime.fromtimestamp(now, UTC)
+    values: dict[str, Any] = {"state": state.to_dict(), "version": state.version, "status": state.status,
+                              "updated_at": moment}
+    for effect in result.effects:
+        _apply_effect(summary, user_id, state, effect, moment, values)
+    db.session.execute(update(Summary).where(Summary.id == summary.id).values(**values))
+    ids = (summary.id, summary.session_id)  # read now: the row expires at the commit
+    views = lambda: publish_views(*ids, state)
+    if persist is None:
+        return views
+    send_text = persist(summary, state)
+    if not result.effects:
+        return send_text
+    return lambda: (send_text(), views())  # e.g. an edit withdrew a signature: both must see it
+
+
+def _apply_effect(summary: Summary, user_id: int, state: SummaryState, effect: object, moment: datetime,
+                  values: dict[str, Any]) -> None:
+    target = f"summary:{summary.id}"
+    if isinstance(effect, ItemAdded):
+        found = state.item(effect.item_id)
+        _save_doc(summary.id, effect.item_id, _new_doc(found.text if found else ""))
+    elif isinstance(effect, ItemRemoved):
+        db.session.execute(SummaryItemDoc.__table__.delete().where(
+            SummaryItemDoc.summary_id == summary.id, SummaryItemDoc.item_id == effect.item_id))
+    elif isinstance(effect, SignatureAdded):
+        audit(_actor(user_id), "summary.signature", target, f"version {state.version}")
+    elif isinstance(effect, BothSigned):
+        db.session.add(SignedSummary(summary_id=summary.id, number=effect.number, signed_at=moment,
+                                     content=counselor_copy(state)))
+        values.update(signed_number=effect.number, signed_at=moment)
+        audit(_actor(user_id), "summary.signed", target, f"signed version {effect.number}")
+    elif isinstance(effect, Reopened):
+        audit(_actor(user_id), "summary.reopened", target, f"after signed version {state.signed_number}")
+
+
+def _actor(user_id: int) -> User | None:
+    return db.session.get(User, user_id)
+
+
+def publish_views(summary_id: int, session_id: int, state: SummaryState) -> None:
+    """Each partner's own view, to that partner's sockets only (after the commit)."""
+    for viewer in PARTNERS:
+        publisher.send_view(session_id, viewer, view_with_docs(summary_id, state, viewer))
+    db.session.commit()
+
+
+# --- idempotent client ids -----------------------------------------------------------
+
+def _earlier_outcome(summary_id: int, user_id: int, client_id: str | None) -> Applied | None:
+    if client_id is None:
+        return None
+    outcome = db.session.scalar(select(SummaryEventRecord.outcome).where(
+        SummaryEventRecord.summary_id == summary_id, SummaryEventRecord.user_id == user_id,
+        SummaryEventRecord.client_event_id == client_id))
+    return None if outcome is None else Applied(outcome["version"])
+
+
+def _record(summary_id: int, user_id: int, change: Change, version: int) -> None:
+    """Remember an accepted change by its client id (the unique key catches a racing retry)."""
+    if change.client_id is not None:
+        db.session.add(SummaryEventRecord(summary_id=summary_id, user_id=user_id, client_event_id=change.client_id,
+                                          type=change.type, outcome={"version": version}))
+        db.session.flush()
+
+
+# --- item documents ----------------------------------------------------------------------
+
+def _new_doc(text: str) -> bytes:
+    doc: Doc = Doc()
+    doc.get(TEXT_KEY, type=Text).insert(0, text)
+    return doc.get_update()
+
+
+def _load_doc(summary_id: int, item_id: str) -> Doc:
+    stored = db.session.scalar(select(SummaryItemDoc.doc).where(
+        SummaryItemDoc.summary_id == summary_id, SummaryItemDoc.item_id == item_id))
+    doc: Doc = Doc()
+    if stored:
+        doc.apply_update(bytes(stored))
+    return doc
+
+
+def _save_doc(summary_id: int, item_id: str, content: bytes) -> None:
+    db.session.merge(SummaryItemDoc(summary_id=summary_id, item_id=item_id, doc=content))
+
+
+def _merge(doc: Doc, update_bytes: bytes) -> bytes:
+    """Apply a client's update; pycrdt raises ValueError for bytes that are not an update."""
+    try:
+        doc.apply_update(update_bytes)
+    except Exception as error:  # pycrdt reports malformed updates with several exception types
+        raise ValueError("not a CRDT update") from error
+    return update_bytes
+
+
+def _rewrite(doc: Doc, new_text: str) -> bytes:
+    """Replace the text by deleting and inserting only what differs (pycrdt counts UTF-8 bytes)."""
+    text = doc.get(TEXT_KEY, type=Text)
+    old = str(text)
+    start = 0
+    while start < min(len(old), len(new_text)) and old[start] == new_text[start]:
+        start += 1
+    end_old, end_new = len(old), len(new_text)
+    while end_old > start and end_new > start and old[end_old - 1] == new_text[end_new - 1]:
+        end_old, end_new = end_old - 1, end_new - 1
+    before = doc.get_state()
+    offset = len(old[:start].encode())
+    with doc.transaction():
+        if end_old > start:
+            del text[offset:offset + len(old[start:end_old].encode())]
+        if end_new > start:
+            text.insert(offset, new_text[start:end_new])
+    return doc.get_update(before)

@@ -1,0 +1,84 @@
+"""The summary page and its plain form posts (no JavaScript needed): write, share, sign, refuse."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from builders import PASSWORD, csrf_token, login, make_counselor, make_couple, make_finished_session
+
+from couples.extensions import db
+from couples.models import AuditEntry, SignedSummary, Summary
+
+
+@pytest.fixture
+def world(app):
+    with app.app_context():
+        couple = make_couple(make_counselor())
+        return couple, make_finished_session(couple)
+
+
+def logged_in(app, user):
+    client = app.test_client()
+    login(client, user.email, PASSWORD)
+    return client
+
+
+def post(client, session_id: int, **data):
+    page = client.get(f"/sessions/{session_id}/summary")
+    return client.post(f"/sessions/{session_id}/summary",
+                       data={**data, "csrf_token": csrf_token(page.get_data(as_text=True))})
+
+
+def page_text(client, session_id: int) -> str:
+    response = client.get(f"/sessions/{session_id}/summary")
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def test_partners_write_share_and_sign_with_plain_forms_and_the_counselor_sees_only_what_was_shared(app, world):
+    couple, session_id = world
+    alex, sam = logged_in(app, couple.partner_a), logged_in(app, couple.partner_b)
+    counselor = logged_in(app, couple.counselor)
+    assert "have not signed" in page_text(counselor, session_id)
+    post(alex, session_id, type="add_item", section="noticed", visibility="me", text="ALEX-PRIVATE note")
+    post(alex, session_id, type="add_item", section="commit", visibility="counselor", text="Walk on Sundays")
+    post(sam, session_id, type="add_item", section="hard", visibility="us", text="Talking about money")
+    assert "ALEX-PRIVATE" in page_text(alex, session_id)
+    assert "ALEX-PRIVATE" not in page_text(sam, session_id) and "Talking about money" in page_text(sam, session_id)
+    for client in (alex, sam):
+        version = re.search(r'name="version" value="(\d+)"', page_text(client, session_id)).group(1)
+        response = post(client, session_id, type="sign", version=version)
+        assert response.status_code == 303
+    counselor_page = page_text(counselor, session_id)
+    assert "Walk on Sundays" in counselor_page
+    assert "ALEX-PRIVATE" not in counselor_page and "Talking about money" not in counselor_page
+    with app.app_context():
+        summary = db.session.query(Summary).one()
+        assert (summary.status, summary.signed_number) == ("signed", 1)
+        assert db.session.query(SignedSummary).one().content["sections"][3]["items"][0]["text"] == "Walk on Sundays"
+        assert {entry.action for entry in db.session.query(AuditEntry)} >= {"summary.signature", "summary.signed"}
+
+
+def test_a_refused_form_shows_its_message_and_changes_nothing(app, world):
+    couple, session_id = world
+    alex = logged_in(app, couple.partner_a)
+    post(alex, session_id, type="add_item", section="noticed", visibility="us", text="first")
+    with app.app_context():
+        before = db.session.query(Summary).one().state
+    response = post(alex, session_id, type="add_item", section="noticed", text="x" * 2001)
+    assert response.status_code == 303
+    assert "under 2000 characters" in page_text(alex, session_id)
+    stale = post(alex, session_id, type="sign", version="1")
+    assert stale.status_code == 303 and "changed since you last saw it" in page_text(alex, session_id)
+    with app.app_context():
+        assert db.session.query(Summary).one().state == before
+
+
+def test_someone_outside_the_couple_gets_a_404(app, world):
+    _, session_id = world
+    with app.app_context():
+        stranger = make_couple(make_counselor()).partner_a
+    client = logged_in(app, stranger)
+    assert client.get(f"/sessions/{session_id}/summary").status_code == 404
+    assert client.post(f"/sessions/{session_id}/summary", data={"type": "reopen"}).status_code in (400, 404)
