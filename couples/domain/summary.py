@@ -158,6 +158,12 @@ class SummaryState:
     signed_number: int = 0
     next_item: int = 1
     status: Status = "writing"
+    view_versions: tuple[int, int] = (1, 1)
+    """Per partner, a counter of the changes that partner could see: what a partner is shown as
+    'the version', so nothing (not even a number) reveals the other's private edits."""
+
+    def view_version(self, viewer: Role) -> int:
+        return self.view_versions[PARTNERS.index(viewer)]
 
     def item(self, item_id: Any) -> Item | Fact | None:
         """The item or fact called ``item_id``, if any."""
@@ -170,6 +176,7 @@ class SummaryState:
         return {
             "version": self.version, "status": self.status, "signed_number": self.signed_number,
             "next_item": self.next_item, "signatures": self.signed_by(),
+            "view_versions": dict(zip(PARTNERS, self.view_versions)),
             "items": [item.to_dict() for item in self.items], "facts": [fact.to_dict() for fact in self.facts],
             "not_finished": [note.to_dict() for note in self.not_finished],
         }
@@ -180,6 +187,7 @@ class SummaryState:
         return cls(
             version=data["version"], status=data.get("status", "writing"),
             signed_number=data.get("signed_number", 0), next_item=data.get("next_item", 1),
+            view_versions=tuple(data.get("view_versions", {}).get(role, 1) for role in PARTNERS),  # type: ignore[arg-type]
             signatures=tuple((role, at) for role, at in data.get("signatures", {}).items() if role in PARTNERS),
             items=tuple(Item.from_dict(item) for item in data.get("items", ())),
             facts=tuple(Fact.from_dict(fact) for fact in data.get("facts", ())),
@@ -266,7 +274,14 @@ def apply_summary(state: SummaryState, event: SummaryEvent) -> Accepted | Reject
         return Rejection(problem.code, problem.message)
     if candidate == state:
         return Accepted(state, (), False)
-    return Accepted(replace(candidate, version=state.version + 1), effects)
+    if candidate.signatures and _shared_content(candidate) != _shared_content(state):
+        # What both would sign is no longer what was signed: the signature goes with it. A change
+        # only its author sees (an "only me" item) leaves signatures alone, so it shows nowhere else.
+        candidate = replace(candidate, signatures=(), status="writing")
+        effects = (*effects, SignaturesCleared())
+    counters = tuple(count + (_partner_content(candidate, role) != _partner_content(state, role))
+                     for role, count in zip(PARTNERS, state.view_versions))
+    return Accepted(replace(candidate, version=state.version + 1, view_versions=counters), effects)  # type: ignore[arg-type]
 
 
 def _route(state: SummaryState, event: SummaryEvent) -> Outcome:
@@ -319,11 +334,8 @@ def _replace_item(state: SummaryState, new: Item) -> tuple[Item, ...]:
 
 
 def _changed(state: SummaryState, **changes: Any) -> Outcome:
-    """A content change: any signature of the old content is withdrawn."""
-    candidate = replace(state, **changes)
-    if candidate == state or not state.signatures:
-        return candidate, ()
-    return replace(candidate, signatures=(), status="writing"), (SignaturesCleared(),)
+    """A content change (whether it withdraws signatures is decided in :func:`apply_summary`)."""
+    return replace(state, **changes), ()
 
 
 def _add_item(state: SummaryState, actor: Role, event: SummaryEvent) -> Outcome:
@@ -368,7 +380,7 @@ def _delete_item(state: SummaryState, actor: Role, event: SummaryEvent) -> Outco
 
 def _sign(state: SummaryState, actor: Role, event: SummaryEvent) -> Outcome:
     """Sign the version the partner saw; a signature on an older version would sign unseen text."""
-    if event.data.get("version") != state.version:
+    if event.data.get("version") != state.view_version(actor):
         raise _invalid(STALE_VERSION)
     signatures = state.signed_by()
     if actor in signatures:
@@ -419,16 +431,25 @@ def audience(state: SummaryState, item_id: str) -> tuple[Role, ...]:
 
 
 def summary_view(state: SummaryState, viewer: Role) -> dict[str, Any]:
-    """Everything one partner may see of the summary, JSON-friendly."""
+    """Everything one partner may see of the summary, JSON-friendly; ``version`` is that partner's own."""
+    return {"version": state.view_version(viewer), **_partner_content(state, viewer)}
+
+
+def _partner_content(state: SummaryState, viewer: Role) -> dict[str, Any]:
     items = [item.to_dict() for item in state.items if may_see(item, viewer)]
     return {
-        "version": state.version, "status": state.status, "signed_number": state.signed_number,
+        "status": state.status, "signed_number": state.signed_number,
         "signed_by": sorted(state.signed_by()),
         "sections": [{"id": section, "items": [item for item in items if item["section"] == section]}
                      for section in SECTIONS],
         "facts": [{**fact.to_dict(), "mine_shared": viewer in fact.consent} for fact in state.facts],
         "not_finished": [note.to_dict() for note in state.not_finished],
     }
+
+
+def _shared_content(state: SummaryState) -> tuple:
+    """What both partners see and would sign: the items not kept private, and the facts."""
+    return tuple(item for item in state.items if item.visibility != "me"), state.facts
 
 
 def _iso(moment: float) -> str:

@@ -13,7 +13,8 @@ import binascii
 import functools
 import logging
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from flask import request
 from flask_login import current_user
@@ -37,7 +38,7 @@ def acknowledged(handler: Callable[..., dict[str, Any]]) -> Callable[..., dict[s
     """Turn every failure into an error acknowledgement; nothing a client sends crashes a handler."""
 
     @functools.wraps(handler)
-    def wrapper(self: "SummaryNamespace", payload: Any = None) -> dict[str, Any]:
+    def wrapper(self: SummaryNamespace, payload: Any = None) -> dict[str, Any]:
         try:
             return handler(self, payload)
         except (ProtocolError, summaries.SummaryError) as error:

@@ -7,7 +7,7 @@ a frame about an item goes to the rooms of the partners allowed to see that item
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ..extensions import socketio
@@ -36,10 +36,12 @@ def send_view(session_id: int, viewer: str, view: dict[str, Any]) -> None:
     socketio.emit("summary", view_frame(session_id, view), to=summary_room(session_id, viewer), namespace=NAMESPACE)
 
 
-def send_item_update(session_id: int, viewers: Iterable[str], item_id: str, update: bytes, version: int) -> None:
-    """A merged text change of one item, to the partners who may see the item."""
-    frame = {"session_id": session_id, "item_id": item_id, "update": encode(update), "version": version}
-    for viewer in viewers:
+def send_item_update(session_id: int, versions: Mapping[str, int], item_id: str, update: bytes) -> None:
+    """A merged text change of one item, to the partners who may see the item, each with their own
+    view version (``versions``: partner -> version)."""
+    encoded = encode(update)
+    for viewer, version in versions.items():
+        frame = {"session_id": session_id, "item_id": item_id, "update": encoded, "version": version}
         socketio.emit("item_update", frame, to=summary_room(session_id, viewer), namespace=NAMESPACE)
 
 

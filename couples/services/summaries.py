@@ -223,8 +223,8 @@ def _edit(user_id: int, session_id: int, item_id: str, client_id: str | None,
 
     def persist(summary: Summary, state: SummaryState) -> Callable[[], None]:
         _save_doc(summary.id, item_id, edited["doc"].get_update())
-        return lambda: publisher.send_item_update(session_id, audience(state, item_id), item_id, edited["update"],
-                                                  state.version)
+        readers = {role: state.view_version(role) for role in audience(state, item_id)}  # type: ignore[arg-type]
+        return lambda: publisher.send_item_update(session_id, readers, item_id, edited["update"])
 
     return _decide(user_id, session_id, Change("edit_text", {}, client_id), prepare, persist)
 
@@ -250,8 +250,9 @@ def _decide(user_id: int, session_id: int, change: Change,
             db.session.rollback()
             log.info("summary %s: refused %s from %s: %s", summary.id, change.type, viewer, result.code)
             return result
-        publish = _persist(summary, user_id, result, now, persist) if result.changed else None
-        _record(summary.id, user_id, change, result.state.version)
+        publish = _persist(summary, user_id, state, result, now, persist) if result.changed else None
+        version = result.state.view_version(viewer)  # type: ignore[arg-type]
+        _record(summary.id, user_id, change, version)
         db.session.commit()
     except IntegrityError:
         # The same client id was applied meanwhile (a retry racing its original): answer as it was.
@@ -263,7 +264,7 @@ def _decide(user_id: int, session_id: int, change: Change,
         raise
     if publish is not None:
         publish()
-    return Applied(result.state.version)
+    return Applied(version)
 
 
 def _lock(summary: Summary) -> SummaryState:
@@ -274,7 +275,7 @@ def _lock(summary: Summary) -> SummaryState:
     return SummaryState.from_dict(stored)
 
 
-def _persist(summary: Summary, user_id: int, result: Accepted, now: float,
+def _persist(summary: Summary, user_id: int, before: SummaryState, result: Accepted, now: float,
              persist: Callable[[Summary, SummaryState], Callable[[], None]] | None) -> Callable[[], None]:
     """Write the new state and what its effects ask for; returns how to publish it after the commit."""
     state = result.state
@@ -285,7 +286,9 @@ def _persist(summary: Summary, user_id: int, result: Accepted, now: float,
         _apply_effect(summary, user_id, state, effect, moment, values)
     db.session.execute(update(Summary).where(Summary.id == summary.id).values(**values))
     ids = (summary.id, summary.session_id)  # read now: the row expires at the commit
-    views = lambda: publish_views(*ids, state)
+    # Only partners whose view changed hear of it: a frame after the other's private edit would tell.
+    changed = tuple(role for role in PARTNERS if state.view_version(role) != before.view_version(role))  # type: ignore[arg-type]
+    views = lambda: publish_views(*ids, state, changed)
     if persist is None:
         return views
     send_text = persist(summary, state)
@@ -318,9 +321,9 @@ def _actor(user_id: int) -> User | None:
     return db.session.get(User, user_id)
 
 
-def publish_views(summary_id: int, session_id: int, state: SummaryState) -> None:
+def publish_views(summary_id: int, session_id: int, state: SummaryState, viewers: tuple[str, ...] = PARTNERS) -> None:
     """Each partner's own view, to that partner's sockets only (after the commit)."""
-    for viewer in PARTNERS:
+    for viewer in viewers:
         publisher.send_view(session_id, viewer, view_with_docs(summary_id, state, viewer))
     db.session.commit()
 

@@ -55,8 +55,8 @@ def with_items(*specs: tuple[str, str, str]) -> SummaryState:
 
 
 def both_signed(state: SummaryState) -> SummaryState:
-    state = accepted(state, "a", "sign", version=state.version)
-    return accepted(state, "b", "sign", version=state.version)
+    state = accepted(state, "a", "sign", version=state.view_version("a"))
+    return accepted(state, "b", "sign", version=state.view_version("b"))
 
 
 def test_prefill_makes_one_fact_per_step_with_facts_and_lists_the_steps_that_did_not_finish():
@@ -78,9 +78,9 @@ def test_the_counselor_copy_exists_only_once_both_signed_and_holds_only_what_was
     state = with_items(("a", "me", "private"), ("b", "us", "between us"), ("b", "counselor", "for Dana"))
     state = accepted(state, "a", "set_visibility", item_id="f1", visibility="counselor")
     assert counselor_copy(state) is None
-    state = accepted(state, "a", "sign", version=state.version)
+    state = accepted(state, "a", "sign", version=state.view_version("a"))
     assert counselor_copy(state) is None and state.status == "awaiting_signature"
-    outcome = act(state, "b", "sign", now=20.0, version=state.version)
+    outcome = act(state, "b", "sign", now=20.0, version=state.view_version("b"))
     assert isinstance(outcome, Accepted) and BothSigned(1) in outcome.effects
     copy = counselor_copy(outcome.state)
     assert [section["id"] for section in copy["sections"]] == list(SECTIONS)
@@ -100,7 +100,7 @@ def test_a_fact_reaches_the_counselor_when_both_partners_consent():
 
 def test_an_edit_after_one_signature_withdraws_it():
     state = with_items(("a", "us", "first"))
-    state = accepted(state, "a", "sign", version=state.version)
+    state = accepted(state, "a", "sign", version=state.view_version("a"))
     outcome = act(state, "b", "edit_text", item_id="i1", text="first, and more")
     assert isinstance(outcome, Accepted) and SignaturesCleared() in outcome.effects
     assert outcome.state.status == "writing" and outcome.state.signatures == ()
@@ -147,11 +147,22 @@ def test_a_summary_holds_a_bounded_number_of_items():
 
 def test_signing_twice_and_reopening_an_unsigned_summary_change_nothing():
     state = with_items(("a", "us", "x"))
-    signed_once = accepted(state, "a", "sign", version=state.version)
-    again = act(signed_once, "a", "sign", version=signed_once.version)
+    signed_once = accepted(state, "a", "sign", version=state.view_version("a"))
+    again = act(signed_once, "a", "sign", version=signed_once.view_version("a"))
     assert isinstance(again, Accepted) and not again.changed
     reopened = act(state, "a", "reopen")
     assert isinstance(reopened, Accepted) and not reopened.changed
+
+
+def test_a_partners_private_writing_shows_nowhere_in_the_others_view_not_even_as_a_new_version():
+    state = with_items(("b", "us", "shared"))
+    state = accepted(state, "b", "sign", version=state.view_version("b"))
+    seen_by_b = summary_view(state, "b")
+    for type_, data in (("add_item", {"section": "hard", "visibility": "me", "text": "quiet"}),
+                        ("edit_text", {"item_id": "i2", "text": "quieter"}), ("delete_item", {"item_id": "i2"})):
+        state = accepted(state, "a", type_, **data)
+        assert summary_view(state, "b") == seen_by_b  # b's signature stands, b's version did not move
+    assert accepted(state, "a", "sign", version=state.view_version("a")).status == "signed"
 
 
 def test_the_stored_form_round_trips():
@@ -193,7 +204,7 @@ def test_random_events_never_leak_an_only_me_item_and_refusals_change_nothing(st
     state = prefill(RESULTS)
     for number, (actor, (type_, data)) in enumerate(steps):
         if data.get("version") == "current":
-            data = {**data, "version": state.version}
+            data = {**data, "version": state.view_version(actor) if actor in "ab" else 1}
         if "text" in data:  # every text unique, so finding one names the item it came from
             data = {**data, "text": f"{data['text']}-{number}"}
         before = state.to_dict()

@@ -5,7 +5,14 @@ from __future__ import annotations
 import re
 
 import pytest
-from builders import PASSWORD, csrf_token, login, make_counselor, make_couple, make_finished_session
+from builders import (
+    PASSWORD,
+    csrf_token,
+    login,
+    make_counselor,
+    make_couple,
+    make_finished_session,
+)
 
 from couples.extensions import db
 from couples.models import AuditEntry, SignedSummary, Summary
