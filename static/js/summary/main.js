@@ -91,11 +91,7 @@ const docs = new ItemDocs(root, {
 // Forms still post as without JavaScript, once every typed character has reached the server.
 for (const form of root.querySelectorAll("[data-summary-form]")) {
   form.addEventListener("submit", (event) => {
-    if (form.dataset.flushed) return;
     event.preventDefault();
-    docs.flush().then(() => {
-      form.dataset.flushed = "yes";
-      form.requestSubmit(event.submitter);
-    });
+    docs.flush().then(() => form.submit()); // submit() skips this listener; our buttons carry no value
   });
 }
