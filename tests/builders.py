@@ -98,7 +98,7 @@ def make_finished_session(couple: Couple, plan_id: str = "short-check-in", statu
                           results: tuple[tuple[str, str, str, str, dict], ...] | None = None) -> int:
     """A session of ``couple`` that has ended (``status`` completed or abandoned), with StepResult rows
     (step_id, kind, title, outcome, facts) as the results service records them; returns its id."""
-    from couples.models import LiveSession, StepResult
+    from couples.models import StepResult
     from couples.services import live
 
     if results is None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from . import validate as v
 from .events import (
@@ -167,7 +167,8 @@ class SummaryState:
 
     def item(self, item_id: Any) -> Item | Fact | None:
         """The item or fact called ``item_id``, if any."""
-        return next((found for found in (*self.items, *self.facts) if found.id == item_id), None)
+        candidates: tuple[Item | Fact, ...] = (*self.items, *self.facts)
+        return next((found for found in candidates if found.id == item_id), None)
 
     def signed_by(self) -> dict[str, float]:
         return dict(self.signatures)
@@ -307,6 +308,10 @@ def _text(value: Any) -> str:
     return value
 
 
+def _visibility(value: Any) -> Visibility:
+    return cast(Visibility, v.one_of(value, VISIBILITIES))
+
+
 def _visible_item(state: SummaryState, actor: Role, data: Mapping[str, Any]) -> Item | Fact:
     """The item named in ``data``, if ``actor`` may see it; a hidden item is 'unknown' (no leak)."""
     found = state.item(data.get("item_id"))
@@ -342,8 +347,8 @@ def _add_item(state: SummaryState, actor: Role, event: SummaryEvent) -> Outcome:
     data = event.data
     if len(state.items) >= MAX_ITEMS:
         raise _invalid(TOO_MANY)
-    item = Item(f"i{state.next_item}", v.one_of(data.get("section"), SECTIONS), actor,
-                v.one_of(data.get("visibility", "us"), VISIBILITIES), _text(data.get("text", "")))
+    item = Item(f"i{state.next_item}", cast(Section, v.one_of(data.get("section"), SECTIONS)), actor,
+                _visibility(data.get("visibility", "us")), _text(data.get("text", "")))
     candidate, effects = _changed(state, items=(*state.items, item), next_item=state.next_item + 1)
     return candidate, (ItemAdded(item.id), *effects)
 
@@ -355,7 +360,7 @@ def _edit_text(state: SummaryState, actor: Role, event: SummaryEvent) -> Outcome
 
 def _set_visibility(state: SummaryState, actor: Role, event: SummaryEvent) -> Outcome:
     found = _visible_item(state, actor, event.data)
-    visibility = v.one_of(event.data.get("visibility"), VISIBILITIES)
+    visibility = _visibility(event.data.get("visibility"))
     if isinstance(found, Fact):
         return _consent(state, actor, found, visibility)
     if found.author != actor:

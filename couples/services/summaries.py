@@ -17,16 +17,18 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from pycrdt import Doc, Text
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..domain.events import INVALID_VALUE, Rejection
+from ..domain.plan import PARTNERS, Role
 from ..domain.summary import (
     Accepted,
     BothSigned,
+    Item,
     ItemAdded,
     ItemRemoved,
     Reopened,
@@ -58,7 +60,6 @@ log = logging.getLogger(__name__)
 
 FINISHED_SESSION_STATUSES = ("completed", "abandoned")
 TEXT_KEY = "text"
-PARTNERS = ("a", "b")
 
 
 class SummaryError(Exception):
@@ -131,11 +132,11 @@ def _create(session: LiveSession) -> Summary:
     return summary
 
 
-def _partner_summary(user_id: int, session_id: int) -> tuple[Summary, str]:
+def _partner_summary(user_id: int, session_id: int) -> tuple[Summary, Role]:
     summary, viewer = summary_for_session(user_id, session_id)
     if viewer not in PARTNERS:
         raise SummaryError("not_allowed", "The counselor sees the summary once both partners have signed it.")
-    return summary, viewer
+    return summary, cast(Role, viewer)
 
 
 def state_of(summary: Summary) -> SummaryState:
@@ -153,16 +154,19 @@ def signed_copy(summary: Summary) -> dict[str, Any] | None:
 
 # --- what a partner receives ---------------------------------------------------------
 
-def view_with_docs(summary_id: int, state: SummaryState, viewer: str) -> dict[str, Any]:
+def view_with_docs(summary_id: int, state: SummaryState, viewer: Role) -> dict[str, Any]:
     """A partner's view of the summary plus, per visible item, its full CRDT document."""
-    view = summary_view(state, viewer)  # type: ignore[arg-type]
+    view = summary_view(state, viewer)
     visible = [item["id"] for section in view["sections"] for item in section["items"]]
-    docs = db.session.execute(select(SummaryItemDoc.item_id, SummaryItemDoc.doc).where(
-        SummaryItemDoc.summary_id == summary_id, SummaryItemDoc.item_id.in_(visible))) if visible else []
-    return {**view, "docs": {item_id: bytes(doc) for item_id, doc in docs}}
+    docs: dict[str, bytes] = {}
+    if visible:
+        rows = db.session.execute(select(SummaryItemDoc.item_id, SummaryItemDoc.doc).where(
+            SummaryItemDoc.summary_id == summary_id, SummaryItemDoc.item_id.in_(visible)))
+        docs = {item_id: bytes(doc) for item_id, doc in rows}
+    return {**view, "docs": docs}
 
 
-def join(user_id: int, session_id: int) -> tuple[str, dict[str, Any]]:
+def join(user_id: int, session_id: int) -> tuple[Role, dict[str, Any]]:
     """For a partner following the summary live: (their role, their view with documents)."""
     summary, viewer = _partner_summary(user_id, session_id)
     view = view_with_docs(summary.id, state_of(summary), viewer)
@@ -213,7 +217,7 @@ def _edit(user_id: int, session_id: int, item_id: str, client_id: str | None,
           change_doc: Callable[[Doc], bytes]) -> Result:
     edited: dict[str, Any] = {}
 
-    def prepare(summary: Summary, state: SummaryState, viewer: str) -> dict[str, Any]:
+    def prepare(summary: Summary, state: SummaryState, viewer: Role) -> dict[str, Any]:
         found = state.item(item_id)
         if found is None or not may_see(found, viewer):
             return {"item_id": item_id}  # the domain refuses it; no document is touched
@@ -223,14 +227,14 @@ def _edit(user_id: int, session_id: int, item_id: str, client_id: str | None,
 
     def persist(summary: Summary, state: SummaryState) -> Callable[[], None]:
         _save_doc(summary.id, item_id, edited["doc"].get_update())
-        readers = {role: state.view_version(role) for role in audience(state, item_id)}  # type: ignore[arg-type]
+        readers: dict[str, int] = {role: state.view_version(role) for role in audience(state, item_id)}
         return lambda: publisher.send_item_update(session_id, readers, item_id, edited["update"])
 
     return _decide(user_id, session_id, Change("edit_text", {}, client_id), prepare, persist)
 
 
 def _decide(user_id: int, session_id: int, change: Change,
-            prepare: Callable[[Summary, SummaryState, str], dict[str, Any]],
+            prepare: Callable[[Summary, SummaryState, Role], dict[str, Any]],
             persist: Callable[[Summary, SummaryState], Callable[[], None]] | None = None) -> Result:
     """Lock, load, decide, persist, record, commit; then publish. Repeats return the first outcome."""
     summary, viewer = _partner_summary(user_id, session_id)
@@ -245,13 +249,13 @@ def _decide(user_id: int, session_id: int, change: Change,
             db.session.rollback()
             return Rejection(INVALID_VALUE, "That edit could not be read. Please reload the summary.")
         now = time.time()
-        result = apply_summary(state, SummaryEvent(viewer, change.type, data, now))  # type: ignore[arg-type]
+        result = apply_summary(state, SummaryEvent(viewer, change.type, data, now))
         if isinstance(result, Rejection):
             db.session.rollback()
             log.info("summary %s: refused %s from %s: %s", summary.id, change.type, viewer, result.code)
             return result
         publish = _persist(summary, user_id, state, result, now, persist) if result.changed else None
-        version = result.state.view_version(viewer)  # type: ignore[arg-type]
+        version = result.state.view_version(viewer)
         _record(summary.id, user_id, change, version)
         db.session.commit()
     except IntegrityError:
@@ -287,14 +291,20 @@ def _persist(summary: Summary, user_id: int, before: SummaryState, result: Accep
     db.session.execute(update(Summary).where(Summary.id == summary.id).values(**values))
     ids = (summary.id, summary.session_id)  # read now: the row expires at the commit
     # Only partners whose view changed hear of it: a frame after the other's private edit would tell.
-    changed = tuple(role for role in PARTNERS if state.view_version(role) != before.view_version(role))  # type: ignore[arg-type]
-    views = lambda: publish_views(*ids, state, changed)
+    changed = tuple(role for role in PARTNERS if state.view_version(role) != before.view_version(role))
+
+    def views() -> None:
+        publish_views(*ids, state, changed)
+
     if persist is None:
         return views
     send_text = persist(summary, state)
-    if not result.effects:
-        return send_text
-    return lambda: (send_text(), views())  # e.g. an edit withdrew a signature: both must see it
+
+    def text_and_views() -> None:  # e.g. an edit withdrew a signature: both must see it
+        send_text()
+        views()
+
+    return text_and_views if result.effects else send_text
 
 
 def _apply_effect(summary: Summary, user_id: int, state: SummaryState, effect: object, moment: datetime,
@@ -302,7 +312,7 @@ def _apply_effect(summary: Summary, user_id: int, state: SummaryState, effect: o
     target = f"summary:{summary.id}"
     if isinstance(effect, ItemAdded):
         found = state.item(effect.item_id)
-        _save_doc(summary.id, effect.item_id, _new_doc(found.text if found else ""))
+        _save_doc(summary.id, effect.item_id, _new_doc(found.text if isinstance(found, Item) else ""))
     elif isinstance(effect, ItemRemoved):
         db.session.execute(SummaryItemDoc.__table__.delete().where(
             SummaryItemDoc.summary_id == summary.id, SummaryItemDoc.item_id == effect.item_id))
@@ -321,7 +331,7 @@ def _actor(user_id: int) -> User | None:
     return db.session.get(User, user_id)
 
 
-def publish_views(summary_id: int, session_id: int, state: SummaryState, viewers: tuple[str, ...] = PARTNERS) -> None:
+def publish_views(summary_id: int, session_id: int, state: SummaryState, viewers: tuple[Role, ...] = PARTNERS) -> None:
     """Each partner's own view, to that partner's sockets only (after the commit)."""
     for viewer in viewers:
         publisher.send_view(session_id, viewer, view_with_docs(summary_id, state, viewer))

@@ -89,3 +89,44 @@ def test_someone_outside_the_couple_gets_a_404(app, world):
     client = logged_in(app, stranger)
     assert client.get(f"/sessions/{session_id}/summary").status_code == 404
     assert client.post(f"/sessions/{session_id}/summary", data={"type": "reopen"}).status_code in (400, 404)
+
+
+def test_a_form_submitted_twice_adds_its_item_once(app, world):
+    couple, session_id = world
+    alex = logged_in(app, couple.partner_a)
+    token = csrf_token(page_text(alex, session_id))
+    form = {"type": "add_item", "section": "went_well", "visibility": "us", "text": "We laughed",
+            "event_id": "form-1", "csrf_token": token}
+    for _ in range(2):
+        assert alex.post(f"/sessions/{session_id}/summary", data=form).status_code == 303
+    assert page_text(alex, session_id).count("We laughed") == 1
+
+
+def statements_for_page(app, client, session_id: int) -> list[str]:
+    from sqlalchemy import event
+
+    client.get(f"/sessions/{session_id}/summary")  # warm
+    with app.app_context():
+        engine = db.engine
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        assert client.get(f"/sessions/{session_id}/summary").status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    return statements
+
+
+def test_the_summary_page_runs_as_many_queries_for_many_items_as_for_one(app, world):
+    couple, session_id = world
+    alex = logged_in(app, couple.partner_a)
+    post(alex, session_id, type="add_item", section="noticed", visibility="us", text="one")
+    few = statements_for_page(app, alex, session_id)
+    for number in range(12):
+        post(alex, session_id, type="add_item", section="hard", visibility="counselor", text=f"item {number}")
+    many = statements_for_page(app, alex, session_id)
+    assert len(many) == len(few), "\n".join(many)
