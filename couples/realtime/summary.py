@@ -3,17 +3,15 @@
 Thin handlers, as in :mod:`couples.realtime.namespace`: parse the payload, call one service of
 :mod:`couples.services.summaries`, turn its domain answer into an acknowledgement. Each partner's
 sockets sit in their own room, so frames about an item reach only the partners who may see it.
-See docs/protocol.md ("The summary namespace") for the contract.
+Summary refusals are ``LiveError``s, so the live namespace's ``acknowledged`` serves here too.
+See docs/protocol.md ("The summary protocol") for the contract.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import functools
-import logging
 import time
-from collections.abc import Callable
 from typing import Any
 
 from flask import request
@@ -21,35 +19,15 @@ from flask_login import current_user
 from flask_socketio import Namespace, emit, join_room
 
 from ..domain.events import Rejection
-from ..extensions import db
 from ..services import summaries
+from .namespace import acknowledged
 from .protocol import CLIENT_ID, ProtocolError, ok, parse_session_ref, refused
 from .summary_publisher import NAMESPACE, encode, send_typing, summary_room, view_frame
-
-log = logging.getLogger(__name__)
 
 MAX_ITEM_ID_LENGTH = 32
 MAX_TYPE_LENGTH = 32
 TYPING_INTERVAL = 0.5
 """Seconds between two typing frames relayed for the same socket and item (clients send fewer)."""
-
-
-def acknowledged(handler: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
-    """Turn every failure into an error acknowledgement; nothing a client sends crashes a handler."""
-
-    @functools.wraps(handler)
-    def wrapper(self: SummaryNamespace, payload: Any = None) -> dict[str, Any]:
-        try:
-            return handler(self, payload)
-        except (ProtocolError, summaries.SummaryError) as error:
-            log.info("refused %s from %s: %s", handler.__name__, request.sid, error.code)
-            return refused(error.code, error.message)
-        except Exception:
-            db.session.rollback()
-            log.exception("summary handler %s failed", handler.__name__)
-            return refused("server_error", "Something went wrong on our side. Please try again.")
-
-    return wrapper
 
 
 def answer(result: summaries.Result) -> dict[str, Any]:

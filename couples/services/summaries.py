@@ -55,6 +55,7 @@ from ..models import (
     audit,
 )
 from ..realtime import summary_publisher as publisher
+from .live import LiveError
 
 log = logging.getLogger(__name__)
 
@@ -62,13 +63,8 @@ FINISHED_SESSION_STATUSES = ("completed", "abandoned")
 TEXT_KEY = "text"
 
 
-class SummaryError(Exception):
+class SummaryError(LiveError):
     """A request refused before the domain is asked; ``code`` is part of the protocol."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 def _not_found() -> SummaryError:

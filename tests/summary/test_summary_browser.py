@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 
 import pytest
+from browsers import DESKTOP, PHONE, accessibility_problems, chromium, shot
 from builders import PASSWORD
 
 from couples.domain.plan import Plan, ReadStep
@@ -15,15 +14,6 @@ from couples.models import Couple, User
 from couples.services import live
 
 pytestmark = [pytest.mark.browser, pytest.mark.live]
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-quic"]
-ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "test-artifacts"
-AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 800}
 
 ONE_STEP = Plan(id="browser-summary", title="A very short practice",
                 steps=(ReadStep(id="hello", title="Welcome", body="Take a breath together."),))
@@ -38,16 +28,7 @@ def session_id(app, couple) -> int:
 
 @pytest.fixture(scope="module")
 def browser():
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail("Chromium is missing at /usr/bin/chromium (scripts/setup --test installs it)")
-        pytest.skip("Chromium is not installed at /usr/bin/chromium; run scripts/setup --test")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    yield from chromium()
 
 
 def partner_page(browser, server, email: str, viewport: dict, problems: list[str]):
@@ -62,18 +43,6 @@ def partner_page(browser, server, email: str, viewport: dict, problems: list[str
     return page
 
 
-def shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-
-
-def accessibility_problems(page) -> list[str]:
-    """axe-core's violations on the page as it is now (evaluated through the DevTools protocol,
-    which the page's CSP does not govern)."""
-    page.evaluate(AXE.read_text())
-    return page.evaluate("axe.run().then(r => r.violations.map(v => `${v.id}: ${v.help}: ${v.nodes.map(n => n.target).join(', ')}`))")
-
-
 def live_ready(page) -> None:
     from playwright.sync_api import expect
 
@@ -82,6 +51,17 @@ def live_ready(page) -> None:
 
 def section(page, name: str):
     return page.get_by_role("region", name=name)
+
+
+def add_point(page, section_name: str, text: str, seen_by: str) -> None:
+    """Open a section's "Add a point", write, choose who sees it, add; the page redraws."""
+    region = section(page, section_name)
+    region.get_by_text("Add a point").click()
+    region.get_by_label("Your point").fill(text)
+    region.get_by_label("Who sees it").select_option(label=seen_by)
+    with page.expect_navigation():
+        region.get_by_role("button", name="Add").click()
+    live_ready(page)
 
 
 def test_two_partners_finish_a_workshop_then_write_and_sign_their_summary_together(browser, server, couple,
@@ -100,18 +80,8 @@ def test_two_partners_finish_a_workshop_then_write_and_sign_their_summary_togeth
         live_ready(page)
     shot(a, "summary-empty-phone")
 
-    commit = section(a, "What we commit to")
-    commit.get_by_text("Add a point").click()
-    commit.get_by_label("Your point").fill("We will walk")
-    commit.get_by_label("Who sees it").select_option(label="Both of us and our counselor")
-    commit.get_by_role("button", name="Add").click()
-    live_ready(a)
-    hard = section(a, "What was hard")
-    hard.get_by_text("Add a point").click()
-    hard.get_by_label("Your point").fill("ALEX-PRIVATE worry")
-    hard.get_by_label("Who sees it").select_option(label="Only me")
-    hard.get_by_role("button", name="Add").click()
-    live_ready(a)
+    add_point(a, "What we commit to", "We will walk", "Both of us and our counselor")
+    add_point(a, "What was hard", "ALEX-PRIVATE worry", "Only me")
 
     # b's page redraws by itself (b is not typing) and shows the shared item, not the private one.
     b_item = section(b, "What we commit to").get_by_label("Text of this item")
