@@ -15,12 +15,11 @@ import time
 from typing import Any
 
 from flask import request
-from flask_login import current_user
 from flask_socketio import Namespace, emit, join_room
 
 from ..domain.events import Rejection
 from ..services import summaries
-from .namespace import acknowledged
+from .namespace import LiveNamespace, acknowledged
 from .protocol import CLIENT_ID, ProtocolError, ok, parse_session_ref, refused
 from .summary_publisher import NAMESPACE, encode, send_typing, summary_room, view_frame
 
@@ -72,11 +71,8 @@ class SummaryNamespace(Namespace):
         self.users: dict[str, int] = {}
         self.last_typing: dict[tuple[str, str], float] = {}
 
-    def on_connect(self, auth: Any = None) -> None:
-        """Sent by Socket.IO when a client connects: only logged-in users may."""
-        if not current_user.is_authenticated:
-            raise ConnectionRefusedError("unauthorized")
-        self.users[request.sid] = current_user.id
+    # Who may connect is decided as for /live (same login, remembered in ``self.users``).
+    on_connect = LiveNamespace.on_connect
 
     def on_disconnect(self, reason: Any = None) -> None:
         """Sent by Socket.IO when a connection ends."""

@@ -160,3 +160,12 @@ def test_every_refusal_answers_with_its_code_and_changes_nothing(app, server, su
     assert outsider.join()["error"]["code"] == "not_found"
     assert outsider.change("reopen")["error"]["code"] == "not_found"
     assert stored(app) == before
+
+
+def test_a_summary_socket_without_login_is_refused(server):
+    import socketio
+
+    anonymous = socketio.Client(reconnection=False, websocket_extra_options={"suppress_origin": True})
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        anonymous.connect(server.url, namespaces=["/summary"], transports=["websocket"],
+                          headers={"Origin": server.url}, wait_timeout=10)
