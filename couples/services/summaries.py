@@ -250,7 +250,13 @@ def _decide(user_id: int, session_id: int, change: Change,
             db.session.rollback()
             log.info("summary %s: refused %s from %s: %s", summary.id, change.type, viewer, result.code)
             return result
-        publish = _persist(summary, user_id, state, result, now, persist) if result.changed else None
+        publish = None
+        if result.changed:
+            publish = _persist(summary, user_id, state, result, now, persist)
+        elif persist is not None:
+            # The same text from a changed document (a letter deleted and typed again): the
+            # document must still be kept and passed on, or later updates would miss its parts.
+            publish = persist(summary, result.state)
         version = result.state.view_version(viewer)
         _record(summary.id, user_id, change, version)
         db.session.commit()

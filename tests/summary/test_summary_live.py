@@ -9,6 +9,7 @@ import threading
 import pytest
 import requests
 from builders import PASSWORD
+from pycrdt import Text
 from servers import login_cookie
 
 from couples.extensions import db
@@ -169,3 +170,18 @@ def test_a_summary_socket_without_login_is_refused(server):
     with pytest.raises(socketio.exceptions.ConnectionError):
         anonymous.connect(server.url, namespaces=["/summary"], transports=["websocket"],
                           headers={"Origin": server.url}, wait_timeout=10)
+
+
+def test_an_edit_that_leaves_the_text_as_it_was_still_reaches_the_other_partner(summary_client, couple):
+    alex, sam = joined_pair(summary_client, couple)
+    item = add(alex, section="noticed", visibility="us", text="")
+    assert alex.type_text(item, 0, "calm")["ok"]
+    doc = alex.doc(item)
+    ytext = doc.get("text", type=Text)
+    before = doc.get_state()
+    with doc.transaction():  # delete the last letter and type it again: same text, new CRDT items
+        del ytext[3:4]
+        ytext.insert(3, "m")
+    assert alex.send_update(item, doc.get_update(before))["ok"]
+    assert alex.type_text(item, 4, "er")["ok"]  # builds on the retyped letter
+    sam.wait_for(lambda: sam.text(item) == "calmer")
