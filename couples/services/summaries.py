@@ -19,8 +19,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
+from flask import current_app
 from pycrdt import Doc, Text
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 
 from ..domain.events import INVALID_VALUE, Rejection
@@ -91,6 +92,23 @@ class Applied:
 Result = Applied | Rejection
 
 
+@dataclass(frozen=True)
+class Place:
+    """Where a partner writes: the summary row, its session, and which partner they are."""
+
+    summary_id: int
+    session_id: int
+    viewer: Role
+
+
+@dataclass(frozen=True)
+class _Seats:
+    """A session's summary id and who sits where; neither changes once the summary exists."""
+
+    summary_id: int
+    roles: dict[int | None, str]
+
+
 # --- finding (and creating) a session's summary --------------------------------------
 
 def summary_for_session(user_id: int, session_id: int) -> tuple[Summary, str]:
@@ -133,6 +151,24 @@ def _partner_summary(user_id: int, session_id: int) -> tuple[Summary, Role]:
     if viewer not in PARTNERS:
         raise SummaryError("not_allowed", "The counselor sees the summary once both partners have signed it.")
     return summary, cast(Role, viewer)
+
+
+def _place(user_id: int, session_id: int) -> Place:
+    """Where this partner writes, from a per-process memo after the first look-up (the hot path
+    runs on every few keystrokes; the database stays the truth for everything that changes)."""
+    memos: dict[int, _Seats] = current_app.extensions.setdefault("couples.summaries", {})
+    seats = memos.get(session_id)
+    if seats is None:
+        summary, _ = _partner_summary(user_id, session_id)
+        couple = summary.session.couple
+        seats = memos[session_id] = _Seats(summary.id, {couple.partner_a_id: "a", couple.partner_b_id: "b",
+                                                        couple.counselor_id: "counselor"})
+    viewer = seats.roles.get(user_id)
+    if viewer is None:
+        raise _not_found()
+    if viewer not in PARTNERS:
+        raise SummaryError("not_allowed", "The counselor sees the summary once both partners have signed it.")
+    return Place(seats.summary_id, session_id, cast(Role, viewer))
 
 
 def state_of(summary: Summary) -> SummaryState:
@@ -195,133 +231,144 @@ def apply_change(user_id: int, session_id: int, change: Change) -> Result:
     """Apply a structural change (add, visibility, delete, sign, reopen) and publish the new views."""
     if change.type == "edit_text":
         return Rejection(INVALID_VALUE, "Item text changes arrive as edits of the item's document.")
-    return _decide(user_id, session_id, change, lambda summary, state, viewer: {})
-
-
-def apply_text_update(user_id: int, session_id: int, item_id: str, update_bytes: bytes,
-                      client_id: str | None = None) -> Result:
-    """Merge a CRDT update (from a Yjs client) into the item's document and store the merged text."""
-    return _edit(user_id, session_id, item_id, client_id, lambda doc: _merge(doc, update_bytes))
-
-
-def replace_text(user_id: int, session_id: int, item_id: str, text: str, client_id: str | None = None) -> Result:
-    """Set an item's whole text (from a plain form): turned into the smallest edit of its document."""
-    return _edit(user_id, session_id, item_id, client_id, lambda doc: _rewrite(doc, text))
-
-
-def _edit(user_id: int, session_id: int, item_id: str, client_id: str | None,
-          change_doc: Callable[[Doc], bytes]) -> Result:
-    edited: dict[str, Any] = {}
-
-    def prepare(summary: Summary, state: SummaryState, viewer: Role) -> dict[str, Any]:
-        found = state.item(item_id)
-        if found is None or not may_see(found, viewer):
-            return {"item_id": item_id}  # the domain refuses it; no document is touched
-        doc = _load_doc(summary.id, item_id)
-        edited.update(doc=doc, update=change_doc(doc))
-        return {"item_id": item_id, "text": str(doc.get(TEXT_KEY, type=Text))}
-
-    def persist(summary: Summary, state: SummaryState) -> Callable[[], None]:
-        _save_doc(summary.id, item_id, edited["doc"].get_update())
-        readers: dict[str, int] = {role: state.view_version(role) for role in audience(state, item_id)}
-        return lambda: publisher.send_item_update(session_id, readers, item_id, edited["update"])
-
-    return _decide(user_id, session_id, Change("edit_text", {}, client_id), prepare, persist)
-
-
-def _decide(user_id: int, session_id: int, change: Change,
-            prepare: Callable[[Summary, SummaryState, Role], dict[str, Any]],
-            persist: Callable[[Summary, SummaryState], Callable[[], None]] | None = None) -> Result:
-    """Lock, load, decide, persist, record, commit; then publish. Repeats return the first outcome."""
-    summary, viewer = _partner_summary(user_id, session_id)
+    place = _place(user_id, session_id)
     try:
-        earlier = _earlier_outcome(summary.id, user_id, change.client_id)
+        earlier = _earlier_outcome(place, user_id, change.client_id)
         if earlier is not None:
             return earlier
-        state = _lock(summary)
-        try:
-            data = {**change.data, **prepare(summary, state, viewer)}
-        except ValueError:
-            db.session.rollback()
-            return Rejection(INVALID_VALUE, "That edit could not be read. Please reload the summary.")
+        before = _lock(place.summary_id)
         now = time.time()
-        result = apply_summary(state, SummaryEvent(viewer, change.type, data, now))
+        result = apply_summary(before, SummaryEvent(place.viewer, change.type, change.data, now))
         if isinstance(result, Rejection):
-            db.session.rollback()
-            log.info("summary %s: refused %s from %s: %s", summary.id, change.type, viewer, result.code)
-            return result
-        publish = None
+            return _refuse(place, change.type, result)
         if result.changed:
-            publish = _persist(summary, user_id, state, result, now, persist)
-        elif persist is not None:
-            # The same text from a changed document (a letter deleted and typed again): the
-            # document must still be kept and passed on, or later updates would miss its parts.
-            publish = persist(summary, result.state)
-        version = result.state.view_version(viewer)
-        _record(summary.id, user_id, change, version)
+            _persist(place, user_id, result, now)
+        _record(place, user_id, change, result.state.view_version(place.viewer))
         db.session.commit()
     except IntegrityError:
         # The same client id was applied meanwhile (a retry racing its original): answer as it was.
         db.session.rollback()
-        return _earlier_outcome(summary.id, user_id, change.client_id) or Rejection(
+        return _earlier_outcome(place, user_id, change.client_id) or Rejection(
             "busy", "The summary is very busy right now. Please try again.")
     except Exception:
         db.session.rollback()
         raise
-    if publish is not None:
-        publish()
-    return Applied(version)
+    if result.changed:
+        publish_views(place, result.state, _whose_view_changed(before, result.state))
+    return Applied(result.state.view_version(place.viewer))
 
 
-def _lock(summary: Summary) -> SummaryState:
+def apply_text_update(user_id: int, session_id: int, item_id: str, update_bytes: bytes) -> Result:
+    """Merge a CRDT update (from a Yjs client) into the item's document and store the merged text.
+
+    No client id is needed: a CRDT update applied twice changes nothing the second time.
+    """
+    return _edit(user_id, session_id, item_id, lambda doc: _merge(doc, update_bytes))
+
+
+def replace_text(user_id: int, session_id: int, item_id: str, text: str) -> Result:
+    """Set an item's whole text (from a plain form): turned into the smallest edit of its document."""
+    return _edit(user_id, session_id, item_id, lambda doc: _rewrite(doc, text))
+
+
+def _edit(user_id: int, session_id: int, item_id: str, change_doc: Callable[[Doc], bytes]) -> Result:
+    """The hot path (every few keystrokes): five statements, no ORM, one transaction."""
+    place = _place(user_id, session_id)
+    try:
+        before = _lock(place.summary_id)
+        found = before.item(item_id)
+        data: dict[str, Any] = {"item_id": item_id}
+        doc: Doc | None = None
+        if found is not None and may_see(found, place.viewer):  # else the domain refuses; no document is read
+            doc = _load_doc(place.summary_id, item_id)
+            known = doc.get_state()
+            try:
+                update_bytes = change_doc(doc)
+            except ValueError:
+                db.session.rollback()
+                return Rejection(INVALID_VALUE, "That edit could not be read. Please reload the summary.")
+            data["text"] = str(doc.get(TEXT_KEY, type=Text))
+        now = time.time()
+        result = apply_summary(before, SummaryEvent(place.viewer, "edit_text", data, now))
+        if isinstance(result, Rejection):
+            return _refuse(place, "edit_text", result)
+        assert doc is not None  # an edit is accepted only for an item this partner sees
+        if doc.get_state() == known and data["text"] == _text_of(found):
+            # An update this server already had (deletions leave the state vector as it was,
+            # hence the text too): nothing to keep or send.
+            db.session.rollback()
+            return Applied(result.state.view_version(place.viewer))
+        # Kept and passed on even when the text came out the same (a letter deleted and typed
+        # again): later updates build on this one's parts.
+        _save_doc(place.summary_id, item_id, doc.get_update())
+        if result.changed:
+            _persist(place, user_id, result, now)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    state = result.state
+    publisher.send_item_update(place.session_id, {role: state.view_version(role) for role in audience(state, item_id)},
+                               item_id, update_bytes)
+    if result.effects:  # e.g. the edit withdrew a signature: both must see that
+        publish_views(place, state, _whose_view_changed(before, state))
+    return Applied(state.view_version(place.viewer))
+
+
+def _text_of(item: Item | Fact | None) -> str | None:
+    return item.text if isinstance(item, Item) else None
+
+
+def _refuse(place: Place, kind: str, rejection: Rejection) -> Rejection:
+    db.session.rollback()
+    log.info("summary %s: refused %s from %s: %s", place.summary_id, kind, place.viewer, rejection.code)
+    return rejection
+
+
+_SUMMARIES = Summary.__table__
+_DOCS = SummaryItemDoc.__table__
+_LOCK = (_SUMMARIES.update().where(_SUMMARIES.c.id == bindparam("summary_id"))
+         .values(version=_SUMMARIES.c.version).returning(_SUMMARIES.c.state))
+_READ_DOC = select(_DOCS.c.doc).where(_DOCS.c.summary_id == bindparam("summary_id"),
+                                      _DOCS.c.item_id == bindparam("item_id"))
+_SAVE_DOC = (_DOCS.update().where(_DOCS.c.summary_id == bindparam("in_summary"), _DOCS.c.item_id == bindparam("of_item"))
+             .values(doc=bindparam("content")))
+
+
+def _lock(summary_id: int) -> SummaryState:
     """Lock the summary row (a no-op UPDATE: row lock on PostgreSQL, write lock on SQLite) and read it."""
-    stored = db.session.execute(
-        update(Summary.__table__).where(Summary.__table__.c.id == summary.id)
-        .values(version=Summary.__table__.c.version).returning(Summary.__table__.c.state)).scalar_one()
-    return SummaryState.from_dict(stored)
+    return SummaryState.from_dict(db.session.execute(_LOCK, {"summary_id": summary_id}).scalar_one())
 
 
-def _persist(summary: Summary, user_id: int, before: SummaryState, result: Accepted, now: float,
-             persist: Callable[[Summary, SummaryState], Callable[[], None]] | None) -> Callable[[], None]:
-    """Write the new state and what its effects ask for; returns how to publish it after the commit."""
+def _whose_view_changed(before: SummaryState, after: SummaryState) -> tuple[Role, ...]:
+    """Only partners whose view changed hear of it: a frame after the other's private edit would tell."""
+    return tuple(role for role in PARTNERS if after.view_version(role) != before.view_version(role))
+
+
+def _persist(place: Place, user_id: int, result: Accepted, now: float) -> None:
+    """Write the new state and what its effects ask for (the caller commits)."""
     state = result.state
     moment = datetime.fromtimestamp(now, UTC)
     values: dict[str, Any] = {"state": state.to_dict(), "version": state.version, "status": state.status,
                               "updated_at": moment}
     for effect in result.effects:
-        _apply_effect(summary, user_id, state, effect, moment, values)
-    db.session.execute(update(Summary).where(Summary.id == summary.id).values(**values))
-    ids = (summary.id, summary.session_id)  # read now: the row expires at the commit
-    # Only partners whose view changed hear of it: a frame after the other's private edit would tell.
-    changed = tuple(role for role in PARTNERS if state.view_version(role) != before.view_version(role))
-
-    def views() -> None:
-        publish_views(*ids, state, changed)
-
-    if persist is None:
-        return views
-    send_text = persist(summary, state)
-
-    def text_and_views() -> None:  # e.g. an edit withdrew a signature: both must see it
-        send_text()
-        views()
-
-    return text_and_views if result.effects else send_text
+        _apply_effect(place.summary_id, user_id, state, effect, moment, values)
+    db.session.execute(_SUMMARIES.update().where(_SUMMARIES.c.id == place.summary_id).values(**values))
 
 
-def _apply_effect(summary: Summary, user_id: int, state: SummaryState, effect: object, moment: datetime,
+def _apply_effect(summary_id: int, user_id: int, state: SummaryState, effect: object, moment: datetime,
                   values: dict[str, Any]) -> None:
-    target = f"summary:{summary.id}"
+    target = f"summary:{summary_id}"
     if isinstance(effect, ItemAdded):
         found = state.item(effect.item_id)
-        _save_doc(summary.id, effect.item_id, _new_doc(found.text if isinstance(found, Item) else ""))
+        db.session.execute(_DOCS.insert().values(summary_id=summary_id, item_id=effect.item_id,
+                                                 doc=_new_doc(found.text if isinstance(found, Item) else "")))
     elif isinstance(effect, ItemRemoved):
-        db.session.execute(SummaryItemDoc.__table__.delete().where(
-            SummaryItemDoc.summary_id == summary.id, SummaryItemDoc.item_id == effect.item_id))
+        db.session.execute(_DOCS.delete().where(_DOCS.c.summary_id == summary_id, _DOCS.c.item_id == effect.item_id))
     elif isinstance(effect, SignatureAdded):
         audit(_actor(user_id), "summary.signature", target, f"version {state.version}")
     elif isinstance(effect, BothSigned):
-        db.session.add(SignedSummary(summary_id=summary.id, number=effect.number, signed_at=moment,
+        db.session.add(SignedSummary(summary_id=summary_id, number=effect.number, signed_at=moment,
                                      content=counselor_copy(state)))
         values.update(signed_number=effect.number, signed_at=moment)
         audit(_actor(user_id), "summary.signed", target, f"signed version {effect.number}")
@@ -333,29 +380,30 @@ def _actor(user_id: int) -> User | None:
     return db.session.get(User, user_id)
 
 
-def publish_views(summary_id: int, session_id: int, state: SummaryState, viewers: tuple[Role, ...] = PARTNERS) -> None:
+def publish_views(place: Place, state: SummaryState, viewers: tuple[Role, ...] = PARTNERS) -> None:
     """Each partner's own view, to that partner's sockets only (after the commit)."""
     for viewer in viewers:
-        publisher.send_view(session_id, viewer, view_with_docs(summary_id, state, viewer))
+        publisher.send_view(place.session_id, viewer, view_with_docs(place.summary_id, state, viewer))
     db.session.commit()
 
 
 # --- idempotent client ids -----------------------------------------------------------
 
-def _earlier_outcome(summary_id: int, user_id: int, client_id: str | None) -> Applied | None:
+def _earlier_outcome(place: Place, user_id: int, client_id: str | None) -> Applied | None:
     if client_id is None:
         return None
     outcome = db.session.scalar(select(SummaryEventRecord.outcome).where(
-        SummaryEventRecord.summary_id == summary_id, SummaryEventRecord.user_id == user_id,
+        SummaryEventRecord.summary_id == place.summary_id, SummaryEventRecord.user_id == user_id,
         SummaryEventRecord.client_event_id == client_id))
     return None if outcome is None else Applied(outcome["version"])
 
 
-def _record(summary_id: int, user_id: int, change: Change, version: int) -> None:
+def _record(place: Place, user_id: int, change: Change, version: int) -> None:
     """Remember an accepted change by its client id (the unique key catches a racing retry)."""
     if change.client_id is not None:
-        db.session.add(SummaryEventRecord(summary_id=summary_id, user_id=user_id, client_event_id=change.client_id,
-                                          type=change.type, outcome={"version": version}))
+        db.session.add(SummaryEventRecord(summary_id=place.summary_id, user_id=user_id,
+                                          client_event_id=change.client_id, type=change.type,
+                                          outcome={"version": version}))
         db.session.flush()
 
 
@@ -368,8 +416,7 @@ def _new_doc(text: str) -> bytes:
 
 
 def _load_doc(summary_id: int, item_id: str) -> Doc:
-    stored = db.session.scalar(select(SummaryItemDoc.doc).where(
-        SummaryItemDoc.summary_id == summary_id, SummaryItemDoc.item_id == item_id))
+    stored = db.session.execute(_READ_DOC, {"summary_id": summary_id, "item_id": item_id}).scalar()
     doc: Doc = Doc()
     if stored:
         doc.apply_update(bytes(stored))
@@ -377,7 +424,7 @@ def _load_doc(summary_id: int, item_id: str) -> Doc:
 
 
 def _save_doc(summary_id: int, item_id: str, content: bytes) -> None:
-    db.session.merge(SummaryItemDoc(summary_id=summary_id, item_id=item_id, doc=content))
+    db.session.execute(_SAVE_DOC, {"in_summary": summary_id, "of_item": item_id, "content": content})
 
 
 def _merge(doc: Doc, update_bytes: bytes) -> bytes:

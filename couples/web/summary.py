@@ -59,8 +59,7 @@ def _apply_form(session_id: int, form: Any) -> summaries.Result:
         client_id = None
     kind = form.get("type", "")
     if kind == "edit_text":
-        return summaries.replace_text(current_user.id, session_id, form.get("item_id", ""), form.get("text", ""),
-                                      client_id)
+        return summaries.replace_text(current_user.id, session_id, form.get("item_id", ""), form.get("text", ""))
     data: dict[str, Any] = {key: form[key] for key in FORM_FIELDS if key in form}
     if "text" in form:
         data["text"] = form["text"].strip()
