@@ -29,6 +29,7 @@ from ..domain.plan import PARTNERS, Role
 from ..domain.summary import (
     Accepted,
     BothSigned,
+    Fact,
     Item,
     ItemAdded,
     ItemRemoved,
