@@ -21,7 +21,7 @@ from typing import Any, cast
 
 from flask import current_app
 from pycrdt import Doc, Text
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..domain.events import INVALID_VALUE, Rejection
@@ -183,6 +183,17 @@ def signed_copy(summary: Summary) -> dict[str, Any] | None:
         return None
     return db.session.scalar(select(SignedSummary.content).where(
         SignedSummary.summary_id == summary.id, SignedSummary.number == summary.signed_number))
+
+
+def counselor_copy_read(user_id: int, summary: Summary) -> dict[str, Any] | None:
+    """The newest version both signed, for the couple's counselor; the read is audited and marked
+    (``read_number``), so partners can see when their counselor read it. None before any signature."""
+    copy = signed_copy(summary)
+    if copy is not None:
+        db.session.execute(update(Summary).where(Summary.id == summary.id).values(read_number=summary.signed_number))
+        audit(_actor(user_id), "summary.read", f"summary:{summary.id}", f"signed version {summary.signed_number}")
+        db.session.commit()
+    return copy
 
 
 # --- what a partner receives ---------------------------------------------------------

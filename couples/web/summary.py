@@ -33,10 +33,13 @@ def page(session_id: int):
     context: dict[str, Any] = {
         "live_session": session, "couple": session.couple, "viewer": viewer, "summary": summary,
         "names": {"a": session.couple.partner_a_name, "b": session.couple.partner_b_name},
-        "signed_copy": summaries.signed_copy(summary), "sections": SECTIONS, "visibilities": VISIBILITIES,
+        "sections": SECTIONS, "visibilities": VISIBILITIES,
     }
-    if viewer != "counselor":
-        context.update(view=summary_view(summaries.state_of(summary), viewer), form_id=secrets.token_urlsafe(12))
+    if viewer == "counselor":
+        context["signed_copy"] = summaries.counselor_copy_read(current_user.id, summary)
+        return render_template("summary/page.html", **context)
+    context["signed_copy"] = summaries.signed_copy(summary)
+    context.update(view=summary_view(summaries.state_of(summary), viewer), form_id=secrets.token_urlsafe(12))
     return render_template("summary/page.html", **context)
 
 

@@ -64,7 +64,9 @@ def test_partners_write_share_and_sign_with_plain_forms_and_the_counselor_sees_o
         summary = db.session.query(Summary).one()
         assert (summary.status, summary.signed_number) == ("signed", 1)
         assert db.session.query(SignedSummary).one().content["sections"][3]["items"][0]["text"] == "Walk on Sundays"
-        assert {entry.action for entry in db.session.query(AuditEntry)} >= {"summary.signature", "summary.signed"}
+        assert {entry.action for entry in db.session.query(AuditEntry)} >= {"summary.signature", "summary.signed",
+                                                                            "summary.read"}
+        assert summary.read_number == 1
 
 
 def test_a_refused_form_shows_its_message_and_changes_nothing(app, world):
