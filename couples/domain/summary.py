@@ -417,6 +417,33 @@ HANDLERS = {
 EVENT_TYPES: frozenset[str] = frozenset(HANDLERS)
 
 
+# --- text written without the live document ------------------------------------------
+
+def _replacement(before: str, after: str) -> tuple[int, int, str]:
+    """The smallest single replacement turning ``before`` into ``after``: (start, end in before, inserted)."""
+    start = 0
+    while start < min(len(before), len(after)) and before[start] == after[start]:
+        start += 1
+    end_before, end_after = len(before), len(after)
+    while end_before > start and end_after > start and before[end_before - 1] == after[end_after - 1]:
+        end_before, end_after = end_before - 1, end_after - 1
+    return start, end_before, after[start:end_after]
+
+
+def merge_text(base: str, mine: str, theirs: str) -> str | None:
+    """``mine`` was written from ``base`` (a form, without the live document) while the text became
+    ``theirs``: both changes together, or None when they touch the same place (a conflict)."""
+    if theirs == base or mine == base:
+        return mine if theirs == base else theirs
+    my_start, my_end, my_text = _replacement(base, mine)
+    their_start, their_end, their_text = _replacement(base, theirs)
+    if my_end < their_start:
+        return base[:my_start] + my_text + base[my_end:their_start] + their_text + base[their_end:]
+    if their_end < my_start:
+        return base[:their_start] + their_text + base[their_end:my_start] + my_text + base[my_end:]
+    return None
+
+
 # --- who sees what -----------------------------------------------------------------
 
 def may_see(item: Item | Fact, viewer: Viewer) -> bool:

@@ -42,6 +42,7 @@ from ..domain.summary import (
     audience,
     counselor_copy,
     may_see,
+    merge_text,
     prefill,
     summary_view,
 )
@@ -278,9 +279,28 @@ def apply_text_update(user_id: int, session_id: int, item_id: str, update_bytes:
     return _edit(user_id, session_id, item_id, lambda doc: _merge(doc, update_bytes))
 
 
-def replace_text(user_id: int, session_id: int, item_id: str, text: str) -> Result:
-    """Set an item's whole text (from a plain form): turned into the smallest edit of its document."""
-    return _edit(user_id, session_id, item_id, lambda doc: _rewrite(doc, text))
+EDIT_CONFLICT = "edit_conflict"
+
+
+class _Conflict(Exception):
+    """A form's text changed the same place the other partner changed since the form was shown."""
+
+
+def replace_text(user_id: int, session_id: int, item_id: str, text: str, base: str | None = None) -> Result:
+    """Set an item's whole text from a plain form, as the smallest edit of its document.
+
+    ``base`` is the text the form showed: if the item changed since, both changes are kept when
+    they touch different places; otherwise the edit is refused as ``edit_conflict`` (the caller
+    shows the writer both texts) and nothing changes.
+    """
+    def rewrite(doc: Doc) -> bytes:
+        current = str(doc.get(TEXT_KEY, type=Text))
+        merged = text if base is None else merge_text(base, text, current)
+        if merged is None:
+            raise _Conflict()
+        return _rewrite(doc, merged)
+
+    return _edit(user_id, session_id, item_id, rewrite)
 
 
 def _edit(user_id: int, session_id: int, item_id: str, change_doc: Callable[[Doc], bytes]) -> Result:
@@ -299,6 +319,9 @@ def _edit(user_id: int, session_id: int, item_id: str, change_doc: Callable[[Doc
             except ValueError:
                 db.session.rollback()
                 return Rejection(INVALID_VALUE, "That edit could not be read. Please reload the summary.")
+            except _Conflict:
+                db.session.rollback()
+                return Rejection(EDIT_CONFLICT, "The text changed in the same place while you were editing it.")
             data["text"] = str(doc.get(TEXT_KEY, type=Text))
         now = time.time()
         result = apply_summary(before, SummaryEvent(place.viewer, "edit_text", data, now))

@@ -22,6 +22,7 @@ from couples.domain.summary import (
     apply_summary,
     audience,
     counselor_copy,
+    merge_text,
     prefill,
     summary_view,
 )
@@ -221,3 +222,14 @@ def test_random_events_never_leak_an_only_me_item_and_refusals_change_nothing(st
         if copy is not None:
             shared = {item.text for item in state.items if item.visibility == "counselor"}
             assert {item["text"] for section in copy["sections"] for item in section["items"]} == shared
+
+
+@pytest.mark.parametrize(("base", "mine", "theirs", "merged"), [
+    ("We walk", "We walk on Sundays", "We walk", "We walk on Sundays"),
+    ("We walk", "We walk", "Together we walk", "Together we walk"),
+    ("We walk on Sundays", "We walk on Saturdays", "Together: We walk on Sundays", "Together: We walk on Saturdays"),
+    ("We walk on Sundays", "We run on Sundays", "We stroll on Sundays", None),
+])
+def test_a_text_written_from_an_older_version_is_merged_unless_both_changed_the_same_place(base, mine, theirs,
+                                                                                          merged):
+    assert merge_text(base, mine, theirs) == merged

@@ -101,7 +101,7 @@ def test_a_form_submitted_twice_adds_its_item_once(app, world):
             "event_id": "form-1", "csrf_token": token}
     for _ in range(2):
         assert alex.post(f"/sessions/{session_id}/summary", data=form).status_code == 303
-    assert page_text(alex, session_id).count("We laughed") == 1
+    assert page_text(alex, session_id).count("data-item-text=") == 1
 
 
 def statements_for_page(app, client, session_id: int) -> list[str]:
@@ -132,3 +132,26 @@ def test_the_summary_page_runs_as_many_queries_for_many_items_as_for_one(app, wo
         post(alex, session_id, type="add_item", section="hard", visibility="counselor", text=f"item {number}")
     many = statements_for_page(app, alex, session_id)
     assert len(many) == len(few), "\n".join(many)
+
+
+def item_text(app) -> str:
+    with app.app_context():
+        return db.session.query(Summary).one().state["items"][0]["text"]
+
+
+def test_a_text_saved_from_an_older_page_is_merged_or_shown_as_a_conflict_with_both_texts(app, world):
+    couple, session_id = world
+    alex, sam = logged_in(app, couple.partner_a), logged_in(app, couple.partner_b)
+    post(alex, session_id, type="add_item", section="commit", visibility="us", text="We walk on Sundays")
+    base = "We walk on Sundays"
+    post(alex, session_id, type="edit_text", item_id="i1", base=base, text="Together: We walk on Sundays")
+    merged = post(sam, session_id, type="edit_text", item_id="i1", base=base, text="We walk on Sundays!")
+    assert merged.status_code == 303 and item_text(app) == "Together: We walk on Sundays!"
+
+    base = item_text(app)
+    post(alex, session_id, type="edit_text", item_id="i1", base=base, text="Together: We run on Sundays!")
+    conflict = post(sam, session_id, type="edit_text", item_id="i1", base=base, text="Together: We stroll on Sundays!")
+    page = conflict.get_data(as_text=True)
+    assert conflict.status_code == 409
+    assert "Together: We stroll on Sundays!" in page and "Together: We run on Sundays!" in page
+    assert item_text(app) == "Together: We run on Sundays!"
