@@ -233,3 +233,16 @@ def test_random_events_never_leak_an_only_me_item_and_refusals_change_nothing(st
 def test_a_text_written_from_an_older_version_is_merged_unless_both_changed_the_same_place(base, mine, theirs,
                                                                                           merged):
     assert merge_text(base, mine, theirs) == merged
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet="ab ", min_size=4, max_size=30), st.data())
+def test_changes_in_different_places_are_always_both_kept(base, data):
+    cut = data.draw(st.integers(1, len(base) - 1))
+    mine_start = data.draw(st.integers(0, cut - 1))
+    their_end = data.draw(st.integers(cut + 1, len(base)))
+    mine = base[:mine_start] + "MINE" + base[cut - 1:]  # replaces base[mine_start:cut - 1]
+    theirs = base[:cut + 1] + "THEIRS" + base[their_end:]  # replaces base[cut + 1:their_end]
+    both = base[:mine_start] + "MINE" + base[cut - 1:cut + 1] + "THEIRS" + base[their_end:]
+    assert merge_text(base, mine, theirs) == both
+    assert merge_text(base, mine, base) == mine and merge_text(base, base, theirs) == theirs
