@@ -150,9 +150,14 @@ def _create(session: LiveSession) -> Summary:
 
 def _partner_summary(user_id: int, session_id: int) -> tuple[Summary, Role]:
     summary, viewer = summary_for_session(user_id, session_id)
+    return summary, _as_partner(viewer)
+
+
+def _as_partner(viewer: str) -> Role:
+    """Only the two partners write; the counselor reads what both signed, on their own pages."""
     if viewer not in PARTNERS:
         raise SummaryError("not_allowed", "The counselor sees the summary once both partners have signed it.")
-    return summary, cast(Role, viewer)
+    return cast(Role, viewer)
 
 
 def _place(user_id: int, session_id: int) -> Place:
@@ -168,9 +173,7 @@ def _place(user_id: int, session_id: int) -> Place:
     viewer = seats.roles.get(user_id)
     if viewer is None:
         raise _not_found()
-    if viewer not in PARTNERS:
-        raise SummaryError("not_allowed", "The counselor sees the summary once both partners have signed it.")
-    return Place(seats.summary_id, session_id, cast(Role, viewer))
+    return Place(seats.summary_id, session_id, _as_partner(viewer))
 
 
 def state_of(summary: Summary) -> SummaryState:

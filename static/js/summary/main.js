@@ -88,10 +88,17 @@ const docs = new ItemDocs(root, {
   },
 });
 
-// Forms still post as without JavaScript, once every typed character has reached the server.
+// Forms still post as without JavaScript, once every typed character has reached the server;
+// while the connection is down they wait, so leaving the page loses nothing.
+const FLUSH_WAIT_MS = 5000;
 for (const form of root.querySelectorAll("[data-summary-form]")) {
-  form.addEventListener("submit", (event) => {
+  form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    docs.flush().then(() => form.submit()); // submit() skips this listener; our buttons carry no value
+    const waited = new Promise((resolve) => setTimeout(() => resolve("late"), FLUSH_WAIT_MS));
+    if (await Promise.race([docs.flush(), waited]) === "late") {
+      show(parts.error, "Some of your writing has not reached the server yet. Please try again once the connection is back.");
+      return;
+    }
+    form.submit(); // submit() skips this listener; our buttons carry no value
   });
 }
