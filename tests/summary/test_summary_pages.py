@@ -155,3 +155,27 @@ def test_a_text_saved_from_an_older_page_is_merged_or_shown_as_a_conflict_with_b
     assert conflict.status_code == 409
     assert "Together: We stroll on Sundays!" in page and "Together: We run on Sundays!" in page
     assert item_text(app) == "Together: We run on Sundays!"
+
+
+def test_the_sessions_facts_reach_the_counselor_only_when_both_partners_agree(app, world):
+    couple, session_id = world
+    alex, sam = logged_in(app, couple.partner_a), logged_in(app, couple.partner_b)
+    counselor = logged_in(app, couple.counselor)
+    page = page_text(alex, session_id)
+    assert "Short replies" in page and "A ritual" in page  # the ratings side by side, the skipped step listed
+    post(alex, session_id, type="set_visibility", item_id="f1", visibility="counselor")
+    assert "Alex would like to share this with your counselor." in page_text(sam, session_id)
+
+    def sign_both() -> None:
+        for client in (alex, sam):
+            version = re.search(r'name="version" value="(\d+)"', page_text(client, session_id)).group(1)
+            post(client, session_id, type="sign", version=version)
+
+    sign_both()
+    assert "Short replies" not in page_text(counselor, session_id)
+    post(sam, session_id, type="reopen")
+    post(sam, session_id, type="set_visibility", item_id="f1", visibility="counselor")
+    sign_both()
+    assert "Short replies" in page_text(counselor, session_id)
+    with app.app_context():
+        assert [row.number for row in db.session.query(SignedSummary).order_by(SignedSummary.number)] == [1, 2]
