@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import threading
+import time
 
 import pytest
 import requests
@@ -91,6 +92,8 @@ def test_no_only_me_item_reaches_the_other_partner_or_the_counselor_by_any_trans
     private = add(alex, section="hard", visibility="me", text="ALEX-SECRET-1")
     assert alex.type_text(private, 0, "ALEX-SECRET-2 ")["ok"]
     assert alex.call("typing", {"session_id": session_id, "item_id": private})["ok"]
+    time.sleep(0.5)  # anything sent to sam would have arrived by now
+    assert [name for name, _ in sam.frames] == ["summary"]  # only his join: not even a frame's timing tells
     made_private = add(alex, section="noticed", visibility="us", text="")
     assert alex.change("set_visibility", item_id=made_private, visibility="me")["ok"]
     assert alex.type_text(made_private, 0, "ALEX-SECRET-3")["ok"]
