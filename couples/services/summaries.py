@@ -367,6 +367,9 @@ _SUMMARIES = Summary.__table__
 _DOCS = SummaryItemDoc.__table__
 _LOCK = (_SUMMARIES.update().where(_SUMMARIES.c.id == bindparam("summary_id"))
          .values(version=_SUMMARIES.c.version).returning(_SUMMARIES.c.state))
+_SAVE_STATE = (_SUMMARIES.update().where(_SUMMARIES.c.id == bindparam("the_summary"))
+               .values(state=bindparam("new_state"), version=bindparam("new_version"), status=bindparam("new_status"),
+                       updated_at=bindparam("now")))
 _READ_DOC = select(_DOCS.c.doc).where(_DOCS.c.summary_id == bindparam("summary_id"),
                                       _DOCS.c.item_id == bindparam("item_id"))
 _SAVE_DOC = (_DOCS.update().where(_DOCS.c.summary_id == bindparam("in_summary"), _DOCS.c.item_id == bindparam("of_item"))
@@ -387,15 +390,13 @@ def _persist(place: Place, user_id: int, result: Accepted, now: float) -> None:
     """Write the new state and what its effects ask for (the caller commits)."""
     state = result.state
     moment = datetime.fromtimestamp(now, UTC)
-    values: dict[str, Any] = {"state": state.to_dict(), "version": state.version, "status": state.status,
-                              "updated_at": moment}
+    db.session.execute(_SAVE_STATE, {"the_summary": place.summary_id, "new_state": state.to_dict(),
+                                     "new_version": state.version, "new_status": state.status, "now": moment})
     for effect in result.effects:
-        _apply_effect(place.summary_id, user_id, state, effect, moment, values)
-    db.session.execute(_SUMMARIES.update().where(_SUMMARIES.c.id == place.summary_id).values(**values))
+        _apply_effect(place.summary_id, user_id, state, effect, moment)
 
 
-def _apply_effect(summary_id: int, user_id: int, state: SummaryState, effect: object, moment: datetime,
-                  values: dict[str, Any]) -> None:
+def _apply_effect(summary_id: int, user_id: int, state: SummaryState, effect: object, moment: datetime) -> None:
     target = f"summary:{summary_id}"
     if isinstance(effect, ItemAdded):
         found = state.item(effect.item_id)
@@ -408,7 +409,8 @@ def _apply_effect(summary_id: int, user_id: int, state: SummaryState, effect: ob
     elif isinstance(effect, BothSigned):
         db.session.add(SignedSummary(summary_id=summary_id, number=effect.number, signed_at=moment,
                                      content=counselor_copy(state)))
-        values.update(signed_number=effect.number, signed_at=moment)
+        db.session.execute(_SUMMARIES.update().where(_SUMMARIES.c.id == summary_id)
+                           .values(signed_number=effect.number, signed_at=moment))
         audit(_actor(user_id), "summary.signed", target, f"signed version {effect.number}")
     elif isinstance(effect, Reopened):
         audit(_actor(user_id), "summary.reopened", target, f"after signed version {state.signed_number}")
