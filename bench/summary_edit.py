@@ -197,7 +197,7 @@ def run_relay(opts: argparse.Namespace) -> dict[str, Any]:
         server.stop()
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--couples", type=int, default=50)
     parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
@@ -209,6 +209,7 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(row), flush=True)
     print(f"summary edit, partner to partner, {opts.couples} couples, one edit per {opts.pace}s per couple: "
           f"p99 {figures[1]['p99_ms']:.1f} ms (bare relay {figures[0]['p99_ms']:.1f} ms)", file=sys.stderr)
+    return figures
 
 
 if __name__ == "__main__":
