@@ -338,24 +338,18 @@ def _replace_item(state: SummaryState, new: Item) -> tuple[Item, ...]:
     return tuple(new if item.id == new.id else item for item in state.items)
 
 
-def _changed(state: SummaryState, **changes: Any) -> Outcome:
-    """A content change (whether it withdraws signatures is decided in :func:`apply_summary`)."""
-    return replace(state, **changes), ()
-
-
 def _add_item(state: SummaryState, actor: Role, event: SummaryEvent) -> Outcome:
     data = event.data
     if len(state.items) >= MAX_ITEMS:
         raise _invalid(TOO_MANY)
     item = Item(f"i{state.next_item}", cast(Section, v.one_of(data.get("section"), SECTIONS)), actor,
                 _visibility(data.get("visibility", "us")), _text(data.get("text", "")))
-    candidate, effects = _changed(state, items=(*state.items, item), next_item=state.next_item + 1)
-    return candidate, (ItemAdded(item.id), *effects)
+    return replace(state, items=(*state.items, item), next_item=state.next_item + 1), (ItemAdded(item.id),)
 
 
 def _edit_text(state: SummaryState, actor: Role, event: SummaryEvent) -> Outcome:
     item = _written_item(state, actor, event.data)
-    return _changed(state, items=_replace_item(state, replace(item, text=_text(event.data.get("text")))))
+    return replace(state, items=_replace_item(state, replace(item, text=_text(event.data.get("text"))))), ()
 
 
 def _set_visibility(state: SummaryState, actor: Role, event: SummaryEvent) -> Outcome:
@@ -365,7 +359,7 @@ def _set_visibility(state: SummaryState, actor: Role, event: SummaryEvent) -> Ou
         return _consent(state, actor, found, visibility)
     if found.author != actor:
         raise _invalid(NOT_AUTHOR)
-    return _changed(state, items=_replace_item(state, replace(found, visibility=visibility)))
+    return replace(state, items=_replace_item(state, replace(found, visibility=visibility))), ()
 
 
 def _consent(state: SummaryState, actor: Role, fact: Fact, visibility: Visibility) -> Outcome:
@@ -374,13 +368,12 @@ def _consent(state: SummaryState, actor: Role, fact: Fact, visibility: Visibilit
         raise _invalid(INVALID_VALUE, "The session's facts are always seen by both of you.")
     consent = fact.consent | {actor} if visibility == "counselor" else fact.consent - {actor}
     facts = tuple(replace(fact, consent=consent) if each.id == fact.id else each for each in state.facts)
-    return _changed(state, facts=facts)
+    return replace(state, facts=facts), ()
 
 
 def _delete_item(state: SummaryState, actor: Role, event: SummaryEvent) -> Outcome:
     item = _owned_item(state, actor, event.data)
-    candidate, effects = _changed(state, items=tuple(each for each in state.items if each.id != item.id))
-    return candidate, (ItemRemoved(item.id), *effects)
+    return replace(state, items=tuple(each for each in state.items if each.id != item.id)), (ItemRemoved(item.id),)
 
 
 def _sign(state: SummaryState, actor: Role, event: SummaryEvent) -> Outcome:
