@@ -197,3 +197,11 @@ def test_an_edit_that_leaves_the_text_as_it_was_still_reaches_the_other_partner(
     del ytext[0:1]  # a deletion alone leaves the document's state vector as it was
     assert alex.send_update(item, doc.get_update(before))["ok"]
     sam.wait_for(lambda: sam.text(item) == "almer")
+
+
+def test_the_other_partner_sees_who_is_typing_in_a_shared_item(summary_client, couple, session_id):
+    alex, sam = joined_pair(summary_client, couple)
+    item = add(alex, section="went_well", visibility="us", text="")
+    assert alex.call("typing", {"session_id": session_id, "item_id": item}) == {"ok": True}
+    sam.wait_for(lambda: ("typing", {"session_id": session_id, "item_id": item, "who": "a"}) in sam.frames)
+    assert not any(name == "typing" for name, _ in alex.frames)  # never echoed to the typist

@@ -179,3 +179,20 @@ def test_the_sessions_facts_reach_the_counselor_only_when_both_partners_agree(ap
     assert "Short replies" in page_text(counselor, session_id)
     with app.app_context():
         assert [row.number for row in db.session.query(SignedSummary).order_by(SignedSummary.number)] == [1, 2]
+
+
+def test_the_summary_opens_only_once_the_session_has_ended(app):
+    from couples.models import Couple, User
+    from couples.services import live
+
+    with app.app_context():
+        couple = make_couple(make_counselor())
+        session_id = live.start_session(db.session.get(User, couple.partner_a_id),
+                                        db.session.get(Couple, couple.id), "short-check-in").id
+    alex = logged_in(app, couple.partner_a)
+    response = alex.get(f"/sessions/{session_id}/summary")
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/sessions/{session_id}")
+    assert "The summary opens when the session has ended." in alex.get(response.headers["Location"]).get_data(
+        as_text=True)
+    with app.app_context():
+        assert db.session.query(Summary).count() == 0
