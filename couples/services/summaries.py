@@ -224,21 +224,26 @@ def join(user_id: int, session_id: int) -> tuple[Role, dict[str, Any]]:
 
 def item_doc(user_id: int, session_id: int, item_id: Any) -> bytes | None:
     """The stored document of an item this partner may see (to start over after a refused edit)."""
-    summary, viewer = _partner_summary(user_id, session_id)
-    found = state_of(summary).item(item_id) if isinstance(item_id, str) else None
-    doc = _load_doc(summary.id, item_id).get_update() if found and may_see(found, viewer) else None
+    place = _place(user_id, session_id)
+    found = _stored_state(place).item(item_id) if isinstance(item_id, str) else None
+    doc = _load_doc(place.summary_id, item_id).get_update() if found and may_see(found, place.viewer) else None
     db.session.commit()
     return doc
 
 
-def typing_audience(user_id: int, session_id: int, item_id: Any) -> tuple[str, tuple[str, ...]]:
+def typing_audience(user_id: int, session_id: int, item_id: Any) -> tuple[Role, tuple[Role, ...]]:
     """Who should see that this partner is typing in ``item_id``: the item's other readers."""
-    summary, viewer = _partner_summary(user_id, session_id)
-    readers = audience(state_of(summary), item_id) if isinstance(item_id, str) else ()
+    place = _place(user_id, session_id)
+    readers = audience(_stored_state(place), item_id) if isinstance(item_id, str) else ()
     db.session.commit()
-    if viewer not in readers:
+    if place.viewer not in readers:
         raise SummaryError("unknown_item", "That item is not in the summary (any more).")
-    return viewer, tuple(role for role in readers if role != viewer)
+    return place.viewer, tuple(role for role in readers if role != place.viewer)
+
+
+def _stored_state(place: Place) -> SummaryState:
+    """The summary's state as committed (read without a lock: for frames that change nothing)."""
+    return SummaryState.from_dict(db.session.execute(_READ_STATE, {"summary_id": place.summary_id}).scalar_one())
 
 
 # --- changes -------------------------------------------------------------------------
@@ -367,6 +372,7 @@ _SUMMARIES = Summary.__table__
 _DOCS = SummaryItemDoc.__table__
 _LOCK = (_SUMMARIES.update().where(_SUMMARIES.c.id == bindparam("summary_id"))
          .values(version=_SUMMARIES.c.version).returning(_SUMMARIES.c.state))
+_READ_STATE = select(_SUMMARIES.c.state).where(_SUMMARIES.c.id == bindparam("summary_id"))
 _SAVE_STATE = (_SUMMARIES.update().where(_SUMMARIES.c.id == bindparam("the_summary"))
                .values(state=bindparam("new_state"), version=bindparam("new_version"), status=bindparam("new_status"),
                        updated_at=bindparam("now")))

@@ -7,13 +7,14 @@ the summary later from a device without JavaScript. Routes gather, templates ren
 from __future__ import annotations
 
 import secrets
-from typing import Any
+from typing import Any, cast
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..domain.events import INVALID_VALUE, Rejection
+from ..domain.plan import Role
 from ..domain.summary import SECTIONS, VISIBILITIES, summary_view
 from ..extensions import db
 from ..services import summaries
@@ -63,7 +64,7 @@ def _context(summary: Any, viewer: str) -> dict[str, Any]:
 
 def _partner_page(summary: Any, viewer: str, conflict: dict[str, Any] | None = None) -> str:
     return render_template("summary/page.html", **_context(summary, viewer), signed_copy=summaries.signed_copy(summary),
-                           view=summary_view(summaries.state_of(summary), viewer), conflict=conflict,
+                           view=summary_view(summaries.state_of(summary), cast(Role, viewer)), conflict=conflict,
                            form_id=secrets.token_urlsafe(12))
 
 
