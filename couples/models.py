@@ -265,6 +265,23 @@ class SummaryItemDoc(db.Model):
     doc: Mapped[bytes] = mapped_column(LargeBinary)
 
 
+class SummaryEventRecord(db.Model):
+    """Every summary change a client sent with its id, and the outcome it got: a retried event
+    (same user, same id) gets the first outcome again instead of being applied twice."""
+
+    __tablename__ = "summary_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    summary_id: Mapped[int] = mapped_column(ForeignKey("summaries.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    client_event_id: Mapped[str] = mapped_column(String(64))
+    type: Mapped[str] = mapped_column(String(32))
+    outcome: Mapped[dict[str, Any]] = mapped_column(JSON)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (UniqueConstraint("summary_id", "user_id", "client_event_id", name="uq_summary_event_client_id"),)
+
+
 class SignedSummary(db.Model):
     """A version both partners signed, kept for good: exactly what the counselor sees of it."""
 

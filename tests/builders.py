@@ -199,3 +199,25 @@ def _shared_facts(session_id: int) -> list[dict]:
                               .order_by(StepResult.step_index))
     return [{"step_id": r.step_id, "kind": r.kind, "title": r.title, "outcome": r.outcome, "facts": r.facts}
             for r in rows]
+
+RATING_FACTS = {"scale": {"min": 0, "max": 4},
+                "items": [{"id": "terse", "label": "Short replies", "a": 1, "b": 4, "gap": 3, "note_a": None,
+                           "note_b": None}]}
+
+
+def make_finished_session(couple: Couple, plan_id: str = "short-check-in", status: str = "completed",
+                          results: tuple[tuple[str, str, str, str, dict], ...] | None = None) -> int:
+    """A session of ``couple`` that has ended (``status`` completed or abandoned), with StepResult rows
+    (step_id, kind, title, outcome, facts) as the results service records them; returns its id."""
+    from couples.models import StepResult
+    from couples.services import live
+
+    if results is None:
+        results = (("signs", "rating", "Signs", "finished", RATING_FACTS), ("ritual", "agree", "A ritual", "skipped", {}))
+    row = live.start_session(db.session.get(User, couple.partner_a_id), db.session.get(Couple, couple.id), plan_id)
+    row.status = status
+    for index, (step_id, kind, title, outcome, facts) in enumerate(results):
+        db.session.add(StepResult(session_id=row.id, couple_id=couple.id, step_index=index, step_id=step_id, kind=kind,
+                                  title=title, outcome=outcome, facts=facts))
+    db.session.commit()
+    return row.id

@@ -142,6 +142,10 @@ export class SessionView {
         buttons.push(h("button", { class: "button", "data-focus-key": "resume", onclick: () => this.act(snapshot.held ? "release" : "resume") }, snapshot.held ? "Lift the hold and resume" : "Resume"));
       }
     }
+    if (ctx.isPartner && snapshot.status === "completed") {
+      buttons.push(h("a", { class: "button primary", href: `/sessions/${snapshot.session_id}/summary`, "data-focus-key": "summary" },
+        "Write your summary together"));
+    }
     if (ctx.isPartner && !snapshot.complete && active && !["read", "timer"].includes(snapshot.step.kind)) {
       buttons.push(h("p", { class: "muted small", text: "Continue unlocks when this step is done." }));
     }
