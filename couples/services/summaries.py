@@ -131,6 +131,27 @@ def summary_for_session(user_id: int, session_id: int) -> tuple[Summary, str]:
     return _create(session), viewer
 
 
+@dataclass(frozen=True)
+class FinishedSession:
+    """A session that has ended, and where its summary stands (``None``: nobody opened it yet)."""
+
+    session_id: int
+    plan_title: str
+    ended_at: datetime
+    summary_status: str | None
+
+
+def finished_sessions(couple_id: int, limit: int = 5) -> list[FinishedSession]:
+    """The couple's newest ended sessions with their summaries' status, in one query: the way back
+    to a summary from any device, later."""
+    rows = db.session.execute(
+        select(LiveSession.id, LiveSession.plan_title, LiveSession.updated_at, Summary.status)
+        .outerjoin(Summary, Summary.session_id == LiveSession.id)
+        .where(LiveSession.couple_id == couple_id, LiveSession.status.in_(FINISHED_SESSION_STATUSES))
+        .order_by(LiveSession.id.desc()).limit(limit))
+    return [FinishedSession(*row) for row in rows]
+
+
 def _create(session: LiveSession) -> Summary:
     """Prefill from the step results; two first requests at once end with the same row."""
     results.ensure_recorded(session.id)  # sessions from before step results were recorded

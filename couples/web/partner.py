@@ -6,6 +6,7 @@ from flask import Blueprint, render_template
 from flask_login import current_user
 
 from ..services import exports
+from ..services import summaries as summary_service
 from ..services import review as review_service
 from .auth import couple_for_partner_or_404, partner_required
 from .live import sessions_panel
@@ -25,6 +26,7 @@ def home():
         couple=couple,
         viewer_slot=viewer_slot,
         other_name=couple.name_of("b" if viewer_slot == "a" else "a"),
+        finished=summary_service.finished_sessions(couple.id),
         **sessions_panel(couple),
     )
 

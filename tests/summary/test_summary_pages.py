@@ -38,7 +38,7 @@ def post(client, session_id: int, **data):
 
 
 def page_text(client, session_id: int) -> str:
-    response = client.get(f"/sessions/{session_id}/summary")
+    response = client.get(f"/sessions/{session_id}/summary", follow_redirects=True)  # the counselor's: review page
     assert response.status_code == 200
     return response.get_data(as_text=True)
 
@@ -47,7 +47,7 @@ def test_partners_write_share_and_sign_with_plain_forms_and_the_counselor_sees_o
     couple, session_id = world
     alex, sam = logged_in(app, couple.partner_a), logged_in(app, couple.partner_b)
     counselor = logged_in(app, couple.counselor)
-    assert "have not signed" in page_text(counselor, session_id)
+    assert "has not signed a summary" in page_text(counselor, session_id)
     post(alex, session_id, type="add_item", section="noticed", visibility="me", text="ALEX-PRIVATE note")
     post(alex, session_id, type="add_item", section="commit", visibility="counselor", text="Walk on Sundays")
     post(sam, session_id, type="add_item", section="hard", visibility="us", text="Talking about money")
@@ -196,3 +196,10 @@ def test_the_summary_opens_only_once_the_session_has_ended(app):
         as_text=True)
     with app.app_context():
         assert db.session.query(Summary).count() == 0
+
+
+def test_a_partner_finds_the_summary_of_a_finished_session_from_home_on_another_device(app, world):
+    couple, session_id = world
+    home = logged_in(app, couple.partner_b).get("/partner/").get_data(as_text=True)
+
+    assert f'href="/sessions/{session_id}/summary"' in home and "Write our summary" in home
