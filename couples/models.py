@@ -349,7 +349,8 @@ class Followup(db.Model):
 
 
 class FollowupOccurrence(db.Model):
-    """One time a follow-up falls due. Done when the live session started for it completed."""
+    """One time a follow-up falls due. Done when the live session started for it completed;
+    ``cancelled_at`` is set when a change to the follow-up dropped this time."""
 
     __tablename__ = "followup_occurrences"
 
@@ -358,6 +359,7 @@ class FollowupOccurrence(db.Model):
     due_at: Mapped[datetime]
     live_session_id: Mapped[int | None] = mapped_column(ForeignKey("live_sessions.id"))
     started_at: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]
 
     followup: Mapped[Followup] = relationship()
 

@@ -62,6 +62,7 @@ def upgrade():
     sa.Column('due_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('live_session_id', sa.Integer(), nullable=True),
     sa.Column('started_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('cancelled_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['followup_id'], ['followups.id'], ),
     sa.ForeignKeyConstraint(['live_session_id'], ['live_sessions.id'], ),
     sa.PrimaryKeyConstraint('id'),
