@@ -112,9 +112,9 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
 def _register_blueprints(app: Flask) -> None:
     from . import cli, requestlog
     from .realtime import namespace
-    from .web import auth, content, counselor, errors, live, pages, partner
+    from .web import auth, content, counselor, errors, followups, live, pages, partner
 
-    for module in (pages, auth, counselor, content, partner, live, errors):
+    for module in (pages, auth, counselor, content, partner, live, followups, errors):
         app.register_blueprint(module.bp)
     cli.register(app)
     requestlog.init_app(app)

@@ -87,3 +87,14 @@ def post_form(client, page_url: str, data: dict, action: str | None = None):
     page = client.get(page_url)
     token = csrf_token(page.get_data(as_text=True))
     return client.post(action or page_url, data={**data, "csrf_token": token})
+
+
+def make_followup(counselor: User, couple: Couple, due_local, recurrence: str | None = "FREQ=WEEKLY;COUNT=4",
+                  plan_id: str = "short-check-in", now=None, note: str = ""):
+    """A follow-up the counselor assigned through the real service; returns its id."""
+    from couples.models import utcnow
+    from couples.services import followups
+
+    request = followups.Request(plan_id=plan_id, due_local=due_local, recurrence=recurrence, mode="together", note=note)
+    counselor = db.session.get(User, counselor.id)
+    return followups.assign(counselor, couple.id, request, now or utcnow()).id

@@ -205,7 +205,7 @@ def _schedule_reminders(rows: list[FollowupOccurrence], user_ids: list[int], now
     existing = set(db.session.execute(
         select(FollowupReminder.occurrence_id, FollowupReminder.user_id, FollowupReminder.offset_minutes)
         .where(FollowupReminder.occurrence_id.in_([o.id for o in rows]), FollowupReminder.user_id.in_(user_ids))
-    ).tuples())
+    ))
     offsets = {user_id: preferences_for(user_id).offsets for user_id in user_ids}
     new = [
         {"occurrence_id": o.id, "user_id": user_id, "offset_minutes": offset,
@@ -246,7 +246,7 @@ def agenda(user: User, couple: Couple, now: datetime) -> list[AgendaItem]:
                FollowupOccurrence.due_at >= now - AGENDA_PAST)
         .order_by(FollowupOccurrence.due_at, FollowupOccurrence.id)
         .limit(AGENDA_LIMIT)
-    ).tuples()
+    )
     return [_agenda_item(occurrence, followup, session_status, zone, now)
             for occurrence, followup, session_status in rows]
 
@@ -271,7 +271,7 @@ def start_together(user: User, couple: Couple, occurrence_id: int, now: datetime
     found = db.session.execute(
         select(FollowupOccurrence, Followup).join(Followup, Followup.id == FollowupOccurrence.followup_id)
         .where(FollowupOccurrence.id == occurrence_id, Followup.couple_id == couple.id)
-    ).tuples().first()
+    ).first()
     if found is None or couple.role_of(user) not in ("a", "b"):
         raise _not_found()
     occurrence, followup = found
@@ -374,7 +374,7 @@ def occurrences_for_calendar(couple: Couple, since: datetime) -> list[tuple[Foll
         .where(Followup.couple_id == couple.id, FollowupOccurrence.cancelled_at.is_(None),
                FollowupOccurrence.due_at >= since)
         .order_by(FollowupOccurrence.due_at)
-    ).tuples())
+    ))
 
 
 def occurrence_list(followup: Followup) -> list[FollowupOccurrence]:

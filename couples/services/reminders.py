@@ -151,7 +151,7 @@ def deliveries_for(reminder_ids: list[int]) -> list[Delivery]:
         .join(User, User.id == FollowupReminder.user_id)
         .outerjoin(ReminderPreference, ReminderPreference.user_id == User.id)
         .where(FollowupReminder.id.in_(reminder_ids))
-    ).tuples()
+    )
     return [
         Delivery(reminder_id=rid, user_id=uid, email=email, title=title, due_at=as_utc(due_at),
                  zone=own_zone or couple_zone, email_enabled=wants_email is not False,
