@@ -218,13 +218,10 @@ def _schedule_reminders(rows: list[FollowupOccurrence], user_ids: list[int], now
         db.session.execute(insert(FollowupReminder), new)
 
 
-def _drop_unclaimed_reminders(occurrence_ids, user_id: int | None = None) -> None:
-    """Delete the reminders no sender has taken yet for these occurrences (and, if given, this user)."""
-    query = delete(FollowupReminder).where(
-        FollowupReminder.occurrence_id.in_(occurrence_ids), FollowupReminder.claimed_at.is_(None))
-    if user_id is not None:
-        query = query.where(FollowupReminder.user_id == user_id)
-    db.session.execute(query)
+def _drop_unclaimed_reminders(occurrence_ids) -> None:
+    """Delete the reminders no sender has taken yet for these occurrences (ids or a SELECT of them)."""
+    db.session.execute(delete(FollowupReminder).where(
+        FollowupReminder.occurrence_id.in_(occurrence_ids), FollowupReminder.claimed_at.is_(None)))
 
 
 # -- the partners' side -----------------------------------------------------------------------
@@ -322,7 +319,7 @@ def preferences_for(user_id: int) -> Preferences:
 
 
 def save_preferences(user: User, couple: Couple, wanted: Preferences, now: datetime) -> None:
-    """Save a partner's preferences and reschedule their reminders still ahead."""
+    """Save a partner's preferences: reminders at offsets no longer wanted go, newly wanted ones still ahead come."""
     if not set(wanted.offsets) <= set(OFFSET_CHOICES):
         raise FollowupError("bad_offsets", _("Choose reminder times from the list."))
     if wanted.timezone is not None and zone_named(wanted.timezone) is None:
@@ -335,7 +332,9 @@ def save_preferences(user: User, couple: Couple, wanted: Preferences, now: datet
     ahead = select(FollowupOccurrence).join(Followup, Followup.id == FollowupOccurrence.followup_id).where(
         Followup.couple_id == couple.id, Followup.cancelled_at.is_(None), FollowupOccurrence.due_at > now)
     upcoming = list(db.session.scalars(ahead))
-    _drop_unclaimed_reminders([o.id for o in upcoming], user_id=user.id)
+    db.session.execute(delete(FollowupReminder).where(
+        FollowupReminder.occurrence_id.in_([o.id for o in upcoming]), FollowupReminder.user_id == user.id,
+        FollowupReminder.claimed_at.is_(None), FollowupReminder.offset_minutes.not_in(row.offsets)))
     _schedule_reminders(upcoming, [user.id], now)
     db.session.commit()
 

@@ -56,7 +56,8 @@ class FollowupForm(FlaskForm):
 
     def __init__(self, couple: Couple, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        self.repeat.choices, self.mode.choices = list(REPEATS), list(MODES)  # set here: wtforms warns on tuples given to fields
+        # Set here, not in the field: wtforms warns about choices given to a field as tuples.
+        self.repeat.choices, self.mode.choices = list(REPEATS), list(MODES)
         self.plan_id.choices = [(spec.id, f"{spec.title} ({spec.minutes} min)") for spec in plans_for_couple(couple)]
 
     def as_request(self) -> service.Request:

@@ -1,0 +1,154 @@
+"""Reminders: each is sent once, in-app over Socket.IO and by e-mail to a real SMTP server,
+with only the exercise's name, the time and a link; a late one is closed unsent."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+from email import message_from_bytes
+from email.policy import default as default_policy
+
+import pytest
+from aiosmtpd.controller import Controller
+from builders import login, make_counselor, make_couple, make_followup
+from sqlalchemy import func, select
+
+from bench.infra import free_port
+from couples.config import SmtpSettings
+from couples.extensions import db, socketio
+from couples.models import FollowupReminder
+from couples.realtime.protocol import NAMESPACE
+from couples.services import reminders
+
+NOTE = "Talk about the letter from your sister"  # must never travel in a reminder
+
+
+class Inbox:
+    """An aiosmtpd handler keeping every message it receives."""
+
+    def __init__(self) -> None:
+        self.messages: list = []
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, _server, _session, envelope) -> str:  # noqa: N802 - aiosmtpd's hook name
+        with self.lock:
+            self.messages.append(message_from_bytes(envelope.content, policy=default_policy))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server on a free local port, for the length of one test."""
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield inbox, SmtpSettings(host="127.0.0.1", port=controller.port, sender="reminders@couples.test", starttls=False)
+    controller.stop()
+
+
+@pytest.fixture
+def assigned(app):
+    """A couple in Berlin with a weekly follow-up whose first time is 30 minutes from now.
+
+    Assigned "two days ago", so its hour-before and day-before reminders are both due now.
+    """
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    due = (now + timedelta(minutes=30)).astimezone(_berlin()).replace(tzinfo=None)
+    with app.app_context():
+        counselor = make_counselor()
+        couple = make_couple(counselor)
+        make_followup(counselor, couple, due, now=now - timedelta(days=2), note=NOTE)
+    return {"couple": couple, "now": now, "due": due}
+
+
+def _berlin():
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo("Europe/Berlin")
+
+
+def outcomes(app) -> dict[str | None, int]:
+    with app.app_context():
+        rows = db.session.execute(select(FollowupReminder.outcome, func.count()).group_by(FollowupReminder.outcome))
+        return {outcome: number for outcome, number in rows}
+
+
+def test_each_due_reminder_is_sent_once_and_a_second_pass_sends_nothing(app, assigned):
+    with app.app_context():
+        first = reminders.send_due_reminders(smtp=SmtpSettings())
+        second = reminders.send_due_reminders(smtp=SmtpSettings())
+
+    assert (first.claimed, first.sent) == (4, 4)  # two partners, an hour and a day before, for the first time only
+    assert second.claimed == 0
+    assert outcomes(app) == {"sent": 4, None: 12}
+
+
+def test_a_reminder_whose_moment_has_passed_is_closed_without_being_sent(app, assigned, smtp_server):
+    inbox, smtp = smtp_server
+    with app.app_context():
+        report = reminders.send_due_reminders(now=assigned["now"] + timedelta(hours=1), smtp=smtp)
+
+    assert report.stale == 4 and report.sent == 0
+    assert inbox.messages == []
+
+
+def test_the_reminder_email_reaches_a_real_smtp_server_with_only_the_name_time_and_link(app, assigned, smtp_server):
+    inbox, smtp = smtp_server
+    couple = assigned["couple"]
+    with app.app_context():
+        report = reminders.send_due_reminders(smtp=smtp)
+
+    assert report.sent == 4 and len(inbox.messages) == 4
+    assert sorted(m["To"] for m in inbox.messages) == sorted([couple.partner_a.email] * 2 + [couple.partner_b.email] * 2)
+    message = inbox.messages[0]
+    body = message.get_content()
+    assert message["Subject"] == "Reminder: Short check-in"
+    assert assigned["due"].strftime("%H:%M") in body and "(Europe/Berlin)" in body
+    assert "http://127.0.0.1:5000/partner/follow-ups" in body
+    assert NOTE not in body and "sister" not in message.as_string()
+    assert [line for line in body.splitlines() if line] == [
+        line for line in body.splitlines() if line and ("Short check-in" in line or "http" in line or "e-mails off" in line)
+    ]
+
+
+def test_a_partner_who_turned_email_off_gets_none_but_is_still_reminded_in_app(app, assigned, smtp_server):
+    inbox, smtp = smtp_server
+    couple = assigned["couple"]
+    login(client := app.test_client(), couple.partner_a.email)
+    from builders import post_form
+
+    post_form(client, "/partner/reminders", {"offset": ["60", "1440"], "timezone": ""})
+    with app.app_context():
+        report = reminders.send_due_reminders(smtp=smtp)
+
+    assert report.sent == 4
+    assert [m["To"] for m in inbox.messages] == [couple.partner_b.email] * 2
+
+
+def test_an_online_partner_gets_the_reminder_over_socketio(app, assigned):
+    couple = assigned["couple"]
+    login(web := app.test_client(), couple.partner_a.email)
+    socket = socketio.test_client(app, namespace=NAMESPACE, flask_test_client=web)
+    assert socket.is_connected(NAMESPACE)
+    # What the /live connect handler will do (reminders.join_user_room): join the user's own room.
+    sid = socketio.server.manager.sid_from_eio_sid(socket.eio_sid, NAMESPACE)
+    socketio.server.enter_room(sid, reminders.user_room(couple.partner_a.id), namespace=NAMESPACE)
+    socket.get_received(NAMESPACE)
+
+    with app.app_context():
+        reminders.send_due_reminders(smtp=SmtpSettings())
+    received = [packet for packet in socket.get_received(NAMESPACE) if packet["name"] == "reminder"]
+
+    assert len(received) == 2  # partner A's two reminders; partner B's went to B's room only
+    payload = received[0]["args"][0]
+    assert set(payload) == {"title", "due_at", "local_time", "url"}
+    assert payload["title"] == "Short check-in" and NOTE not in str(payload)
+    socket.disconnect(NAMESPACE)
+
+
+def test_the_send_reminders_command_sends_what_is_due(app, assigned, runner):
+    result = runner.invoke(args=["send-reminders"])
+
+    assert result.exit_code == 0, result.output
+    assert "4 claimed, 4 sent" in result.output
+    assert outcomes(app)["sent"] == 4
