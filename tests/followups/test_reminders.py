@@ -3,17 +3,13 @@ with only the exercise's name, the time and a link; a late one is closed unsent.
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime, timedelta
-from email import message_from_bytes
-from email.policy import default as default_policy
+from zoneinfo import ZoneInfo
 
 import pytest
-from aiosmtpd.controller import Controller
-from builders import login, make_counselor, make_couple, make_followup
+from builders import login, make_counselor, make_couple, make_followup, post_form
 from sqlalchemy import func, select
 
-from bench.infra import free_port
 from couples.config import SmtpSettings
 from couples.extensions import db, socketio
 from couples.models import FollowupReminder
@@ -23,29 +19,6 @@ from couples.services import reminders
 NOTE = "Talk about the letter from your sister"  # must never travel in a reminder
 
 
-class Inbox:
-    """An aiosmtpd handler keeping every message it receives."""
-
-    def __init__(self) -> None:
-        self.messages: list = []
-        self.lock = threading.Lock()
-
-    async def handle_DATA(self, _server, _session, envelope) -> str:  # noqa: N802 - aiosmtpd's hook name
-        with self.lock:
-            self.messages.append(message_from_bytes(envelope.content, policy=default_policy))
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp_server():
-    """A real SMTP server on a free local port, for the length of one test."""
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield inbox, SmtpSettings(host="127.0.0.1", port=controller.port, sender="reminders@couples.test", starttls=False)
-    controller.stop()
-
-
 @pytest.fixture
 def assigned(app):
     """A couple in Berlin with a weekly follow-up whose first time is 30 minutes from now.
@@ -53,18 +26,12 @@ def assigned(app):
     Assigned "two days ago", so its hour-before and day-before reminders are both due now.
     """
     now = datetime.now(UTC).replace(second=0, microsecond=0)
-    due = (now + timedelta(minutes=30)).astimezone(_berlin()).replace(tzinfo=None)
+    due = (now + timedelta(minutes=30)).astimezone(ZoneInfo("Europe/Berlin")).replace(tzinfo=None)
     with app.app_context():
         counselor = make_counselor()
         couple = make_couple(counselor)
         make_followup(counselor, couple, due, now=now - timedelta(days=2), note=NOTE)
     return {"couple": couple, "now": now, "due": due}
-
-
-def _berlin():
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo("Europe/Berlin")
 
 
 def outcomes(app) -> dict[str | None, int]:
@@ -115,8 +82,6 @@ def test_a_partner_who_turned_email_off_gets_none_but_is_still_reminded_in_app(a
     inbox, smtp = smtp_server
     couple = assigned["couple"]
     login(client := app.test_client(), couple.partner_a.email)
-    from builders import post_form
-
     post_form(client, "/partner/reminders", {"offset": ["60", "1440"], "timezone": ""})
     with app.app_context():
         report = reminders.send_due_reminders(smtp=smtp)
