@@ -24,6 +24,7 @@ import logging
 import os
 import smtplib
 import socket
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -262,17 +263,18 @@ def send_reminders_command() -> None:
     click.echo(f"Reminders: {report.claimed} claimed, {report.sent} sent, {report.stale} stale, {report.failed} failed.")
 
 
-def start_reminder_task(app: Flask) -> Any:
+def start_reminder_task(app: Flask, stop: threading.Event | None = None) -> Any:
     """Run a sender pass every ``COUPLES_REMINDER_INTERVAL`` seconds in this server process.
 
-    Call once from ``wsgi.py`` after the app is built; every process may run one.
+    Call once from ``wsgi.py`` after the app is built; every process may run one (claims are
+    exclusive). ``stop`` ends the loop after the current pass (tests use it).
     """
     interval = app.config["SETTINGS"].reminder_interval_seconds
-    return socketio.start_background_task(_reminder_loop, app, interval)
+    return socketio.start_background_task(_reminder_loop, app, interval, stop or threading.Event())
 
 
-def _reminder_loop(app: Flask, interval: int) -> None:
-    while True:
+def _reminder_loop(app: Flask, interval: float, stop: threading.Event) -> None:
+    while not stop.is_set():
         socketio.sleep(interval)
         with app.app_context():
             try:

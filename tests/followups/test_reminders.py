@@ -3,16 +3,19 @@ with only the exercise's name, the time and a link; a late one is closed unsent.
 
 from __future__ import annotations
 
+import threading
+import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from builders import login, make_counselor, make_couple, make_followup, post_form
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from couples.config import SmtpSettings
 from couples.extensions import db, socketio
-from couples.models import FollowupReminder
+from couples.models import FollowupOccurrence, FollowupReminder
 from couples.realtime.protocol import NAMESPACE
 from couples.services import reminders
 
@@ -117,3 +120,44 @@ def test_the_send_reminders_command_sends_what_is_due(app, assigned, runner):
     assert result.exit_code == 0, result.output
     assert "4 claimed, 4 sent" in result.output
     assert outcomes(app)["sent"] == 4
+
+
+def test_the_server_sends_reminders_by_itself_in_the_background(app, assigned, smtp_server):
+    inbox, smtp = smtp_server
+    app.config["SMTP"] = smtp
+    app.config["SETTINGS"] = replace(app.config["SETTINGS"], reminder_interval_seconds=0.2)
+    stop = threading.Event()
+    task = reminders.start_reminder_task(app, stop)
+    try:
+        deadline = time.monotonic() + 15
+        while len(inbox.messages) < 4 and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        stop.set()
+        task.join(5)
+
+    assert len(inbox.messages) == 4
+    assert outcomes(app)["sent"] == 4
+
+
+def add_due_reminders(app, occurrence_id: int, user_id: int, count: int, now: datetime) -> None:
+    """Many due reminders at once (one per extra offset), to measure a pass."""
+    with app.app_context():
+        db.session.execute(insert(FollowupReminder), [
+            {"occurrence_id": occurrence_id, "user_id": user_id, "offset_minutes": 10_000 + n,
+             "send_at": now - timedelta(minutes=1)} for n in range(count)])
+        db.session.commit()
+
+
+def test_one_pass_hands_over_ten_thousand_due_reminders_within_ten_seconds(app, assigned):
+    with app.app_context():
+        occurrence_id = db.session.scalar(select(func.min(FollowupOccurrence.id)))
+    add_due_reminders(app, occurrence_id, assigned["couple"].partner_a.id, 10_000, assigned["now"])
+
+    started = time.monotonic()
+    with app.app_context():
+        report = reminders.send_due_reminders(smtp=SmtpSettings())
+    elapsed = time.monotonic() - started
+
+    assert report.sent == 10_004
+    assert elapsed <= 10, f"{elapsed:.1f} s"
