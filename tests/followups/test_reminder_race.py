@@ -15,8 +15,10 @@ from sqlalchemy import func, insert, select
 
 from bench import infra
 from couples.database import upgrade_database
+from couples.config import SmtpSettings
 from couples.extensions import db
 from couples.models import FollowupOccurrence, FollowupReminder
+from couples.services import reminders
 
 pytestmark = pytest.mark.postgres
 
@@ -50,8 +52,8 @@ def pg_app():
     infra.drop_database(name)
 
 
-def due_reminders(app) -> int:
-    """A couple whose follow-up begins in half an hour, with its 4 reminders and EXTRA more all due now."""
+def due_reminders(app, extra: int = EXTRA) -> int:
+    """A couple whose follow-up begins in half an hour, with its 4 reminders and ``extra`` more all due now."""
     now = datetime.now(UTC)
     with app.app_context():
         counselor = make_counselor()
@@ -62,9 +64,9 @@ def due_reminders(app) -> int:
         # Many more due reminders, cheaply: one per extra offset for the same occurrence and partner.
         db.session.execute(insert(FollowupReminder), [
             {"occurrence_id": occurrence_id, "user_id": couple.partner_a.id, "offset_minutes": 10_000 + n,
-             "send_at": now - timedelta(minutes=1)} for n in range(EXTRA)])
+             "send_at": now - timedelta(minutes=1)} for n in range(extra)])
         db.session.commit()
-    return EXTRA + 4
+    return extra + 4
 
 
 def test_two_senders_racing_send_each_reminder_exactly_once(pg_app, smtp_server):
@@ -91,3 +93,16 @@ def test_two_senders_racing_send_each_reminder_exactly_once(pg_app, smtp_server)
     assert not_yet_due == 3 * 2 * 2  # the later weekly times
     assert len({worker for _, worker in rows}) == 2
     assert len(inbox.messages) == expected
+
+
+def test_one_pass_hands_over_ten_thousand_due_reminders_within_ten_seconds_on_postgresql(pg_app):
+    app, _url = pg_app
+    expected = due_reminders(app, extra=10_000)
+
+    started = time.monotonic()
+    with app.app_context():
+        report = reminders.send_due_reminders(smtp=SmtpSettings())
+    elapsed = time.monotonic() - started
+
+    assert report.sent == expected
+    assert elapsed <= 10, f"{elapsed:.1f} s"
