@@ -77,7 +77,7 @@ class FollowupForm(FlaskForm):
         """Prefill from a stored follow-up (its rule is one the form makes)."""
         self.plan_id.data, self.mode.data, self.note.data = row.plan_id, row.mode, row.note
         self.due_date.data, self.due_time.data = row.due_local.date(), row.due_local.time()
-        parts = dict(part.partition("=")[::2] for part in (row.recurrence or "").split(";") if part)
+        parts = _rule_parts(row.recurrence)
         self.repeat.data = parts.get("FREQ", "").lower()
         self.times.data = int(parts["COUNT"]) if parts.get("COUNT", "").isdigit() else None
 
@@ -107,8 +107,9 @@ def counselor_list(couple_id: int):
     if form.validate_on_submit() and _saved(form, lambda wanted: service.assign(current_user, couple.id, wanted, utcnow())):
         flash(_("The follow-up is assigned. Both partners see it now."))
         return redirect(url_for("followups.counselor_list", couple_id=couple.id))
-    return render_template("followups/counselor.html", couple=couple, form=form, followups=service.followups_of(couple),
-                           action_form=ActionForm(), now=utcnow())
+    rows = service.followups_of(couple)
+    return render_template("followups/counselor.html", couple=couple, form=form, followups=rows,
+                           repeats={row.id: describe_repeat(row.recurrence) for row in rows}, action_form=ActionForm())
 
 
 @bp.route("/counselor/couples/<int:couple_id>/follow-ups/<int:followup_id>", methods=["GET", "POST"])
@@ -136,6 +137,21 @@ def cancel(couple_id: int, followup_id: int):
         service.cancel(current_user, row.id, utcnow())
         flash(_("The follow-up is cancelled."))
     return redirect(url_for("followups.counselor_list", couple_id=couple.id))
+
+
+def describe_repeat(rule: str | None) -> str:
+    """How often, in words: the form's rules read naturally, any other rule is shown as written."""
+    parts = _rule_parts(rule)
+    label = dict(REPEATS).get(parts.get("FREQ", "").lower())
+    if not rule:
+        return _("once")
+    if label is None or set(parts) != {"FREQ", "COUNT"}:
+        return rule
+    return _("%(how_often)s, %(count)s times in all", how_often=label, count=parts["COUNT"])
+
+
+def _rule_parts(rule: str | None) -> dict[str, str]:
+    return dict(part.partition("=")[::2] for part in (rule or "").upper().split(";") if part)
 
 
 def _counselors_followup(couple: Couple, followup_id: int) -> Followup:
