@@ -3,14 +3,14 @@ calendar files; and everyone else gets a 404."""
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from builders import csrf_token, login, make_counselor, make_couple, make_followup, post_form
 from icalendar import Calendar
-from sqlalchemy import event, func, select
+from scale.test_counselor_queries import counted
+from sqlalchemy import func, select
 
 from couples.extensions import db
 from couples.models import Followup, FollowupOccurrence, FollowupReminder, LiveSession
@@ -252,22 +252,6 @@ def test_nobody_else_can_see_or_touch_a_follow_up(app, world):
     assert post_form(stranger, "/partner/", {}, action=f"/partner/follow-ups/{occurrence_id}/start").status_code == 404
     assert "Short check-in" not in stranger.get("/partner/follow-ups").get_data(as_text=True)
     assert count(app, Followup, Followup.cancelled_at.is_not(None)) == 0 and count(app, LiveSession) == 0
-
-
-@contextmanager
-def counted(app):
-    statements: list[str] = []
-    with app.app_context():
-        engine = db.engine
-
-    def record(_conn, _cursor, statement, *_args) -> None:
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 def test_the_partners_page_queries_stay_flat_as_follow_ups_grow(app, world):
