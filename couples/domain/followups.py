@@ -98,6 +98,12 @@ def check(assignment: Assignment, now: datetime) -> FollowupRejection | None:
     zone = zone_named(assignment.zone)
     if zone is None:
         return FollowupRejection("unknown_time_zone", f"{assignment.zone!r} is not a known time zone.")
+    # Far-off dates are refused before any arithmetic: near year 1 or 9999 it would overflow.
+    start, naive_now = assignment.due_local.replace(tzinfo=None), now.astimezone(UTC).replace(tzinfo=None)
+    if start < naive_now - timedelta(days=2):
+        return FollowupRejection("due_in_past", "Choose a time that is still ahead.")
+    if start > naive_now + HORIZON:
+        return FollowupRejection("too_far_ahead", "Choose a first time within the next two years.")
     expanded = _expand(assignment, zone)
     if isinstance(expanded, FollowupRejection):
         return expanded

@@ -6,6 +6,8 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from couples.domain.followups import (DUE_WINDOW, MAX_OCCURRENCES, Assignment, check, occurrences, simple_rule,
                                       status_at)
@@ -62,6 +64,9 @@ def test_one_time_follow_up_has_a_single_occurrence():
     (weekly(datetime(2027, 3, 14, 19, 0), rule=f"FREQ=DAILY;COUNT={MAX_OCCURRENCES + 1}"), "too_many_occurrences"),
     (weekly(datetime(2027, 3, 14, 19, 0), rule="FREQ=DAILY;UNTIL=20280101T000000"), "too_many_occurrences"),
     (weekly(datetime(2027, 3, 14, 19, 0), rule="FREQ=YEARLY;COUNT=5"), "too_far_ahead"),
+    (weekly(datetime(9999, 12, 26, 19, 0)), "too_far_ahead"),
+    (weekly(datetime(9999, 12, 31, 23, 59), rule=None, zone="America/New_York"), "too_far_ahead"),
+    (weekly(datetime(1, 1, 1, 0, 30), rule=None, zone="Pacific/Kiritimati"), "due_in_past"),
     (Assignment("p", "P", datetime(2027, 3, 14, 19, 0), "Europe/Berlin", mode="alone"), "unknown_mode"),  # type: ignore[arg-type]
     (Assignment("p", "P", datetime(2027, 3, 14, 19, 0), "Europe/Berlin", note="x" * 1001), "note_too_long"),
 ])
@@ -102,3 +107,26 @@ def test_due_begins_exactly_one_window_before_the_time():
 
     assert status_at(due_at, due_at - DUE_WINDOW - timedelta(seconds=1)) == "upcoming"
     assert status_at(due_at, due_at - DUE_WINDOW) == "due"
+
+
+ZONES = ("Europe/Berlin", "America/New_York", "Australia/Lord_Howe", "Pacific/Kiritimati", "Asia/Kolkata", "UTC")
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    start=st.one_of(st.datetimes(min_value=datetime(2027, 2, 27), max_value=datetime(2029, 3, 2)),  # mostly near
+                    st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30))),
+    zone=st.sampled_from(ZONES),
+    frequency=st.sampled_from(["DAILY", "WEEKLY", "MONTHLY", "YEARLY"]),
+    count=st.integers(min_value=1, max_value=80),
+    interval=st.integers(min_value=1, max_value=60),
+)
+def test_any_assignment_is_either_refused_or_expands_at_one_wall_clock_time(start, zone, frequency, count, interval):
+    assignment = weekly(start, rule=f"FREQ={frequency};INTERVAL={interval};COUNT={count}", zone=zone)
+
+    if check(assignment, NOW) is None:
+        found = occurrences(assignment)
+        assert 1 <= len(found) <= MAX_OCCURRENCES
+        assert all(o.local.time() == found[0].local.time() for o in found)
+        assert [o.due_at for o in found] == sorted(o.due_at for o in found)
+        assert found[0].due_at > NOW
