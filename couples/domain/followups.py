@@ -70,7 +70,8 @@ class FollowupRejection:
 
 REJECTION_CODES = (
     "due_in_past", "unknown_time_zone", "bad_recurrence", "unbounded_recurrence", "unsupported_frequency",
-    "no_occurrences", "too_many_occurrences", "too_far_ahead", "unknown_mode", "note_too_long",
+    "no_occurrences", "too_many_occurrences", "too_far_ahead", "due_too_far",
+    "unknown_mode", "note_too_long",
 )
 
 
@@ -103,7 +104,7 @@ def check(assignment: Assignment, now: datetime) -> FollowupRejection | None:
     if start < naive_now - timedelta(days=2):
         return FollowupRejection("due_in_past", "Choose a time that is still ahead.")
     if start > naive_now + HORIZON:
-        return FollowupRejection("too_far_ahead", "Choose a first time within the next two years.")
+        return FollowupRejection("due_too_far", "Choose a first time within the next two years.")
     expanded = _expand(assignment, zone)
     if isinstance(expanded, FollowupRejection):
         return expanded

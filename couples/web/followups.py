@@ -172,7 +172,7 @@ def _saved(form: FollowupForm, save) -> bool:
         return False
     except service.FollowupError as error:
         field = {"unknown_plan": form.plan_id, "mode_unavailable": form.mode, "note_too_long": form.note,
-                 "due_in_past": form.due_date}.get(error.code, form.repeat)
+                 "due_in_past": form.due_date, "due_too_far": form.due_date}.get(error.code, form.repeat)
         field.errors = [*field.errors, error.message]
         return False
     return True

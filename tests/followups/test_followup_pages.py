@@ -67,6 +67,7 @@ def test_the_counselor_assigns_a_weekly_follow_up_and_both_partners_see_it(app, 
 
 @pytest.mark.parametrize(("overrides", "message"), [
     ({"due_date": "2020-01-05"}, "still ahead"),
+    ({"due_date": "9999-12-31", "due_time": "23:59"}, "within the next two years"),
     ({"due_date": "not a date"}, "Not a valid date value"),
     ({"due_time": "25:99"}, "Not a valid time value"),
     ({"plan_id": "no-such-plan"}, "Not a valid choice"),
