@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from couples.domain.followups import (DUE_WINDOW, MAX_OCCURRENCES, REJECTION_CODES, Assignment, check, occurrences, simple_rule,
-                                      status_at)
+from couples.domain.followups import (DUE_WINDOW, MAX_OCCURRENCES, REJECTION_CODES, Assignment, check, occurrences,
+                                      simple_rule, status_at)
 
 NOW = datetime(2027, 3, 1, 12, 0, tzinfo=UTC)
 
