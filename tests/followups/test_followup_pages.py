@@ -261,15 +261,18 @@ def test_nobody_else_can_see_or_touch_a_follow_up(app, world):
     assert count(app, Followup, Followup.cancelled_at.is_not(None)) == 0 and count(app, LiveSession) == 0
 
 
-def test_the_partners_page_queries_stay_flat_as_follow_ups_grow(app, world):
+@pytest.mark.parametrize("who", ["partner", "counselor"])
+def test_the_follow_up_pages_queries_stay_flat_as_follow_ups_grow(app, world, who):
     couple = world["couple"]
-    login(client := app.test_client(), couple.partner_a.email)
+    email, url = {"partner": (couple.partner_a.email, "/partner/follow-ups"),
+                  "counselor": ("dana@example.org", f"/counselor/couples/{couple.id}/follow-ups")}[who]
+    login(client := app.test_client(), email)
     sizes = []
     for weeks in (1, 2, 3):
         with app.app_context():
             make_followup(world["dana"], couple, next_sunday_at_seven(weeks) + timedelta(hours=weeks))
         with counted(app) as statements:
-            assert client.get("/partner/follow-ups").status_code == 200
+            assert client.get(url).status_code == 200
         sizes.append(len(statements))
 
     assert sizes[0] == sizes[1] == sizes[2]
