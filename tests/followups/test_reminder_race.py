@@ -24,16 +24,15 @@ pytestmark = pytest.mark.postgres
 
 EXTRA = 600
 SENDER = """
-import sys, time
+import sys
 from bench.infra import make_app
 from couples.services import reminders
 
 app = make_app(sys.argv[1])
-start_at = float(sys.argv[2])
 with app.app_context():
-    while time.time() < start_at:
-        time.sleep(0.002)
-    print(reminders.send_due_reminders(batch=20).claimed)
+    print("ready", flush=True)
+    sys.stdin.readline()  # both senders start on the same word
+    print(reminders.send_due_reminders(batch=20).claimed, flush=True)
 """
 
 
@@ -76,9 +75,12 @@ def test_two_senders_racing_send_each_reminder_exactly_once(pg_app, smtp_server)
     env = {**os.environ, "COUPLES_SMTP_HOST": smtp.host, "COUPLES_SMTP_PORT": str(smtp.port),
            "COUPLES_SMTP_FROM": smtp.sender, "COUPLES_SMTP_STARTTLS": "0", "COUPLES_SECRET_KEY": "race",
            "PYTHONPATH": str(infra.ROOT)}
-    start_at = str(time.time() + 4)  # both processes have imported the app by then
-    senders = [subprocess.Popen([sys.executable, "-c", SENDER, url, start_at], env=env, cwd=infra.ROOT,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    senders = [subprocess.Popen([sys.executable, "-c", SENDER, url], env=env, cwd=infra.ROOT, text=True,
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(2)]
+    assert [sender.stdout.readline().strip() for sender in senders] == ["ready", "ready"]
+    for sender in senders:
+        sender.stdin.write("go\n")
+        sender.stdin.flush()
     results = [sender.communicate(timeout=120) for sender in senders]
 
     assert all(sender.returncode == 0 for sender in senders), [err[-2000:] for _, err in results]

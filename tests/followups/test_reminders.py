@@ -74,7 +74,7 @@ def test_the_reminder_email_reaches_a_real_smtp_server_with_only_the_name_time_a
     body = message.get_content()
     assert message["Subject"] == "Reminder: Short check-in"
     assert assigned["due"].strftime("%H:%M") in body and "(Europe/Berlin)" in body
-    assert "http://127.0.0.1:5000/partner/follow-ups" in body
+    assert f"{app.config['SETTINGS'].public_url}/partner/follow-ups" in body
     assert NOTE not in body and "sister" not in message.as_string()
     assert [line for line in body.splitlines() if line] == [
         line for line in body.splitlines() if line and ("Short check-in" in line or "http" in line or "e-mails off" in line)
