@@ -47,7 +47,8 @@ def test_a_weekly_follow_up_from_assignment_to_starting_it_together(browser, ser
     counselor.get_by_label("How many times in all").fill("4")
     counselor.get_by_label("Together, in a live session").check()
     counselor.get_by_label("Note to the couple (optional)").fill("Ten quiet minutes after dinner.")
-    counselor.get_by_role("button", name="Assign").click()
+    counselor.get_by_label("Note to the couple (optional)").press("Tab")
+    counselor.keyboard.press("Enter")  # the Assign button is next in the tab order
     counselor.get_by_text("The follow-up is assigned.").wait_for()
     assert_accessible(counselor, "the counselor's follow-ups page")
     shot(counselor, "followups-counselor-phone")
@@ -67,7 +68,8 @@ def test_a_weekly_follow_up_from_assignment_to_starting_it_together(browser, ser
     b = logged_in_page(browser, server, couple.partner_b.email, DESKTOP, errors)
     b.goto(f"{server.url}/partner/follow-ups")
     shot(b, "followups-partner-desktop")
-    b.get_by_role("button", name=re.compile("Start it together")).first.click()
+    b.get_by_role("button", name=re.compile("Start it together")).first.focus()
+    b.keyboard.press("Enter")  # keyboard only
     b.wait_for_url(re.compile(r".*/sessions/\d+$"))
 
     assert errors == []
