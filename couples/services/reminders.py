@@ -101,7 +101,7 @@ def worker_name() -> str:
 def send_due_reminders(now: datetime | None = None, batch: int = BATCH, smtp: SmtpSettings | None = None) -> PassReport:
     """Claim and deliver every reminder due at ``now``, a batch at a time, until none is left."""
     now = now or utcnow()
-    smtp = smtp or current_app.config.get("SMTP") or current_app.config["SETTINGS"].smtp
+    smtp = smtp or smtp_settings()
     totals = PassReport()
     while claimed := claim(now, batch):
         deliveries = deliveries_for(claimed)
@@ -189,6 +189,11 @@ def record(outcomes: dict[int, str], at: datetime) -> None:
 
 
 # -- e-mail -----------------------------------------------------------------------------------
+
+
+def smtp_settings() -> SmtpSettings:
+    """The app's SMTP settings (``SMTP`` in the app config overrides the environment's)."""
+    return current_app.config.get("SMTP") or current_app.config["SETTINGS"].smtp
 
 
 def local_time(delivery: Delivery) -> str:

@@ -20,7 +20,7 @@ from ..domain.followups import MAX_OCCURRENCES, NOTE_MAX, simple_rule
 from ..extensions import db
 from ..forms import ActionForm
 from ..models import Couple, Followup, utcnow
-from ..services import calendars
+from ..services import calendars, reminders
 from ..services import followups as service
 from ..services.couples import couple_for_partner, timezone_names
 from ..services.plans import plans_for_couple
@@ -234,6 +234,7 @@ def preferences():
         "followups/preferences.html", couple=couple, form=form, chosen=set(chosen.offsets), offsets_error=offsets_error,
         offset_labels=OFFSET_LABELS, feed_url=url_for("followups.feed", token=token, _external=True) if token else None,
         has_feed=service.has_feed(current_user), action_form=ActionForm(),
+        email_available=reminders.smtp_settings().enabled,
     )
 
 
