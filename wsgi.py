@@ -25,8 +25,11 @@ from couples import create_app  # noqa: E402
 from couples.database import upgrade_database  # noqa: E402
 from couples.extensions import socketio  # noqa: E402
 
+from couples.services.reminders import start_reminder_task  # noqa: E402
+
 app = create_app()
 upgrade_database(app)
+start_reminder_task(app)  # every process sends due reminders; each is claimed exactly once
 
 
 def serve() -> None:

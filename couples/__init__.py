@@ -126,9 +126,9 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
 def _register_blueprints(app: Flask) -> None:
     from . import cli, requestlog
     from .realtime import namespace, summary as summary_namespace
-    from .web import auth, content, counselor, errors, live, pages, partner, review, summary
+    from .web import auth, content, counselor, errors, followups, live, pages, partner, review, summary
 
-    for module in (pages, auth, counselor, content, partner, live, review, summary, errors):
+    for module in (pages, auth, counselor, content, partner, live, review, summary, followups, errors):
         app.register_blueprint(module.bp)
     cli.register(app)
     requestlog.init_app(app)

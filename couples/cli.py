@@ -10,7 +10,7 @@ from flask.cli import with_appcontext
 
 from .content import PACKAGED_FOLDER, check_folder, load_library
 from .database import upgrade_database
-from .services import accounts
+from .services import accounts, reminders
 
 @click.command("create-counselor")
 @click.option("--email", required=True, help="The counselor's login email.")
@@ -71,3 +71,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(create_counselor_command)
     app.cli.add_command(demo_command)
     app.cli.add_command(check_content_command)
+    app.cli.add_command(reminders.send_reminders_command)

@@ -89,6 +89,33 @@ def secret_key_from(instance_path: Path) -> str:
     return key_file.read_text().strip()
 
 
+@dataclass(frozen=True)
+class SmtpSettings:
+    """Where reminder e-mail goes; no host means e-mail is off."""
+
+    host: str = ""
+    port: int = 587
+    username: str = ""
+    password: str = ""
+    sender: str = ""
+    starttls: bool = True
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.host and self.sender)
+
+    @classmethod
+    def from_env(cls) -> SmtpSettings:
+        return cls(
+            host=_env("COUPLES_SMTP_HOST"),
+            port=_env_int("COUPLES_SMTP_PORT", 587),
+            username=_env("COUPLES_SMTP_USERNAME"),
+            password=os.environ.get("COUPLES_SMTP_PASSWORD", ""),
+            sender=_env("COUPLES_SMTP_FROM"),
+            starttls=_env("COUPLES_SMTP_STARTTLS", "1") in ("1", "true", "yes"),
+        )
+
+
 @dataclass
 class Settings:
     """Everything the app reads from the environment, with safe defaults."""
@@ -109,6 +136,9 @@ class Settings:
     crisis_resources: tuple[tuple[str, str, str], ...] = DEFAULT_CRISIS_RESOURCES
     heartbeat_seconds: int = 30
     websocket_only: bool = False
+    smtp: SmtpSettings = field(default_factory=SmtpSettings)
+    public_url: str = ""
+    reminder_interval_seconds: int = 30
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -137,6 +167,9 @@ class Settings:
             crisis_resources=_parse_crisis_resources(_env("COUPLES_CRISIS_RESOURCES")),
             heartbeat_seconds=_env_positive_int("COUPLES_HEARTBEAT_SECONDS", 30),
             websocket_only=_env_flag("COUPLES_WEBSOCKET_ONLY"),
+            smtp=SmtpSettings.from_env(),
+            public_url=_env("COUPLES_PUBLIC_URL").rstrip("/") or f"http://{host}:{port}",
+            reminder_interval_seconds=_env_int("COUPLES_REMINDER_INTERVAL", 30),
         )
 
 

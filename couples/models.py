@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from typing import Any, Literal
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint, event, text
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint, event, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -338,6 +338,98 @@ class CustomPlan(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     couple: Mapped[Couple | None] = relationship()
+
+
+class Followup(db.Model):
+    """An exercise (a plan) a counselor assigned to a couple, once or on a recurrence.
+
+    ``due_local`` is the first occurrence's wall-clock time in ``timezone`` (naive on purpose);
+    ``recurrence`` an RFC 5545 RRULE value. Expanding them is the domain's job
+    (:mod:`couples.domain.followups`); the rows of :class:`FollowupOccurrence` hold the result.
+    """
+
+    __tablename__ = "followups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    couple_id: Mapped[int] = mapped_column(ForeignKey("couples.id"), index=True)
+    counselor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    plan_id: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(120))
+    due_local: Mapped[datetime] = mapped_column(DateTime(timezone=False))
+    timezone: Mapped[str] = mapped_column(String(64))
+    recurrence: Mapped[str | None] = mapped_column(String(200))
+    mode: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(Text, default="")
+    cancelled_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FollowupOccurrence(db.Model):
+    """One time a follow-up falls due. Done when the live session started for it completed;
+    ``cancelled_at`` is set when a change to the follow-up dropped this time."""
+
+    __tablename__ = "followup_occurrences"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    followup_id: Mapped[int] = mapped_column(ForeignKey("followups.id"), index=True)
+    due_at: Mapped[datetime]
+    live_session_id: Mapped[int | None] = mapped_column(ForeignKey("live_sessions.id"))
+    started_at: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]
+
+    followup: Mapped[Followup] = relationship()
+
+    __table_args__ = (UniqueConstraint("followup_id", "due_at", name="uq_followup_occurrence_due"),)
+
+
+class FollowupReminder(db.Model):
+    """One reminder to one partner for one occurrence, ``offset_minutes`` before it.
+
+    A sender takes it by setting ``claimed_at`` in a conditional UPDATE (only while it is
+    still NULL), so exactly one sender ever owns it; ``sent_at`` and ``outcome``
+    (``sent`` or ``stale``) record what that sender did.
+    """
+
+    __tablename__ = "followup_reminders"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    occurrence_id: Mapped[int] = mapped_column(ForeignKey("followup_occurrences.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    offset_minutes: Mapped[int]
+    send_at: Mapped[datetime]
+    claimed_at: Mapped[datetime | None]
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    sent_at: Mapped[datetime | None]
+    outcome: Mapped[str | None] = mapped_column(String(16))
+
+    __table_args__ = (
+        UniqueConstraint("occurrence_id", "user_id", "offset_minutes", name="uq_followup_reminder"),
+        Index("ix_followup_reminders_unclaimed", "send_at",
+              sqlite_where=text("claimed_at IS NULL"), postgresql_where=text("claimed_at IS NULL")),
+    )
+
+
+class ReminderPreference(db.Model):
+    """How one user wants to be reminded; no row means the defaults. ``timezone`` None: the couple's."""
+
+    __tablename__ = "reminder_preferences"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    offsets: Mapped[list[int]] = mapped_column(JSON)
+    email_enabled: Mapped[bool] = mapped_column(default=True)
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CalendarFeed(db.Model):
+    """A user's private calendar feed; only the SHA-256 of its secret token is kept."""
+
+    __tablename__ = "calendar_feeds"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class AuditEntry(db.Model):

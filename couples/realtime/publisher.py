@@ -41,3 +41,8 @@ def sign_out(user_id: int) -> None:
     room = login_room(user_id)
     socketio.emit("signed_out", {}, to=room, namespace=NAMESPACE)
     socketio.close_room(room, namespace=NAMESPACE)
+
+
+def send_reminder(user_id: int, reminder: dict[str, Any]) -> None:
+    """A follow-up reminder to every socket of one user's login, on whichever process holds it."""
+    socketio.emit("reminder", reminder, to=login_room(user_id), namespace=NAMESPACE)
