@@ -58,6 +58,7 @@ def _configure(app: Flask, settings: Settings, overrides: dict[str, Any]) -> Non
         RATELIMIT_HEADERS_ENABLED=True,
         LOGIN_LIMIT=settings.login_limit,
         INVITATION_DAYS=settings.invitation_days,
+        RESUME_DAYS=settings.resume_days,
         CRISIS_RESOURCES=settings.crisis_resources,
         ASYNC_MODE=settings.async_mode,
         REDIS_URL=settings.redis_url,

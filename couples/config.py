@@ -68,6 +68,7 @@ class Settings:
     allowed_origins: list[str] = field(default_factory=list)
     idle_minutes: int = 30
     invitation_days: int = 7
+    resume_days: int = 7
     login_limit: str = "10 per minute"
     secure_cookies: bool = False
     proxy_count: int = 0
@@ -93,6 +94,7 @@ class Settings:
             allowed_origins=origins or default_origins(host, port),
             idle_minutes=_env_int("COUPLES_IDLE_MINUTES", 30),
             invitation_days=_env_int("COUPLES_INVITATION_DAYS", 7),
+            resume_days=_env_int("COUPLES_RESUME_DAYS", 7),
             login_limit=_env("COUPLES_LOGIN_LIMIT", "10 per minute"),
             secure_cookies=_env("COUPLES_SECURE_COOKIES", "0") in ("1", "true", "yes"),
             proxy_count=_env_int("COUPLES_PROXY_COUNT", 0),
