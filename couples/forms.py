@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitField, TextAreaField
+from flask_babel import lazy_gettext as _l
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, ValidationError
 
 from .content.schema import TITLE_MAX
@@ -98,6 +99,17 @@ class NewCoupleForm(FlaskForm):
 
 class ActionForm(FlaskForm):
     """A form with nothing but the CSRF token, for buttons that POST (log out, revoke, reissue)."""
+
+
+class RoutineForm(FlaskForm):
+    """The counselor's routine for one couple's sessions."""
+
+    individual_time_first = BooleanField(
+        _l("See each partner on their own first"),
+        description=_l("Every session then stops after the private check-in, and both partners read that you "
+                       "would like to talk with each of them on their own before they go on together."),
+    )
+    submit = SubmitField(_l("Save the routine"))
 
 
 class ExerciseForm(FlaskForm):
