@@ -17,6 +17,7 @@ from .extensions import babel, csrf, db, limiter, login_manager, migrate, socket
 ROOT = Path(__file__).resolve().parent.parent
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 MAX_SOCKET_MESSAGE_BYTES = 16 * 1024
+MAX_FORM_BYTES = 1024 * 1024
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -64,7 +65,10 @@ def _configure(app: Flask, settings: Settings, overrides: dict[str, Any]) -> Non
         REDIS_URL=settings.redis_url,
         REDIS_CHANNEL=settings.redis_channel,
         ALLOWED_ORIGINS=settings.allowed_origins,
-        MAX_CONTENT_LENGTH=256 * 1024,
+        # Room for a counselor's paste far over the exercise limit: it arrives, is refused with a
+        # clear problem, and comes back in the box (a 413 would lose it).
+        MAX_CONTENT_LENGTH=MAX_FORM_BYTES,
+        MAX_FORM_MEMORY_SIZE=MAX_FORM_BYTES,
     )
     app.config.update(overrides)
 
