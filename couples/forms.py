@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
 from wtforms import (BooleanField, EmailField, IntegerField, PasswordField, SelectField, StringField, SubmitField,
                      TextAreaField)
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional, ValidationError

@@ -17,7 +17,7 @@ from .events import (AT_FIRST_STEP, COMPLETED, HELD, INVALID_VALUE, NOT_ALLOWED,
                      Event, Invalid, Paused, Rejection, Resumed, StepChanged)
 from .plan import PARTNERS, CheckInStep, Plan
 from .rules import RULES, STEP_EVENTS, raises_concern
-from .state import INDIVIDUAL_TIME, SessionState
+from .state import INDIVIDUAL_TIME, CheckInState, SessionState
 
 Outcome = tuple[SessionState, tuple[Effect, ...]]
 BOTH = frozenset(PARTNERS)
@@ -135,11 +135,10 @@ def stops_for_individual_time(plan: Plan, state: SessionState) -> bool:
     stop never tells the other partner that a concern was raised, or by whom; and it happens
     only when both have moved on from the check-in, never at the moment of an answer.
     """
-    step = plan.steps[state.step_index]
-    if not isinstance(step, CheckInStep):
+    step, current = plan.steps[state.step_index], state.steps[state.step_index]
+    if not (isinstance(step, CheckInStep) and isinstance(current, CheckInState)):
         return False
-    answers = state.steps[state.step_index].answers
-    return state.individual_time_first or any(raises_concern(step, answers.get(role)) for role in PARTNERS)
+    return state.individual_time_first or any(raises_concern(step, current.answers.get(role)) for role in PARTNERS)
 
 
 def _back(plan: Plan, state: SessionState, event: Event) -> Outcome:

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
-from flask_login import current_user
-
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from ..forms import ActionForm, NewCoupleForm, RoutineForm
 from ..models import utcnow

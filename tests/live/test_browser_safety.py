@@ -11,14 +11,11 @@ import re
 from pathlib import Path
 
 import pytest
-from builders import make_counselor, make_couple
+from builders import make_live_session
 
 from couples.domain.plan import CheckInStep, CheckQuestion, Option, Plan, PrivateAnswerStep, ReadStep
-from couples.extensions import db
-from couples.models import Couple, User
-from couples.services import live
 
-from .test_browser_session import CHROMIUM_ARGS, DESKTOP, PHONE, browser, partner_page, shot  # noqa: F401
+from .test_browser_session import DESKTOP, PHONE, partner_page, shot
 
 pytestmark = pytest.mark.browser
 
@@ -53,11 +50,7 @@ class Couple2:
 
     def __init__(self, app, browser, server, routine: bool = False) -> None:
         with app.app_context():
-            couple = make_couple(make_counselor())
-            row = db.session.get(Couple, couple.id)
-            row.individual_time_first = routine
-            db.session.commit()
-            session_id = live.start_plan(db.session.get(User, couple.partner_a_id), row, SAFETY_PLAN).id
+            couple, session_id = make_live_session(SAFETY_PLAN, individual_time_first=routine)
         self.errors: list[str] = []
         self.pages = {}
         for role, user, viewport in (("a", couple.partner_a, PHONE), ("b", couple.partner_b, DESKTOP)):
@@ -135,7 +128,7 @@ def test_a_private_pause_hides_the_session_on_that_screen_only(app, browser, ser
     worrying = Couple2(app, browser, server)
     worrying.to_check_in()
     worrying.check_in("a", "No")
-    a, b = worrying.pages["a"], worrying.pages["b"]
+    a = worrying.pages["a"]
     before = worrying.screen("b")
     a.get_by_role("button", name="Pause my screen").click()
     expect(a.get_by_text("Your screen is paused.")).to_be_visible()

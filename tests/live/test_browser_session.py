@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
 import pytest
 from builders import PASSWORD
 
-from couples.domain.plan import Plan, PrivateAnswerStep, RatingItem, RatingStep, ReadStep, Scale, TurnsStep
+from couples.domain.plan import (
+    Plan,
+    PrivateAnswerStep,
+    RatingItem,
+    RatingStep,
+    ReadStep,
+    Scale,
+    TurnsStep,
+)
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-quic"]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
@@ -35,20 +39,6 @@ SHORT_PLAN = Plan(
 @pytest.fixture
 def plan():
     return SHORT_PLAN
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail("Chromium is missing at /usr/bin/chromium (scripts/setup --test installs it)")
-        pytest.skip("Chromium is not installed at /usr/bin/chromium; run scripts/setup --test")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def partner_page(browser, server, email: str, viewport: dict):

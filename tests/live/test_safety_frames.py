@@ -10,11 +10,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from builders import make_counselor, make_couple
+from builders import make_live_session
 
 from couples.extensions import db
-from couples.models import AuditEntry, Couple, User
-from couples.services import live
+from couples.models import AuditEntry, Couple
 
 SAFE = {"safe": "yes"}
 WORRYING = {"safe": "no"}
@@ -39,11 +38,7 @@ class Run:
 
     def __init__(self, app, connect, plan, routine: bool = False) -> None:
         with app.app_context():
-            couple = make_couple(make_counselor())
-            row = db.session.get(Couple, couple.id)
-            row.individual_time_first = routine
-            db.session.commit()
-            self.session_id = live.start_plan(db.session.get(User, couple.partner_a_id), row, plan).id
+            couple, self.session_id = make_live_session(plan, individual_time_first=routine)
         self.app, self.couple_id = app, couple.id
         self.partners = {"a": connect(couple.partner_a, sid=self.session_id),
                          "b": connect(couple.partner_b, sid=self.session_id)}
