@@ -95,12 +95,16 @@ class Couple2:
         assert self.errors == [], self.errors
 
 
-def test_the_other_partners_screen_is_the_same_after_a_worrying_answer_as_after_a_safe_one(app, browser, server):
+@pytest.mark.parametrize("other_answers_first", [False, True], ids=["worrying answer first", "worrying answer second"])
+def test_the_other_partners_screen_is_the_same_after_a_worrying_answer_as_after_a_safe_one(
+        app, browser, server, other_answers_first):
     from playwright.sync_api import expect
 
     safe, worrying = Couple2(app, browser, server), Couple2(app, browser, server)
     for run in (safe, worrying):
         run.to_check_in()
+        if other_answers_first:
+            run.check_in("b", "Yes")
     before = worrying.screen("b")
     safe.check_in("a", "Yes")
     worrying.check_in("a", "No")
