@@ -22,3 +22,10 @@ def send_snapshot(session_id: int, viewer: str, snapshot: dict[str, Any]) -> Non
 def send_presence(session_id: int, viewer: str, presence: dict[str, Any]) -> None:
     """Who is connected; carries no private data."""
     socketio.emit("presence", presence, to=viewer_room(session_id, viewer), namespace=NAMESPACE)
+
+
+def stop_following(sid: str, session_id: int) -> None:
+    """Take one connection out of every viewer room of a session, on whichever process holds it
+    (the message queue carries it): nothing sent to the session reaches it any more."""
+    for viewer in ("a", "b", "counselor"):
+        socketio.server.leave_room(sid, viewer_room(session_id, viewer), namespace=NAMESPACE)

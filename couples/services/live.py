@@ -82,9 +82,13 @@ def resumable_for() -> timedelta:
 
 def is_closed_unfinished(row: LiveSession) -> bool:
     """Abandoned, or open but untouched for longer than it may be resumed (closed at the next Start)."""
-    if row.status == ABANDONED:
+    return _closed_unfinished(row.status, row.updated_at)
+
+
+def _closed_unfinished(status: str, updated_at: datetime) -> bool:
+    if status == ABANDONED:
         return True
-    return row.status in OPEN_STATUSES and as_utc(row.updated_at) < datetime.now(timezone.utc) - resumable_for()
+    return status in OPEN_STATUSES and as_utc(updated_at) < datetime.now(timezone.utc) - resumable_for()
 
 
 def close_abandoned(couple_id: int | None = None) -> int:
@@ -256,10 +260,19 @@ def _memo(session_id: int) -> tuple[SessionMemo, bool] | None:
     if memo is None or memo.seats_version != standing.seats_version:
         memo = _load_memo(session_id)
         store.put(session_id, memo)
-    closed = standing.status == ABANDONED or (
-        standing.status in OPEN_STATUSES
-        and as_utc(standing.updated_at) < datetime.now(timezone.utc) - resumable_for())
-    return memo, closed
+        _drop_unseated(session_id, memo.seats)
+    return memo, _closed_unfinished(standing.status, standing.updated_at)
+
+
+def _drop_unseated(session_id: int, seats: Seats) -> None:
+    """Take the session's connections held by people who no longer have a seat in it (a partner
+    moved to another couple) out of its rooms, so their old seat's snapshots stop reaching them.
+    Their next event or join is refused as not_found."""
+    connections = db.session.execute(select(_PRESENCE.c.sid, _PRESENCE.c.user_id).where(
+        _PRESENCE.c.session_id == session_id, _PRESENCE.c.disconnected_at.is_(None)))
+    for sid, user_id in connections:
+        if seats.role_of(user_id) is None:
+            publisher.stop_following(sid, session_id)
 
 
 def _load_memo(session_id: int) -> SessionMemo:

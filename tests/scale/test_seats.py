@@ -3,6 +3,7 @@ process must notice at once, whichever process made the change, and forget sessi
 
 from __future__ import annotations
 
+import time
 from types import SimpleNamespace
 
 import pytest
@@ -47,6 +48,9 @@ def test_a_seat_given_to_someone_else_reaches_every_process(pg_app, couple, clus
     assert ack["ok"], ack
     a.wait_for_version(ack["version"])
     assert a.latest["names"]["b"] == "Robin"
+    time.sleep(0.5)  # time enough for a snapshot that should not come
+    assert b.latest["version"] < ack["version"]  # the room of seat b no longer reaches the old partner
+    assert b.sio.call("join", {"session_id": session_id}, namespace="/live", timeout=10)["error"]["code"] == "not_found"
 
 
 def test_a_process_remembers_a_bounded_number_of_sessions_least_recently_used_first():
