@@ -8,6 +8,7 @@ import re
 import pytest
 from builders import make_counselor, post_form
 from sqlalchemy import select
+from werkzeug.test import encode_multipart
 
 from couples.extensions import db
 from couples.models import AuditEntry, CustomExercise, CustomPlan, User
@@ -198,8 +199,9 @@ def test_a_paste_far_over_the_limit_is_refused_and_given_back_whole(app, counsel
     page = counselor_client.get(EXERCISE_PAGE).get_data(as_text=True)
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
 
-    response = counselor_client.post(EXERCISE_PAGE, data={"csrf_token": token, "source": pasted},
-                                     content_type="multipart/form-data")  # as the page's form sends it
+    boundary, body = encode_multipart({"csrf_token": token, "source": pasted})  # as the page's form sends it
+
+    response = counselor_client.post(EXERCISE_PAGE, data=body, content_type=f"multipart/form-data; boundary={boundary}")
 
     assert response.status_code == 200
     assert f"expected at most 20,000 characters (this text has {len(pasted):,})" in page_text(response)
