@@ -17,7 +17,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from flask import current_app
-from flask_babel import gettext as _
+from flask_babel import gettext
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -297,7 +297,7 @@ def _seat(user_id: int, session_id: int) -> tuple[SessionMemo, str]:
         raise _not_found()
     memo, closed = remembered
     if closed:
-        raise LiveError(ABANDONED, _("This session was left unfinished and is closed. You can start a new one."))
+        raise LiveError(ABANDONED, gettext("This session was left unfinished and is closed. You can start a new one."))
     return memo, viewer
 
 

@@ -87,7 +87,7 @@ def test_two_starts_at_once_on_two_server_processes_land_in_one_session(pg_url, 
             couples = [make_couple(make_counselor()) for _ in range(COUPLES)]
         for couple in couples:
             presses = [start_in_browser(server, infra.session_cookie(pg_app, user_id), couple.id)
-                       for server, user_id in zip(servers, (couple.partner_a_id, couple.partner_b_id))]
+                       for server, user_id in zip(servers, (couple.partner_a_id, couple.partner_b_id), strict=True)]
             landed = together(*presses)
             assert all(re.search(r"/sessions/\d+$", url) for url in landed), landed
             assert landed[0].rsplit("/", 1)[1] == landed[1].rsplit("/", 1)[1]
