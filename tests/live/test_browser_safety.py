@@ -164,3 +164,21 @@ def test_after_a_worrying_answer_both_read_what_the_counselors_routine_shows(app
     shot(worrying.pages["a"], "safety-ending-concerned-partner-phone")
     for run in (routine, worrying):
         run.close()
+
+
+def test_the_counselor_turns_the_routine_on_from_the_couple_page(app, browser, server, couple):
+    from playwright.sync_api import expect
+
+    page = partner_page(browser, server, couple.counselor.email, PHONE)
+    errors: list[str] = []
+    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+    page.goto(f"{server.url}/counselor/couples/{couple.id}")
+    routine = page.get_by_label("See each partner on their own first")
+    expect(routine).not_to_be_checked()
+    routine.check()
+    page.get_by_role("button", name="Save the routine").click()
+    expect(page.get_by_text("It applies to sessions started from now on.")).to_be_visible()
+    expect(page.get_by_label("See each partner on their own first")).to_be_checked()
+    accessible(page)
+    shot(page, "safety-routine-counselor-phone")
+    assert errors == []
