@@ -101,8 +101,9 @@ def close_abandoned(couple_id: int | None = None) -> int:
         stale = stale.where(_SESSIONS.c.couple_id == couple_id)
     ids = list(db.session.scalars(stale))
     if ids:
-        db.session.execute(update(LiveSession).where(LiveSession.id.in_(ids), LiveSession.status.in_(OPEN_STATUSES))
-                           .values(status=ABANDONED))
+        # Checked again as it is written: a session someone touched a moment ago stays open.
+        db.session.execute(update(LiveSession).where(LiveSession.id.in_(ids), LiveSession.status.in_(OPEN_STATUSES),
+                                                     LiveSession.updated_at < cutoff).values(status=ABANDONED))
         for session_id in ids:
             audit(None, "session.abandoned", f"live_session:{session_id}")
     db.session.commit()
