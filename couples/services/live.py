@@ -96,18 +96,14 @@ def close_abandoned(couple_id: int | None = None) -> int:
     """Close as ``abandoned`` every open session untouched for longer than it may be resumed
     (only ``couple_id``'s, if given); returns how many. The state keeps the status it had."""
     cutoff = datetime.now(timezone.utc) - resumable_for()
-    stale = select(_SESSIONS.c.id).where(_SESSIONS.c.status.in_(OPEN_STATUSES), _SESSIONS.c.updated_at < cutoff)
+    stale = _SESSIONS.update().where(_SESSIONS.c.status.in_(OPEN_STATUSES), _SESSIONS.c.updated_at < cutoff)
     if couple_id is not None:
         stale = stale.where(_SESSIONS.c.couple_id == couple_id)
-    ids = list(db.session.scalars(stale))
-    if ids:
-        # Checked again as it is written: a session someone touched a moment ago stays open.
-        db.session.execute(update(LiveSession).where(LiveSession.id.in_(ids), LiveSession.status.in_(OPEN_STATUSES),
-                                                     LiveSession.updated_at < cutoff).values(status=ABANDONED))
-        for session_id in ids:
-            audit(None, "session.abandoned", f"live_session:{session_id}")
+    closed = list(db.session.execute(stale.values(status=ABANDONED).returning(_SESSIONS.c.id)).scalars())
+    for session_id in closed:
+        audit(None, "session.abandoned", f"live_session:{session_id}")
     db.session.commit()
-    return len(ids)
+    return len(closed)
 
 
 def start_session(user: User, couple: Couple, plan_id: str) -> LiveSession:
