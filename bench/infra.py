@@ -15,6 +15,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -241,8 +242,20 @@ def make_app(database_url: str, secret: str = "bench-secret"):
     return create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": secret, "ASYNC_MODE": "threading"})
 
 
-def seed_couples(app, n: int, plan, sessions_per_couple: int = 1) -> list[dict[str, int]]:
-    """``n`` joined couples of one counselor, each with open sessions of ``plan``, inserted in bulk.
+QUEUED = "queued"
+"""Row status of a seeded session waiting for its couple's open one to finish (benchmark only).
+
+A couple has at most one open session (the index ``uq_live_sessions_one_open``), but the load
+generator runs a couple's sessions one after another. The later ones are stored with this status:
+not open, so the index allows them; their state is a fresh start, and the first event saved makes
+the row ``active``, by which time the session before is ``completed``.
+"""
+
+
+def seed_couples(app, n: int, plan, sessions_per_couple: int = 1, history: bool = False) -> list[dict[str, int]]:
+    """``n`` joined couples of one counselor, each with ``sessions_per_couple`` sessions of ``plan``,
+    inserted in bulk: the first open (active), the others queued to run after it, or with ``history``
+    completed before it (the counselor's desk as it looks after months of use).
 
     Every account shares one password hash (scrypt is deliberately slow); the benchmark logs in by
     signed cookie, not by password, so the figures measure sockets and events, not scrypt.
@@ -272,12 +285,15 @@ def seed_couples(app, n: int, plan, sessions_per_couple: int = 1) -> list[dict[s
              "timezone": "Europe/Berlin", "created_at": utcnow()} for i in range(n)])
         couples = db.session.execute(select(Couple.id, Couple.partner_a_id, Couple.partner_b_id)
                                      .where(Couple.counselor_id == counselor.id).order_by(Couple.id)).all()
-        state = start(plan, time.time())
+        fresh = start(plan, time.time())
+        done = replace(fresh, status="completed")
+        later = (done, "completed") if history else (fresh, QUEUED)
         stored_plan = plan_to_dict(plan)
         rows = [{"couple_id": c.id, "plan_id": plan.id, "plan_title": plan.title, "plan": stored_plan,
-                 "state": state.to_dict(), "version": state.version, "status": state.status,
+                 "state": state.to_dict(), "version": state.version, "status": status,
                  "started_by_id": c.partner_a_id, "created_at": utcnow(), "updated_at": utcnow()}
-                for c in couples for _ in range(sessions_per_couple)]
+                for c in couples for index in range(sessions_per_couple)
+                for state, status in [(fresh, "active") if index == 0 else later]]
         db.session.execute(insert(LiveSession), rows)
         sessions: dict[int, list[int]] = {}
         for sid, cid in db.session.execute(select(LiveSession.id, LiveSession.couple_id)

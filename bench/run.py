@@ -178,7 +178,7 @@ def desk(opts: argparse.Namespace, couples: int = 1000, sessions: int = 20_000, 
         server = infra.app_server(url).start()
         app = infra.make_app(url)
         seeded = infra.seed_couples(app, couples, infra.library_plan("short-check-in"),
-                                    sessions_per_couple=max(1, sessions // couples))
+                                    sessions_per_couple=max(1, sessions // couples), history=True)
         cookie = infra.session_cookie(app, seeded[0]["counselor"])
         with app.app_context():
             from couples.extensions import db as sqla

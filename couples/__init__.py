@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 MAX_SOCKET_MESSAGE_BYTES = 16 * 1024
 REDIS_TIMEOUTS = {"socket_connect_timeout": 1, "socket_timeout": 1}  # seconds
+MAX_FORM_BYTES = 1024 * 1024
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -65,6 +66,7 @@ def _configure(app: Flask, settings: Settings, overrides: dict[str, Any]) -> Non
         LOGIN_LIMIT=settings.login_limit,
         INVITATION_DAYS=settings.invitation_days,
         SUMMARY_WAIT_DAYS=settings.summary_wait_days,
+        RESUME_DAYS=settings.resume_days,
         CRISIS_RESOURCES=settings.crisis_resources,
         ASYNC_MODE=settings.async_mode,
         REDIS_URL=settings.redis_url,
@@ -72,7 +74,10 @@ def _configure(app: Flask, settings: Settings, overrides: dict[str, Any]) -> Non
         ALLOWED_ORIGINS=settings.allowed_origins,
         HEARTBEAT_SECONDS=settings.heartbeat_seconds,
         WEBSOCKET_ONLY=settings.websocket_only,
-        MAX_CONTENT_LENGTH=256 * 1024,
+        # Room for a counselor's paste far over the exercise limit: it arrives, is refused with a
+        # clear problem, and comes back in the box (a 413 would lose it).
+        MAX_CONTENT_LENGTH=MAX_FORM_BYTES,
+        MAX_FORM_MEMORY_SIZE=MAX_FORM_BYTES,
     )
     app.config.update(overrides)
 

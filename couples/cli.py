@@ -10,7 +10,7 @@ from flask.cli import with_appcontext
 
 from .content import PACKAGED_FOLDER, check_folder, load_library
 from .database import upgrade_database
-from .services import accounts, reminders
+from .services import accounts, live, reminders
 
 @click.command("create-counselor")
 @click.option("--email", required=True, help="The counselor's login email.")
@@ -52,6 +52,14 @@ def demo_command() -> None:
     )
 
 
+@click.command("close-abandoned")
+@with_appcontext
+def close_abandoned_command() -> None:
+    """Close as abandoned every open session untouched for longer than COUPLES_RESUME_DAYS."""
+    closed = live.close_abandoned()
+    click.echo(f"Closed {closed} abandoned session{'' if closed == 1 else 's'}.")
+
+
 @click.command("check-content")
 @click.argument("folder", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path))
 def check_content_command(folder: Path | None) -> None:
@@ -72,3 +80,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(demo_command)
     app.cli.add_command(check_content_command)
     app.cli.add_command(reminders.send_reminders_command)
+    app.cli.add_command(close_abandoned_command)

@@ -130,6 +130,7 @@ class Settings:
     idle_minutes: float = 30
     invitation_days: int = 7
     summary_wait_days: int = 7
+    resume_days: int = 7
     login_limit: str = "10 per minute"
     secure_cookies: bool = False
     proxy_count: int = 0
@@ -161,6 +162,7 @@ class Settings:
             idle_minutes=_env_minutes("COUPLES_IDLE_MINUTES", 30),
             invitation_days=_env_int("COUPLES_INVITATION_DAYS", 7),
             summary_wait_days=_env_int("COUPLES_SUMMARY_WAIT_DAYS", 7),
+            resume_days=_env_int("COUPLES_RESUME_DAYS", 7),
             login_limit=_env("COUPLES_LOGIN_LIMIT", "10 per minute"),
             secure_cookies=_env_flag("COUPLES_SECURE_COOKIES"),
             proxy_count=_env_int("COUPLES_PROXY_COUNT", 0),

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, ValidationError
+from wtforms import (BooleanField, EmailField, IntegerField, PasswordField, SelectField, StringField, SubmitField,
+                     TextAreaField)
+from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from .content.parse import MAX_PLAN_EXERCISES
 from .content.schema import TITLE_MAX
 from .services.accounts import EMAIL_MAX, NAME_MAX, PASSWORD_MAX, PASSWORD_MIN, check_email
+from .services.authoring import SOURCE_MAX
 from .services.couples import timezone_names
 from .services.review import NOTE_MAX
 
@@ -102,13 +105,27 @@ class ActionForm(FlaskForm):
     """A form with nothing but the CSRF token, for buttons that POST (log out, revoke, reissue)."""
 
 
+class RoutineForm(FlaskForm):
+    """The counselor's routine for one couple's sessions."""
+
+    individual_time_first = BooleanField(
+        lazy_gettext("See each partner on their own first"),
+        description=lazy_gettext("Every session then stops after the private check-in, and both partners read that you "
+                       "would like to talk with each of them on their own before they go on together."),
+    )
+    submit = SubmitField(lazy_gettext("Save the routine"))
+
+
 class ExerciseForm(FlaskForm):
     """A counselor's exercise as TOML; the content validators check it, not the form."""
 
     source = TextAreaField(
         "Exercise (TOML)",
         validators=[InputRequired("Write or paste the exercise.")],
-        render_kw={"rows": 28, "spellcheck": "false", "autocapitalize": "none", "class": "code-box"},
+        render_kw={"rows": 28, "spellcheck": "false", "autocapitalize": "none", "class": "code-box",
+                   "data-max-chars": SOURCE_MAX,
+                   "data-over-text": lazy_gettext("This is {count} characters over the limit. Nothing was sent: "
+                                        "shorten it, then save again.")},
     )
     submit = SubmitField("Check and save")
 
@@ -132,6 +149,20 @@ class ComposePlanForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self.couple.choices = [(ALL_COUPLES, "All my couples")] + [(str(c.id), c.title) for c in couples]
 
+    def positions(self) -> list[tuple[str, IntegerField]]:
+        """(exercise id, its position field) for every exercise offered, in page order."""
+        return [(field.name.removeprefix(POSITION), field) for field in self if field.name.startswith(POSITION)]
+
+
+POSITION = "position-"  # the input holding an exercise's place in a new plan: position-<exercise id>
+
+
+def compose_plan_form(couples, exercise_ids) -> ComposePlanForm:
+    """The plan form with one optional position (a whole number from 1 to the most a plan holds)
+    for each exercise in ``exercise_ids``; anything else in such a box is a field error."""
+    position = IntegerField(validators=[Optional(), NumberRange(1, MAX_PLAN_EXERCISES)])
+    fields = {f"{POSITION}{exercise_id}": position for exercise_id in exercise_ids}
+    return type("ComposePlanPositionsForm", (ComposePlanForm,), fields)(couples)
 
 class NoteForm(FlaskForm):
     """The counselor's private note on one session."""

@@ -8,7 +8,8 @@ from datetime import datetime, timezone
 from typing import Any, Literal
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint, event, text
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint, event, inspect, text
+from sqlalchemy import false as sql_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -63,6 +64,12 @@ class Couple(db.Model):
     partner_b_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), unique=True)
     timezone: Mapped[str] = mapped_column(String(64))
     safety_flagged_at: Mapped[datetime | None]
+    # The counselor's routine: every session stops after the private check-in, so that the
+    # counselor sees each partner alone first (see docs/safety.md).
+    individual_time_first: Mapped[bool] = mapped_column(default=False, server_default=sql_false())
+    # Grows with every change of who sits in the couple (partners, counselor, names): processes
+    # compare it with what they remember of a session's seats.
+    seats_version: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     counselor: Mapped[User] = relationship(back_populates="couples", foreign_keys=[counselor_id])
@@ -85,6 +92,17 @@ class Couple(db.Model):
 
     def name_of(self, slot: str) -> str:
         return self.partner_a_name if slot == "a" else self.partner_b_name
+
+
+SEAT_COLUMNS = ("partner_a_id", "partner_b_id", "counselor_id", "partner_a_name", "partner_b_name")
+
+
+@event.listens_for(Couple, "before_update")
+def _count_seat_changes(_mapper: object, _connection: object, couple: Couple) -> None:
+    """Any change of the couple's seats, wherever it is made, bumps ``seats_version``."""
+    changes = inspect(couple).attrs
+    if any(changes[name].history.has_changes() for name in SEAT_COLUMNS):
+        couple.seats_version = (couple.seats_version or 0) + 1
 
 
 def hash_token(token: str) -> str:

@@ -63,6 +63,18 @@ def make_couple(
     return couple
 
 
+def make_live_session(plan, individual_time_first: bool = False) -> tuple[Couple, int]:
+    """A new joined couple (of a new counselor whose routine for them is ``individual_time_first``)
+    and the id of a session of ``plan`` that partner A started."""
+    from couples.services import live
+
+    couple = make_couple(make_counselor())
+    row = db.session.get(Couple, couple.id)
+    couple_service.set_individual_time_first(row.counselor, row, individual_time_first)
+    session_id = live.start_plan(db.session.get(User, couple.partner_a_id), row, plan).id
+    return couple, session_id
+
+
 def _detach(*objects: object) -> None:
     """Take loaded objects out of the session, so later commits don't expire them."""
     for obj in objects:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import requests
@@ -176,3 +177,33 @@ def couple_driver(clients: dict[str, LiveClient]):
         return ack
 
     return send, (lambda role: clients[role].latest)
+
+
+def together(*calls):
+    """Run the calls at the same moment, each on its own thread; their results in order."""
+    barrier = threading.Barrier(len(calls))
+
+    def run(call):
+        barrier.wait()
+        return call()
+
+    with ThreadPoolExecutor(len(calls)) as pool:
+        return list(pool.map(run, calls))
+
+
+def start_in_browser(server: infra.Server, cookie: str, couple_id: int, plan_id: str):
+    """What a partner's browser does to start a session: open the home page now; the returned
+    call posts its Start form and gives the URL the partner lands on."""
+    http = requests.Session()
+    http.headers["Cookie"] = cookie
+    page = http.get(f"{server.url}/partner/", timeout=10).text
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    http.headers["Cookie"] = "; ".join(f"{c.name}={c.value}" for c in http.cookies) or cookie
+
+    def post() -> str:
+        response = http.post(f"{server.url}/couples/{couple_id}/sessions",
+                             data={"csrf_token": token, "plan_id": plan_id}, timeout=20)
+        assert response.status_code == 200, response.status_code
+        return response.url
+
+    return post

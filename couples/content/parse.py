@@ -143,12 +143,17 @@ def parse_exercise_toml(text: str, source: str, signs: Signs | None = None) -> E
 
 
 def loads_toml(text: str, source: str) -> dict:
+    """Parse TOML text; every way the parser can fail is a ContentError saying what to change."""
     if not isinstance(text, str):
         raise ContentError(source, "file", "TOML text")
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ContentError(source, "file", f"valid TOML ({error})") from None
+    except ValueError:  # Python refuses to read integers of more than 4,300 digits
+        raise ContentError(source, "file", "numbers of at most 4,300 digits") from None
+    except RecursionError:  # arrays or inline tables nested hundreds deep
+        raise ContentError(source, "file", "arrays and tables nested at most a few levels deep") from None
 
 
 # -- plans --------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Collection, Iterator, Mapping
 from typing import Any, NoReturn, TypeVar
+from urllib.parse import unquote
 
 from .errors import ContentError
 
@@ -51,6 +52,46 @@ def plain_text_problem(value: object, max_length: int, *, required: bool, single
         return "plain text without control characters"
     if single_line and ("\n" in text or "\r" in text):
         return size
+    return garbled_text_problem(text)
+
+
+def garbled_text_problem(text: str) -> str | None:
+    """Why ``text`` looks garbled by a wrong character encoding, or None.
+
+    Three ways text gets garbled on its way in: bytes that were not UTF-8 (they arrive as "�"),
+    UTF-8 read as Latin-1 ("cafÃ©" for "café"), and percent-encoding left in, of UTF-8 or Latin-1
+    bytes ("caf%C3%A9", "caf%E9": a form body's undecodable escapes arrive as they were sent).
+    """
+    if REPLACEMENT in text:
+        return f"text without “{REPLACEMENT}” (characters that could not be read: type them again)"
+    repaired = _repaired(text)
+    if repaired is not None:
+        return f"text without garbled characters (did you mean “{repaired}”?)"
+    return None
+
+
+REPLACEMENT = "\ufffd"
+_PERCENT_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
+
+
+def _repaired(text: str) -> str | None:
+    """The text as it was meant, when it is UTF-8 mis-read as Latin-1 or left percent-encoded."""
+    if not text.isascii():
+        for wrong in ("cp1252", "latin-1"):
+            try:
+                meant = text.encode(wrong).decode("utf-8")
+            except UnicodeError:
+                continue
+            if meant != text:
+                return meant
+    if _PERCENT_ESCAPE.search(text):
+        for encoding in ("utf-8", "cp1252"):
+            try:
+                meant = unquote(text, encoding=encoding, errors="strict")
+            except UnicodeDecodeError:
+                continue
+            if not meant.isascii():
+                return meant
     return None
 
 

@@ -103,7 +103,8 @@ class Revealed:
 
 @dataclass(frozen=True)
 class SafetyConcern:
-    """A partner's check-in raised a concern; the session is quietly held for the counselor."""
+    """A partner's check-in raised a concern: the counselor is alerted privately. Nothing changes
+    for the other partner (the session stops after the check-in, as the counselor's routine does)."""
 
     role: Role
 

@@ -14,19 +14,21 @@ from dataclasses import replace
 from . import validate as v
 from .events import (AT_FIRST_STEP, COMPLETED, HELD, INVALID_VALUE, NOT_ALLOWED, NOT_CURRENT_STEP, PAUSED,
                      STEP_INCOMPLETE, UNKNOWN_EVENT, UNKNOWN_STEP, WRONG_STEP_TYPE, Accepted, Completed, Effect,
-                     Event, Invalid, Paused, Rejection, Resumed, SafetyConcern, StepChanged, StepFinished)
-from .plan import PARTNERS, Plan
-from .rules import RULES, STEP_EVENTS
-from .state import SessionState
+                     Event, Invalid, Paused, Rejection, Resumed, StepChanged, StepFinished)
+from .plan import PARTNERS, CheckInStep, Plan
+from .rules import RULES, STEP_EVENTS, raises_concern
+from .state import INDIVIDUAL_TIME, CheckInState, SessionState
 
 Outcome = tuple[SessionState, tuple[Effect, ...]]
 BOTH = frozenset(PARTNERS)
 
 
-def start(plan: Plan, now: float) -> SessionState:
-    """A fresh session at the first step, version 1."""
+def start(plan: Plan, now: float, individual_time_first: bool = False) -> SessionState:
+    """A fresh session at the first step, version 1; ``individual_time_first`` is the counselor's
+    routine of stopping after the check-in (see :func:`stops_for_individual_time`)."""
     steps = tuple(RULES[step.kind].initial(step) for step in plan.steps)
-    return SessionState(version=1, status="active", step_index=0, step_started_at=now, steps=steps)
+    return SessionState(version=1, status="active", step_index=0, step_started_at=now, steps=steps,
+                        individual_time_first=individual_time_first)
 
 
 def is_complete(plan: Plan, state: SessionState) -> bool:
@@ -90,7 +92,11 @@ def _check_current_step(plan: Plan, state: SessionState, step_id: object) -> Non
 
 
 def _step_event(plan: Plan, state: SessionState, event: Event) -> Outcome:
-    """Pass a kind-specific event to the current step's handler; a safety concern holds the session."""
+    """Pass a kind-specific event to the current step's handler.
+
+    A safety concern changes nothing the other partner can see at that moment (its effect only
+    alerts the counselor): see :func:`stops_for_individual_time` and docs/safety.md.
+    """
     index = state.step_index
     step = plan.steps[index]
     handler = RULES[step.kind].handlers.get(event.type)
@@ -99,10 +105,7 @@ def _step_event(plan: Plan, state: SessionState, event: Event) -> Outcome:
     step_state, effects = handler(step, state.steps[index], event.actor, event.data)
     if step_state == state.steps[index]:
         return state, ()
-    changed = replace(state, steps=state.steps[:index] + (step_state,) + state.steps[index + 1:])
-    if any(isinstance(effect, SafetyConcern) for effect in effects):
-        changed = replace(changed, status="paused", hold=True, paused_by=None, paused_at=event.now)
-    return changed, effects
+    return replace(state, steps=state.steps[:index] + (step_state,) + state.steps[index + 1:]), effects
 
 
 # --- moving between steps -------------------------------------------------
@@ -133,7 +136,24 @@ def _ready(plan: Plan, state: SessionState, event: Event) -> Outcome:
     ready = state.ready | {event.actor}
     if ready != BOTH:
         return replace(state, ready=ready), ()
+    if stops_for_individual_time(plan, state):
+        ended = replace(state, status="completed", ending=INDIVIDUAL_TIME, ready=frozenset(), back=frozenset())
+        return ended, (StepFinished(state.step_index, "finished"), Completed())
     return move_on(plan, state, event.now)
+
+
+def stops_for_individual_time(plan: Plan, state: SessionState) -> bool:
+    """Whether the session stops once both partners leave the current (check-in) step.
+
+    It does when the counselor's routine asks to see each partner alone first, and when either
+    partner's check-in raised a concern. Both cases look exactly alike to the partners, so the
+    stop never tells the other partner that a concern was raised, or by whom; and it happens
+    only when both have moved on from the check-in, never at the moment of an answer.
+    """
+    step, current = plan.steps[state.step_index], state.steps[state.step_index]
+    if not (isinstance(step, CheckInStep) and isinstance(current, CheckInState)):
+        return False
+    return state.individual_time_first or any(raises_concern(step, current.answers.get(role)) for role in PARTNERS)
 
 
 def _back(plan: Plan, state: SessionState, event: Event) -> Outcome:

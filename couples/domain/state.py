@@ -17,6 +17,9 @@ from .plan import PARTNERS, Role, Viewer
 from .stored import build, only_numbered, upgraded
 
 Status = Literal["active", "paused", "completed"]
+Ending = Literal["individual_time"]
+INDIVIDUAL_TIME: Ending = "individual_time"
+"""The session stopped after a check-in so the counselor can see each partner alone first."""
 Phase = Literal["speaking", "paraphrasing", "confirming", "done"]
 Pairs = tuple[tuple[str, Any], ...]
 """An ordered, immutable mapping (id -> value), kept in the plan's order."""
@@ -256,6 +259,8 @@ class SessionState:
 
     ``paused_at`` is set while paused so timers can be frozen and later shifted;
     ``hold`` is a safety hold that only the counselor may release.
+    ``individual_time_first`` is the counselor's routine for the couple, fixed when the session
+    starts; ``ending`` says why a completed session stopped early (:data:`INDIVIDUAL_TIME`).
     """
 
     version: int
@@ -268,13 +273,16 @@ class SessionState:
     paused_by: Viewer | None = None
     paused_at: float | None = None
     hold: bool = False
+    individual_time_first: bool = False
+    ending: Ending | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-serialisable copy."""
         return {"schema": SCHEMA, "version": self.version, "status": self.status, "step_index": self.step_index,
                 "step_started_at": self.step_started_at, "steps": [step.to_dict() for step in self.steps],
                 "ready": _roles(self.ready), "back": _roles(self.back), "paused_by": self.paused_by,
-                "paused_at": self.paused_at, "hold": self.hold}
+                "paused_at": self.paused_at, "hold": self.hold, "individual_time_first": self.individual_time_first,
+                "ending": self.ending}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> SessionState:

@@ -42,6 +42,7 @@ def view_for(plan: Plan, state: SessionState, viewer: Viewer, now: float) -> dic
         "complete": is_complete(plan, state),
         "state": STEP_VIEWS[step.kind](step, state, viewer, now),
         "support": _needs_support(plan, state, viewer),
+        "ending": state.ending,
     }
     if viewer == "counselor":
         view["held"] = state.hold

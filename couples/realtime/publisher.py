@@ -46,3 +46,10 @@ def sign_out(user_id: int) -> None:
 def send_reminder(user_id: int, reminder: dict[str, Any]) -> None:
     """A follow-up reminder to every socket of one user's login, on whichever process holds it."""
     socketio.emit("reminder", reminder, to=login_room(user_id), namespace=NAMESPACE)
+
+
+def stop_following(sid: str, session_id: int) -> None:
+    """Take one connection out of every viewer room of a session, on whichever process holds it
+    (the message queue carries it): nothing sent to the session reaches it any more."""
+    for viewer in ("a", "b", "counselor"):
+        socketio.server.leave_room(sid, viewer_room(session_id, viewer), namespace=NAMESPACE)

@@ -74,6 +74,19 @@ def couple_for_partner(user: User) -> Couple | None:
     return db.session.scalar(select(Couple).where(or_(Couple.partner_a_id == user.id, Couple.partner_b_id == user.id)))
 
 
+def set_individual_time_first(counselor: User, couple: Couple, required: bool) -> None:
+    """Turn the counselor's "individual time first" routine on or off for ``couple``.
+
+    It applies to sessions started from now on: each then stops after the private check-in,
+    with the same message a safety concern produces (docs/safety.md).
+    """
+    if couple.individual_time_first == required:
+        return
+    couple.individual_time_first = required
+    audit(counselor, "couple.individual_time_first", f"couple:{couple.id}", "on" if required else "off")
+    db.session.commit()
+
+
 COUPLES_PER_PAGE = 25
 
 

@@ -9,19 +9,24 @@ below only save decoding work and are checked against the row's version.
 from __future__ import annotations
 
 import logging
+import threading
 import time
-from dataclasses import dataclass, field
+from collections import OrderedDict
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
-from ..domain import Accepted, Event, Rejection, SafetyConcern, SessionState, StepFinished, apply, start, view_for
+from ..domain import (Accepted, Completed, Event, Rejection, SafetyConcern, SessionState, StepFinished, apply, start,
+                      view_for)
 from ..domain.plan import Plan
 from ..extensions import db
-from ..models import AuditEntry, Couple, LiveSession, Presence, SessionEvent, User, as_utc, audit
+from ..models import (OPEN_SESSION_STATUSES, AuditEntry, Couple, LiveSession, Presence, SessionEvent, User, as_utc,
+                      audit)
 from ..realtime import publisher
 from ..realtime.protocol import ClientEvent, ok, refused
 from . import results
@@ -30,7 +35,8 @@ from .plans import plan_by_id, plan_from_dict, plan_to_dict
 log = logging.getLogger(__name__)
 
 VIEWERS = ("a", "b", "counselor")
-OPEN_STATUSES = ("active", "paused")
+OPEN_STATUSES = OPEN_SESSION_STATUSES
+ABANDONED = "abandoned"
 HEARTBEATS_PER_PRESENCE = 3  # a connection missing this many heartbeats in a row counts as away
 RECONNECT_GRACE = timedelta(seconds=30)
 _SESSIONS = LiveSession.__table__
@@ -68,13 +74,40 @@ def _not_found() -> LiveError:
 # --- starting -------------------------------------------------------------
 
 def open_sessions(couple: Couple) -> list[LiveSession]:
-    """The couple's sessions that are not finished, newest first."""
-    query = (
-        select(LiveSession)
-        .where(LiveSession.couple_id == couple.id, LiveSession.status.in_(OPEN_STATUSES))
-        .order_by(LiveSession.id.desc())
-    )
-    return list(db.session.scalars(query))
+    """The couple's session under way that can still be resumed (at most one), as a list."""
+    query = select(LiveSession).where(LiveSession.couple_id == couple.id, LiveSession.status.in_(OPEN_STATUSES))
+    return [row for row in db.session.scalars(query) if not is_closed_unfinished(row)]
+
+
+def resumable_for() -> timedelta:
+    """How long an untouched open session can be taken up again (``COUPLES_RESUME_DAYS``)."""
+    return timedelta(days=current_app.config["RESUME_DAYS"])
+
+
+def is_closed_unfinished(row: LiveSession) -> bool:
+    """Abandoned, or open but untouched for longer than it may be resumed (closed at the next Start)."""
+    return _closed_unfinished(row.status, row.updated_at)
+
+
+def _closed_unfinished(status: str, updated_at: datetime) -> bool:
+    if status == ABANDONED:
+        return True
+    return status in OPEN_STATUSES and as_utc(updated_at) < datetime.now(timezone.utc) - resumable_for()
+
+
+def close_abandoned(couple_id: int | None = None) -> int:
+    """Close as ``abandoned`` every open session untouched for longer than it may be resumed
+    (only ``couple_id``'s, if given); returns how many. The state keeps the status it had."""
+    cutoff = datetime.now(timezone.utc) - resumable_for()
+    stale = _SESSIONS.update().where(_SESSIONS.c.status.in_(OPEN_STATUSES), _SESSIONS.c.updated_at < cutoff)
+    if couple_id is not None:
+        stale = stale.where(_SESSIONS.c.couple_id == couple_id)
+    closed = list(db.session.execute(stale.values(status=ABANDONED).returning(_SESSIONS.c.id)).scalars())
+    for session_id in closed:
+        results.record_unfinished(session_id)  # the steps it never reached, for its summary and the desk
+        audit(None, "session.abandoned", f"live_session:{session_id}")
+    db.session.commit()
+    return len(closed)
 
 
 def start_session(user: User, couple: Couple, plan_id: str) -> LiveSession:
@@ -90,25 +123,45 @@ def start_session(user: User, couple: Couple, plan_id: str) -> LiveSession:
 
 
 def start_plan(user: User, couple: Couple, plan: Plan) -> LiveSession:
-    """Start ``plan`` for the couple, or return the session already under way."""
+    """Start ``plan`` for the couple, or return the session already under way.
+
+    An open session left untouched too long is closed as abandoned first. The database decides
+    between two Starts at once (the partial unique index ``uq_live_sessions_one_open``): the
+    second insert fails, is rolled back, and the session the first one opened is returned.
+    """
+    couple_id, user_id = couple.id, user.id
+    close_abandoned(couple_id)
     existing = open_sessions(couple)
     if existing:
         return existing[0]
-    state = start(plan, time.time())
+    state = start(plan, time.time(), individual_time_first=couple.individual_time_first)
     row = LiveSession(
-        couple_id=couple.id,
+        couple_id=couple_id,
         plan_id=plan.id,
         plan_title=plan.title,
         plan=plan_to_dict(plan),
         state=state.to_dict(),
         version=state.version,
         status=state.status,
-        started_by_id=user.id,
+        started_by_id=user_id,
     )
     db.session.add(row)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()  # the other partner's Start won: join theirs
+        return _the_open_session(couple_id)
     audit(user, "session.started", f"live_session:{row.id}", plan.id)
     db.session.commit()
+    return row
+
+
+def _the_open_session(couple_id: int) -> LiveSession:
+    """The couple's open session, just opened by another request."""
+    row = db.session.scalar(select(LiveSession).where(LiveSession.couple_id == couple_id,
+                                                      LiveSession.status.in_(OPEN_STATUSES)))
+    if row is None:  # it ended in the meantime: let the partner simply try again
+        raise LiveError("busy", "The session is very busy right now. Please try again.")
     return row
 
 
@@ -138,46 +191,114 @@ class Seats:
 
 @dataclass
 class SessionMemo:
-    """A session's immutable parts, and its newest state as this process last committed or read it."""
+    """A session's immutable parts, its seats as of ``seats_version``, and its newest state as
+    this process last committed or read it."""
 
     couple_id: int
     plan: Plan
     plan_title: str
     seats: Seats
+    seats_version: int
     state: SessionState | None = None
     contended: bool = False  # another process changed the session lately: lock and read first
 
 
-@dataclass
-class _Memos:
-    sessions: dict[int, SessionMemo] = field(default_factory=dict)
+MEMO_SIZE = 4096
+"""Sessions a process remembers at most; the least recently used is forgotten first."""
 
 
-def _memo(session_id: int) -> SessionMemo | None:
-    """The per-app memo of a session, loaded on first use. Plans and seats never change once
-    a session has started (sessions only start when both partners have joined)."""
-    memos = current_app.extensions.setdefault("couples.live", _Memos()).sessions
-    memo = memos.get(session_id)
-    if memo is None:
-        found = db.session.execute(
-            select(_SESSIONS.c.couple_id, _SESSIONS.c.plan, _SESSIONS.c.plan_title, Couple.partner_a_id, Couple.partner_b_id,
-                   Couple.counselor_id, Couple.partner_a_name, Couple.partner_b_name)
-            .join(Couple, Couple.id == _SESSIONS.c.couple_id).where(_SESSIONS.c.id == session_id)
-        ).one_or_none()
-        if found is None:
-            return None
-        seats = Seats(found.partner_a_id, found.partner_b_id, found.counselor_id,
-                      {"a": found.partner_a_name, "b": found.partner_b_name})
-        memo = memos[session_id] = SessionMemo(found.couple_id, plan_from_dict(found.plan), found.plan_title, seats)
-    return memo
+class SessionMemos:
+    """A bounded, least-recently-used map of session id -> :class:`SessionMemo`, one per app."""
+
+    def __init__(self, size: int = MEMO_SIZE) -> None:
+        self.size = size
+        self._memos: OrderedDict[int, SessionMemo] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, session_id: int) -> SessionMemo | None:
+        """The memo, marked as just used; None if not remembered."""
+        with self._lock:
+            memo = self._memos.get(session_id)
+            if memo is not None:
+                self._memos.move_to_end(session_id)
+            return memo
+
+    def put(self, session_id: int, memo: SessionMemo) -> None:
+        """Remember ``memo``, forgetting the least recently used beyond the size."""
+        with self._lock:
+            self._memos[session_id] = memo
+            self._memos.move_to_end(session_id)
+            while len(self._memos) > self.size:
+                self._memos.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._memos)
+
+
+def memos() -> SessionMemos:
+    """This app's memos."""
+    store = current_app.extensions.get("couples.live")
+    if store is None:
+        store = current_app.extensions.setdefault("couples.live", SessionMemos())
+    return store
+
+
+# Per event: is the session still open, and are the remembered seats still the couple's?
+_STANDING = (select(_SESSIONS.c.status, _SESSIONS.c.updated_at, Couple.seats_version)
+             .join(Couple, Couple.id == _SESSIONS.c.couple_id).where(_SESSIONS.c.id == bindparam("session_id")))
+
+
+def _memo(session_id: int) -> tuple[SessionMemo, bool] | None:
+    """The session's memo and whether it is closed unfinished; None if there is no such session.
+
+    Every call reads the couple's ``seats_version`` (one small indexed query), so a change of
+    seats made by any process or command reaches every process at its next event or join.
+    """
+    standing = db.session.execute(_STANDING, {"session_id": session_id}).one_or_none()
+    if standing is None:
+        return None
+    store = memos()
+    memo = store.get(session_id)
+    if memo is None or memo.seats_version != standing.seats_version:
+        memo = _load_memo(session_id)
+        store.put(session_id, memo)
+        _drop_unseated(session_id, memo.seats)
+    return memo, _closed_unfinished(standing.status, standing.updated_at)
+
+
+def _drop_unseated(session_id: int, seats: Seats) -> None:
+    """Take the session's connections held by people who no longer have a seat in it (a partner
+    moved to another couple) out of its rooms, so their old seat's snapshots stop reaching them.
+    Their next event or join is refused as not_found."""
+    connections = db.session.execute(select(_PRESENCE.c.sid, _PRESENCE.c.user_id).where(
+        _PRESENCE.c.session_id == session_id, _PRESENCE.c.disconnected_at.is_(None)))
+    for sid, user_id in connections:
+        if seats.role_of(user_id) is None:
+            publisher.stop_following(sid, session_id)
+
+
+def _load_memo(session_id: int) -> SessionMemo:
+    found = db.session.execute(
+        select(_SESSIONS.c.couple_id, _SESSIONS.c.plan, _SESSIONS.c.plan_title, Couple.partner_a_id,
+               Couple.partner_b_id, Couple.counselor_id, Couple.partner_a_name, Couple.partner_b_name,
+               Couple.seats_version)
+        .join(Couple, Couple.id == _SESSIONS.c.couple_id).where(_SESSIONS.c.id == session_id)
+    ).one()
+    seats = Seats(found.partner_a_id, found.partner_b_id, found.counselor_id,
+                  {"a": found.partner_a_name, "b": found.partner_b_name})
+    return SessionMemo(found.couple_id, plan_from_dict(found.plan), found.plan_title, seats, found.seats_version)
 
 
 def _seat(user_id: int, session_id: int) -> tuple[SessionMemo, str]:
-    """The session's memo and how the user takes part in it; not_found for anyone else."""
-    memo = _memo(session_id)
-    viewer = memo.seats.role_of(user_id) if memo else None
-    if memo is None or viewer is None:
+    """The session's memo and how the user takes part in it; not_found for anyone else,
+    ``abandoned`` for a session closed unfinished."""
+    remembered = _memo(session_id)
+    viewer = remembered[0].seats.role_of(user_id) if remembered else None
+    if remembered is None or viewer is None:
         raise _not_found()
+    memo, closed = remembered
+    if closed:
+        raise LiveError(ABANDONED, gettext("This session was left unfinished and is closed. You can start a new one."))
     return memo, viewer
 
 
@@ -306,6 +427,8 @@ def _apply_effects(memo: SessionMemo, session_id: int, user_id: int, effects: tu
         if isinstance(effect, StepFinished):
             # Rare (both partners moved on); events that finish nothing write nothing here.
             results.record_finished(session_id, memo.couple_id, memo.plan, state, effect.index, effect.outcome)
+        elif isinstance(effect, Completed) and state.ending is not None:
+            results.record_unfinished(session_id, memo.plan, state)  # stopped early: the rest never ran
         elif isinstance(effect, SafetyConcern):
             # Flag the couple for the counselor; what was answered stays in the session state.
             db.session.execute(update(Couple).where(Couple.id == memo.couple_id)
@@ -389,10 +512,10 @@ def disconnect(sid: str) -> None:
     connection.disconnected_at = datetime.now(timezone.utc)
     session_id, user_id = connection.session_id, connection.user_id
     db.session.commit()
-    memo = _memo(session_id)
-    viewer = memo.seats.role_of(user_id) if memo else None
-    if viewer is not None:
-        _announce_presence(session_id, viewer, presence_of(session_id, memo.seats))
+    remembered = _memo(session_id)
+    viewer = remembered[0].seats.role_of(user_id) if remembered else None
+    if remembered is not None and viewer is not None:
+        _announce_presence(session_id, viewer, presence_of(session_id, remembered[0].seats))
 
 
 def presence_of(session_id: int, seats: Seats) -> dict[str, dict[str, Any]]:

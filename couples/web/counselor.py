@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..forms import ActionForm, NewCoupleForm
+from ..forms import ActionForm, NewCoupleForm, RoutineForm
 from ..models import utcnow
 from ..services import couples as couple_service
 from ..services import review as review_service
@@ -72,9 +73,24 @@ def couple(couple_id: int):
         statuses=couple_service.slot_statuses(couple),
         fresh_links=fresh_links,
         action_form=ActionForm(),
+        routine_form=RoutineForm(individual_time_first=couple.individual_time_first),
         now=utcnow(),
         **sessions_panel(couple),
     )
+
+
+@bp.route("/couples/<int:couple_id>/routine", methods=["POST"])
+@counselor_required
+def set_routine(couple_id: int):
+    """Save whether the couple's sessions stop after the check-in so the counselor sees each partner first."""
+    couple = couple_for_counselor_or_404(couple_id)
+    form = RoutineForm()
+    if form.validate_on_submit():
+        couple_service.set_individual_time_first(current_user, couple, form.individual_time_first.data)
+        flash(_("Saved. It applies to sessions started from now on."))
+    else:
+        flash(_("The routine could not be saved. Please try again."), "error")
+    return redirect(url_for("counselor.couple", couple_id=couple.id))
 
 
 @bp.route("/couples/<int:couple_id>/invitations/<int:invitation_id>/revoke", methods=["POST"])

@@ -70,6 +70,9 @@ def session_page(session_id: int):
         row, viewer = live.membership(current_user.id, session_id)
     except live.LiveError:
         abort(404)
+    if live.is_closed_unfinished(row):
+        return render_template("live/closed.html", live_session=row, viewer=viewer, couple=row.couple,
+                               home=request_home(row.couple))
     return render_template("live/session.html", live_session=row, viewer=viewer, couple=row.couple)
 
 

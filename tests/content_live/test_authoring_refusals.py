@@ -8,6 +8,7 @@ import re
 import pytest
 from builders import make_counselor, post_form
 from sqlalchemy import select
+from werkzeug.test import encode_multipart
 
 from couples.extensions import db
 from couples.models import AuditEntry, CustomExercise, CustomPlan, User
@@ -34,6 +35,18 @@ BAD_EXERCISES = {
     "oversized text": (
         EXAMPLE_EXERCISE + "#" * SOURCE_MAX,
         f"your exercise · file: expected at most 20,000 characters (this text has {len(EXAMPLE_EXERCISE) + SOURCE_MAX:,})",
+    ),
+    "a number of 5,000 digits": (
+        EXAMPLE_EXERCISE.replace("minutes = 8", "minutes = " + "9" * 5000),
+        "your exercise · file: expected numbers of at most 4,300 digits",
+    ),
+    "arrays nested 600 deep": (
+        EXAMPLE_EXERCISE + "\nextra = " + "[" * 600 + "]" * 600 + "\n",
+        "your exercise · file: expected arrays and tables nested at most a few levels deep",
+    ),
+    "a title read with the wrong encoding": (
+        EXAMPLE_EXERCISE.replace('title = "Three good things"', 'title = "Caf\u00c3\u00a9 moments"'),
+        "your exercise · title: expected text without garbled characters (did you mean “Café moments”?)",
     ),
     "a packaged exercise's id": (
         EXAMPLE_EXERCISE.replace('id = "three-good-things"', 'id = "check-in"'),
@@ -98,7 +111,7 @@ def test_the_new_exercise_page_starts_with_the_worked_example_and_a_reference(co
 BAD_PLANS = {
     "missing exercise": (
         {"title": "Plan", "couple": "all", "position-no-such-exercise": "1"},
-        "your plan · exercises[1]: expected the id of an existing exercise (there is no 'no-such-exercise')",
+        "your plan · position of 'no-such-exercise': expected the id of an existing exercise (there is no 'no-such-exercise')",
     ),
     "script in the title": (
         {"title": "<script>alert(1)</script>", "couple": "all", "position-breathing-pause": "1"},
@@ -107,6 +120,18 @@ BAD_PLANS = {
     "oversized title": (
         {"title": "x" * 121, "couple": "all", "position-breathing-pause": "1"},
         "your plan · title: expected a single line of plain text of 1 to 120 characters",
+    ),
+    "a position given as a superscript digit": (
+        {"title": "Plan", "couple": "all", "position-breathing-pause": "²"},
+        "your plan · position of 'breathing-pause': expected a whole number from 1 to 20",
+    ),
+    "a position of 5,000 digits": (
+        {"title": "Plan", "couple": "all", "position-breathing-pause": "9" * 5000},
+        "your plan · position of 'breathing-pause': expected a whole number from 1 to 20",
+    ),
+    "a title with percent-encoding left in": (
+        {"title": "Caf%C3%A9 evenings", "couple": "all", "position-breathing-pause": "1"},
+        "your plan · title: expected text without garbled characters (did you mean “Café evenings”?)",
     ),
     "a position that is not a number": (
         {"title": "Plan", "couple": "all", "position-breathing-pause": "first"},
@@ -150,3 +175,35 @@ def test_the_service_refuses_a_couple_of_another_counselor(app, couple):
             compose_plan(stranger, "Theirs", ["check-in"], couple.id)
     assert str(refusal.value.problems[0]) == "your plan: couple: expected one of your couples, or all of them"
     assert row_count(app, CustomPlan) == 0
+
+
+def test_a_title_sent_as_percent_encoded_latin_1_is_refused_and_kept_for_retyping(app, counselor_client):
+    page = counselor_client.get(PLAN_PAGE).get_data(as_text=True)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    body = f"csrf_token={token}&couple=all&position-breathing-pause=1&title=Caf%E9+evenings"  # é as a Latin-1 byte
+    before = saved_rows(app)
+
+    response = counselor_client.post(PLAN_PAGE, data=body, content_type="application/x-www-form-urlencoded")
+
+    assert response.status_code == 200
+    assert "your plan · title: expected text without garbled characters (did you mean “Café evenings”?)" in page_text(
+        response)
+    assert 'value="Caf%E9 evenings"' in response.get_data(as_text=True)
+    assert saved_rows(app) == before
+
+
+def test_a_paste_far_over_the_limit_is_refused_and_given_back_whole(app, counselor_client):
+    pasted = EXAMPLE_EXERCISE + "# notes\n" + "é" * 300_000  # about 600 KB of UTF-8
+    before = saved_rows(app)
+
+    page = counselor_client.get(EXERCISE_PAGE).get_data(as_text=True)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+
+    boundary, body = encode_multipart({"csrf_token": token, "source": pasted})  # as the page's form sends it
+
+    response = counselor_client.post(EXERCISE_PAGE, data=body, content_type=f"multipart/form-data; boundary={boundary}")
+
+    assert response.status_code == 200
+    assert f"expected at most 20,000 characters (this text has {len(pasted):,})" in page_text(response)
+    assert textarea_text(response) == pasted
+    assert saved_rows(app) == before

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from types import SimpleNamespace
 from typing import Any
 
@@ -109,6 +110,11 @@ class Driver:
         return view
 
 
+def hold(driver: Driver) -> None:
+    """Put the session on a safety hold as stored by earlier releases (a concern no longer holds)."""
+    driver.state = replace(driver.state, status="paused", hold=True, paused_by=None, paused_at=driver.now)
+
+
 def finish(driver: Driver) -> None:
     """Complete the current step with harmless answers."""
     kind = driver.plan.steps[driver.state.step_index].kind
@@ -152,4 +158,4 @@ def kit() -> SimpleNamespace:
     """Sample steps, plans and inputs (tests cannot import conftest directly)."""
     return SimpleNamespace(READ=READ, TEXT=TEXT, CHOICE=CHOICE, SCALE=SCALE, SECRET=SECRET, RATING=RATING,
                            NO_NOTES=NO_NOTES, TURNS=TURNS, TIMER=TIMER, AGREE=AGREE, AGREE2=AGREE2, CHECK=CHECK,
-                           SAFE=SAFE, UNSAFE=UNSAFE, FULL_PLAN=FULL_PLAN, T0=T0, plan_of=plan_of, finish=finish)
+                           SAFE=SAFE, UNSAFE=UNSAFE, hold=hold, FULL_PLAN=FULL_PLAN, T0=T0, plan_of=plan_of, finish=finish)

@@ -1,8 +1,8 @@
-"""Session-wide flow: starting, moving on, going back, pausing, safety holds, completion."""
+"""Session-wide flow: starting, moving on, going back, pausing, completion (safety: test_domain_safety.py)."""
 
 from __future__ import annotations
 
-from couples.domain import Completed, Paused, Resumed, SafetyConcern, StepChanged, StepFinished, start
+from couples.domain import Completed, Paused, Resumed, StepChanged, StepFinished, start
 from couples.domain.machine import move_on
 
 
@@ -190,41 +190,6 @@ def test_timer_allows_moving_on_early(drive, kit):
     assert d.view("a")["complete"]
     d.next()
     assert d.state.step_index == 1
-
-
-def test_concern_holds_the_session_quietly(drive, kit):
-    d = drive(kit.CHECK, kit.READ)
-    d.tick(5)
-    result = d.ok("b", "answer", answers=kit.UNSAFE)
-    assert result.effects == (SafetyConcern("b"),)
-    assert (d.state.status, d.state.hold, d.state.paused_by) == ("paused", True, None)
-    for viewer in ("a", "b"):
-        view = d.view(viewer)
-        assert view["status"] == "paused" and view["paused_by"] is None and "held" not in view
-    assert d.view("b")["support"] and not d.view("a")["support"]
-    assert d.view("counselor")["held"] is True
-    for partner in ("a", "b"):
-        d.no("held", partner, "resume")
-        d.no("paused", partner, "answer", answers=kit.SAFE)
-    d.no("held", "counselor", "resume")
-    assert not d.ok("a", "pause").changed
-    d.no("not_allowed", "a", "release")
-    assert d.ok("counselor", "release").effects == (Resumed(),)
-    assert (d.state.status, d.state.hold) == ("active", False)
-    assert d.view("counselor")["held"] is False
-    d.ok("a", "answer", answers=kit.SAFE)
-    d.next()
-    assert d.state.step_index == 1
-
-
-def test_same_concern_resent_after_release_does_not_hold_again(drive, kit):
-    d = drive(kit.CHECK)
-    d.ok("a", "answer", answers=kit.UNSAFE)
-    d.ok("counselor", "release")
-    repeat = d.ok("a", "answer", answers=kit.UNSAFE)
-    assert not repeat.changed and d.state.status == "active"
-    changed = d.ok("a", "answer", answers={"safe": "no", "ok": "stop"})
-    assert changed.effects == (SafetyConcern("a"),) and d.state.hold
 
 
 def test_release_also_ends_an_ordinary_pause(drive, kit):

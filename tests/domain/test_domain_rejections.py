@@ -59,7 +59,7 @@ CASES = [
 SETUPS = {
     None: lambda d, kit: None,
     "pause": lambda d, kit: d.ok("counselor", "pause"),
-    "hold": lambda d, kit: d.ok("a", "answer", answers=kit.UNSAFE),
+    "hold": lambda d, kit: kit.hold(d),
     "complete": lambda d, kit: [kit.finish(d), d.next(), d.next()],
     "first": lambda d, kit: d.both("back"),
     "both_answered": lambda d, kit: d.both("answer", value="done"),

@@ -37,7 +37,8 @@ def test_round_trip_with_back_requests(drive, kit):
 
 def test_round_trip_with_partial_and_held_state(drive, kit):
     d = drive(kit.CHECK, kit.AGREE, kit.TURNS)
-    d.ok("a", "answer", answers=kit.UNSAFE)
+    d.ok("a", "answer", answers=kit.SAFE)
+    kit.hold(d)
     assert _round_trip(d.state) == d.state and d.state.hold
     d.ok("counselor", "release")
     d.ok("b", "answer", answers=kit.SAFE)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from browser import launch_chromium
 from builders import PASSWORD, login, make_counselor, make_couple
 from servers import live_server
 
@@ -139,3 +140,9 @@ def lossy_server(app):
                          command=[sys.executable, "tests/live/lossy_wsgi.py"]).start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium driven by Playwright, one per test module."""
+    yield from launch_chromium()

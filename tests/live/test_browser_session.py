@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from browser import DESKTOP, PHONE, ConsoleErrors, assert_accessible, launch_chromium, logged_in_page, shot
+from browser import DESKTOP, PHONE, ConsoleErrors, assert_accessible, logged_in_page, shot
 from builders import PASSWORD
 from servers import LiveClient, login_cookie
 
@@ -28,11 +28,6 @@ SHORT_PLAN = Plan(
 @pytest.fixture
 def plan():
     return SHORT_PLAN
-
-
-@pytest.fixture(scope="module")
-def browser():
-    yield from launch_chromium()
 
 
 @pytest.fixture

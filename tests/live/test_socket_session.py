@@ -85,25 +85,24 @@ def test_check_in_answers_never_reach_the_other_partner(app, couple, pair, conne
     assert a.act("answer", "check", {"answers": {"safe": "no"}})["ok"]
     b_frames = json.dumps([frame for frame in b.frames] + [b.snapshot()])
     assert '"safe"' not in json.dumps(b.snapshot()["state"])
-    assert b.snapshot()["status"] == "paused" and b.snapshot()["paused_by"] is None
+    assert b.snapshot()["status"] == "active" and b.snapshot()["paused_by"] is None
     assert b.snapshot()["support"] is False
     assert a.snapshot()["support"] is True
     assert "concern" not in b_frames
     assert counselor.snapshot()["state"]["concern"] == {"a": True, "b": False}
-    assert counselor.snapshot()["held"] is True
+    assert counselor.snapshot()["held"] is False
 
 
-def test_a_safety_concern_flags_the_couple_and_only_the_counselor_releases_the_hold(app, couple, pair, connect):
+def test_a_safety_concern_flags_the_couple_and_the_session_stops_after_the_check_in(app, couple, pair):
     a, b = pair
     a.act("ready", "welcome"), b.act("ready", "welcome")
     a.act("answer", "check", {"answers": {"safe": "no"}})
     with app.app_context():
         from couples.models import Couple
         assert db.session.get(Couple, couple.id).safety_flagged_at is not None
-    assert b.act("resume", None)["error"]["code"] == "held"
-    counselor = connect(couple.counselor)
-    assert counselor.act("release", None)["ok"]
-    assert b.snapshot()["status"] == "active"
+    assert b.act("answer", "check", {"answers": {"safe": "yes"}})["ok"]
+    assert a.act("ready", "check")["ok"] and b.act("ready", "check")["ok"]
+    assert (b.snapshot()["status"], b.snapshot()["ending"]) == ("completed", "individual_time")
 
 
 def test_a_repeated_event_id_returns_the_same_ack_and_changes_nothing(app, pair, session_id):

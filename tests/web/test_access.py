@@ -13,6 +13,7 @@ COUNSELOR_PAGES = [
 COUNSELOR_ACTIONS = [
     "/counselor/couples/{couple_id}/invitations/{invitation_id}/revoke",
     "/counselor/couples/{couple_id}/invitations/a/reissue",
+    "/counselor/couples/{couple_id}/routine",
 ]
 PARTNER_PAGES = ["/partner/"]
 
@@ -64,7 +65,7 @@ def test_a_counselor_cannot_reach_another_counselors_couple(client, world, url):
     login(client, "ravi@example.org")
     target = fill(url, world["invited"])
 
-    response = client.get(target) if "/invitations/" not in url else post_form(client, "/counselor/", {}, action=target)
+    response = client.get(target) if url in COUNSELOR_PAGES else post_form(client, "/counselor/", {}, action=target)
 
     assert response.status_code == 404
 

@@ -17,8 +17,29 @@ export class SessionView {
       step: root.querySelector("[data-step]"),
       controls: root.querySelector("[data-controls]"),
       support: document.querySelector("[data-support]"),
+      ending: root.querySelector("[data-ending]"),
       error: root.querySelector("[data-error]"),
     };
+    this.bindPrivatePause();
+  }
+
+  // A partner whose check-in raised a concern can pause their own screen: nothing is sent,
+  // so the other partner only sees that they have not pressed Continue yet.
+  bindPrivatePause() {
+    const support = this.parts.support;
+    if (!support) return;
+    const pauseButton = support.querySelector("[data-private-pause]");
+    const resumeButton = support.querySelector("[data-private-resume]");
+    const setPaused = (paused) => {
+      this.privatelyPaused = paused;
+      support.querySelector("[data-private-pause-controls]").hidden = paused;
+      support.querySelector("[data-private-paused]").hidden = !paused;
+      this.parts.step.hidden = paused;
+      this.parts.controls.hidden = paused;
+      (paused ? resumeButton : pauseButton).focus();
+    };
+    pauseButton.addEventListener("click", () => setPaused(true));
+    resumeButton.addEventListener("click", () => setPaused(false));
   }
 
   context(snapshot) {
@@ -60,12 +81,23 @@ export class SessionView {
     );
     this.renderControls(snapshot, ctx);
     if (this.parts.support) this.parts.support.hidden = !snapshot.support;  // partner pages only
+    if (this.renderEnding(snapshot)) return;
     if (stepChanged) {
       // A new step opens at its top (below the sticky Quick-exit bar), wherever the last one was scrolled.
       this.parts.step.scrollIntoView({ block: "start" });
       this.parts.step.querySelector("#step-title").focus({ preventScroll: true });
     }
     else restoreFocus();
+  }
+
+  // A session stopped after the check-in shows the same page to both partners, whatever the reason.
+  renderEnding(snapshot) {
+    const ended = Boolean(snapshot.ending);
+    const wasShown = !this.parts.ending.hidden;
+    this.parts.ending.hidden = !ended;
+    this.parts.step.hidden = ended || Boolean(this.privatelyPaused);
+    if (ended && !wasShown) this.parts.ending.querySelector("h2").focus();
+    return ended;
   }
 
   renderProgress(snapshot) {
@@ -111,7 +143,7 @@ export class SessionView {
     if (snapshot.status === "paused") {
       text = snapshot.paused_by ? `Paused by ${ctx.name(snapshot.paused_by) ?? "your counselor"}.` : "The session is on hold for now. Your counselor will be in touch.";
       if (snapshot.paused_by === "counselor") text = ctx.isPartner ? "Paused by your counselor." : "You paused the session.";
-    } else if (snapshot.status === "completed") {
+    } else if (snapshot.status === "completed" && !snapshot.ending) {
       text = ctx.isPartner ? "You have finished this session. Thank you both." : "The couple has finished this session.";
     }
     this.parts.notice.hidden = !text;

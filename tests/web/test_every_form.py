@@ -1,0 +1,196 @@
+"""Every form of the app, fed Hypothesis-generated values, never answers 500.
+
+The POST routes are read from the app's URL map, so a form added later is covered without
+touching this file. Each is posted by a visitor, a partner and a counselor, with a valid CSRF
+token (and sometimes without one), with the field names its forms have on the app's pages (read
+from the HTML) plus made-up ones, and with
+values that broke forms before: Unicode digits, 5,000-digit numbers, arrays nested 600 deep,
+Latin-1 bytes, and pastes larger than a request may be.
+"""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+from urllib.parse import quote, quote_from_bytes, urlsplit
+
+import pytest
+from builders import PASSWORD, csrf_token, login, make_counselor, make_couple
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from werkzeug.routing.converters import NumberConverter
+
+from couples.extensions import db
+from couples.models import User
+from couples.services import authoring
+from couples.services.plans import exercises_for
+
+DEEP_ARRAY = "x = " + "[" * 600 + "]" * 600
+HUGE_NUMBER = "9" * 5000
+TRICKY_TEXT = ["²", HUGE_NUMBER, "caf%E9", "caf\u00c3\u00a9", "x" * 300_000,
+               authoring.EXAMPLE_EXERCISE.replace("minutes = 8", "minutes = " + HUGE_NUMBER),
+               authoring.EXAMPLE_EXERCISE + "\n" + DEEP_ARRAY + "\n"]
+TRICKY_BYTES = [b"caf\xe9", b"\xff\xfe", b"%E9", "ü".encode("latin-1"), b"\x00"]
+
+
+@pytest.fixture
+def app_config(app_config):
+    return {**app_config, "LOGIN_LIMIT": "100000 per minute"}
+
+
+class FormFinder(HTMLParser):
+    """The forms of one page: their action paths (the page itself when absent), and each field's
+    name with the values the page offers for it (options, preset values)."""
+
+    def __init__(self, page: str) -> None:
+        super().__init__()
+        self.page, self.forms, self.current, self.select = page, [], None, None
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        attributes = dict(attrs)
+        if tag == "form":
+            self.current = (urlsplit(attributes.get("action") or self.page).path, {})
+            self.forms.append(self.current)
+        elif tag in ("input", "select", "textarea", "button") and self.current and attributes.get("name"):
+            offered = self.current[1].setdefault(attributes["name"], set())
+            if attributes.get("value"):
+                offered.add(attributes["value"])
+            self.select = attributes["name"] if tag == "select" else None
+        elif tag == "option" and self.current and self.select and attributes.get("value"):
+            self.current[1][self.select].add(attributes["value"])
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form":
+            self.current = None
+
+
+PAGES = {"visitor": ["/login", "/signup", "/invite/{token}"],
+         "partner": ["/partner/"],
+         "counselor": ["/counselor/", "/counselor/couples/{couple_id}", "/counselor/couples/{waiting_id}",
+                       "/counselor/couples/new",
+                       "/counselor/library/", "/counselor/library/exercises/new", "/counselor/library/plans/new"]}
+
+
+def forms_by_endpoint(app, world) -> dict[str, tuple[set[str], dict[str, set[str]]]]:
+    """For each POST endpoint: who sees a form for it, and the fields its forms send with the values
+    the pages offer for them (read from the HTML)."""
+    adapter = app.url_map.bind("localhost")
+    found: dict[str, tuple[set[str], dict[str, set[str]]]] = {}
+    for who, pages in PAGES.items():
+        for page in pages:
+            url = page.format(couple_id=world.couple.id, waiting_id=world.waiting.id, token=world.waiting.tokens["b"])
+            finder = FormFinder(url)
+            finder.feed(world.clients[who].get(url).get_data(as_text=True))
+            for action, names in finder.forms:
+                endpoint, _ = adapter.match(action, method="POST")
+                people, fields = found.setdefault(endpoint, (set(), {}))
+                people.add(who)
+                for name, offered in names.items():
+                    fields.setdefault(name, set()).update(offered)
+    return found
+
+
+def post_routes(app) -> list:
+    return sorted((rule for rule in app.url_map.iter_rules() if "POST" in rule.methods),
+                  key=lambda rule: rule.rule)
+
+
+def value_strategy():
+    """Any text or bytes, with the values that broke forms before drawn about half the time."""
+    text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40)
+    tricky = st.sampled_from(TRICKY_TEXT).map(str.encode)
+    return st.one_of(tricky, tricky, st.sampled_from(TRICKY_BYTES), text.map(str.encode), st.binary(max_size=20))
+
+
+def field_values(offered: set[str]):
+    """What to post in one field: a value its page offers (half the time, when it offers any) or anything."""
+    if not offered:
+        return value_strategy()
+    return st.one_of(st.sampled_from(sorted(offered)).map(str.encode), value_strategy())
+
+
+def body_of(fields: dict[str, bytes]) -> bytes:
+    """A form body as a browser (or anything else) could send it, bytes percent-encoded as they are."""
+    return "&".join(f"{quote(name)}={quote_from_bytes(value)}" for name, value in fields.items()).encode()
+
+
+class World:
+    """A counselor with a joined couple, and three clients: a visitor, partner A and the counselor."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+        with app.app_context():
+            self.counselor = make_counselor()
+            self.couple = make_couple(self.counselor)
+            self.waiting = make_couple(self.counselor, joined=False, names=("Kim", "Lee"))  # links still open
+            self.exercise_ids = sorted(exercises_for(self.counselor.id))
+        self.clients = {"visitor": app.test_client(), "partner": app.test_client(), "counselor": app.test_client()}
+        self.emails = {"partner": self.couple.partner_a.email, "counselor": self.counselor.email}
+        for who in self.emails:
+            self.log_in(who)
+
+    def log_in(self, who: str) -> None:
+        """Log ``who`` in again (after a posted logout); the visitor stays whatever they became."""
+        logged_out = self.clients[who].get("/login").status_code == 200  # logged-in users are sent home
+        if who in self.emails and logged_out:
+            login(self.clients[who], self.emails[who], PASSWORD)
+
+    def token(self, who: str) -> str:
+        """A CSRF token of ``who``'s session: the login form, or the logout form on their home page."""
+        return csrf_token(self.clients[who].get("/login", follow_redirects=True).get_data(as_text=True))
+
+    def url_arguments(self, rule) -> dict[str, st.SearchStrategy]:
+        """Real ids (and some made-up ones) for the rule's URL arguments."""
+        with self.app.app_context():
+            invitation_ids = [i.id for couple in db.session.get(User, self.counselor.id).couples
+                              for i in couple.invitations]
+        known = {"couple_id": [self.couple.id, self.waiting.id], "invitation_id": invitation_ids or [1],
+                 "slot": ["a", "b"], "session_id": [1], "token": ["not-a-token", *self.waiting.tokens.values()]}
+        return {name: st.one_of(st.sampled_from(known.get(name, [1])),
+                                st.integers(1, 10**6) if isinstance(rule._converters[name], NumberConverter) else
+                                st.text(alphabet="abcxyz-_0123456789", min_size=1, max_size=12))
+                for name in rule.arguments}
+
+
+def test_every_post_route_of_the_app_is_covered(app):
+    endpoints = {rule.endpoint for rule in post_routes(app)}
+    assert {"auth.login", "auth.logout", "content.new_exercise", "content.compose_plan", "counselor.new_couple",
+            "live.start"} <= endpoints
+
+
+def test_the_pages_show_a_form_for_each_post_route(app):
+    world = World(app)
+    missing = {rule.endpoint for rule in post_routes(app)} - set(forms_by_endpoint(app, world))
+    assert not missing
+
+
+def test_no_form_answers_500_whatever_is_posted(app):
+    world = World(app)
+    known = forms_by_endpoint(app, world)
+    for rule in post_routes(app):
+        people, fields = known.get(rule.endpoint, (set(), {}))
+        fields = {name: offered for name, offered in fields.items() if name != "csrf_token"}
+        fields.update({"position-nope": set(), "extra": set()})
+        posters = sorted(world.clients) + sorted(people) * 3  # mostly those whose pages show the form
+        post_examples(world, rule, posters, {name: field_values(offered) for name, offered in sorted(fields.items())})
+
+
+def post_examples(world: World, rule, posters: list[str], values: dict) -> None:
+    """Post Hypothesis-chosen fields and URL arguments to ``rule``; every answer is below 500."""
+    tokens = {who: world.token(who) for who in world.clients}
+
+    @settings(max_examples=80, deadline=None, database=None,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @given(who=st.sampled_from(posters), with_token=st.booleans() | st.just(True),
+           fields=st.fixed_dictionaries({}, optional=values),
+           arguments=st.fixed_dictionaries(world.url_arguments(rule)))
+    def post(who, with_token, fields, arguments):
+        if with_token:
+            fields = {**fields, "csrf_token": tokens[who].encode()}
+        url = rule.build(arguments, append_unknown=False)[1]
+        response = world.clients[who].post(url, data=body_of(fields), content_type="application/x-www-form-urlencoded")
+        assert response.status_code < 500, (rule.rule, response.status_code)
+        if "logout" in rule.endpoint:
+            world.log_in(who)
+        tokens[who] = world.token(who)
+
+    post()
