@@ -112,8 +112,7 @@ def test_a_whole_session_leaves_no_check_in_answer_and_no_counselor_only_answer(
     d = drive()
     for step in kit.FULL_PLAN.steps:
         if step.kind == "check_in":
-            d.ok("a", "answer", answers={"safe": "no", "ok": "stop"})
-            d.ok("counselor", "release", None)
+            d.ok("a", "answer", answers=kit.SAFE)
             d.ok("b", "answer", answers=kit.SAFE)
         elif step.id == "secret":
             d.ok("a", "answer", value="SECRET-a")
@@ -125,6 +124,16 @@ def test_a_whole_session_leaves_no_check_in_answer_and_no_counselor_only_answer(
     everything = json.dumps([step_facts(d.plan, d.state, index) for index in range(len(d.plan.steps))])
     assert "SECRET" not in everything and "stop" not in everything and "safe" not in everything
     assert '"fine"' in everything  # the revealed text answer is there
+
+
+def test_a_concerning_check_in_leaves_nothing_in_the_results(drive, kit):
+    d = drive()
+    d.go_to("check")
+    d.ok("a", "answer", answers=kit.UNSAFE)
+    d.ok("b", "answer", answers=kit.SAFE)
+    d.next()  # the session stops for individual time
+    assert d.state.status == "completed"
+    assert step_facts(d.plan, d.state, d.plan.index_of("check")) == {}
 
 
 def test_outcomes_of_a_completed_session_are_all_finished(drive, kit):

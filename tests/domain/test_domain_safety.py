@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from couples.domain import Completed, Resumed, SafetyConcern, StepChanged, start
+from couples.domain import Completed, Resumed, SafetyConcern, StepChanged, StepFinished, start
 from couples.domain.state import INDIVIDUAL_TIME
 
 ORDERS = [("a", "b"), ("b", "a")]
@@ -56,7 +56,7 @@ def test_after_a_concern_the_session_stops_once_both_leave_the_check_in(drive, k
     d.ok(concerned, "answer", answers=kit.UNSAFE)
     d.ok("a" if concerned == "b" else "b", "answer", answers=kit.SAFE)
     assert d.ok("a", "ready").effects == ()
-    assert d.ok("b", "ready").effects == (Completed(),)
+    assert d.ok("b", "ready").effects == (StepFinished(1, "finished"), Completed())
     assert (d.state.status, d.state.ending, d.state.step_index) == ("completed", INDIVIDUAL_TIME, 1)
     for viewer in ("a", "b", "counselor"):
         assert d.view(viewer)["ending"] == INDIVIDUAL_TIME
