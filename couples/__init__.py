@@ -16,7 +16,6 @@ from .extensions import babel, csrf, db, limiter, login_manager, migrate, socket
 
 ROOT = Path(__file__).resolve().parent.parent
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-MAX_SOCKET_MESSAGE_BYTES = 16 * 1024
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -70,6 +69,7 @@ def _configure(app: Flask, settings: Settings, overrides: dict[str, Any]) -> Non
 
 def _init_extensions(app: Flask) -> None:
     from . import models  # noqa: F401  (the tables must be known before migrations run)
+    from .realtime.protocol import MAX_MESSAGE_BYTES, TolerantPacket
 
     db.init_app(app)
     babel.init_app(app)  # marks strings for translation now; catalogues come with Spanish
@@ -86,7 +86,8 @@ def _init_extensions(app: Flask) -> None:
         message_queue=app.config["REDIS_URL"] or None,
         channel=app.config["REDIS_CHANNEL"],
         cors_allowed_origins=app.config["ALLOWED_ORIGINS"],
-        max_http_buffer_size=MAX_SOCKET_MESSAGE_BYTES,
+        max_http_buffer_size=MAX_MESSAGE_BYTES,
+        serializer=TolerantPacket,
         manage_session=False,
         cookie=None,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import time
 from typing import Any, Callable
 
 from flask import request
@@ -12,7 +13,9 @@ from flask_socketio import Namespace, emit, join_room
 
 from ..extensions import db
 from ..services import live
-from .protocol import NAMESPACE, ProtocolError, ok, parse_event, parse_join, parse_session_ref, refused
+from .pace import Pace
+from .protocol import (MESSAGES, NAMESPACE, UNDECODABLE, WIRE_CODES, ProtocolError, ack_for, ok, parse_event,
+                       parse_join, parse_session_ref, refused)
 from .publisher import viewer_room
 
 log = logging.getLogger(__name__)
@@ -31,9 +34,13 @@ def acknowledged(handler: Callable[..., dict[str, Any]]) -> Callable[..., dict[s
         except Exception:
             db.session.rollback()
             log.exception("live handler %s failed", handler.__name__)
-            return refused("server_error", "Something went wrong on our side. Please try again.")
+            return refused("server_error", WIRE_CODES["server_error"])
 
     return wrapper
+
+
+def _wire_refusal(code: str) -> dict[str, Any]:
+    return refused(code, WIRE_CODES[code])
 
 
 class LiveNamespace(Namespace):
@@ -46,6 +53,24 @@ class LiveNamespace(Namespace):
     def __init__(self, namespace: str) -> None:
         super().__init__(namespace)
         self.users: dict[str, int] = {}
+        self.pace = Pace()
+
+    def trigger_event(self, event: Any, *args: Any) -> Any:
+        """Route a client message: refuse floods, unknown names and extra arguments before any work.
+
+        Every message a client emits on the namespace is answered (when it asks for an ack) with
+        one of the documented acks, whatever its name, arguments or size; see docs/protocol.md.
+        """
+        if event in ("connect", "disconnect"):
+            return super().trigger_event(event, *args)
+        sid, arguments = args[0], args[1:]
+        if not self.pace.allow(sid, time.monotonic()):
+            return _wire_refusal("slow_down")
+        if event == UNDECODABLE or len(arguments) > 1:
+            return refused("bad_payload", "Send one object with each message.")
+        if event not in MESSAGES:
+            return refused("unknown_event", "There is no such message; send join, event or heartbeat.")
+        return super().trigger_event(event, sid, *arguments)
 
     def on_connect(self, auth: Any = None) -> None:
         """Sent by Socket.IO when a client connects: only logged-in users may."""
@@ -56,6 +81,7 @@ class LiveNamespace(Namespace):
     def on_disconnect(self, reason: Any = None) -> None:
         """Sent by Socket.IO when a connection ends, for whatever reason."""
         self.users.pop(request.sid, None)
+        self.pace.forget(request.sid)
         try:
             live.disconnect(request.sid)
         except Exception:
@@ -74,7 +100,7 @@ class LiveNamespace(Namespace):
     @acknowledged
     def on_event(self, payload: Any) -> dict[str, Any]:
         """Sent by clients for every action: ``{id, session_id, type, step_id, data}``."""
-        return live.handle_event(self.users[request.sid], parse_event(payload))
+        return ack_for(live.handle_event(self.users[request.sid], parse_event(payload)))
 
     @acknowledged
     def on_heartbeat(self, payload: Any) -> dict[str, Any]:

@@ -123,10 +123,10 @@ def test_pause_and_resume_by_partner_and_counselor(drive, kit):
             assert d.state.status == "active" and d.state.paused_by is None
 
 
-def test_resume_when_active_is_a_no_op(drive, kit):
+def test_resume_when_active_is_a_no_op_and_release_without_a_hold_is_refused(drive, kit):
     d = drive(kit.READ)
     assert not d.ok("b", "resume").changed
-    assert not d.ok("counselor", "release").changed
+    d.no("not_held", "counselor", "release")
 
 
 def test_pause_freezes_the_timer(drive, kit):
@@ -170,10 +170,11 @@ def test_concern_holds_the_session_quietly(drive, kit):
     assert d.view("b")["support"] and not d.view("a")["support"]
     assert d.view("counselor")["held"] is True
     for partner in ("a", "b"):
-        d.no("held", partner, "resume")
-        d.no("paused", partner, "answer", answers=kit.SAFE)
+        for type_ in ("resume", "pause", "ready", "back"):
+            d.no("held", partner, type_)
+        d.no("held", partner, "answer", answers=kit.SAFE)
     d.no("held", "counselor", "resume")
-    assert not d.ok("a", "pause").changed
+    d.no("held", "counselor", "pause")
     d.no("not_allowed", "a", "release")
     assert d.ok("counselor", "release").effects == (Resumed(),)
     assert (d.state.status, d.state.hold) == ("active", False)
@@ -193,10 +194,12 @@ def test_same_concern_resent_after_release_does_not_hold_again(drive, kit):
     assert changed.effects == (SafetyConcern("a"),) and d.state.hold
 
 
-def test_release_also_ends_an_ordinary_pause(drive, kit):
+def test_release_does_not_end_an_ordinary_pause_resume_does(drive, kit):
     d = drive(kit.READ)
     d.ok("a", "pause")
-    assert d.ok("counselor", "release").effects == (Resumed(),)
+    d.no("not_held", "counselor", "release")
+    assert d.state.status == "paused"
+    assert d.ok("counselor", "resume").effects == (Resumed(),)
     assert d.state.status == "active"
 
 
