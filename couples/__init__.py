@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 
 from .config import Settings, secret_key_from
 from .extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
+from .realtime.pace import DEFAULT_BURST, DEFAULT_RATE
 
 ROOT = Path(__file__).resolve().parent.parent
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -63,6 +64,8 @@ def _configure(app: Flask, settings: Settings, overrides: dict[str, Any]) -> Non
         REDIS_CHANNEL=settings.redis_channel,
         ALLOWED_ORIGINS=settings.allowed_origins,
         MAX_CONTENT_LENGTH=256 * 1024,
+        LIVE_MESSAGE_RATE=DEFAULT_RATE,
+        LIVE_MESSAGE_BURST=DEFAULT_BURST,
     )
     app.config.update(overrides)
 
@@ -118,4 +121,4 @@ def _register_blueprints(app: Flask) -> None:
     for module in (pages, auth, counselor, content, partner, live, errors):
         app.register_blueprint(module.bp)
     cli.register(app)
-    namespace.register(socketio)
+    namespace.register(socketio, app.config)

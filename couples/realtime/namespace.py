@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 import time
+from collections.abc import Mapping
 from typing import Any, Callable
 
 from flask import request
@@ -50,10 +51,10 @@ class LiveNamespace(Namespace):
     the connection, so events don't reload the user from the database.
     """
 
-    def __init__(self, namespace: str) -> None:
+    def __init__(self, namespace: str, pace: Pace) -> None:
         super().__init__(namespace)
         self.users: dict[str, int] = {}
-        self.pace = Pace()
+        self.pace = pace
 
     def trigger_event(self, event: Any, *args: Any) -> Any:
         """Route a client message: refuse floods, unknown names and extra arguments before any work.
@@ -110,6 +111,7 @@ class LiveNamespace(Namespace):
         return {"ok": True}
 
 
-def register(socketio: Any) -> None:
-    """Attach the namespace to a freshly initialised SocketIO server."""
-    socketio.on_namespace(LiveNamespace(NAMESPACE))
+def register(socketio: Any, config: Mapping[str, Any]) -> None:
+    """Attach the namespace to a freshly initialised SocketIO server, with the app's message pace."""
+    pace = Pace(float(config["LIVE_MESSAGE_RATE"]), float(config["LIVE_MESSAGE_BURST"]))
+    socketio.on_namespace(LiveNamespace(NAMESPACE, pace))

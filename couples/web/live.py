@@ -12,6 +12,7 @@ from wtforms.validators import InputRequired
 
 from ..extensions import db
 from ..models import Couple
+from ..realtime.protocol import MAX_MESSAGE_BYTES
 from ..services import live
 from ..services.plans import plans_for_couple
 
@@ -68,7 +69,8 @@ def session_page(session_id: int):
         row, viewer = live.membership(current_user.id, session_id)
     except live.LiveError:
         abort(404)
-    return render_template("live/session.html", live_session=row, viewer=viewer, couple=row.couple)
+    return render_template("live/session.html", live_session=row, viewer=viewer, couple=row.couple,
+                           max_message_bytes=MAX_MESSAGE_BYTES)
 
 
 @bp.get("/vendor/socket.io.esm.min.js")

@@ -10,6 +10,7 @@ const sessionId = Number(root.dataset.sessionId);
 const STATUS_TEXT = {
   connected: "",
   reconnecting: "Connection lost. Reconnecting… nothing you entered is lost.",
+  waiting: "The server has not answered yet. Trying again… nothing you entered is lost.",
   "signed-out": "You have been signed out. Please log in again.",
   refused: "This session can't be opened.",
 };
@@ -25,6 +26,7 @@ const connection = new LiveConnection(sessionId, {
   onSnapshot: (snapshot) => view.render(snapshot),
   onPresence: (presence) => view.renderPresence(presence),
   onStatus: showStatus,
+  maxMessageBytes: Number(root.dataset.maxMessageBytes),
 });
 const view = new SessionView(root, {
   send: (type, stepId, data) => connection.send(type, stepId, data),
