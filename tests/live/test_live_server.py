@@ -11,6 +11,7 @@ from servers import LiveClient, couple_driver, login_cookie
 
 from couples.extensions import db
 from couples.models import LiveSession, SessionEvent
+from couples.realtime.protocol import MAX_MESSAGE_BYTES
 
 from .drive import complete_plan, complete_step
 
@@ -71,8 +72,8 @@ def test_an_oversized_message_is_refused_and_changes_nothing(app, clients, sessi
     a = clients["a"]
     before = a.latest["version"]
     with pytest.raises(Exception):
-        # Over the 16 KiB message limit: the server drops the connection instead of reading it.
-        a.act("answer", a.latest["step"]["id"], {"value": "x" * 20_000})
+        # Over the message limit: the server drops the connection instead of reading it.
+        a.act("answer", a.latest["step"]["id"], {"value": "x" * (MAX_MESSAGE_BYTES + 1)})
     with app.app_context():
         assert db.session.get(LiveSession, session_id).version == before
         assert db.session.query(SessionEvent).filter_by(session_id=session_id).count() == 0
