@@ -5,8 +5,8 @@ from __future__ import annotations
 import functools
 import logging
 import time
-from collections.abc import Mapping
-from typing import Any, Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from flask import request
 from flask_login import current_user
@@ -15,8 +15,19 @@ from flask_socketio import Namespace, emit, join_room
 from ..extensions import db
 from ..services import live
 from .pace import Pace
-from .protocol import (MESSAGES, NAMESPACE, UNDECODABLE, WIRE_CODES, ProtocolError, ack_for, ok, parse_event,
-                       parse_join, parse_session_ref, refused)
+from .protocol import (
+    MESSAGES,
+    NAMESPACE,
+    UNDECODABLE,
+    WIRE_CODES,
+    ProtocolError,
+    ack_for,
+    ok,
+    parse_event,
+    parse_join,
+    parse_session_ref,
+    refused,
+)
 from .publisher import viewer_room
 
 log = logging.getLogger(__name__)
@@ -26,7 +37,7 @@ def acknowledged(handler: Callable[..., dict[str, Any]]) -> Callable[..., dict[s
     """Turn every failure into an error acknowledgement; nothing a client sends crashes a handler."""
 
     @functools.wraps(handler)
-    def wrapper(self: "LiveNamespace", payload: Any = None) -> dict[str, Any]:
+    def wrapper(self: LiveNamespace, payload: Any = None) -> dict[str, Any]:
         try:
             return handler(self, payload)
         except (ProtocolError, live.LiveError) as error:

@@ -14,16 +14,34 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any, Union
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
-from ..domain import Accepted, Event, Rejection, SafetyConcern, SessionState, apply, start, view_for
+from ..domain import (
+    Accepted,
+    Event,
+    Rejection,
+    SafetyConcern,
+    SessionState,
+    apply,
+    start,
+    view_for,
+)
 from ..domain.plan import Plan
 from ..extensions import db
-from ..models import AuditEntry, Couple, LiveSession, Presence, SessionEvent, User, as_utc, audit
+from ..models import (
+    AuditEntry,
+    Couple,
+    LiveSession,
+    Presence,
+    SessionEvent,
+    User,
+    as_utc,
+    audit,
+)
 from ..realtime import publisher
 from .plans import plan_by_id, plan_from_dict, plan_to_dict
 
@@ -231,7 +249,7 @@ class Repeated:
     earlier: Applied | Refused
 
 
-Outcome = Union[Applied, Refused, Repeated]
+Outcome = Applied | Refused | Repeated
 
 
 def _to_record(outcome: Applied) -> dict[str, Any]:

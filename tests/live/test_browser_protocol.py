@@ -39,7 +39,7 @@ def event_ids(frames: list[str], type_: str) -> list[str]:
     """The ids of the ``type_`` events in these Socket.IO frames, in order."""
     ids = []
     for frame in frames:
-        match = re.match(r"^42/live,\d+(\[.*\])$", frame, re.S)
+        match = re.match(r"^42/live,\d+(\[.*\])$", frame, re.DOTALL)
         if match:
             name, payload = json.loads(match.group(1))[:2]
             if name == "event" and payload.get("type") == type_:

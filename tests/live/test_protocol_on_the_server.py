@@ -95,7 +95,7 @@ class RawSocket:
             if message == "2":  # Engine.IO ping
                 self.ws.send("3")
                 continue
-            match = re.match(rf"^43/live,{ack_id}(.*)$", message, re.S)
+            match = re.match(rf"^43/live,{ack_id}(.*)$", message, re.DOTALL)
             if match:
                 return json.loads(match.group(1))[0]
 

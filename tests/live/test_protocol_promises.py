@@ -66,7 +66,7 @@ def test_a_lone_surrogate_in_an_answer_is_refused_as_invalid_value(app, pair, dr
 
 
 def test_refusals_and_no_ops_write_no_rows_and_a_resent_refusal_gets_the_same_answer(app, pair, session_id):
-    a, b = pair
+    a, _ = pair
     refused = a.act("ready", "wish", event_id="too-early")
     assert code_of(refused) == "not_current_step"
     assert a.act("cancel_back", "welcome", event_id="nothing-to-cancel")["ok"]  # accepted, changes nothing
