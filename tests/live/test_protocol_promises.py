@@ -94,17 +94,6 @@ def test_refusals_stored_by_an_earlier_release_still_answer_a_resend(app, pair, 
     assert stored(app, session_id)[0] == 1
 
 
-def test_a_flood_is_answered_slow_down_and_changes_nothing(app, pair, session_id):
-    a, b = pair
-    before = stored(app, session_id)
-    codes = [a.act("cancel_back", "welcome").get("error", {}).get("code") for _ in range(150)]
-    assert "slow_down" in codes
-    assert codes[:40] == [None] * 40  # a person's burst always gets through
-    assert stored(app, session_id) == before
-    assert code_of(a.emit("heartbeat", {"session_id": session_id})) == "slow_down"
-    assert b.act("ready", "welcome")["ok"], "the other partner's connection has its own allowance"
-
-
 @pytest.mark.parametrize("name", ["pause", "resume", "ready"])
 def test_during_a_hold_everything_but_release_answers_held(app, couple, pair, connect, session_id, name):
     a, b = pair
