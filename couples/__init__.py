@@ -91,6 +91,9 @@ def _init_extensions(app: Flask) -> None:
         cors_allowed_origins=app.config["ALLOWED_ORIGINS"],
         max_http_buffer_size=MAX_MESSAGE_BYTES,
         serializer=TolerantPacket,
+        # Each connection's messages are handled in order, in the task that reads them: a flooding
+        # connection is judged (and closed) as fast as it is read, instead of queueing a task per frame.
+        async_handlers=False,
         manage_session=False,
         cookie=None,
     )

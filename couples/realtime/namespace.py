@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
+import socket
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -14,7 +16,7 @@ from flask_socketio import Namespace, emit, join_room
 
 from ..extensions import db
 from ..services import live
-from .pace import Pace
+from .pace import ALLOW, CLOSE, Pace
 from .protocol import (
     MESSAGES,
     NAMESPACE,
@@ -51,6 +53,15 @@ def acknowledged(handler: Callable[..., dict[str, Any]]) -> Callable[..., dict[s
     return wrapper
 
 
+def _raw_socket(environ: Mapping[str, Any]) -> Any:
+    """The connection's socket, as the WSGI server exposes it (eventlet, gunicorn or Werkzeug), or None."""
+    found = environ.get("gunicorn.socket") or environ.get("werkzeug.socket")
+    server_input = environ.get("eventlet.input")
+    if found is None and hasattr(server_input, "get_socket"):
+        found = server_input.get_socket()
+    return found
+
+
 def _wire_refusal(code: str) -> dict[str, Any]:
     return refused(code, WIRE_CODES[code])
 
@@ -76,13 +87,34 @@ class LiveNamespace(Namespace):
         if event in ("connect", "disconnect"):
             return super().trigger_event(event, *args)
         sid, arguments = args[0], args[1:]
-        if not self.pace.allow(sid, time.monotonic()):
+        # Messages are handled in the task that reads them (async_handlers=False); a connection whose
+        # frames keep arriving would never let go of the process. Yield to everyone else first.
+        self.socketio.sleep(0)
+        pace = self.pace.judge(sid, time.monotonic())
+        if pace != ALLOW:
+            if pace == CLOSE:
+                self._close(sid)
             return _wire_refusal("slow_down")
         if event == UNDECODABLE or len(arguments) > 1:
             return refused("bad_payload", "Send one object with each message.")
         if event not in MESSAGES:
             return refused("unknown_event", "There is no such message; send join, event or heartbeat.")
         return super().trigger_event(event, sid, *arguments)
+
+    def _close(self, sid: str) -> None:
+        """Close a flooding connection, and shut its socket so the frames already on their way are
+        never read: the web server keeps its own reference to the socket, so closing the WebSocket
+        alone would leave thousands of queued frames to decode."""
+        log.warning("closing %s: it kept sending after slow_down", sid)
+        server = self.socketio.server
+        eio_sid = server.manager.eio_sid_from_sid(sid, self.namespace)
+        if eio_sid is None:
+            return
+        raw = _raw_socket(server.environ.get(eio_sid, {}))
+        server.eio.disconnect(eio_sid)
+        if raw is not None:
+            with contextlib.suppress(OSError):
+                raw.shutdown(socket.SHUT_RDWR)
 
     def on_connect(self, auth: Any = None) -> None:
         """Sent by Socket.IO when a client connects: only logged-in users may."""

@@ -13,6 +13,7 @@ from couples.content import build_plan
 from couples.domain import ERROR_CODES, Event, apply, view_for
 from couples.domain.machine import KNOWN_EVENTS, start
 from couples.realtime import namespace
+from couples.realtime.pace import DEFAULT_BURST, DEFAULT_RATE
 from couples.realtime.protocol import MAX_MESSAGE_BYTES, MESSAGES, WIRE_CODES
 from couples.services.live import Seats, SessionMemo, snapshot_for
 from couples.services.plans import library
@@ -63,8 +64,9 @@ def test_every_event_type_is_in_the_event_table():
     assert set(KNOWN_EVENTS) <= documented
 
 
-def test_the_message_limit_in_the_document_is_the_servers():
+def test_the_message_limit_and_the_pace_in_the_document_are_the_servers():
     assert f"{MAX_MESSAGE_BYTES:,} bytes" in DOC
+    assert f"a burst of {DEFAULT_BURST:g} messages and then {DEFAULT_RATE:g} a second" in DOC
 
 
 def content_ids(plan) -> set[str]:
