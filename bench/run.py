@@ -71,7 +71,8 @@ def scenario(mode: str, db: str, processes: int, couples: int, opts: argparse.Na
             else:
                 url = f"sqlite:///{tmp / 'bench.sqlite3'}"
             for i in range(processes):
-                servers.append(infra.app_server(url, redis=redis, stats_file=str(tmp / f"stats{i}.json")).start())
+                servers.append(infra.app_server(url, redis=redis, stats_file=str(tmp / f"stats{i}.json"),
+                                                extra_env=infra.PERSON_PACE if opts.flood else None).start())
             app = infra.make_app(url)
             per_session = len(script)
             expected = opts.realistic / opts.pace + opts.saturation * opts.expect_rate / couples

@@ -13,7 +13,6 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import Settings, secret_key_from
 from .extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
-from .realtime.pace import DEFAULT_BURST, DEFAULT_RATE
 
 ROOT = Path(__file__).resolve().parent.parent
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -64,8 +63,8 @@ def _configure(app: Flask, settings: Settings, overrides: dict[str, Any]) -> Non
         REDIS_CHANNEL=settings.redis_channel,
         ALLOWED_ORIGINS=settings.allowed_origins,
         MAX_CONTENT_LENGTH=256 * 1024,
-        LIVE_MESSAGE_RATE=DEFAULT_RATE,
-        LIVE_MESSAGE_BURST=DEFAULT_BURST,
+        LIVE_MESSAGE_RATE=settings.live_message_rate,
+        LIVE_MESSAGE_BURST=settings.live_message_burst,
     )
     app.config.update(overrides)
 

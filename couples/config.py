@@ -7,6 +7,8 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .realtime.pace import DEFAULT_BURST, DEFAULT_RATE
+
 ASYNC_MODES = ("eventlet", "gevent", "threading")
 DEFAULT_CRISIS_RESOURCES = (
     ("SAMHSA National Helpline (free, confidential, 24/7)", "1-800-662-4357", "tel:18006624357"),
@@ -71,6 +73,8 @@ class Settings:
     login_limit: str = "10 per minute"
     secure_cookies: bool = False
     proxy_count: int = 0
+    live_message_rate: int = int(DEFAULT_RATE)
+    live_message_burst: int = int(DEFAULT_BURST)
     crisis_resources: tuple[tuple[str, str, str], ...] = DEFAULT_CRISIS_RESOURCES
 
     @classmethod
@@ -96,6 +100,8 @@ class Settings:
             login_limit=_env("COUPLES_LOGIN_LIMIT", "10 per minute"),
             secure_cookies=_env("COUPLES_SECURE_COOKIES", "0") in ("1", "true", "yes"),
             proxy_count=_env_int("COUPLES_PROXY_COUNT", 0),
+            live_message_rate=_env_int("COUPLES_LIVE_MESSAGE_RATE", int(DEFAULT_RATE)),
+            live_message_burst=_env_int("COUPLES_LIVE_MESSAGE_BURST", int(DEFAULT_BURST)),
             crisis_resources=_parse_crisis_resources(_env("COUPLES_CRISIS_RESOURCES")),
         )
 

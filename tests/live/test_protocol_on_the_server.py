@@ -11,8 +11,9 @@ import pytest
 import socketio
 import websocket
 from builders import PASSWORD
-from servers import LiveClient, couple_driver, login_cookie
+from servers import LiveClient, couple_driver, live_server, login_cookie
 
+from bench import infra
 from couples.domain.plan import Plan, PrivateAnswerStep, ReadStep
 from couples.extensions import db
 from couples.models import LiveSession, SessionEvent
@@ -36,6 +37,14 @@ CYRILLIC = "Мне важно, чтобы ты слышал меня. "  # 2 byt
 @pytest.fixture
 def plan() -> Plan:
     return LONG_ANSWERS
+
+
+@pytest.fixture
+def server(app):
+    """The real server at a person's pace (the production default), not the tests' machine pace."""
+    running = live_server(app.config["SQLALCHEMY_DATABASE_URI"], extra_env=infra.PERSON_PACE).start()
+    yield running
+    running.stop()
 
 
 @pytest.fixture
