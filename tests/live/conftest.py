@@ -7,10 +7,22 @@ from typing import Any
 
 import pytest
 from builders import PASSWORD, login, make_counselor, make_couple
-from servers import live_server
+from servers import LiveClient, live_server, login_cookie
 
-from couples.domain.plan import (AgreeStep, CheckInStep, CheckQuestion, Option, Plan, PrivateAnswerStep, RatingItem,
-                                 RatingStep, ReadStep, Scale, TimerStep, TurnsStep)
+from couples.domain.plan import (
+    AgreeStep,
+    CheckInStep,
+    CheckQuestion,
+    Option,
+    Plan,
+    PrivateAnswerStep,
+    RatingItem,
+    RatingStep,
+    ReadStep,
+    Scale,
+    TimerStep,
+    TurnsStep,
+)
 from couples.extensions import db, socketio
 from couples.models import Couple, User
 from couples.realtime.protocol import NAMESPACE
@@ -127,3 +139,15 @@ def server(app):
     running = live_server(app.config["SQLALCHEMY_DATABASE_URI"]).start()
     yield running
     running.stop()
+
+
+@pytest.fixture
+def clients(server, couple, session_id):
+    """Both partners on python-socketio clients against ``server``, joined: {"a": LiveClient, "b": LiveClient}."""
+    opened = {
+        role: LiveClient(server.url, login_cookie(server.url, user.email, PASSWORD), session_id).connect()
+        for role, user in (("a", couple.partner_a), ("b", couple.partner_b))
+    }
+    yield opened
+    for client in opened.values():
+        client.close()

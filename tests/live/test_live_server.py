@@ -18,17 +18,6 @@ from .drive import complete_plan, complete_step
 pytestmark = pytest.mark.live
 
 
-@pytest.fixture
-def clients(server, couple, session_id):
-    opened = {
-        role: LiveClient(server.url, login_cookie(server.url, user.email, PASSWORD), session_id).connect()
-        for role, user in (("a", couple.partner_a), ("b", couple.partner_b))
-    }
-    yield opened
-    for client in opened.values():
-        client.close()
-
-
 def test_a_socket_from_a_foreign_origin_is_refused(server, couple, session_id):
     cookie = login_cookie(server.url, couple.partner_a.email, PASSWORD)
     stranger = LiveClient(server.url, cookie, session_id, origin="http://evil.example")

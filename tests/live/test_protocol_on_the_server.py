@@ -47,17 +47,6 @@ def server(app):
     running.stop()
 
 
-@pytest.fixture
-def clients(server, couple, session_id):
-    opened = {
-        role: LiveClient(server.url, login_cookie(server.url, user.email, PASSWORD), session_id).connect()
-        for role, user in (("a", couple.partner_a), ("b", couple.partner_b))
-    }
-    yield opened
-    for client in opened.values():
-        client.close()
-
-
 def test_the_longest_cyrillic_answer_content_allows_is_accepted(app, clients, session_id):
     send, view = couple_driver(clients)
     complete_step(send, view)
