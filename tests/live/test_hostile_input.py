@@ -104,8 +104,7 @@ def advance(pair) -> None:
                   lambda role: by_role[role].snapshot())
 
 
-@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                   HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=250, deadline=None, suppress_health_check=list(HealthCheck))
 @given(data=st.data())
 def test_every_message_gets_a_documented_ack_and_refusals_change_nothing(app, couple, pair, connect, session_id,
                                                                          data):
@@ -122,7 +121,7 @@ def test_every_message_gets_a_documented_ack_and_refusals_change_nothing(app, co
         assert stored(app, session_id) == before
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
 @given(name=ODD_TEXT.filter(lambda text: text not in MESSAGES + NOT_MESSAGES), payload=JSON)
 def test_any_other_message_name_is_refused_as_unknown_event(app, pair, session_id, name, payload):
     before = stored(app, session_id)
@@ -131,7 +130,7 @@ def test_any_other_message_name_is_refused_as_unknown_event(app, pair, session_i
     assert stored(app, session_id) == before
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
 @given(data=st.data())
 def test_the_session_still_works_after_hostile_input(app, pair, session_id, data):
     from .drive import complete_plan
@@ -143,3 +142,18 @@ def test_the_session_still_works_after_hostile_input(app, pair, session_id, data
         by_role = {"a": a, "b": b}
         complete_plan(lambda role, type_, step_id, data_: by_role[role].act(type_, step_id, data_),
                       lambda role: by_role[role].snapshot())
+
+
+@pytest.mark.live
+@settings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_the_real_server_answers_hostile_messages_with_documented_acks(app, clients, session_id, data):
+    """The same on ``python wsgi.py`` (eventlet, real WebSockets, real JSON encoding on the wire)."""
+    sender = clients[data.draw(st.sampled_from("ab"))]
+    name = data.draw(st.sampled_from(("event",) * 6 + MESSAGES))
+    payload = data.draw(event_payloads(session_id))
+    extra = data.draw(st.lists(JSON, max_size=1) if data.draw(st.integers(0, 5)) == 0 else st.just([]))
+    before = stored(app, session_id)
+    ack = sender.sio.call(name, (payload, *extra) if extra else payload, namespace="/live", timeout=10)
+    if assert_documented(ack):
+        assert stored(app, session_id) == before
