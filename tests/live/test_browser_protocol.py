@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from couples.domain.plan import Plan, PrivateAnswerStep, ReadStep
+from couples.domain.plan import Plan, PrivateAnswerStep, RatingItem, RatingStep, ReadStep, Scale
 from couples.realtime.protocol import MAX_MESSAGE_BYTES
 
-from .test_browser_session import DESKTOP, PHONE, browser, partner_page, shot  # noqa: F401  (fixture)
+from .test_browser_session import ARTIFACTS, DESKTOP, PHONE, browser, partner_page, shot  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.browser
 
@@ -160,4 +160,33 @@ def test_the_page_knows_the_servers_limit_and_refuses_a_larger_message_itself(br
     }""")
     assert sizes[0] < 200
     assert sizes[1] > MAX_MESSAGE_BYTES / 2 and sizes[1] >= 50000 * 6  # control characters take 6 bytes each
+    a.assert_clean()
+
+
+MANY_NOTES = Plan(
+    id="browser-many-notes",
+    title="Many notes",
+    steps=(RatingStep(id="signs", title="What you notice", max_note_length=2000, scale=Scale(0, 4),
+                      items=tuple(RatingItem(f"sign-{n}", f"Sign number {n}") for n in range(30))),),
+)
+
+
+@pytest.mark.parametrize("plan", [MANY_NOTES])
+def test_a_message_over_the_limit_is_refused_by_the_page_with_a_clear_message(browser, server, couple,  # noqa: F811
+                                                                              session_id):
+    from playwright.sync_api import expect
+
+    a = lan_page(browser, server, couple.partner_a, DESKTOP, session_id)
+    expect(a.page.get_by_role("heading", name="What you notice")).to_be_visible()
+    # Thirty notes of 2,000 control characters: within each note's limit, but JSON writes each as 6 bytes.
+    a.page.evaluate("""() => {
+        for (const radio of document.querySelectorAll('input[type=radio][value="0"]')) radio.checked = true;
+        for (const area of document.querySelectorAll("textarea")) area.value = "\\u0001".repeat(2000);
+    }""")
+    a.page.get_by_role("button", name="Share my ratings").click()
+    expect(a.page.get_by_role("alert")).to_contain_text("too long to send in one go")
+    assert a.event_ids("rate") == [], "never sent, so never closed and resent in a loop"
+    expect(a.page.locator("[data-live-session]")).to_have_attribute("data-connection", "connected")
+    a.page.evaluate("window.scrollTo(0, 0)")
+    a.page.screenshot(path=str(ARTIFACTS / "protocol-too-large-desktop.png"))  # the top: where the message is
     a.assert_clean()
