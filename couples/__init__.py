@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import Settings, secret_key_from
 from .extensions import babel, csrf, db, limiter, login_manager, migrate, socketio

@@ -17,19 +17,8 @@ from flask_socketio import Namespace, emit, join_room
 from ..extensions import db
 from ..services import live
 from .pace import ALLOW, CLOSE, Pace
-from .protocol import (
-    MESSAGES,
-    NAMESPACE,
-    UNDECODABLE,
-    WIRE_CODES,
-    ProtocolError,
-    ack_for,
-    ok,
-    parse_event,
-    parse_join,
-    parse_session_ref,
-    refused,
-)
+from .protocol import (MESSAGES, NAMESPACE, UNDECODABLE, WIRE_CODES, ProtocolError, ack_for, ok, parse_event,
+                       parse_join, parse_session_ref, refused)
 from .publisher import viewer_room
 
 log = logging.getLogger(__name__)

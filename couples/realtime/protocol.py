@@ -14,14 +14,7 @@ from socketio import packet
 
 from ..content.parse import MAX_SIGNS
 from ..content.schema import ID_MAX_LENGTH
-from ..content.steps import (
-    MAX_ANSWER_LENGTH,
-    MAX_ITEMS,
-    MAX_NOTE_LENGTH,
-    MAX_PICKS,
-    MAX_PROPOSAL_LENGTH,
-    MAX_QUESTIONS,
-)
+from ..content.steps import MAX_ANSWER_LENGTH, MAX_ITEMS, MAX_NOTE_LENGTH, MAX_PICKS, MAX_PROPOSAL_LENGTH, MAX_QUESTIONS
 from ..services.live import Applied, LiveCommand, Outcome, Refused, Repeated
 from . import NAMESPACE  # noqa: F401  (re-exported: clients and tests name it here)
 

@@ -20,28 +20,10 @@ from flask import current_app
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
-from ..domain import (
-    Accepted,
-    Event,
-    Rejection,
-    SafetyConcern,
-    SessionState,
-    apply,
-    start,
-    view_for,
-)
+from ..domain import Accepted, Event, Rejection, SafetyConcern, SessionState, apply, start, view_for
 from ..domain.plan import Plan
 from ..extensions import db
-from ..models import (
-    AuditEntry,
-    Couple,
-    LiveSession,
-    Presence,
-    SessionEvent,
-    User,
-    as_utc,
-    audit,
-)
+from ..models import AuditEntry, Couple, LiveSession, Presence, SessionEvent, User, as_utc, audit
 from ..realtime import publisher
 from .plans import plan_by_id, plan_from_dict, plan_to_dict
 

@@ -4,15 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import (
-    Blueprint,
-    abort,
-    flash,
-    redirect,
-    render_template,
-    send_from_directory,
-    url_for,
-)
+from flask import Blueprint, abort, flash, redirect, render_template, send_from_directory, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import SelectField

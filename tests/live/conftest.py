@@ -9,20 +9,8 @@ import pytest
 from builders import PASSWORD, login, make_counselor, make_couple
 from servers import LiveClient, live_server, login_cookie
 
-from couples.domain.plan import (
-    AgreeStep,
-    CheckInStep,
-    CheckQuestion,
-    Option,
-    Plan,
-    PrivateAnswerStep,
-    RatingItem,
-    RatingStep,
-    ReadStep,
-    Scale,
-    TimerStep,
-    TurnsStep,
-)
+from couples.domain.plan import (AgreeStep, CheckInStep, CheckQuestion, Option, Plan, PrivateAnswerStep, RatingItem,
+                                 RatingStep, ReadStep, Scale, TimerStep, TurnsStep)
 from couples.extensions import db, socketio
 from couples.models import Couple, User
 from couples.realtime.protocol import NAMESPACE

@@ -9,15 +9,7 @@ from pathlib import Path
 import pytest
 from builders import PASSWORD
 
-from couples.domain.plan import (
-    Plan,
-    PrivateAnswerStep,
-    RatingItem,
-    RatingStep,
-    ReadStep,
-    Scale,
-    TurnsStep,
-)
+from couples.domain.plan import Plan, PrivateAnswerStep, RatingItem, RatingStep, ReadStep, Scale, TurnsStep
 
 pytestmark = pytest.mark.browser
 
