@@ -203,6 +203,13 @@ class Server:
                 self.kill()
 
 
+MACHINE_PACE = {"COUPLES_LIVE_MESSAGE_RATE": "100000", "COUPLES_LIVE_MESSAGE_BURST": "100000"}
+"""Load generators and tests drive sessions at machine speed, far above a person's pace; the flood
+benchmark and the flood tests put the production pace back (``extra_env``)."""
+PERSON_PACE = {"COUPLES_LIVE_MESSAGE_RATE": "", "COUPLES_LIVE_MESSAGE_BURST": ""}
+"""The production defaults (an empty value means the default)."""
+
+
 def app_server(database_url: str, port: int | None = None, redis: str = "", secret: str = "bench-secret",
                stats_file: str | None = None, extra_env: dict | None = None,
                command: list[str] | None = None) -> Server:
@@ -210,7 +217,7 @@ def app_server(database_url: str, port: int | None = None, redis: str = "", secr
     ``stats_file`` it runs under bench/serve.py, which counts SQL statements."""
     port = port or free_port()
     env = {"COUPLES_DATABASE_URL": database_url, "COUPLES_SECRET_KEY": secret, "COUPLES_REDIS_URL": redis,
-           "COUPLES_LOGIN_LIMIT": "100000 per minute", **(extra_env or {})}
+           "COUPLES_LOGIN_LIMIT": "100000 per minute", **MACHINE_PACE, **(extra_env or {})}
     if stats_file:
         env["BENCH_STATS_FILE"] = stats_file
         argv = [sys.executable, str(ROOT / "bench" / "serve.py")]

@@ -73,6 +73,7 @@ class Figures:
     latencies: dict[str, list[float]] = field(default_factory=lambda: {"realistic": [], "saturation": []})
     accepted: dict[str, int] = field(default_factory=lambda: {"realistic": 0, "saturation": 0})
     errors: dict[str, int] = field(default_factory=dict)
+    flood: dict[str, int] = field(default_factory=dict)  # the flooder's answers: ok, slow_down, ...
 
     def error(self, kind: str) -> None:
         self.errors[kind] = self.errors.get(kind, 0) + 1
@@ -159,9 +160,49 @@ class Couple:
                 pass
 
 
+class Flooder:
+    """One partner sending as fast as the socket takes it, without waiting for answers: pause and resume on
+    its own session with fresh ids (each would be a write if it were let through). It stands in for a
+    buggy or hostile client; the other couples' latencies show what it costs them."""
+
+    def __init__(self, spec: dict, figures: Figures) -> None:
+        self.spec, self.figures = spec, figures
+        self.partner = Partner(spec["urls"]["a"], spec["cookies"]["a"], None)
+        self.stopped = False
+
+    async def connect(self) -> None:
+        await self.partner.connect()
+        await self.partner.call("join", {"session_id": self.spec["sessions"][0], "last_version": 0})
+
+    def _answered(self, ack: Any) -> None:
+        code = ack.get("error", {}).get("code", "error") if isinstance(ack, dict) and not ack.get("ok") else "ok"
+        self.figures.flood[code] = self.figures.flood.get(code, 0) + 1
+
+    async def run(self, phase: str, until: float, pace: float | None) -> None:
+        sent = 0
+        while time.time() < until:
+            sent += 1
+            payload = {"id": f"flood{sent}", "session_id": self.spec["sessions"][0],
+                       "type": "pause" if sent % 2 else "resume", "step_id": None, "data": {}}
+            try:
+                await self.partner.sio.emit("event", payload, namespace=NAMESPACE, callback=self._answered)
+            except Exception:  # noqa: BLE001 - the server closed the flooding connection
+                self.figures.flood["closed_by_server"] = 1
+                break
+            if sent % 20 == 0:
+                await asyncio.sleep(0)  # let the answers in
+        self.figures.flood["sent"] = self.figures.flood.get("sent", 0) + sent
+
+    async def close(self) -> None:
+        try:
+            await self.partner.sio.disconnect()
+        except Exception:  # noqa: BLE001
+            pass
+
+
 async def _work(specs: list[dict], script: list, mode: str, control: Any, results: Any) -> None:
     figures = Figures()
-    couples = [Couple(spec, script, mode, figures) for spec in specs]
+    couples = [Flooder(spec, figures) if spec.get("flood") else Couple(spec, script, mode, figures) for spec in specs]
     gate = asyncio.Semaphore(25)  # connects in flight, like a crowd arriving, not a SYN flood
 
     async def connect(couple: Couple) -> bool:
@@ -186,7 +227,8 @@ async def _work(specs: list[dict], script: list, mode: str, control: Any, result
     await asyncio.sleep(max(0.0, end_realistic + schedule["gap"] - time.time()))
     end = end_realistic + schedule["gap"] + schedule["saturation"]
     await asyncio.gather(*(c.run("saturation", end, None) for c in couples))
-    results.put({"kind": "done", "latencies": figures.latencies, "accepted": figures.accepted, "errors": figures.errors})
+    results.put({"kind": "done", "latencies": figures.latencies, "accepted": figures.accepted, "errors": figures.errors,
+                 "flood": figures.flood})
     await loop.run_in_executor(None, control.get)  # the server figures are read before anyone disconnects
     await asyncio.gather(*(c.close() for c in couples))
     results.put({"kind": "closed"})

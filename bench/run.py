@@ -49,9 +49,14 @@ def _get(queue: Any, kind: str, timeout: float) -> dict:
     return message
 
 
-def scenario(mode: str, db: str, processes: int, couples: int, opts: argparse.Namespace, plan, script) -> dict:
-    """One run: servers up, couples connected, realistic then saturation phase; returns its figures."""
-    label = f"{mode}:{db if mode == 'app' else '-'}:{processes}p:{couples}"
+def scenario(mode: str, db: str, processes: int, couples: int, opts: argparse.Namespace, plan, script,
+             flood: bool = False) -> dict:
+    """One run: servers up, couples connected, realistic then saturation phase; returns its figures.
+
+    With ``flood``, one more couple's partner A sends as fast as it can during the realistic phase, from
+    its own load-generator process (so its loop doesn't slow the others' clocks).
+    """
+    label = f"{mode}:{db if mode == 'app' else '-'}:{processes}p:{couples}" + (":flood" if flood else "")
     print(f"-- {label}", file=sys.stderr, flush=True)
     tmp = Path(tempfile.mkdtemp(prefix="couples-bench-"))
     database, url = None, ""
@@ -66,16 +71,19 @@ def scenario(mode: str, db: str, processes: int, couples: int, opts: argparse.Na
             else:
                 url = f"sqlite:///{tmp / 'bench.sqlite3'}"
             for i in range(processes):
-                servers.append(infra.app_server(url, redis=redis, stats_file=str(tmp / f"stats{i}.json")).start())
+                servers.append(infra.app_server(url, redis=redis, stats_file=str(tmp / f"stats{i}.json"),
+                                                extra_env=infra.PERSON_PACE if opts.flood else None).start())
             app = infra.make_app(url)
             per_session = len(script)
             expected = opts.realistic / opts.pace + opts.saturation * opts.expect_rate / couples
-            sessions = min(40, math.ceil(expected / per_session) + 1)
-            seeded = infra.seed_couples(app, couples, plan, sessions_per_couple=sessions)
+            sessions = min(40, math.ceil(expected / per_session) + 1) if opts.saturation else 1
+            seeded = infra.seed_couples(app, couples + flood, plan, sessions_per_couple=sessions)
             specs = [{"couple_id": c["couple_id"], "sessions": c["sessions"],
                       "cookies": {"a": infra.session_cookie(app, c["a"]), "b": infra.session_cookie(app, c["b"])},
                       "urls": {"a": servers[i % processes].url, "b": servers[(i + 1) % processes].url}}
                      for i, c in enumerate(seeded)]
+            if flood:
+                specs[-1]["flood"] = True
             with app.app_context():
                 from couples.extensions import db as sqla
 
@@ -94,16 +102,17 @@ def scenario(mode: str, db: str, processes: int, couples: int, opts: argparse.Na
         results = context.Queue()
         controls = []
         n_workers = max(1, min(opts.workers, couples))
-        for w in range(n_workers):
+        shares = [specs[:couples][w::n_workers] for w in range(n_workers)] + ([specs[couples:]] if flood else [])
+        for share in shares:
             control = context.Queue()
             controls.append(control)
-            proc = context.Process(target=worker, args=(specs[w::n_workers], script, mode, control, results), daemon=True)
+            proc = context.Process(target=worker, args=(share, script, mode, control, results), daemon=True)
             proc.start()
             workers.append(proc)
         connect_started = time.perf_counter()
         connected = [_get(results, "connected", 180) for _ in workers]
         result["connect_s"] = time.perf_counter() - connect_started
-        result["connected"] = sum(m["couples"] for m in connected)
+        result["connected"] = sum(m["couples"] for m in connected) - flood
         time.sleep(1.0)
         sockets = 2 * result["connected"]
         result["kb_per_socket"] = (sum(s.rss_kb() for s in servers) - rss_idle) / sockets if sockets else None
@@ -145,12 +154,16 @@ def scenario(mode: str, db: str, processes: int, couples: int, opts: argparse.Na
             realistic_rate=accepted["realistic"] / opts.realistic,
             p50=percentile(latencies["realistic"], 50), p95=percentile(latencies["realistic"], 95),
             p99=percentile(latencies["realistic"], 99),
-            saturation_rate=accepted["saturation"] / opts.saturation,
+            saturation_rate=accepted["saturation"] / opts.saturation if opts.saturation else None,
             saturation_p50=percentile(latencies["saturation"], 50),
             saturation_p99=percentile(latencies["saturation"], 99),
-            server_cpu_saturation=[(a - m) / opts.saturation for a, m in zip(after["cpu"], middle["cpu"])],
+            server_cpu_saturation=[(a - m) / opts.saturation if opts.saturation else None
+                                   for a, m in zip(after["cpu"], middle["cpu"])],
             errors=errors,
         )
+        if flood:
+            result["flood"] = {key: sum(m["flood"].get(key, 0) for m in done) for key in
+                               {key for m in done for key in m["flood"]}}
         if mode == "app" and events:
             result["statements_per_event"] = (after["statements"] - before["statements"]) / events
             if database:
@@ -167,6 +180,30 @@ def scenario(mode: str, db: str, processes: int, couples: int, opts: argparse.Na
             server.stop()
         if database:
             infra.drop_database(database)
+
+
+def flood_comparison(opts: argparse.Namespace, plan, script) -> dict:
+    """Other couples' realistic p99 without and with one client flooding (SQLite, one process: the
+    database-wide write lock makes every write anyone's wait). The promise: within 2x.
+
+    Quiet and flooded runs alternate ``--flood-rounds`` times and the medians are compared, so that a
+    burst of load from elsewhere on the machine doesn't decide the ratio.
+    """
+    couples = int(opts.couples.split(",")[0])
+    realistic_only = argparse.Namespace(**{**vars(opts), "saturation": 0.0, "gap": 0.0})
+    if realistic_only.realistic / realistic_only.pace >= len(script):
+        raise ValueError("the realistic phase must fit in one session: shorten it or slow the pace")
+    runs: dict[str, list[dict]] = {"quiet": [], "flooded": []}
+    for _ in range(opts.flood_rounds):
+        runs["quiet"].append(scenario("app", "sqlite", 1, couples, realistic_only, plan, script))
+        runs["flooded"].append(scenario("app", "sqlite", 1, couples, realistic_only, plan, script, flood=True))
+    p99 = {kind: percentile([r["p99"] for r in results if r["p99"] is not None], 50) for kind, results in runs.items()}
+    return {"couples": couples, "rounds": opts.flood_rounds, "p99_quiet_ms": p99["quiet"],
+            "p99_flooded_ms": p99["flooded"],
+            "ratio": p99["flooded"] / p99["quiet"] if p99["quiet"] and p99["flooded"] else None,
+            "each_p99_ms": {kind: [r["p99"] for r in results] for kind, results in runs.items()},
+            "flood": [r.get("flood", {}) for r in runs["flooded"]],
+            "errors": [r["errors"] for results in runs.values() for r in results if r["errors"]]}
 
 
 def desk(opts: argparse.Namespace, couples: int = 1000, sessions: int = 20_000, requests_: int = 40) -> dict:
@@ -247,6 +284,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--no-relay", action="store_true", help="skip the bare relay")
     parser.add_argument("--desk", action=argparse.BooleanOptionalAction, default=None,
                         help="measure the counselor desk (default: on, off with --quick)")
+    parser.add_argument("--flood", action="store_true",
+                        help="only compare the first couples count's realistic p99 without and with one flooding client")
+    parser.add_argument("--flood-rounds", type=int, default=3, help="alternating quiet and flooded runs for --flood")
     parser.add_argument("--quick", action="store_true", help="smoke run: 5 couples, SQLite, 1 process, 2 s phases")
     parser.add_argument("--out", default=None, help="write the figures as JSON here")
     opts = parser.parse_args(argv)
@@ -270,6 +310,14 @@ def main(argv: list[str] | None = None) -> dict:
             parser.error(problem)
 
     started = time.time()
+    if opts.flood:
+        report = {"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]}, "plan": plan.id,
+                  "options": vars(opts), "flood": flood_comparison(opts, plan, script)}
+        f = report["flood"]
+        print(f"flood: {f['couples']} couples, median realistic p99 {_ms(f['p99_quiet_ms'])} ms without, "
+              f"{_ms(f['p99_flooded_ms'])} ms with one flooding client (x{f['ratio'] or float('nan'):.2f}) "
+              f"over {f['rounds']} rounds {f['each_p99_ms']}; the flooder's answers: {f['flood']}")
+        return _write(report, opts)
     results = []
     for n in counts:
         for processes in process_counts:
@@ -290,6 +338,10 @@ def main(argv: list[str] | None = None) -> dict:
         print(f"\ncounselor desk: {d['couples']} couples, {d['sessions']} sessions: "
               f"p50 {d['p50_ms']:.1f} ms, p95 {d['p95_ms']:.1f} ms, page {d['page_kb']:.0f} KB")
     print(f"\nplan {plan.id} ({len(script)} events per session); took {report['seconds']:.0f} s")
+    return _write(report, opts)
+
+
+def _write(report: dict, opts: argparse.Namespace) -> dict:
     out = Path(opts.out) if opts.out else ARTIFACTS / f"bench-{time.strftime('%Y%m%d-%H%M%S')}.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(report, indent=1, default=str))

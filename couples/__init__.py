@@ -16,7 +16,6 @@ from .extensions import babel, csrf, db, limiter, login_manager, migrate, socket
 
 ROOT = Path(__file__).resolve().parent.parent
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-MAX_SOCKET_MESSAGE_BYTES = 16 * 1024
 REDIS_TIMEOUTS = {"socket_connect_timeout": 1, "socket_timeout": 1}  # seconds
 MAX_FORM_BYTES = 1024 * 1024
 
@@ -78,6 +77,8 @@ def _configure(app: Flask, settings: Settings, overrides: dict[str, Any]) -> Non
         # clear problem, and comes back in the box (a 413 would lose it).
         MAX_CONTENT_LENGTH=MAX_FORM_BYTES,
         MAX_FORM_MEMORY_SIZE=MAX_FORM_BYTES,
+        LIVE_MESSAGE_RATE=settings.live_message_rate,
+        LIVE_MESSAGE_BURST=settings.live_message_burst,
     )
     app.config.update(overrides)
 
@@ -85,6 +86,7 @@ def _configure(app: Flask, settings: Settings, overrides: dict[str, Any]) -> Non
 def _init_extensions(app: Flask) -> None:
     from . import models  # noqa: F401  (the tables must be known before migrations run)
     from .realtime.logins import client_manager
+    from .realtime.protocol import MAX_MESSAGE_BYTES, TolerantPacket
 
     db.init_app(app)
     babel.init_app(app)  # marks strings for translation now; catalogues come with Spanish
@@ -102,10 +104,8 @@ def _init_extensions(app: Flask) -> None:
         # also ends a login's sockets on every process at logout (realtime/logins.py).
         client_manager=client_manager(app.config["REDIS_URL"], app.config["REDIS_CHANNEL"]),
         cors_allowed_origins=app.config["ALLOWED_ORIGINS"],
-        # Several workers behind one port can't share long-polling (each poll must reach the
-        # worker holding its session), while a WebSocket stays on the worker that accepted it.
-        transports=["websocket"] if app.config["WEBSOCKET_ONLY"] else ["polling", "websocket"],
-        max_http_buffer_size=MAX_SOCKET_MESSAGE_BYTES,
+REDIS_TIMEOUTS = {"socket_connect_timeout": 1, "socket_timeout": 1}  # seconds
+MAX_FORM_BYTES = 1024 * 1024
         manage_session=False,
         cookie=None,
     )
@@ -137,5 +137,5 @@ def _register_blueprints(app: Flask) -> None:
         app.register_blueprint(module.bp)
     cli.register(app)
     requestlog.init_app(app)
-    namespace.register(socketio)
+    namespace.register(socketio, app.config)
     summary_namespace.register(socketio)

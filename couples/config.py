@@ -8,6 +8,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .realtime.pace import DEFAULT_BURST, DEFAULT_RATE
+
 ASYNC_MODES = ("eventlet", "gevent", "threading")
 DEFAULT_CRISIS_RESOURCES = (
     ("SAMHSA National Helpline (free, confidential, 24/7)", "1-800-662-4357", "tel:18006624357"),
@@ -134,6 +136,8 @@ class Settings:
     login_limit: str = "10 per minute"
     secure_cookies: bool = False
     proxy_count: int = 0
+    live_message_rate: int = int(DEFAULT_RATE)
+    live_message_burst: int = int(DEFAULT_BURST)
     crisis_resources: tuple[tuple[str, str, str], ...] = DEFAULT_CRISIS_RESOURCES
     heartbeat_seconds: int = 30
     websocket_only: bool = False
@@ -166,6 +170,8 @@ class Settings:
             login_limit=_env("COUPLES_LOGIN_LIMIT", "10 per minute"),
             secure_cookies=_env_flag("COUPLES_SECURE_COOKIES"),
             proxy_count=_env_int("COUPLES_PROXY_COUNT", 0),
+            live_message_rate=_env_int("COUPLES_LIVE_MESSAGE_RATE", int(DEFAULT_RATE)),
+            live_message_burst=_env_int("COUPLES_LIVE_MESSAGE_BURST", int(DEFAULT_BURST)),
             crisis_resources=_parse_crisis_resources(_env("COUPLES_CRISIS_RESOURCES")),
             heartbeat_seconds=_env_positive_int("COUPLES_HEARTBEAT_SECONDS", 30),
             websocket_only=_env_flag("COUPLES_WEBSOCKET_ONLY"),

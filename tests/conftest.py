@@ -25,6 +25,9 @@ def app_config(tmp_path: Path) -> dict:
         "SECRET_KEY": "test-secret",
         "ASYNC_MODE": "threading",
         "TESTING": True,
+        # Tests drive sessions at machine speed; tests/live/test_floods.py checks a person's pace.
+        "LIVE_MESSAGE_RATE": 100_000,
+        "LIVE_MESSAGE_BURST": 100_000,
     }
 
 

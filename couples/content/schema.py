@@ -15,8 +15,10 @@ from .errors import ContentError
 
 T = TypeVar("T")
 
-ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
-ID_EXPECTED = "an id of lowercase letters, digits and hyphens (1 to 63 characters, starting with a letter or digit)"
+ID_MAX_LENGTH = 63
+ID_PATTERN = re.compile(rf"^[a-z0-9][a-z0-9-]{{0,{ID_MAX_LENGTH - 1}}}$")
+ID_EXPECTED = (f"an id of lowercase letters, digits and hyphens (1 to {ID_MAX_LENGTH} characters, "
+               "starting with a letter or digit)")
 
 # A "<" directly followed by a letter, "/", "!" or "?" opens a tag, closing tag,
 # comment/doctype or processing instruction in HTML. Content is plain text, so

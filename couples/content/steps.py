@@ -52,6 +52,10 @@ MAX_QUESTIONS = 10
 MAX_TURNS = 12
 SCALE_LIMIT = 10  # scale ends lie within -10..10
 MAX_SCALE_POINTS = 11
+MAX_ANSWER_LENGTH = 10000  # a private answer or a turn; the socket's message limit is derived from these
+MAX_NOTE_LENGTH = 2000
+MAX_PROPOSAL_LENGTH = 500
+MAX_PICKS = 10
 
 
 def parse_step(table: Table, signs: Signs | None) -> Step:
@@ -129,7 +133,7 @@ def _private_answer(table: Table, common: dict, signs: Signs | None) -> Step:
         options=options,
         scale=parse_scale(table),
         reveal=table.one_of("reveal", ("both", "counselor_only"), default="both"),
-        max_length=table.integer("max_length", 1, 10000, default=2000),
+        max_length=table.integer("max_length", 1, MAX_ANSWER_LENGTH, default=2000),
         prompt=table.text("prompt", PROMPT_MAX, required=False, single_line=True),
     )
 
@@ -163,7 +167,7 @@ def _rating(table: Table, common: dict, signs: Signs | None) -> Step:
         items=items,
         scale=parse_scale(table),
         allow_notes=table.boolean("allow_notes", default=True),
-        max_note_length=table.integer("max_note_length", 1, 2000, default=500),
+        max_note_length=table.integer("max_note_length", 1, MAX_NOTE_LENGTH, default=500),
     )
 
 
@@ -174,7 +178,7 @@ def _turns(table: Table, common: dict, signs: Signs | None) -> Step:
         first_speaker=table.one_of("first_speaker", ("a", "b"), default="a"),
         speaker_prompt=table.text("speaker_prompt", PROMPT_MAX, required=False),
         listener_prompt=table.text("listener_prompt", PROMPT_MAX, required=False),
-        max_length=table.integer("max_length", 1, 10000, default=2000),
+        max_length=table.integer("max_length", 1, MAX_ANSWER_LENGTH, default=2000),
     )
 
 
@@ -187,8 +191,8 @@ def _agree(table: Table, common: dict, signs: Signs | None) -> Step:
     options = parse_options(table, "options", 0 if allow_custom else 2)
     if not allow_custom and len(options) < 2:
         table.fail("options", "at least 2 options when allow_custom is false")
-    min_picks = table.integer("min_picks", 1, 10, default=1)
-    max_picks = table.integer("max_picks", min_picks, 10, default=max(1, min_picks), lowest_name="min_picks")
+    min_picks = table.integer("min_picks", 1, MAX_PICKS, default=1)
+    max_picks = table.integer("max_picks", min_picks, MAX_PICKS, default=max(1, min_picks), lowest_name="min_picks")
     if not allow_custom and min_picks > len(options):
         table.fail("min_picks", f"an integer from 1 to the number of options ({len(options)})")
     return AgreeStep(
@@ -197,7 +201,7 @@ def _agree(table: Table, common: dict, signs: Signs | None) -> Step:
         allow_custom=allow_custom,
         min_picks=min_picks,
         max_picks=max_picks,
-        max_length=table.integer("max_length", 1, 500, default=200),
+        max_length=table.integer("max_length", 1, MAX_PROPOSAL_LENGTH, default=200),
     )
 
 

@@ -24,6 +24,7 @@ WRONG_STEP_TYPE = "wrong_step_type"
 COMPLETED = "completed"
 PAUSED = "paused"
 HELD = "held"
+NOT_HELD = "not_held"
 NOT_ALLOWED = "not_allowed"
 STEP_INCOMPLETE = "step_incomplete"
 AT_FIRST_STEP = "at_first_step"
@@ -42,6 +43,7 @@ MESSAGES: dict[str, str] = {
     COMPLETED: "This session has already finished.",
     PAUSED: "The session is paused.",
     HELD: "The session is on hold until the counselor releases it.",
+    NOT_HELD: "There is no hold to lift; an ordinary pause ends with resume.",
     NOT_ALLOWED: "That action is not available to you.",
     STEP_INCOMPLETE: "This step is not finished yet.",
     AT_FIRST_STEP: "This is already the first step.",

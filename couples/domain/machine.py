@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 
 from . import validate as v
-from .events import (AT_FIRST_STEP, COMPLETED, HELD, INVALID_VALUE, NOT_ALLOWED, NOT_CURRENT_STEP, PAUSED,
+from .events import (AT_FIRST_STEP, COMPLETED, HELD, INVALID_VALUE, NOT_ALLOWED, NOT_CURRENT_STEP, NOT_HELD, PAUSED,
                      STEP_INCOMPLETE, UNKNOWN_EVENT, UNKNOWN_STEP, WRONG_STEP_TYPE, Accepted, Completed, Effect,
                      Event, Invalid, Paused, Rejection, Resumed, StepChanged, StepFinished)
 from .plan import PARTNERS, CheckInStep, Plan
@@ -55,10 +55,17 @@ def apply(plan: Plan, state: SessionState, event: Event) -> Accepted | Rejection
 # --- routing --------------------------------------------------------------
 
 def _route(plan: Plan, state: SessionState, event: Event) -> Outcome:
-    """Session-wide checks in order, then hand the event to its handler."""
+    """Session-wide checks in order, then hand the event to its handler.
+
+    While a safety hold is on, only the counselor's ``release`` is accepted (everything else
+    answers ``held``); while paused, ``pause`` (already so) and ``resume`` are accepted and
+    everything else answers ``paused``.
+    """
     _check_envelope(event)
     if state.status == "completed":
         raise Invalid(COMPLETED)
+    if state.hold and event.type != "release":
+        raise Invalid(HELD)
     if event.type in SESSION_EVENTS:
         return SESSION_EVENTS[event.type](state, event)
     if state.status == "paused":
@@ -192,14 +199,14 @@ def _unpause(state: SessionState, now: float) -> Outcome:
 
 
 def _resume(state: SessionState, event: Event) -> Outcome:
-    """Resume a paused session; a safety hold can only be lifted with ``release``."""
-    if state.hold:
-        raise Invalid(HELD)
+    """Resume a paused session (a no-op if it runs); a safety hold never gets here."""
     return _unpause(state, event.now)
 
 
 def _release(state: SessionState, event: Event) -> Outcome:
-    """The counselor lifts a safety hold (or an ordinary pause) and the session runs again."""
+    """The counselor lifts a safety hold and the session runs again; there must be one."""
+    if not state.hold:
+        raise Invalid(NOT_HELD)
     return _unpause(state, event.now)
 
 

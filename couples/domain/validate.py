@@ -27,10 +27,21 @@ def clean_text(value: Any, max_length: int) -> str:
     """A stripped string of at most ``max_length`` characters (may be empty)."""
     if not isinstance(value, str):
         raise Invalid(INVALID_VALUE, "Please send text.")
+    if not value.isascii() and _broken(value):
+        raise Invalid(INVALID_VALUE, "The text contains a broken character; please type it again.")
     text = value.strip()
     if len(text) > max_length:
         raise Invalid(TOO_LONG, f"Please keep it under {max_length} characters.")
     return text
+
+
+def _broken(value: str) -> bool:
+    """Whether ``value`` holds a lone surrogate, which is no character and can't be stored as UTF-8."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def text(value: Any, max_length: int) -> str:

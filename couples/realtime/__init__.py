@@ -1,1 +1,3 @@
 """Socket.IO: the live-session namespace and its wire protocol."""
+
+NAMESPACE = "/live"

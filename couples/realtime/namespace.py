@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
-from typing import Any, Callable
+import socket
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from flask import current_app, request
 from flask_login import current_user
@@ -13,7 +17,9 @@ from socketio import exceptions as socket_errors
 
 from ..extensions import db
 from ..services import live
-from .protocol import NAMESPACE, ProtocolError, ok, parse_event, parse_join, parse_session_ref, refused
+from .pace import ALLOW, CLOSE, Pace
+from .protocol import (MESSAGES, NAMESPACE, UNDECODABLE, WIRE_CODES, ProtocolError, ack_for, ok, parse_event,
+                       parse_join, parse_session_ref, refused)
 from .publisher import login_room, viewer_room
 
 log = logging.getLogger(__name__)
@@ -23,7 +29,7 @@ def acknowledged(handler: Callable[..., dict[str, Any]]) -> Callable[..., dict[s
     """Turn every failure into an error acknowledgement; nothing a client sends crashes a handler."""
 
     @functools.wraps(handler)
-    def wrapper(self: "LiveNamespace", payload: Any = None) -> dict[str, Any]:
+    def wrapper(self: LiveNamespace, payload: Any = None) -> dict[str, Any]:
         try:
             return handler(self, payload)
         except (ProtocolError, live.LiveError) as error:
@@ -32,9 +38,22 @@ def acknowledged(handler: Callable[..., dict[str, Any]]) -> Callable[..., dict[s
         except Exception:
             db.session.rollback()
             log.exception("live handler %s failed", handler.__name__)
-            return refused("server_error", "Something went wrong on our side. Please try again.")
+            return refused("server_error", WIRE_CODES["server_error"])
 
     return wrapper
+
+
+def _raw_socket(environ: Mapping[str, Any]) -> Any:
+    """The connection's socket, as the WSGI server exposes it (eventlet, gunicorn or Werkzeug), or None."""
+    found = environ.get("gunicorn.socket") or environ.get("werkzeug.socket")
+    server_input = environ.get("eventlet.input")
+    if found is None and hasattr(server_input, "get_socket"):
+        found = server_input.get_socket()
+    return found
+
+
+def _wire_refusal(code: str) -> dict[str, Any]:
+    return refused(code, WIRE_CODES[code])
 
 
 class LiveNamespace(Namespace):
@@ -44,9 +63,48 @@ class LiveNamespace(Namespace):
     the connection, so events don't reload the user from the database.
     """
 
-    def __init__(self, namespace: str) -> None:
+    def __init__(self, namespace: str, pace: Pace) -> None:
         super().__init__(namespace)
         self.users: dict[str, int] = {}
+        self.pace = pace
+
+    def trigger_event(self, event: Any, *args: Any) -> Any:
+        """Route a client message: refuse floods, unknown names and extra arguments before any work.
+
+        Every message a client emits on the namespace is answered (when it asks for an ack) with
+        one of the documented acks, whatever its name, arguments or size; see docs/protocol.md.
+        """
+        if event in ("connect", "disconnect"):
+            return super().trigger_event(event, *args)
+        sid, arguments = args[0], args[1:]
+        # Messages are handled in the task that reads them (async_handlers=False); a connection whose
+        # frames keep arriving would never let go of the process. Yield to everyone else first.
+        self.socketio.sleep(0)
+        pace = self.pace.judge(sid, time.monotonic())
+        if pace != ALLOW:
+            if pace == CLOSE:
+                self._close(sid)
+            return _wire_refusal("slow_down")
+        if event == UNDECODABLE or len(arguments) > 1:
+            return refused("bad_payload", "Send one object with each message.")
+        if event not in MESSAGES:
+            return refused("unknown_event", "There is no such message; send join, event or heartbeat.")
+        return super().trigger_event(event, sid, *arguments)
+
+    def _close(self, sid: str) -> None:
+        """Close a flooding connection, and shut its socket so the frames already on their way are
+        never read: the web server keeps its own reference to the socket, so closing the WebSocket
+        alone would leave thousands of queued frames to decode."""
+        log.warning("closing %s: it kept sending after slow_down", sid)
+        server = self.socketio.server
+        eio_sid = server.manager.eio_sid_from_sid(sid, self.namespace)
+        if eio_sid is None:
+            return
+        raw = _raw_socket(server.environ.get(eio_sid, {}))
+        server.eio.disconnect(eio_sid)
+        if raw is not None:
+            with contextlib.suppress(OSError):
+                raw.shutdown(socket.SHUT_RDWR)
 
     def on_connect(self, auth: Any = None) -> None:
         """Sent by Socket.IO when a client connects: only logged-in users may.
@@ -64,6 +122,7 @@ class LiveNamespace(Namespace):
     def on_disconnect(self, reason: Any = None) -> None:
         """Sent by Socket.IO when a connection ends, for whatever reason."""
         self.users.pop(request.sid, None)
+        self.pace.forget(request.sid)
         try:
             live.disconnect(request.sid)
         except Exception:
@@ -82,7 +141,7 @@ class LiveNamespace(Namespace):
     @acknowledged
     def on_event(self, payload: Any) -> dict[str, Any]:
         """Sent by clients for every action: ``{id, session_id, type, step_id, data}``."""
-        return live.handle_event(self.users[request.sid], parse_event(payload))
+        return ack_for(live.handle_event(self.users[request.sid], parse_event(payload)))
 
     @acknowledged
     def on_heartbeat(self, payload: Any) -> dict[str, Any]:
@@ -93,6 +152,7 @@ class LiveNamespace(Namespace):
         return {**ok(version), "presence": presence}
 
 
-def register(socketio: Any) -> None:
-    """Attach the namespace to a freshly initialised SocketIO server."""
-    socketio.on_namespace(LiveNamespace(NAMESPACE))
+def register(socketio: Any, config: Mapping[str, Any]) -> None:
+    """Attach the namespace to a freshly initialised SocketIO server, with the app's message pace."""
+    pace = Pace(float(config["LIVE_MESSAGE_RATE"]), float(config["LIVE_MESSAGE_BURST"]))
+    socketio.on_namespace(LiveNamespace(NAMESPACE, pace))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..extensions import socketio
-from .protocol import NAMESPACE
+from . import NAMESPACE
 
 LOGIN_ROOM_PREFIX = "login:"
 

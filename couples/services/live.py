@@ -12,7 +12,8 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -28,7 +29,6 @@ from ..extensions import db
 from ..models import (OPEN_SESSION_STATUSES, AuditEntry, Couple, LiveSession, Presence, SessionEvent, User, as_utc,
                       audit)
 from ..realtime import publisher
-from ..realtime.protocol import ClientEvent, ok, refused
 from . import results
 from .plans import plan_by_id, plan_from_dict, plan_to_dict
 
@@ -49,6 +49,13 @@ _LOCK = (_SESSIONS.update().where(_SESSIONS.c.id == bindparam("session_id"))
 _READ_STATE = select(_SESSIONS.c.state).where(_SESSIONS.c.id == bindparam("session_id"))
 _READ_VERSION = select(_SESSIONS.c.version).where(_SESSIONS.c.id == bindparam("session_id"))
 _RECORD = _EVENTS.insert()
+_VERSION_AND_RECORD = select(
+    _SESSIONS.c.version,
+    select(_EVENTS.c.ack).where(
+        _EVENTS.c.session_id == bindparam("session_id"), _EVENTS.c.user_id == bindparam("user_id"),
+        _EVENTS.c.client_event_id == bindparam("client_event_id"),
+    ).scalar_subquery(),
+).where(_SESSIONS.c.id == bindparam("session_id"))
 _SAVE = _SESSIONS.update().where(
     _SESSIONS.c.id == bindparam("session_id"), _SESSIONS.c.version == bindparam("expected_version"),
 ).values(
@@ -309,21 +316,105 @@ def _stored_state(session_id: int) -> SessionState:
 
 # --- events ----------------------------------------------------------------
 
+@dataclass(frozen=True)
+class LiveCommand:
+    """One participant's action, as any transport (a socket event, an HTTP post) hands it over.
+
+    ``id`` is chosen by the client and unique per user and session: a command sent again
+    with the same id is answered with the first outcome and never applied twice.
+    """
+
+    id: str
+    session_id: int
+    type: str
+    step_id: str | None
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Applied:
+    """The command was accepted; the session is now at ``version`` (unchanged for a no-op)."""
+
+    version: int
+
+
+@dataclass(frozen=True)
+class Refused:
+    """The command was refused and changed nothing; ``code`` is stable, ``message`` is for people."""
+
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Repeated:
+    """The command's id was seen before: ``earlier`` is the outcome it had then."""
+
+    earlier: Applied | Refused
+
+
+Outcome = Applied | Refused | Repeated
+
+
+def _to_record(outcome: Applied) -> dict[str, Any]:
+    """The ``session_events.ack`` column's format. It is the shape acks had on the wire when
+    the column was introduced (refusals were stored too then), so old rows still decode."""
+    return {"ok": True, "version": outcome.version}
+
+
+def _from_record(stored: Mapping[str, Any]) -> Applied | Refused:
+    if stored.get("ok"):
+        return Applied(int(stored["version"]))
+    return Refused(stored["error"]["code"], stored["error"]["message"])
+
+
+class _RecentRefusals:
+    """Refusals this process gave lately, so a resent command gets the same answer without a row.
+
+    A refusal changes nothing, so storing it would only cost a write per refused event (a
+    flood's whole cost). After this bounded memory forgets one, or on another process, a
+    resent command is judged again: harmless, since the first judgement applied nothing.
+    """
+
+    def __init__(self, size: int = 10_000) -> None:
+        self.size = size
+        self.entries: OrderedDict[tuple[int, int, str], Refused] = OrderedDict()
+
+    def remember(self, key: tuple[int, int, str], refusal: Refused) -> None:
+        self.entries[key] = refusal
+        self.entries.move_to_end(key)
+        while len(self.entries) > self.size:
+            self.entries.popitem(last=False)
+
+    def get(self, key: tuple[int, int, str]) -> Refused | None:
+        return self.entries.get(key)
+
+
+def _refusals() -> _RecentRefusals:
+    return current_app.extensions.setdefault("couples.live.refusals", _RecentRefusals())
+
+
 def _connection() -> Any:
     """The session's connection, in its transaction: Core statements skip the ORM's bookkeeping."""
     return db.session.connection()
 
 
-def handle_event(user_id: int, event: ClientEvent) -> dict[str, Any]:
-    """Apply one client event; returns its acknowledgement. Repeats return the first ack."""
+def handle_event(user_id: int, command: LiveCommand) -> Outcome:
+    """Apply one participant's command; a command id seen before returns its first outcome."""
+    key = (command.session_id, user_id, command.id)
+    remembered = _refusals().get(key)
+    if remembered is not None:
+        return Repeated(remembered)
     try:
-        ack, changed = _apply_and_commit(user_id, event)
+        outcome, changed = _apply_and_commit(user_id, command)
     except Exception:
         db.session.rollback()
         raise
+    if isinstance(outcome, Refused):
+        _refusals().remember(key, outcome)
     if changed is not None:
-        _publish(event.session_id, *changed)
-    return ack
+        _publish(command.session_id, *changed)
+    return outcome
 
 
 def _lock(session_id: int, memo: SessionMemo) -> SessionState:
@@ -340,74 +431,89 @@ def _lock(session_id: int, memo: SessionMemo) -> SessionState:
 MAX_ATTEMPTS = 5
 
 
-def _apply_and_commit(user_id: int, event: ClientEvent) -> tuple[dict[str, Any], tuple | None]:
+def _apply_and_commit(user_id: int, command: LiveCommand) -> tuple[Outcome, tuple | None]:
     """Decide on the newest state, write it only if it is still the newest, record, commit.
 
     Usually this process made the newest state itself, so it decides on its memo and saves
     with ``WHERE version = <the version decided on>``; that UPDATE takes the row lock
     (PostgreSQL) or the write lock (SQLite) until the commit. When another process changed the
-    session (or for refusals and no-ops, which must be judged on the stored state), the row is
-    locked and read first. Either way two partners' simultaneous events are applied one at a
-    time and both count. A repeated event id hits the unique key of session_events: the
-    transaction is rolled back and the first acknowledgement returned.
+    session, the row is locked and read first. Either way two partners' simultaneous events are
+    applied one at a time and both count. A repeated command id hits the unique key of
+    session_events: the transaction is rolled back and the first outcome returned.
+
+    Refusals and no-ops write nothing: one read checks that they were judged on the stored
+    version and that the id was not applied before (its row would hold the first outcome).
     """
-    memo, viewer = _seat(user_id, event.session_id)
+    memo, viewer = _seat(user_id, command.session_id)
     for _ in range(MAX_ATTEMPTS):
         locked = memo.contended or memo.state is None
-        state = _lock(event.session_id, memo) if locked else memo.state
+        state = _lock(command.session_id, memo) if locked else memo.state
         now = time.time()
-        result = apply(memo.plan, state, Event(viewer, event.type, event.step_id, event.data, now))
-        changed = isinstance(result, Accepted) and result.changed
-        if not (changed or locked) and _lock(event.session_id, memo) is not state:
-            db.session.rollback()  # judged on an outdated state: judge again on the stored one
-            continue
-        if changed and not _save_state(event.session_id, state.version, result.state, now):
+        result = apply(memo.plan, state, Event(viewer, command.type, command.step_id, command.data, now))
+        if not (isinstance(result, Accepted) and result.changed):
+            version, earlier = _stored_version_and_record(user_id, command)
+            db.session.rollback()  # ends the read; nothing was written
+            if earlier is not None:
+                return Repeated(_from_record(earlier)), None
+            if version != state.version:
+                memo.contended = True  # judged on an outdated state: judge again on the stored one
+                continue
+            return _unchanged(command, viewer, result), None
+        if not _save_state(command.session_id, state.version, result.state, now):
             db.session.rollback()
             memo.contended = True
             continue
-        return _finish(memo, user_id, viewer, event, result, now)
+        return _finish(memo, user_id, viewer, command, result, now)
     raise LiveError("busy", "The session is very busy right now. Please try again.")
 
 
-def _finish(memo: SessionMemo, user_id: int, viewer: str, event: ClientEvent, result: Accepted | Rejection,
-            now: float) -> tuple[dict[str, Any], tuple | None]:
-    """Record the event with its acknowledgement and commit; what to publish, if anything."""
-    rejected = isinstance(result, Rejection)
-    ack = refused(result.code, result.message) if rejected else ok(result.state.version)
+def _stored_version_and_record(user_id: int, command: LiveCommand) -> tuple[int, dict[str, Any] | None]:
+    """The session's committed version and the stored outcome of this command id, if any."""
+    return _connection().execute(_VERSION_AND_RECORD, {
+        "session_id": command.session_id, "user_id": user_id, "client_event_id": command.id,
+    }).one()
+
+
+def _unchanged(command: LiveCommand, viewer: str, result: Accepted | Rejection) -> Applied | Refused:
+    if isinstance(result, Rejection):
+        log.info("session %s: refused %r from %s: %s", command.session_id, command.type, viewer, result.code)
+        return Refused(result.code, result.message)
+    return Applied(result.state.version)
+
+
+def _finish(memo: SessionMemo, user_id: int, viewer: str, command: LiveCommand, result: Accepted,
+            now: float) -> tuple[Outcome, tuple | None]:
+    """Record the applied command with its outcome and commit; what to publish."""
+    outcome = Applied(result.state.version)
     try:
-        _record(user_id, viewer, event, ack, now, keep_data=not rejected)
+        _record(user_id, viewer, command, outcome, now)
     except IntegrityError:
         db.session.rollback()
-        return _earlier_ack(user_id, event), None
-    if rejected:
-        log.info("session %s: refused %s from %s: %s", event.session_id, event.type, viewer, result.code)
-    else:
-        _apply_effects(memo, event.session_id, user_id, result.effects, result.state)
+        return _earlier_outcome(user_id, command), None
+    _apply_effects(memo, command.session_id, user_id, result.effects, result.state)
     db.session.commit()
-    if rejected or not result.changed:
-        return ack, None
     memo.state = result.state
-    return ack, (memo, result.state)
+    return outcome, (memo, result.state)
 
 
-def _earlier_ack(user_id: int, event: ClientEvent) -> dict[str, Any]:
+def _earlier_outcome(user_id: int, command: LiveCommand) -> Repeated:
     earlier = db.session.scalar(
         select(_EVENTS.c.ack).where(
-            _EVENTS.c.session_id == event.session_id,
+            _EVENTS.c.session_id == command.session_id,
             _EVENTS.c.user_id == user_id,
-            _EVENTS.c.client_event_id == event.id,
+            _EVENTS.c.client_event_id == command.id,
         )
     )
     db.session.rollback()
     if earlier is None:
         raise _not_found()
-    return earlier
+    return Repeated(_from_record(earlier))
 
 
-def _record(user_id: int, viewer: str, event: ClientEvent, ack: dict, now: float, keep_data: bool) -> None:
+def _record(user_id: int, viewer: str, command: LiveCommand, outcome: Applied, now: float) -> None:
     _connection().execute(_RECORD, {
-        "session_id": event.session_id, "user_id": user_id, "client_event_id": event.id, "type": event.type,
-        "actor": viewer, "step_id": event.step_id, "data": event.data if keep_data else None, "ack": ack, "at": now,
+        "session_id": command.session_id, "user_id": user_id, "client_event_id": command.id, "type": command.type,
+        "actor": viewer, "step_id": command.step_id, "data": dict(command.data), "ack": _to_record(outcome), "at": now,
     })
 
 

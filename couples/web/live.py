@@ -12,6 +12,7 @@ from wtforms.validators import InputRequired
 
 from ..extensions import db
 from ..models import Couple
+from ..realtime.protocol import MAX_MESSAGE_BYTES
 from ..services import live
 from ..services.plans import plans_for_couple
 
@@ -73,7 +74,8 @@ def session_page(session_id: int):
     if live.is_closed_unfinished(row):
         return render_template("live/closed.html", live_session=row, viewer=viewer, couple=row.couple,
                                home=request_home(row.couple))
-    return render_template("live/session.html", live_session=row, viewer=viewer, couple=row.couple)
+    return render_template("live/session.html", live_session=row, viewer=viewer, couple=row.couple,
+                           max_message_bytes=MAX_MESSAGE_BYTES)
 
 
 @bp.get("/vendor/socket.io.esm.min.js")

@@ -157,10 +157,10 @@ def test_pause_and_resume_by_partner_and_counselor(drive, kit):
             assert d.state.status == "active" and d.state.paused_by is None
 
 
-def test_resume_when_active_is_a_no_op(drive, kit):
+def test_resume_when_active_is_a_no_op_and_release_without_a_hold_is_refused(drive, kit):
     d = drive(kit.READ)
     assert not d.ok("b", "resume").changed
-    assert not d.ok("counselor", "release").changed
+    d.no("not_held", "counselor", "release")
 
 
 def test_pause_freezes_the_timer(drive, kit):
@@ -192,10 +192,12 @@ def test_timer_allows_moving_on_early(drive, kit):
     assert d.state.step_index == 1
 
 
-def test_release_also_ends_an_ordinary_pause(drive, kit):
+def test_release_does_not_end_an_ordinary_pause_resume_does(drive, kit):
     d = drive(kit.READ)
     d.ok("a", "pause")
-    assert d.ok("counselor", "release").effects == (Resumed(),)
+    d.no("not_held", "counselor", "release")
+    assert d.state.status == "paused"
+    assert d.ok("counselor", "resume").effects == (Resumed(),)
     assert d.state.status == "active"
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from browser import launch_chromium
 from builders import PASSWORD, login, make_counselor, make_couple
-from servers import live_server
+from servers import LiveClient, live_server, login_cookie
 
 from couples.domain.plan import (AgreeStep, CheckInStep, CheckQuestion, Option, Plan, PrivateAnswerStep, RatingItem,
                                  RatingStep, ReadStep, Scale, TimerStep, TurnsStep)
@@ -146,3 +146,15 @@ def lossy_server(app):
 def browser():
     """Debian's Chromium driven by Playwright, one per test module."""
     yield from launch_chromium()
+
+
+@pytest.fixture
+def clients(server, couple, session_id):
+    """Both partners on python-socketio clients against ``server``, joined: {"a": LiveClient, "b": LiveClient}."""
+    opened = {
+        role: LiveClient(server.url, login_cookie(server.url, user.email, PASSWORD), session_id).connect()
+        for role, user in (("a", couple.partner_a), ("b", couple.partner_b))
+    }
+    yield opened
+    for client in opened.values():
+        client.close()

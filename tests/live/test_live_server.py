@@ -11,21 +11,11 @@ from servers import LiveClient, couple_driver, login_cookie
 
 from couples.extensions import db
 from couples.models import LiveSession, SessionEvent
+from couples.realtime.protocol import MAX_MESSAGE_BYTES
 
 from .drive import complete_plan, complete_step
 
 pytestmark = pytest.mark.live
-
-
-@pytest.fixture
-def clients(server, couple, session_id):
-    opened = {
-        role: LiveClient(server.url, login_cookie(server.url, user.email, PASSWORD), session_id).connect()
-        for role, user in (("a", couple.partner_a), ("b", couple.partner_b))
-    }
-    yield opened
-    for client in opened.values():
-        client.close()
 
 
 def test_a_socket_from_a_foreign_origin_is_refused(server, couple, session_id):
@@ -72,8 +62,8 @@ def test_an_oversized_message_is_refused_and_changes_nothing(app, clients, sessi
     a = clients["a"]
     before = a.latest["version"]
     with pytest.raises(Exception):
-        # Over the 16 KiB message limit: the server drops the connection instead of reading it.
-        a.act("answer", a.latest["step"]["id"], {"value": "x" * 20_000})
+        # Over the message limit: the server drops the connection instead of reading it.
+        a.act("answer", a.latest["step"]["id"], {"value": "x" * (MAX_MESSAGE_BYTES + 1)})
     with app.app_context():
         assert db.session.get(LiveSession, session_id).version == before
         assert db.session.query(SessionEvent).filter_by(session_id=session_id).count() == 0

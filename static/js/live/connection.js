@@ -1,18 +1,41 @@
 // The connection to the server: joins the session, sends events with ids,
-// waits for acknowledgements, and resends unacknowledged events after a
-// reconnect (the server treats a repeated id as the same event). Heartbeats,
-// at the interval the join ack names, keep presence fresh and reveal any
-// snapshot that went missing: the client then joins again to catch up.
+// waits for acknowledgements, and resends unacknowledged events with the same
+// id (the server treats a repeated id as the same event): after a reconnect,
+// and while connected when an answer is late. Heartbeats, at the interval the
+// join ack names, keep presence fresh and reveal any snapshot that went missing:
+// the client then joins again to catch up.
 import { io } from "/vendor/socket.io.esm.min.js";
 
 const ACK_TIMEOUT_MS = 8000;
 const DEFAULT_HEARTBEAT_SECONDS = 30; // for a server whose join ack names no interval
+const SLOW_DOWN_WAIT_MS = 1000;
+const FRAME_OVERHEAD_BYTES = 64; // Socket.IO's "42/live,<ack id>" around the JSON
+
+// An event id of 32 hex digits from the browser's random generator.
+// crypto.randomUUID() exists only on HTTPS and localhost pages; getRandomValues
+// also works on a plain-HTTP LAN install (http://192.168.x.x:5000).
+export function newEventId() {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
+}
+
+// The size in bytes of an emitted message as the server measures it (UTF-8 JSON).
+export function encodedBytes(name, payload) {
+  return new TextEncoder().encode(JSON.stringify([name, payload])).length + FRAME_OVERHEAD_BYTES;
+}
+
+const TOO_LARGE = {
+  ok: false,
+  error: { code: "too_large", message: "That is too long to send in one go. Please shorten it a little and try again." },
+};
 
 export class LiveConnection {
-  constructor(sessionId, { onSnapshot, onPresence, onStatus }) {
+  constructor(sessionId, { onSnapshot, onPresence, onStatus, maxMessageBytes }) {
     this.sessionId = sessionId;
     this.version = 0;
     this.pending = new Map();
+    this.delivering = new Set();
+    this.maxMessageBytes = maxMessageBytes || Infinity;
     this.handlers = { onSnapshot, onPresence, onStatus };
     this.socket = io("/live", { transports: ["websocket", "polling"], withCredentials: true });
     this.socket.on("connect", () => this.join());
@@ -37,20 +60,38 @@ export class LiveConnection {
   }
 
   send(type, stepId, data = {}) {
-    const event = { id: crypto.randomUUID(), session_id: this.sessionId, type, step_id: stepId, data };
+    const event = { id: newEventId(), session_id: this.sessionId, type, step_id: stepId, data };
+    // Checked before sending: the server closes a connection whose message is over its limit,
+    // and a resend after the reconnect would be closed again, forever.
+    if (encodedBytes("event", event) > this.maxMessageBytes) return Promise.resolve(TOO_LARGE);
     return new Promise((resolve) => {
       this.pending.set(event.id, { ...event, resolve });
       if (this.socket.connected) this.deliver(this.pending.get(event.id));
     });
   }
 
+  // Sends one event until it is answered. While connected, a late answer is told to the
+  // person and the event is sent again with the same id; when the connection drops, the
+  // next join sends it again. One loop per event, however often join runs.
   async deliver(pendingEvent) {
     const { resolve, ...event } = pendingEvent;
-    const ack = await this.request("event", event);
-    if (ack.error?.code === "timeout") return; // kept pending: resent on the next connect
-    this.pending.delete(event.id);
-    if (ack.ok) this.catchUpTo(ack.version);
-    resolve(ack);
+    if (this.delivering.has(event.id)) return;
+    this.delivering.add(event.id);
+    let waited = false;
+    while (this.socket.connected) {
+      const ack = await this.request("event", event);
+      if (ack.error?.code === "slow_down") { await pause(SLOW_DOWN_WAIT_MS); continue; }
+      if (ack.error?.code !== "timeout") {
+        this.pending.delete(event.id);
+        if (ack.ok) this.catchUpTo(ack.version);
+        if (waited && this.socket.connected) this.handlers.onStatus("connected");
+        resolve(ack);
+        break;
+      }
+      waited = true;
+      if (this.socket.connected) this.handlers.onStatus("waiting");
+    }
+    this.delivering.delete(event.id);
   }
 
   keepBeating(seconds = DEFAULT_HEARTBEAT_SECONDS) {
@@ -83,4 +124,8 @@ export class LiveConnection {
       });
     });
   }
+}
+
+function pause(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }

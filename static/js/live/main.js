@@ -11,6 +11,7 @@ const sessionId = Number(root.dataset.sessionId);
 const STATUS_TEXT = {
   connected: "",
   reconnecting: "Connection lost. Reconnecting… nothing you entered is lost.",
+  waiting: "The server has not answered yet. Trying again… nothing you entered is lost.",
   "signed-out": "You have been signed out. Please log in again.",
   refused: "This session can't be opened.",
 };
@@ -37,6 +38,7 @@ const connection = new LiveConnection(sessionId, {
   onSnapshot: (snapshot) => view.render(snapshot),
   onPresence: (presence) => view.renderPresence(presence),
   onStatus: showStatus,
+  maxMessageBytes: Number(root.dataset.maxMessageBytes),
 });
 connection.socket.on("signed_out", () => showStatus("signed-out"));
 const view = new SessionView(root, {
