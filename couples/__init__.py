@@ -104,8 +104,14 @@ def _init_extensions(app: Flask) -> None:
         # also ends a login's sockets on every process at logout (realtime/logins.py).
         client_manager=client_manager(app.config["REDIS_URL"], app.config["REDIS_CHANNEL"]),
         cors_allowed_origins=app.config["ALLOWED_ORIGINS"],
-REDIS_TIMEOUTS = {"socket_connect_timeout": 1, "socket_timeout": 1}  # seconds
-MAX_FORM_BYTES = 1024 * 1024
+        # Several workers behind one port can't share long-polling (each poll must reach the
+        # worker holding its session), while a WebSocket stays on the worker that accepted it.
+        transports=["websocket"] if app.config["WEBSOCKET_ONLY"] else ["polling", "websocket"],
+        max_http_buffer_size=MAX_MESSAGE_BYTES,
+        serializer=TolerantPacket,
+        # Each connection's messages are handled in order, in the task that reads them: a flooding
+        # connection is judged (and closed) as fast as it is read, instead of queueing a task per frame.
+        async_handlers=False,
         manage_session=False,
         cookie=None,
     )
