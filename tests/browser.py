@@ -45,11 +45,13 @@ class ConsoleErrors(list):
         page.on("pageerror", lambda error: self.append(f"pageerror: {error}"))
 
 
-def logged_in_page(browser, server, email: str, viewport: dict, errors: ConsoleErrors):
-    """A new browser context logged in as ``email``, its errors collected in ``errors``."""
+def logged_in_page(browser, server, email: str, viewport: dict, errors: ConsoleErrors | None = None):
+    """A new browser context logged in as ``email``, its errors collected in ``errors`` (when the
+    test watches them itself, it passes none)."""
     context = browser.new_context(viewport=viewport)
     page = context.new_page()
-    errors.watch(page)
+    if errors is not None:
+        errors.watch(page)
     page.goto(f"{server.url}/login")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
@@ -58,14 +60,19 @@ def logged_in_page(browser, server, email: str, viewport: dict, errors: ConsoleE
     return page
 
 
-def assert_accessible(page, name: str) -> None:
-    """Run axe-core on what ``page`` shows now; fail on any violation (WCAG 2.2 AA and best practice)."""
+def accessibility_violations(page) -> list[str]:
+    """axe-core's violations (WCAG 2.2 AA and best practice) on what ``page`` shows now."""
     # evaluate() runs outside the page's CSP, which (rightly) refuses injected script tags.
     page.evaluate(AXE.read_text(encoding="utf-8"))
     result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
-    problems = [f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
-                for v in result["violations"]]
-    assert not problems, f"axe-core found problems on {name}:\n" + json.dumps(problems, indent=1)
+    return [f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
+            for v in result["violations"]]
+
+
+def assert_accessible(page, name: str | None = None) -> None:
+    """Fail on any axe-core violation on what ``page`` shows now."""
+    problems = accessibility_violations(page)
+    assert not problems, f"axe-core found problems on {name or page.url}:\n" + json.dumps(problems, indent=1)
 
 
 def shot(page, name: str) -> None:

@@ -8,7 +8,7 @@ from builders import make_counselor
 from couples.services.authoring import SOURCE_MAX
 
 from .test_browser_safety import accessible
-from .test_browser_session import DESKTOP, partner_page, shot
+from browser import DESKTOP, logged_in_page, shot
 
 pytestmark = pytest.mark.browser
 
@@ -18,7 +18,7 @@ def test_a_paste_over_the_limit_stays_in_the_box_with_a_message(app, browser, se
 
     with app.app_context():
         counselor = make_counselor()
-    page = partner_page(browser, server, counselor.email, DESKTOP)
+    page = logged_in_page(browser, server, counselor.email, DESKTOP)
     errors: list[str] = []
     page.on("console", lambda message: message.type == "error" and errors.append(message.text))
     page.goto(f"{server.url}/counselor/library/exercises/new")

@@ -8,10 +8,8 @@ reconnects by itself and carries on, and after logging in again Sam is back in t
 
 from __future__ import annotations
 
-import json
 import re
 import time
-from pathlib import Path
 
 import pytest
 from builders import PASSWORD
@@ -19,12 +17,11 @@ from servers import live_server
 
 from couples.domain.plan import Plan, PrivateAnswerStep, ReadStep
 
-from .test_browser_session import DESKTOP, PHONE, browser, shot  # noqa: F401  (browser is a fixture)
+from browser import DESKTOP, PHONE, assert_accessible, shot
 
 pytestmark = pytest.mark.browser
 
 IDLE_SECONDS = 40
-AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 # Chromium reports every failed reconnection attempt while the server is down.
 OUTAGE_NOISE = re.compile(r"WebSocket connection to .* failed|Failed to load resource: net::ERR_CONNECTION_REFUSED")
 
@@ -81,13 +78,6 @@ def open_session(browser, server, email: str, session_id: int, viewport: dict, c
     log_in(page, email)
     page.wait_for_url(f"**/sessions/{session_id}")
     return page
-
-
-def assert_accessible(page) -> None:
-    page.evaluate(AXE.read_text())  # evaluated by the browser's debugger, so the page's strict CSP still holds
-    violations = page.evaluate(
-        "async () => (await axe.run()).violations.map((v) => [v.id, v.help, v.nodes.map((n) => n.target)])")
-    assert violations == [], json.dumps(violations, indent=1)
 
 
 def test_acting_keeps_the_login_through_a_dropped_connection_and_an_idle_device_is_asked_to_log_in(

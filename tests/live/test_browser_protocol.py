@@ -6,18 +6,16 @@ from __future__ import annotations
 import json
 import re
 import time
-from pathlib import Path
 
 import pytest
 
 from couples.domain.plan import Plan, PrivateAnswerStep, RatingItem, RatingStep, ReadStep, Scale
 from couples.realtime.protocol import MAX_MESSAGE_BYTES
 
-from .test_browser_session import ARTIFACTS, DESKTOP, PHONE, browser, partner_page, shot  # noqa: F401  (fixture)
+from browser import ARTIFACTS, DESKTOP, PHONE, assert_accessible, logged_in_page, shot
 
 pytestmark = pytest.mark.browser
 
-AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 NO_RANDOM_UUID = "delete Crypto.prototype.randomUUID;"  # what a plain-HTTP page outside localhost lacks
 LETTER_PLAN = Plan(
     id="browser-letter",
@@ -65,14 +63,12 @@ class Watched:
     def assert_clean(self) -> None:
         """No console errors, and no accessibility violations on what the page shows now."""
         assert self.errors == [], self.errors
-        self.page.evaluate(AXE.read_text())
-        violations = self.page.evaluate("axe.run().then((result) => result.violations.map((v) => v.id + ': ' + v.help + ' ' + v.nodes.map((n) => n.target.join(' ')).join(', ')))")
-        assert violations == [], violations
+        assert_accessible(self.page)
 
 
 def lan_page(browser, server, user, viewport, session_id, route=None) -> Watched:  # noqa: F811
     """A partner's page as a plain-HTTP LAN install serves it: no crypto.randomUUID."""
-    page = partner_page(browser, server, user.email, viewport)
+    page = logged_in_page(browser, server, user.email, viewport)
     page.add_init_script(NO_RANDOM_UUID)
     if route is not None:
         page.route_web_socket(re.compile(r".*/socket\.io/.*"), route)

@@ -8,18 +8,16 @@ Every page visited is checked with axe-core and fails on a console error. See do
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 from builders import make_live_session
 
 from couples.domain.plan import CheckInStep, CheckQuestion, Option, Plan, PrivateAnswerStep, ReadStep
 
-from .test_browser_session import DESKTOP, PHONE, partner_page, shot
+from browser import DESKTOP, PHONE, assert_accessible, logged_in_page, shot
 
 pytestmark = pytest.mark.browser
 
-AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 SAFETY_PLAN = Plan(
     id="browser-safety",
     title="A check-in first",
@@ -38,13 +36,6 @@ def plan():
     return SAFETY_PLAN
 
 
-def accessible(page) -> None:
-    """axe-core finds no violation on what the page shows now."""
-    page.evaluate(AXE.read_text() + "\n;0")  # through DevTools: the page's CSP forbids injected <script> tags
-    violations = page.evaluate("async () => (await axe.run()).violations.map(v => v.id + ': ' + v.help)")
-    assert violations == [], violations
-
-
 class Couple2:
     """One couple's session open in two browser pages (a on a phone, b on a desktop)."""
 
@@ -54,7 +45,7 @@ class Couple2:
         self.errors: list[str] = []
         self.pages = {}
         for role, user, viewport in (("a", couple.partner_a, PHONE), ("b", couple.partner_b, DESKTOP)):
-            page = partner_page(browser, server, user.email, viewport)
+            page = logged_in_page(browser, server, user.email, viewport)
             page.on("console", lambda message: message.type == "error" and self.errors.append(message.text))
             page.on("pageerror", lambda error: self.errors.append(str(error)))
             page.goto(f"{server.url}/sessions/{session_id}")
@@ -113,14 +104,14 @@ def test_the_other_partners_screen_is_the_same_after_a_worrying_answer_as_after_
     assert worrying.screen("b") == safe.screen("b") != before
     expect(worrying.pages["b"].locator("[data-notice]")).to_be_hidden()
     expect(worrying.pages["b"].get_by_text("Support, just for you")).to_be_hidden()
-    accessible(worrying.pages["b"])
+    assert_accessible(worrying.pages["b"])
     shot(worrying.pages["b"], "safety-other-partner-after-worrying-answer-desktop")
 
     a = worrying.pages["a"]
     expect(a.get_by_text("Support, just for you")).to_be_visible()
     expect(a.get_by_role("link", name=re.compile("988"))).to_be_visible()
     expect(safe.pages["a"].get_by_text("Support, just for you")).to_be_hidden()
-    accessible(a)
+    assert_accessible(a)
     shot(a, "safety-support-phone")
     for run in (safe, worrying):
         run.close()
@@ -138,7 +129,7 @@ def test_a_private_pause_hides_the_session_on_that_screen_only(app, browser, ser
     expect(a.get_by_text("Your screen is paused.")).to_be_visible()
     expect(a.get_by_role("heading", name="How are you today?")).to_be_hidden()
     expect(a.get_by_role("button", name="Back to the session")).to_be_focused()
-    accessible(a)
+    assert_accessible(a)
     shot(a, "safety-private-pause-phone")
     assert worrying.screen("b") == before
     a.get_by_role("button", name="Back to the session").click()
@@ -159,7 +150,7 @@ def test_after_a_worrying_answer_both_read_what_the_counselors_routine_shows(app
             expect(page.get_by_role("heading", name="Time with your counselor first")).to_be_visible()
             expect(page.get_by_role("button", name="Continue")).to_have_count(0)
     assert worrying.screen("b") == routine.screen("b")
-    accessible(worrying.pages["b"])
+    assert_accessible(worrying.pages["b"])
     shot(worrying.pages["b"], "safety-ending-other-partner-desktop")
     shot(worrying.pages["a"], "safety-ending-concerned-partner-phone")
     for run in (routine, worrying):
@@ -169,7 +160,7 @@ def test_after_a_worrying_answer_both_read_what_the_counselors_routine_shows(app
 def test_the_counselor_turns_the_routine_on_from_the_couple_page(app, browser, server, couple):
     from playwright.sync_api import expect
 
-    page = partner_page(browser, server, couple.counselor.email, PHONE)
+    page = logged_in_page(browser, server, couple.counselor.email, PHONE)
     errors: list[str] = []
     page.on("console", lambda message: message.type == "error" and errors.append(message.text))
     page.goto(f"{server.url}/counselor/couples/{couple.id}")
@@ -179,6 +170,6 @@ def test_the_counselor_turns_the_routine_on_from_the_couple_page(app, browser, s
     page.get_by_role("button", name="Save the routine").click()
     expect(page.get_by_text("It applies to sessions started from now on.")).to_be_visible()
     expect(page.get_by_label("See each partner on their own first")).to_be_checked()
-    accessible(page)
+    assert_accessible(page)
     shot(page, "safety-routine-counselor-phone")
     assert errors == []
