@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from browser import DESKTOP, assert_accessible, logged_in_page, shot
 from builders import make_counselor
 
 from couples.services.authoring import SOURCE_MAX
-
-from .test_browser_safety import accessible
-from browser import DESKTOP, logged_in_page, shot
 
 pytestmark = pytest.mark.browser
 
@@ -31,6 +29,6 @@ def test_a_paste_over_the_limit_stays_in_the_box_with_a_message(app, browser, se
     expect(box).to_be_focused()
     assert page.url.endswith("/counselor/library/exercises/new")
     assert box.input_value() == pasted
-    accessible(page)
+    assert_accessible(page)
     shot(page, "content-paste-over-the-limit-desktop")
     assert errors == []
