@@ -3,11 +3,13 @@ start again on the same port), and logged-in Socket.IO clients for it."""
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import pytest
 import requests
 import socketio
 
@@ -207,3 +209,12 @@ def start_in_browser(server: infra.Server, cookie: str, couple_id: int, plan_id:
         return response.url
 
     return post
+
+
+def require(problem: str | None) -> None:
+    """Skip (or, on CI, fail) when a service the test needs is missing."""
+    if problem is None:
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{problem} (CI=true: the CI job must provide it)", pytrace=False)
+    pytest.skip(problem)

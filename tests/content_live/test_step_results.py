@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from builders import make_couple
 from live.conftest import EVERY_KIND
+from servers import require
 from live.drive import complete_plan, complete_step
 from scale.test_counselor_queries import counted as statements
 from sqlalchemy import func, select
@@ -28,16 +29,14 @@ RELEASE1 = Path(__file__).parent.parent / "domain" / "fixtures" / "release1"
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def app_config(request, tmp_path):
-    """Every test here runs on SQLite and on a fresh PostgreSQL database."""
-    config = {"SECRET_KEY": "test-secret", "ASYNC_MODE": "threading", "TESTING": True,
-              "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/test.db"}
+def app_config(request, app_config):
+    """Every test here runs on SQLite and on a fresh PostgreSQL database (the suite's settings otherwise)."""
+    config = app_config
     if request.param == "sqlite":
         yield config
         return
     problem = infra.postgres_problem()
-    if problem:
-        pytest.skip(problem)
+    require(problem)
     name, url = infra.create_database("couples_results")
     yield {**config, "SQLALCHEMY_DATABASE_URI": url}
     infra.drop_database(name)

@@ -90,7 +90,7 @@ def test_without_a_concern_or_the_routine_the_session_goes_on(drive, kit):
     d = drive(kit.CHECK, kit.TEXT)
     d.both("answer", answers=kit.SAFE)
     d.ok("a", "ready")
-    assert d.ok("b", "ready").effects == (StepChanged(1),)
+    assert d.ok("b", "ready").effects == (StepFinished(0, "finished"), StepChanged(1))
     assert d.state.ending is None and d.view("a")["ending"] is None
 
 

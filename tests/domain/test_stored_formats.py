@@ -55,7 +55,7 @@ class StoredCouple:
     def play_to_the_end(self) -> None:
         """Lift a pause or hold, then complete every remaining step."""
         if self.state.status == "paused":
-            assert self.send("counselor", "release", None, {})["ok"]
+            assert self.send("counselor", "release" if self.state.hold else "resume", None, {})["ok"]
         complete_plan(self.send, self.view)
 
 

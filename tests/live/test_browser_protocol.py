@@ -89,10 +89,10 @@ def test_a_plain_http_page_without_random_uuid_sends_a_long_cyrillic_answer(brow
         partner.page.get_by_role("button", name="Continue").click()
     letter = (CYRILLIC * 400)[:10000]
     a.page.get_by_label("Write to your partner").fill(letter)
-    a.page.get_by_role("button", name="Share privately").click()
+    a.page.get_by_role("button", name="Save my answer").click()
     expect(b.page.get_by_text("Alex has answered")).to_be_visible()
     b.page.get_by_label("Write to your partner").fill("Я тоже.")
-    b.page.get_by_role("button", name="Share privately").click()
+    b.page.get_by_role("button", name="Save my answer").click()
     expect(b.page.get_by_text(letter.strip()[:200])).to_be_visible()
     assert all(re.fullmatch(r"[0-9a-f]{32}", event_id) for event_id in a.event_ids("answer") + a.event_ids("ready"))
     assert len(a.event_ids("answer")) == 1, "sent once, never looped"

@@ -87,7 +87,7 @@ def assert_documented(ack: object) -> bool:
     """The ack has one of the two documented shapes; True when it is a refusal."""
     assert isinstance(ack, dict), ack
     if ack.get("ok") is True:
-        assert set(ack) <= {"ok", "version"}, ack
+        assert set(ack) <= {"ok", "version", "heartbeat", "presence"}, ack  # join and heartbeat acks say more
         return False
     assert ack["ok"] is False and set(ack) == {"ok", "error"}, ack
     assert set(ack["error"]) == {"code", "message"} and isinstance(ack["error"]["message"], str), ack

@@ -91,7 +91,7 @@ def keys_of(value: Any, ignored: set[str]) -> set[str]:
 def snapshot_keys(plan) -> set[str]:
     """The keys of every viewer's snapshot at every moment of the plan run to the end, a hold included."""
     state = start(plan, 0.0)
-    memo = SessionMemo(1, plan, plan.title, Seats(1, 2, 3, {"a": "Alex", "b": "Sam"}))
+    memo = SessionMemo(1, plan, plan.title, Seats(1, 2, 3, {"a": "Alex", "b": "Sam"}), seats_version=0)
     seen: set[str] = set()
     ignored = content_ids(plan) | ROLES
 

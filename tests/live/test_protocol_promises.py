@@ -3,8 +3,11 @@ and that floods and refusals cost no database writes (Flask-SocketIO's test clie
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
+from couples.domain import SessionState
 from couples.extensions import db
 from couples.models import LiveSession, SessionEvent
 from couples.realtime.protocol import NAMESPACE
@@ -94,11 +97,21 @@ def test_refusals_stored_by_an_earlier_release_still_answer_a_resend(app, pair, 
     assert stored(app, session_id)[0] == 1
 
 
+def hold_as_an_earlier_release_stored_it(app, session_id: int) -> None:
+    """Put the session on a safety hold the way release 1 stored one (holds start no more: docs/safety.md)."""
+    with app.app_context():
+        row = db.session.get(LiveSession, session_id)
+        state = SessionState.from_dict(row.state)
+        held = replace(state, version=state.version + 1, status="paused", hold=True, paused_at=state.step_started_at)
+        row.state, row.version, row.status = held.to_dict(), held.version, held.status
+        db.session.commit()
+
+
 @pytest.mark.parametrize("name", ["pause", "resume", "ready"])
 def test_during_a_hold_everything_but_release_answers_held(app, couple, pair, connect, session_id, name):
     a, b = pair
     assert a.act("ready", "welcome")["ok"] and b.act("ready", "welcome")["ok"]
-    assert a.act("answer", "check", {"answers": {"safe": "no"}})["ok"]
+    hold_as_an_earlier_release_stored_it(app, session_id)
     counselor = connect(couple.counselor)
     step = None if name in ("pause", "resume") else "check"
     assert code_of(b.act(name, step)) == "held"

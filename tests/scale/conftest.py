@@ -15,7 +15,7 @@ import time
 import pytest
 from builders import PASSWORD, make_counselor, make_couple
 from live.drive import complete_plan, complete_step
-from servers import LiveClient, couple_driver, login_cookie
+from servers import LiveClient, couple_driver, login_cookie, require
 
 from bench import infra
 from couples.database import upgrade_database
@@ -24,15 +24,6 @@ from couples.models import Couple, User
 from couples.services import live
 
 PUBLIC_ORIGIN = "http://couples.test"  # what the proxy in front of the processes would be
-
-
-def require(problem: str | None) -> None:
-    """Skip (or, on CI, fail) when a service the test needs is missing."""
-    if problem is None:
-        return
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{problem} (CI=true: the CI job must provide it)", pytrace=False)
-    pytest.skip(problem)
 
 
 @pytest.fixture(scope="module")

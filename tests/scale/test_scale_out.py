@@ -17,7 +17,9 @@ from couples.extensions import db
 from couples.models import LiveSession, SessionEvent
 from live.drive import complete_plan, complete_step
 
-from .conftest import HEARTBEAT, require, ride_out_a_redis_outage, start_session
+from servers import require
+
+from .conftest import HEARTBEAT, ride_out_a_redis_outage, start_session
 
 pytestmark = [pytest.mark.live, pytest.mark.postgres]
 PLAN = infra.library_plan("short-check-in")  # read, check-in, timer, read, private answer, turns
