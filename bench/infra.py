@@ -63,7 +63,7 @@ class PrivateRedis:
         self.url = f"redis://{REDIS_HOST}:{self.port}/0"
         self.process: subprocess.Popen | None = None
 
-    def start(self, timeout: float = 10) -> "PrivateRedis":
+    def start(self, timeout: float = 10) -> PrivateRedis:
         self.process = subprocess.Popen(
             ["redis-server", "--port", str(self.port), "--bind", REDIS_HOST, "--save", "", "--appendonly", "no"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
@@ -126,7 +126,7 @@ def pg_counters(database: str) -> dict[str, int]:
             "SELECT xact_commit, xact_rollback, tup_returned, tup_fetched, tup_inserted, tup_updated, tup_deleted"
             " FROM pg_stat_database WHERE datname = %s", (database,)).fetchone()
     keys = ("xact_commit", "xact_rollback", "tup_returned", "tup_fetched", "tup_inserted", "tup_updated", "tup_deleted")
-    return dict(zip(keys, row or (0,) * len(keys)))
+    return dict(zip(keys, row or (0,) * len(keys), strict=True))
 
 
 # -- server processes -----------------------------------------------------------------------------
@@ -148,7 +148,7 @@ class Server:
         self.process: subprocess.Popen | None = None
         self.log = ROOT / "test-artifacts" / f"server-{port}.log"
 
-    def start(self, timeout: float = 60) -> "Server":
+    def start(self, timeout: float = 60) -> Server:
         self.log.parent.mkdir(exist_ok=True)
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen(self.argv, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,

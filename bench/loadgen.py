@@ -135,7 +135,7 @@ class Couple:
         self.step += 1
         try:
             arrived = await other.arrival_of(self.session, ack["version"])
-        except asyncio.TimeoutError:
+        except TimeoutError:
             self.figures.error("partner_snapshot_missing")
             return
         self.figures.accepted[phase] += 1

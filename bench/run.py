@@ -158,7 +158,7 @@ def scenario(mode: str, db: str, processes: int, couples: int, opts: argparse.Na
             saturation_p50=percentile(latencies["saturation"], 50),
             saturation_p99=percentile(latencies["saturation"], 99),
             server_cpu_saturation=[(a - m) / opts.saturation if opts.saturation else None
-                                   for a, m in zip(after["cpu"], middle["cpu"])],
+                                   for a, m in zip(after["cpu"], middle["cpu"], strict=True)],
             errors=errors,
         )
         if flood:
@@ -253,7 +253,8 @@ def table(results: list[dict]) -> str:
         setup = "bare relay" if r["mode"] == "relay" else r["db"]
         setup += f", {r['processes']}p" + (" + Redis" if r["processes"] > 1 else "")
         base = relay.get((r["processes"], r["couples"]))
-        ratio = f" ({r['saturation_rate'] / base['saturation_rate']:.2f}x)" if r["mode"] == "app" and base and base["saturation_rate"] else ""
+        compared = r["mode"] == "app" and base and base["saturation_rate"]
+        ratio = f" ({r['saturation_rate'] / base['saturation_rate']:.2f}x)" if compared else ""
         single = one.get((r["db"], r["couples"])) if r["mode"] == "app" and r["processes"] > 1 else None
         scale = f"{r['saturation_rate'] / single['saturation_rate']:.2f}x" if single and single["saturation_rate"] else "-"
         if r["mode"] == "relay" and r["processes"] > 1:

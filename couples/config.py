@@ -146,7 +146,7 @@ class Settings:
     reminder_interval_seconds: int = 30
 
     @classmethod
-    def from_env(cls) -> "Settings":
+    def from_env(cls) -> Settings:
         async_mode = _env("COUPLES_ASYNC_MODE", "eventlet")
         if async_mode not in ASYNC_MODES:
             raise ValueError(f"COUPLES_ASYNC_MODE must be one of {', '.join(ASYNC_MODES)}, not {async_mode!r}")

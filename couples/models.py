@@ -4,7 +4,7 @@ counselors' own content and notes, and the audit log."""
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from typing import Any, Literal
 
 from flask_login import UserMixin
@@ -20,12 +20,12 @@ UserRole = Literal["counselor", "partner"]
 
 def utcnow() -> datetime:
     """Timezone-aware now; stored as UTC."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def as_utc(moment: datetime) -> datetime:
     """SQLite returns naive datetimes; treat them as the UTC they were stored as."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 class User(UserMixin, db.Model):
@@ -40,7 +40,7 @@ class User(UserMixin, db.Model):
     session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    couples: Mapped[list["Couple"]] = relationship(back_populates="counselor", foreign_keys="Couple.counselor_id")
+    couples: Mapped[list[Couple]] = relationship(back_populates="counselor", foreign_keys="Couple.counselor_id")
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password, method="scrypt")
@@ -75,7 +75,7 @@ class Couple(db.Model):
     counselor: Mapped[User] = relationship(back_populates="couples", foreign_keys=[counselor_id])
     partner_a: Mapped[User | None] = relationship(foreign_keys=[partner_a_id])
     partner_b: Mapped[User | None] = relationship(foreign_keys=[partner_b_id])
-    invitations: Mapped[list["Invitation"]] = relationship(back_populates="couple", order_by="Invitation.id")
+    invitations: Mapped[list[Invitation]] = relationship(back_populates="couple", order_by="Invitation.id")
 
     @property
     def title(self) -> str:

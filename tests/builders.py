@@ -51,7 +51,7 @@ def make_couple(
     couple_id = couple.id
     if joined:
         n = next(_numbers)
-        for slot, name in zip(couple_service.SLOTS, names):
+        for slot, name in zip(couple_service.SLOTS, names, strict=True):
             couple_service.accept_invitation(
                 tokens[slot], email=f"{name.lower()}{n}@example.org", password=password
             )

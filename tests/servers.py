@@ -77,7 +77,7 @@ class LiveClient:
         self.gone = threading.Event()  # set when the connection ends
         self.count = 0
 
-    def connect(self) -> "LiveClient":
+    def connect(self) -> LiveClient:
         self.sio.connect(self.base_url, namespaces=[NAMESPACE], transports=["websocket"],
                          headers={"Cookie": self.cookie, "Origin": self.origin}, wait_timeout=10)
         assert self.joined.wait(10), "join was not acknowledged"

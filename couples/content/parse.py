@@ -46,7 +46,7 @@ def collect_signs(data: object, source: str, collector: Collector) -> Signs | No
     collector.attempt(lambda: table.check_keys(SIGN_GROUPS))
     groups: dict[str, tuple[RatingItem, ...]] = {}
     for group in SIGN_GROUPS:
-        entries = collector.attempt(lambda: table.tables(group, 1, MAX_SIGNS, what="signs"), default=[])
+        entries = collector.attempt(lambda group=group: table.tables(group, 1, MAX_SIGNS, what="signs"), default=[])
         items = [collector.attempt(lambda entry=entry: _sign(entry)) for entry in entries]
         for error in check_unique(entries, what="sign"):
             collector.add(error)

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import replace
+from typing import cast
 
 from . import validate as v
 from .events import (AT_FIRST_STEP, COMPLETED, HELD, INVALID_VALUE, NOT_ALLOWED, NOT_CURRENT_STEP, NOT_HELD, PAUSED,
                      STEP_INCOMPLETE, UNKNOWN_EVENT, UNKNOWN_STEP, WRONG_STEP_TYPE, Accepted, Completed, Effect,
                      Event, Invalid, Paused, Rejection, Resumed, StepChanged, StepFinished)
-from .plan import PARTNERS, CheckInStep, Plan
+from .plan import PARTNERS, CheckInStep, Plan, Role
 from .rules import RULES, STEP_EVENTS, raises_concern
 from .state import INDIVIDUAL_TIME, CheckInState, SessionState
 
@@ -89,6 +90,11 @@ def _check_envelope(event: Event) -> None:
     v.moment(event.now)
 
 
+def _partner(event: Event) -> Role:
+    """The actor of an event only partners may send (``_check_envelope`` let no one else through)."""
+    return cast(Role, event.actor)
+
+
 def _check_current_step(plan: Plan, state: SessionState, step_id: object) -> None:
     """Step-bound events must name the current step."""
     index = plan.index_of(step_id) if isinstance(step_id, str) else None
@@ -109,7 +115,7 @@ def _step_event(plan: Plan, state: SessionState, event: Event) -> Outcome:
     handler = RULES[step.kind].handlers.get(event.type)
     if handler is None:
         raise Invalid(WRONG_STEP_TYPE)
-    step_state, effects = handler(step, state.steps[index], event.actor, event.data)
+    step_state, effects = handler(step, state.steps[index], _partner(event), event.data)
     if step_state == state.steps[index]:
         return state, ()
     return replace(state, steps=state.steps[:index] + (step_state,) + state.steps[index + 1:]), effects
@@ -140,7 +146,7 @@ def _ready(plan: Plan, state: SessionState, event: Event) -> Outcome:
     """Mark the actor ready; when both are, move on (or complete the session after the last step)."""
     if not is_complete(plan, state):
         raise Invalid(STEP_INCOMPLETE)
-    ready = state.ready | {event.actor}
+    ready = state.ready | {_partner(event)}
     if ready != BOTH:
         return replace(state, ready=ready), ()
     if stops_for_individual_time(plan, state):
@@ -167,7 +173,7 @@ def _back(plan: Plan, state: SessionState, event: Event) -> Outcome:
     """Ask to go back one step; when both asked, go back (keeping what that step had)."""
     if state.step_index == 0:
         raise Invalid(AT_FIRST_STEP)
-    back = state.back | {event.actor}
+    back = state.back | {_partner(event)}
     if back != BOTH:
         return replace(state, back=back), ()
     return _enter(state, state.step_index - 1, event.now)

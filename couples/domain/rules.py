@@ -181,7 +181,7 @@ def propose(step: AgreeStep, state: AgreeState, role: Role, data: Mapping[str, A
         raise Invalid(NOT_ALLOWED, "This step does not take suggestions.")
     _unagreed(state)
     label = v.text(v.require(data, "text"), step.max_length)
-    labels = {option.label.casefold() for option in (*step.options, *state.custom)}
+    labels = {option.label.casefold() for option in step.options} | {option.label.casefold() for option in state.custom}
     if label.casefold() in labels:
         return state, ()
     if len(state.custom) >= MAX_CUSTOM_OPTIONS:

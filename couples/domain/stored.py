@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import MISSING, fields
-from functools import lru_cache
+from functools import cache
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -52,7 +52,7 @@ def build(cls: Callable[..., T], data: Mapping[str, Any], convert: Mapping[str, 
     return cls(**values)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _shape(cls: Callable[..., Any]) -> tuple[tuple[str, ...], frozenset[str]]:
     """The dataclass's field names, and those without a default (decoding runs on the hot path)."""
     known = fields(cls)  # type: ignore[arg-type]

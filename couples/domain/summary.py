@@ -177,7 +177,7 @@ class SummaryState:
         return {
             "version": self.version, "status": self.status, "signed_number": self.signed_number,
             "next_item": self.next_item, "signatures": self.signed_by(),
-            "view_versions": dict(zip(PARTNERS, self.view_versions)),
+            "view_versions": dict(zip(PARTNERS, self.view_versions, strict=True)),
             "items": [item.to_dict() for item in self.items], "facts": [fact.to_dict() for fact in self.facts],
             "not_finished": [note.to_dict() for note in self.not_finished],
         }
@@ -188,7 +188,7 @@ class SummaryState:
         return cls(
             version=data["version"], status=data.get("status", "writing"),
             signed_number=data.get("signed_number", 0), next_item=data.get("next_item", 1),
-            view_versions=tuple(data.get("view_versions", {}).get(role, 1) for role in PARTNERS),  # type: ignore[arg-type]
+            view_versions=tuple(data.get("view_versions", {}).get(role, 1) for role in PARTNERS),
             signatures=tuple((role, at) for role, at in data.get("signatures", {}).items() if role in PARTNERS),
             items=tuple(Item.from_dict(item) for item in data.get("items", ())),
             facts=tuple(Fact.from_dict(fact) for fact in data.get("facts", ())),
@@ -281,7 +281,7 @@ def apply_summary(state: SummaryState, event: SummaryEvent) -> Accepted | Reject
         candidate = replace(candidate, signatures=(), status="writing")
         effects = (*effects, SignaturesCleared())
     counters = tuple(count + (_partner_content(candidate, role) != _partner_content(state, role))
-                     for role, count in zip(PARTNERS, state.view_versions))
+                     for role, count in zip(PARTNERS, state.view_versions, strict=True))
     return Accepted(replace(candidate, version=state.version + 1, view_versions=counters), effects)  # type: ignore[arg-type]
 
 
@@ -472,7 +472,7 @@ def _partner_content(state: SummaryState, viewer: Role) -> dict[str, Any]:
     }
 
 
-def _shared_content(state: SummaryState) -> tuple:
+def _shared_content(state: SummaryState) -> tuple[tuple[Item, ...], tuple[Fact, ...]]:
     """What both partners see and would sign: the items not kept private, and the facts."""
     return tuple(item for item in state.items if item.visibility != "me"), state.facts
 

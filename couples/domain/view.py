@@ -17,7 +17,7 @@ from .machine import is_complete
 from .plan import (PARTNERS, AgreeStep, CheckInStep, Plan, PrivateAnswerStep, RatingStep, Role, Step, TimerStep,
                    TurnsStep, Viewer, other)
 from .rules import raises_concern, speaker_of
-from .state import ByRole, Rating, SessionState
+from .state import ByRole, CheckInState, Rating, SessionState
 
 VIEWERS = frozenset({"a", "b", "counselor"})
 HIDDEN_SETTINGS = frozenset({"concern_if"})
@@ -66,8 +66,8 @@ def _needs_support(plan: Plan, state: SessionState, viewer: Viewer) -> bool:
     """True only for a partner whose own check-in raised a concern, so their screen can offer help."""
     return viewer in PARTNERS and any(
         raises_concern(step, step_state.answers.get(viewer))
-        for step, step_state in zip(plan.steps, state.steps)
-        if isinstance(step, CheckInStep)
+        for step, step_state in zip(plan.steps, state.steps, strict=True)
+        if isinstance(step, CheckInStep) and isinstance(step_state, CheckInState)
     )
 
 
@@ -106,8 +106,9 @@ def _check_in(step: CheckInStep, state: SessionState, viewer: Viewer, now: float
 
 def compare_ratings(step: RatingStep, ratings: ByRole[Rating]) -> list[dict[str, Any]]:
     """Both partners' ratings per item, largest gap first (plan order among equal gaps)."""
-    values = {role: dict(ratings.get(role).values) for role in PARTNERS}
-    notes = {role: dict(ratings.get(role).notes) for role in PARTNERS}
+    given = {role: ratings.get(role) or Rating(()) for role in PARTNERS}  # compared once both have rated
+    values = {role: dict(given[role].values) for role in PARTNERS}
+    notes = {role: dict(given[role].notes) for role in PARTNERS}
     rows = [{"id": item.id, "label": item.label, "a": values["a"][item.id], "b": values["b"][item.id],
              "gap": abs(values["a"][item.id] - values["b"][item.id]),
              "notes": {role: notes[role].get(item.id) for role in PARTNERS}}

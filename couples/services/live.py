@@ -14,7 +14,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 from typing import Any
 
 from flask import current_app
@@ -99,13 +99,13 @@ def is_closed_unfinished(row: LiveSession) -> bool:
 def _closed_unfinished(status: str, updated_at: datetime) -> bool:
     if status == ABANDONED:
         return True
-    return status in OPEN_STATUSES and as_utc(updated_at) < datetime.now(timezone.utc) - resumable_for()
+    return status in OPEN_STATUSES and as_utc(updated_at) < datetime.now(UTC) - resumable_for()
 
 
 def close_abandoned(couple_id: int | None = None) -> int:
     """Close as ``abandoned`` every open session untouched for longer than it may be resumed
     (only ``couple_id``'s, if given); returns how many. The state keeps the status it had."""
-    cutoff = datetime.now(timezone.utc) - resumable_for()
+    cutoff = datetime.now(UTC) - resumable_for()
     stale = _SESSIONS.update().where(_SESSIONS.c.status.in_(OPEN_STATUSES), _SESSIONS.c.updated_at < cutoff)
     if couple_id is not None:
         stale = stale.where(_SESSIONS.c.couple_id == couple_id)
@@ -522,7 +522,7 @@ def _save_state(session_id: int, expected_version: int, state: SessionState, now
     saved = _connection().execute(_SAVE, {
         "session_id": session_id, "expected_version": expected_version, "new_state": state.to_dict(),
         "new_version": state.version, "new_status": state.status,
-        "now": datetime.fromtimestamp(now, timezone.utc),
+        "now": datetime.fromtimestamp(now, UTC),
     })
     return saved.rowcount == 1
 
@@ -538,7 +538,7 @@ def _apply_effects(memo: SessionMemo, session_id: int, user_id: int, effects: tu
         elif isinstance(effect, SafetyConcern):
             # Flag the couple for the counselor; what was answered stays in the session state.
             db.session.execute(update(Couple).where(Couple.id == memo.couple_id)
-                               .values(safety_flagged_at=datetime.now(timezone.utc)))
+                               .values(safety_flagged_at=datetime.now(UTC)))
             db.session.add(AuditEntry(actor_id=user_id, action="safety.concern", target=f"couple:{memo.couple_id}",
                                       detail=f"live_session:{session_id}"))
 
@@ -577,7 +577,7 @@ def _publish(session_id: int, memo: SessionMemo, state: SessionState) -> None:
 def join(user_id: int, session_id: int, sid: str) -> tuple[str, dict[str, Any]]:
     """Register ``sid`` as the user's connection to the session; returns (viewer, their snapshot)."""
     memo, viewer = _seat(user_id, session_id)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     db.session.execute(_PRESENCE.delete().where(
         _PRESENCE.c.session_id == session_id, _PRESENCE.c.user_id == user_id,
         _PRESENCE.c.seen_at < now - presence_fresh(),
@@ -600,7 +600,7 @@ def heartbeat(user_id: int, session_id: int, sid: str) -> tuple[int, dict[str, A
     """
     memo, _ = _seat(user_id, session_id)
     db.session.execute(_PRESENCE.update().where(_PRESENCE.c.sid == sid, _PRESENCE.c.session_id == session_id)
-                       .values(seen_at=datetime.now(timezone.utc)))
+                       .values(seen_at=datetime.now(UTC)))
     version = _connection().execute(_READ_VERSION, {"session_id": session_id}).scalar_one()
     return version, presence_of(session_id, memo.seats)  # presence_of commits
 
@@ -615,7 +615,7 @@ def disconnect(sid: str) -> None:
     connection = db.session.get(Presence, sid)
     if connection is None:
         return
-    connection.disconnected_at = datetime.now(timezone.utc)
+    connection.disconnected_at = datetime.now(UTC)
     session_id, user_id = connection.session_id, connection.user_id
     db.session.commit()
     remembered = _memo(session_id)
@@ -626,7 +626,7 @@ def disconnect(sid: str) -> None:
 
 def presence_of(session_id: int, seats: Seats) -> dict[str, dict[str, Any]]:
     """'joined', 'reconnecting' or 'away' for each viewer, from the connection rows."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     presence: dict[str, dict[str, Any]] = {viewer: {"status": "away"} for viewer in VIEWERS}
     connections = db.session.execute(
         select(_PRESENCE.c.user_id, _PRESENCE.c.seen_at, _PRESENCE.c.disconnected_at)

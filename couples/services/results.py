@@ -12,7 +12,7 @@ read the rows (:func:`facts_for_session`, :func:`ratings_for_couple`) and never 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from typing import Any
 
 from sqlalchemy import Table, func, select
@@ -36,7 +36,7 @@ def record_finished(session_id: int, couple_id: int, plan: Plan, state: SessionS
                     outcome: Outcome) -> None:
     """Write how step ``index`` ended and what it left (its revealed ratings too), replacing an
     earlier row for the same step. ``state`` is the session's state after the step was left."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     _write_steps([_step_row(session_id, couple_id, plan, state, index, outcome, now)], replace=True)
     _write_ratings(session_id, couple_id, plan, state, index, now)
 
@@ -49,7 +49,7 @@ def record_unfinished(session_id: int, plan: Plan | None = None, state: SessionS
     ).one()
     plan = plan or plan_from_dict(row.plan)
     state = state or SessionState.from_dict(row.state)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     _write_steps([_step_row(session_id, row.couple_id, plan, state, index, "unfinished", now)
                   for index in range(len(plan.steps))], replace=False)
 
@@ -66,7 +66,7 @@ def ensure_recorded(session_id: int) -> bool:
     if found is None or found.status not in ENDED_STATUSES or found.recorded >= len(found.plan["steps"]):
         return False
     plan, state = plan_from_dict(found.plan), SessionState.from_dict(found.state)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     outcomes = outcomes_from_state(plan, state)
     _write_steps([_step_row(session_id, found.couple_id, plan, state, index, outcome, now)
                   for index, outcome in enumerate(outcomes)], replace=False)

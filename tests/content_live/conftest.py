@@ -38,6 +38,6 @@ def row_count(app, model) -> int:
 
 
 @pytest.fixture
-def counselor_client(app, couple):
+def counselor_client(app, couple):  # noqa: F811 - the fixture imported above, requested by name
     """The couple's counselor, logged in."""
     return signed_in(app, couple.counselor)

@@ -64,7 +64,7 @@ def test_completing_a_shipped_plan_writes_one_finished_result_per_step_with_its_
     assert [(row["step_id"], row["kind"], row["title"]) for row in rows] == [(s.id, s.kind, s.title) for s in plan.steps]
     assert {row["outcome"] for row in rows} == {"finished"}
     assert [row["facts"] for row in rows] == [step_facts(plan, state, index) for index in range(len(plan.steps))]
-    for row, step in zip(rows, plan.steps):
+    for row, step in zip(rows, plan.steps, strict=True):
         if step.kind in ("check_in", "read", "timer") or getattr(step, "reveal", "both") == "counselor_only":
             assert row["facts"] == {}, step.id
         if step.kind == "private_answer" and step.reveal == "both" and step.answer == "text":

@@ -169,7 +169,7 @@ class Session(RuleBasedStateMachine):
             view = view_for(self.plan, self.state, role, self.now)
             concern = any(set(dict(s.answers.get(role) or ()).items()) & {(q.id, o) for q in p.questions
                                                                           for o in q.concern_if}
-                          for p, s in zip(self.plan.steps, self.state.steps) if p.kind == "check_in")
+                          for p, s in zip(self.plan.steps, self.state.steps, strict=True) if p.kind == "check_in")
             assert view["support"] == concern
             if step.kind == "check_in":
                 own = current.answers.get(role)

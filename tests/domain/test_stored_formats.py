@@ -78,7 +78,7 @@ def assert_shows_at_least(view: Any, before: Any, where: str = "view") -> None:
             assert_shows_at_least(view[key], value, f"{where}.{key}")
     elif isinstance(before, list):
         assert isinstance(view, list) and len(view) == len(before), where
-        for index, (now, then) in enumerate(zip(view, before)):
+        for index, (now, then) in enumerate(zip(view, before, strict=True)):
             assert_shows_at_least(now, then, f"{where}[{index}]")
     else:
         assert view == before, where

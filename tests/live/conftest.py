@@ -120,7 +120,7 @@ def pair(connect, couple):
 @pytest.fixture
 def drive(pair):
     """(send, view) callables over the two partners, for tests/live/drive.py."""
-    by_role = dict(zip("ab", pair))
+    by_role = dict(zip("ab", pair, strict=True))
     return (lambda role, type_, step_id, data: by_role[role].act(type_, step_id, data)), (lambda role: by_role[role].snapshot())
 
 

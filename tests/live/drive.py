@@ -7,7 +7,8 @@ clients, python-socketio clients against a real server, and the benchmark.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 Send = Callable[[str, str, "str | None", dict], dict]
 View = Callable[[str], dict]

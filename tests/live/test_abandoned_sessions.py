@@ -3,7 +3,7 @@ Start, or by ``flask close-abandoned``) and shown as such."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 
 import pytest
 from builders import PASSWORD, login
@@ -23,7 +23,7 @@ def app_config(app_config):
 
 def untouched_for(app, session_id: int, days: float) -> None:
     with app.app_context():
-        moment = datetime.now(timezone.utc) - timedelta(days=days)
+        moment = datetime.now(UTC) - timedelta(days=days)
         db.session.execute(update(LiveSession).where(LiveSession.id == session_id).values(updated_at=moment))
         db.session.commit()
 

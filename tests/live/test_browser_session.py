@@ -120,7 +120,7 @@ def test_ratings_are_revealed_side_by_side_with_the_biggest_difference_first(bro
     for role, user, values in (("a", couple.partner_a, ("4", "1")), ("b", couple.partner_b, ("0", "1"))):
         page = pages[role] = logged_in_page(browser, server, user.email, PHONE, errors)
         page.goto(f"{server.url}/sessions/{session_id}")
-        for group, value in zip(("Short, clipped conversations", "Plans not being shared"), values):
+        for group, value in zip(("Short, clipped conversations", "Plans not being shared"), values, strict=True):
             page.get_by_role("group", name=group).get_by_text(value, exact=False).first.check()
         for n in range(3, 7):
             page.get_by_role("group", name=f"Another sign, number {n}").get_by_text("2", exact=False).first.check()

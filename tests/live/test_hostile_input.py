@@ -99,7 +99,7 @@ def advance(pair) -> None:
     """Both partners complete the current step the ordinary way, so later examples meet other step kinds."""
     from .drive import complete_step
 
-    by_role = dict(zip("ab", pair))
+    by_role = dict(zip("ab", pair, strict=True))
     complete_step(lambda role, type_, step_id, data: by_role[role].act(type_, step_id, data),
                   lambda role: by_role[role].snapshot())
 

@@ -126,7 +126,7 @@ def test_a_killed_worker_leaves_the_other_serving_and_the_master_starts_a_new_on
     assert send("b", "cancel_back", view("b")["step"]["id"], {})["ok"]
     complete_plan(send, view)
     assert view("a")["status"] == view("b")["status"] == "completed"
-    assert "Worker (pid:%d) was sent SIGKILL" % held["a"] in master.log_tail()
+    assert f"Worker (pid:{held['a']}) was sent SIGKILL" in master.log_tail()
 
 
 def test_a_partner_on_a_killed_worker_shows_as_away_once_their_heartbeats_stop(master, pg_app, couple,

@@ -128,9 +128,9 @@ def test_simultaneous_events_from_both_partners_on_two_processes_both_count(pg_a
         for type_, data in _moves(step):
             barrier, acks = threading.Barrier(2), {}
 
-            def fire(role: str) -> None:
-                barrier.wait(5)
-                acks[role] = clients[role].act(type_, step["id"], data(role))
+            def fire(role: str) -> None:  # joined below, within this iteration: the loop variables hold
+                barrier.wait(5)  # noqa: B023
+                acks[role] = clients[role].act(type_, step["id"], data(role))  # noqa: B023
 
             threads = [threading.Thread(target=fire, args=(role,)) for role in "ab"]
             for thread in threads:
