@@ -1,27 +1,38 @@
-"""Two partners in two browsers finish a short workshop, then write and sign their summary together."""
+"""Two partners in two browsers finish a short workshop, then write and sign their summary together;
+their counselor opens it, sees the charts, writes a private note and downloads the PDF."""
 
 from __future__ import annotations
 
+import io
+from pathlib import Path
 
 import pytest
 from browser import DESKTOP, PHONE, ConsoleErrors, assert_accessible, launch_chromium, logged_in_page, shot
 
-from couples.domain.plan import Plan, ReadStep
+from pypdf import PdfReader
+
+from couples.domain.plan import Plan, RatingItem, RatingStep, ReadStep, Scale
 from couples.extensions import db
 from couples.models import Couple, User
 from couples.services import live
 
 pytestmark = [pytest.mark.browser, pytest.mark.live]
 
-ONE_STEP = Plan(id="browser-summary", title="A very short practice",
-                steps=(ReadStep(id="hello", title="Welcome", body="Take a breath together."),))
+SHORT_PRACTICE = Plan(id="browser-summary", title="A very short practice", steps=(
+    ReadStep(id="hello", title="Welcome", body="Take a breath together."),
+    RatingStep(id="signs", title="What you notice", items=(
+        RatingItem("terse", "Short, clipped conversations"), RatingItem("plans", "Plans not being shared")),
+        scale=Scale(0, 4, ("Never", "Rarely", "Sometimes", "Often", "Almost always")), allow_notes=False),
+))
+RATINGS = {"a": ("4", "1"), "b": ("0", "1")}
 
 
 @pytest.fixture
 def session_id(app, couple) -> int:
-    """A live session of a one-step plan, still under way: the partners finish it in the browser."""
+    """A live session of a two-step plan, still under way: the partners finish it in the browser."""
     with app.app_context():
-        return live.start_plan(db.session.get(User, couple.partner_a_id), db.session.get(Couple, couple.id), ONE_STEP).id
+        partner = db.session.get(User, couple.partner_a_id)
+        return live.start_plan(partner, db.session.get(Couple, couple.id), SHORT_PRACTICE).id
 
 
 @pytest.fixture(scope="module")
@@ -50,16 +61,31 @@ def add_point(page, section_name: str, text: str, seen_by: str) -> None:
     live_ready(page)
 
 
-def test_two_partners_finish_a_workshop_then_write_and_sign_their_summary_together(browser, server, couple,
-                                                                                    session_id):
+def finish_the_workshop(pages: dict, server, session_id: int) -> None:
+    """Both partners continue past the welcome, rate the two signs and continue to the end."""
+    from playwright.sync_api import expect
+
+    for page in pages.values():
+        page.goto(f"{server.url}/sessions/{session_id}")
+        page.get_by_role("button", name="Continue").click()
+    for role, page in pages.items():
+        expect(page.get_by_role("heading", name="What you notice")).to_be_visible()
+        for group, value in zip(("Short, clipped conversations", "Plans not being shared"), RATINGS[role], strict=True):
+            page.get_by_role("group", name=group).get_by_text(value, exact=False).first.check()
+        page.get_by_role("button", name="Share my ratings").click()
+    for page in pages.values():
+        expect(page.get_by_text("You see this differently")).to_have_count(1)
+        page.get_by_role("button", name="Continue").click()
+
+
+def test_two_partners_write_and_sign_their_summary_and_their_counselor_reviews_it(browser, server, couple,
+                                                                                   session_id):
     from playwright.sync_api import expect
 
     problems = ConsoleErrors()
     a = logged_in_page(browser, server, couple.partner_a.email, PHONE, problems)
     b = logged_in_page(browser, server, couple.partner_b.email, DESKTOP, problems)
-    for page in (a, b):
-        page.goto(f"{server.url}/sessions/{session_id}")
-        page.get_by_role("button", name="Continue").click()
+    finish_the_workshop({"a": a, "b": b}, server, session_id)
     for page in (a, b):
         page.get_by_role("link", name="Write your summary together").click()
         expect(page.get_by_role("heading", name="Our summary of A very short practice")).to_be_visible()
@@ -109,4 +135,26 @@ def test_two_partners_finish_a_workshop_then_write_and_sign_their_summary_togeth
     assert "ALEX-PRIVATE" not in b.content()
     for name, page in (("the signed summary (phone)", a), ("the signed summary (desktop)", b)):
         assert_accessible(page, name)
+
+    counselor = logged_in_page(browser, server, couple.counselor.email, DESKTOP, problems)
+    counselor.goto(f"{server.url}/counselor/sessions/{session_id}/summary")
+    expect(counselor.get_by_text(merged)).to_be_visible()
+    expect(counselor.get_by_text("ALEX-PRIVATE")).to_have_count(0)
+    charts = counselor.locator("img.chart")
+    expect(charts).to_have_count(2)
+    for chart in charts.all():
+        chart.scroll_into_view_if_needed()
+        assert chart.evaluate("image => image.complete && image.naturalWidth > 0"), chart.get_attribute("src")
+    counselor.get_by_role("textbox", name="Private note").fill("Ask how the walks went.")
+    counselor.get_by_role("button", name="Save the note").click()
+    expect(counselor.get_by_text("Your note is saved.")).to_be_visible()
+    shot(counselor, "summary-counselor-review-desktop")
+    assert_accessible(counselor, "the counselor's summary page")
+    with counselor.expect_download() as download:
+        counselor.get_by_role("link", name="Download the PDF").click()
+    pdf = PdfReader(io.BytesIO(Path(download.value.path()).read_bytes()))
+    text = "".join(page.extract_text() for page in pdf.pages)
+    assert merged in text and "ALEX-PRIVATE" not in text
+    b.reload()
+    expect(b.get_by_text("Ask how the walks went.")).to_have_count(0)  # the note is the counselor's alone
     assert problems == []
