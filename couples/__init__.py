@@ -144,4 +144,4 @@ def _register_blueprints(app: Flask) -> None:
     cli.register(app)
     requestlog.init_app(app)
     namespace.register(socketio, app.config)
-    summary_namespace.register(socketio)
+    summary_namespace.register(socketio, app.config)

@@ -56,12 +56,12 @@ def _wire_refusal(code: str) -> dict[str, Any]:
     return refused(code, WIRE_CODES[code])
 
 
-class LiveNamespace(Namespace):
-    """Live workshop sessions. See docs/protocol.md for the contract.
+class PacedNamespace(Namespace):
+    """A namespace whose connections are held to a person's pace, and whose every message is answered
+    with a documented ack whatever its name, arguments or size (see docs/protocol.md, *Floods*)."""
 
-    The user is authenticated once, at connect, and remembered for the life of
-    the connection, so events don't reload the user from the database.
-    """
+    messages: frozenset[str] = frozenset()
+    """The message names clients may send; anything else is ``unknown_event``."""
 
     def __init__(self, namespace: str, pace: Pace) -> None:
         super().__init__(namespace)
@@ -69,11 +69,7 @@ class LiveNamespace(Namespace):
         self.pace = pace
 
     def trigger_event(self, event: Any, *args: Any) -> Any:
-        """Route a client message: refuse floods, unknown names and extra arguments before any work.
-
-        Every message a client emits on the namespace is answered (when it asks for an ack) with
-        one of the documented acks, whatever its name, arguments or size; see docs/protocol.md.
-        """
+        """Route a client message: refuse floods, unknown names and extra arguments before any work."""
         if event in ("connect", "disconnect"):
             return super().trigger_event(event, *args)
         sid, arguments = args[0], args[1:]
@@ -87,8 +83,8 @@ class LiveNamespace(Namespace):
             return _wire_refusal("slow_down")
         if event == UNDECODABLE or len(arguments) > 1:
             return refused("bad_payload", "Send one object with each message.")
-        if event not in MESSAGES:
-            return refused("unknown_event", "There is no such message; send join, event or heartbeat.")
+        if event not in self.messages:
+            return refused("unknown_event", f"There is no such message; send {', '.join(sorted(self.messages))}.")
         return super().trigger_event(event, sid, *arguments)
 
     def _close(self, sid: str) -> None:
@@ -119,10 +115,24 @@ class LiveNamespace(Namespace):
         join_room(login_room(current_user.id))
         self.users[request.sid] = current_user.id
 
+    def forget(self, sid: str) -> None:
+        """Drop what this namespace keeps about a connection that ended."""
+        self.users.pop(sid, None)
+        self.pace.forget(sid)
+
+
+class LiveNamespace(PacedNamespace):
+    """Live workshop sessions. See docs/protocol.md for the contract.
+
+    The user is authenticated once, at connect, and remembered for the life of
+    the connection, so events don't reload the user from the database.
+    """
+
+    messages = frozenset(MESSAGES)
+
     def on_disconnect(self, reason: Any = None) -> None:
         """Sent by Socket.IO when a connection ends, for whatever reason."""
-        self.users.pop(request.sid, None)
-        self.pace.forget(request.sid)
+        self.forget(request.sid)
         try:
             live.disconnect(request.sid)
         except Exception:
@@ -152,7 +162,11 @@ class LiveNamespace(Namespace):
         return {**ok(version), "presence": presence}
 
 
+def pace_from(config: Mapping[str, Any]) -> Pace:
+    """The app's message pace for one namespace's connections."""
+    return Pace(float(config["LIVE_MESSAGE_RATE"]), float(config["LIVE_MESSAGE_BURST"]))
+
+
 def register(socketio: Any, config: Mapping[str, Any]) -> None:
     """Attach the namespace to a freshly initialised SocketIO server, with the app's message pace."""
-    pace = Pace(float(config["LIVE_MESSAGE_RATE"]), float(config["LIVE_MESSAGE_BURST"]))
-    socketio.on_namespace(LiveNamespace(NAMESPACE, pace))
+    socketio.on_namespace(LiveNamespace(NAMESPACE, pace_from(config)))

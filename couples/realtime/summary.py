@@ -12,14 +12,16 @@ from __future__ import annotations
 import base64
 import binascii
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from flask import request
-from flask_socketio import Namespace, emit, join_room
+from flask_socketio import emit, join_room
 
 from ..domain.events import Rejection
 from ..services import summaries
-from .namespace import LiveNamespace, acknowledged
+from .namespace import PacedNamespace, acknowledged, pace_from
+from .pace import Pace
 from .protocol import CLIENT_ID, ProtocolError, ok, parse_session_ref, refused
 from .summary_publisher import NAMESPACE, encode, send_typing, summary_room, view_frame
 
@@ -63,20 +65,19 @@ def _update_bytes(body: dict[str, Any]) -> bytes:
         raise ProtocolError("'update' must be a Yjs update in base64.") from None
 
 
-class SummaryNamespace(Namespace):
-    """The joint summary of a finished session, for its two partners (the counselor reads signed copies)."""
+class SummaryNamespace(PacedNamespace):
+    """The joint summary of a finished session, for its two partners (the counselor reads signed copies).
+    Who may connect, the pace and the refusals before any work are as for /live."""
 
-    def __init__(self, namespace: str) -> None:
-        super().__init__(namespace)
-        self.users: dict[str, int] = {}
+    messages = frozenset({"join", "change", "edit", "typing"})
+
+    def __init__(self, namespace: str, pace: Pace) -> None:
+        super().__init__(namespace, pace)
         self.last_typing: dict[tuple[str, str], float] = {}
-
-    # Who may connect is decided as for /live (same login, remembered in ``self.users``).
-    on_connect = LiveNamespace.on_connect
 
     def on_disconnect(self, reason: Any = None) -> None:
         """Sent by Socket.IO when a connection ends."""
-        self.users.pop(request.sid, None)
+        self.forget(request.sid)
         self.last_typing = {key: at for key, at in self.last_typing.items() if key[0] != request.sid}
 
     @acknowledged
@@ -129,6 +130,6 @@ class SummaryNamespace(Namespace):
         return {"ok": True}
 
 
-def register(socketio: Any) -> None:
-    """Attach the namespace to a freshly initialised SocketIO server."""
-    socketio.on_namespace(SummaryNamespace(NAMESPACE))
+def register(socketio: Any, config: Mapping[str, Any]) -> None:
+    """Attach the namespace to a freshly initialised SocketIO server, with the app's message pace."""
+    socketio.on_namespace(SummaryNamespace(NAMESPACE, pace_from(config)))
