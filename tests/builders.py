@@ -8,6 +8,7 @@ below) stay readable after the context ends or later commits.
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 import re
 from datetime import timedelta
 
@@ -198,9 +199,13 @@ def make_unsigned_summary(session_id: int, status: str = "writing", days_ago: fl
 
 
 def _summary_row(session: LiveSession, status: str, **columns: object) -> Summary:
-    # The summary domain's state is not part of the contract the review reads; an empty one will do.
-    summary = Summary(session_id=session.id, couple_id=session.couple_id, state={}, version=1, status=status,
-                      **columns)
+    # The review reads only the columns; the state is a real (empty) one with the same status, so the
+    # partners' pages and posts still work on it.
+    from couples.domain.summary import prefill
+
+    state = replace(prefill(()), status=status, signed_number=columns.get("signed_number") or 0)
+    summary = Summary(session_id=session.id, couple_id=session.couple_id, state=state.to_dict(), version=1,
+                      status=status, **columns)
     db.session.add(summary)
     db.session.flush()
     return summary

@@ -56,3 +56,21 @@ def client(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
+
+
+@pytest.fixture
+def server(app):
+    """The real server (python wsgi.py, eventlet) on the test database."""
+    from servers import live_server
+
+    running = live_server(app.config["SQLALCHEMY_DATABASE_URI"]).start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium driven by Playwright, one per test module (tests/browser.py)."""
+    from browser import launch_chromium
+
+    yield from launch_chromium()

@@ -20,6 +20,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil.rrule import rrule, rrulestr
 
+from .validate import is_whole_number
+
 Mode = Literal["together", "apart", "either"]
 Status = Literal["upcoming", "due", "overdue", "done", "cancelled"]
 
@@ -160,7 +162,7 @@ def parse_rule(text: str, start: datetime) -> rrule | FollowupRejection:
         return FollowupRejection("unsupported_frequency", "Repeat daily, weekly, monthly or yearly.")
     if ("COUNT" in parts) == ("UNTIL" in parts):
         return FollowupRejection("unbounded_recurrence", "Say when the repetition ends: a number of times or a last day.")
-    if not parts.get("INTERVAL", "1").isdigit() or not 1 <= int(parts.get("INTERVAL", "1")) <= MAX_INTERVAL:
+    if not is_whole_number(parts.get("INTERVAL", "1")) or not 1 <= int(parts.get("INTERVAL", "1")) <= MAX_INTERVAL:
         return _unreadable()
     try:
         rule = rrulestr(body, dtstart=start)

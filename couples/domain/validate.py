@@ -118,3 +118,9 @@ def id_list(value: Any, ids: Sequence[str], fewest: int, most: int) -> tuple[str
 def drop_empty(pairs: Pairs) -> Pairs:
     """Pairs whose value is not empty."""
     return tuple((key, value) for key, value in pairs if value)
+
+
+def is_whole_number(text: str) -> bool:
+    """Whether ``text`` is a whole number written in ASCII digits (``str.isdigit`` also accepts "²",
+    which ``int`` refuses)."""
+    return text.isascii() and text.isdigit()

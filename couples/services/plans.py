@@ -23,6 +23,7 @@ from ..content import (CUSTOM_PLAN_PREFIX, ContentError, Exercise, Library, Plan
                        parse_exercise_toml)
 from ..domain.plan import STEP_KINDS, CheckQuestion, Option, Plan, RatingItem, Scale, Step
 from ..domain.stored import build, only_numbered, upgraded
+from ..domain.validate import is_whole_number
 from ..extensions import db
 from ..models import Couple, CustomExercise, CustomPlan
 
@@ -83,7 +84,7 @@ def _custom_plan_rows(couple: Couple) -> list[CustomPlan]:
 
 def _custom_plan_row(couple: Couple, plan_id: str) -> CustomPlan | None:
     number = plan_id.removeprefix(CUSTOM_PLAN_PREFIX)
-    if not plan_id.startswith(CUSTOM_PLAN_PREFIX) or not number.isdigit():
+    if not plan_id.startswith(CUSTOM_PLAN_PREFIX) or not is_whole_number(number):
         return None
     return next((row for row in _custom_plan_rows(couple) if row.id == int(number)), None)
 

@@ -17,6 +17,7 @@ from wtforms import BooleanField, DateField, IntegerField, RadioField, SelectFie
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from ..domain.followups import MAX_OCCURRENCES, NOTE_MAX, simple_rule
+from ..domain.validate import is_whole_number
 from ..extensions import db
 from ..forms import ActionForm
 from ..models import Couple, Followup, utcnow
@@ -79,7 +80,7 @@ class FollowupForm(FlaskForm):
         self.due_date.data, self.due_time.data = row.due_local.date(), row.due_local.time()
         parts = _rule_parts(row.recurrence)
         self.repeat.data = parts.get("FREQ", "").lower()
-        self.times.data = int(parts["COUNT"]) if parts.get("COUNT", "").isdigit() else None
+        self.times.data = int(parts["COUNT"]) if is_whole_number(parts.get("COUNT", "")) else None
 
 
 class ReminderForm(FlaskForm):
@@ -239,7 +240,7 @@ def preferences():
 
 
 def _checked_offsets() -> list[str]:
-    return [value for value in request.form.getlist("offset") if value.isdigit() and len(value) < 6]
+    return [value for value in request.form.getlist("offset") if is_whole_number(value) and len(value) < 6]
 
 
 @bp.post("/partner/calendar/reset")

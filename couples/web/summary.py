@@ -16,6 +16,7 @@ from flask_login import current_user, login_required
 from ..domain.events import INVALID_VALUE, Rejection
 from ..domain.plan import Role
 from ..domain.summary import SECTIONS, VISIBILITIES, summary_view
+from ..domain.validate import is_whole_number
 from ..extensions import db
 from ..services import summaries
 
@@ -81,7 +82,7 @@ def _apply_form(session_id: int, form: Any) -> summaries.Result:
         if kind == "add_item" and not data["text"]:
             return Rejection(INVALID_VALUE, _("Please write something first."))
     if "version" in form:
-        data["version"] = int(form["version"]) if form["version"].isdigit() else None
+        data["version"] = int(form["version"]) if is_whole_number(form["version"]) else None
     return summaries.apply_change(current_user.id, session_id, summaries.Change(kind, data, client_id))
 
 

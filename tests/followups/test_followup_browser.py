@@ -6,25 +6,12 @@ from __future__ import annotations
 import re
 
 import pytest
-from browser import DESKTOP, PHONE, ConsoleErrors, assert_accessible, launch_chromium, logged_in_page, shot
+from browser import DESKTOP, PHONE, ConsoleErrors, assert_accessible, logged_in_page, shot
 from builders import make_counselor, make_couple
-from servers import live_server
 
 from .test_followup_pages import next_sunday_at_seven
 
 pytestmark = [pytest.mark.browser, pytest.mark.live]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    yield from launch_chromium()
-
-
-@pytest.fixture
-def server(app):
-    running = live_server(app.config["SQLALCHEMY_DATABASE_URI"]).start()
-    yield running
-    running.stop()
 
 
 @pytest.fixture

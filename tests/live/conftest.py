@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from browser import launch_chromium
 from builders import PASSWORD, login, make_counselor, make_couple
 from servers import LiveClient, live_server, login_cookie
 
@@ -125,14 +124,6 @@ def drive(pair):
 
 
 @pytest.fixture
-def server(app):
-    """The real server (python wsgi.py, eventlet) on the test database."""
-    running = live_server(app.config["SQLALCHEMY_DATABASE_URI"]).start()
-    yield running
-    running.stop()
-
-
-@pytest.fixture
 def lossy_server(app):
     """The real server, whose published snapshots to partner B all fail after the commit."""
     server = live_server(app.config["SQLALCHEMY_DATABASE_URI"],
@@ -140,12 +131,6 @@ def lossy_server(app):
                          command=[sys.executable, "tests/live/lossy_wsgi.py"]).start()
     yield server
     server.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """Debian's Chromium driven by Playwright, one per test module."""
-    yield from launch_chromium()
 
 
 @pytest.fixture

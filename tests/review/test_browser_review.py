@@ -9,24 +9,11 @@ import io
 from pathlib import Path
 
 import pytest
-from browser import DESKTOP, PHONE, ConsoleErrors, assert_accessible, launch_chromium, logged_in_page, shot
+from browser import DESKTOP, PHONE, ConsoleErrors, assert_accessible, logged_in_page, shot
 from builders import make_results, make_signed_summary
 from pypdf import PdfReader
-from servers import live_server
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def browser():
-    yield from launch_chromium()
-
-
-@pytest.fixture
-def server(app):
-    running = live_server(app.config["SQLALCHEMY_DATABASE_URI"]).start()
-    yield running
-    running.stop()
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import pytest
 import socketio
 from builders import PASSWORD, make_counselor, make_couple, make_finished_session
 from pycrdt import Doc, Text
-from servers import live_server, login_cookie
+from servers import login_cookie
 
 NAMESPACE = "/summary"
 
@@ -26,14 +26,6 @@ def couple(app):
 def session_id(app, couple) -> int:
     with app.app_context():
         return make_finished_session(couple)
-
-
-@pytest.fixture
-def server(app):
-    """The real server (python wsgi.py, eventlet) on the test database."""
-    running = live_server(app.config["SQLALCHEMY_DATABASE_URI"]).start()
-    yield running
-    running.stop()
 
 
 class SummaryClient:

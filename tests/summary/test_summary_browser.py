@@ -7,7 +7,7 @@ import io
 from pathlib import Path
 
 import pytest
-from browser import DESKTOP, PHONE, ConsoleErrors, assert_accessible, launch_chromium, logged_in_page, shot
+from browser import DESKTOP, PHONE, ConsoleErrors, assert_accessible, logged_in_page, shot
 
 from pypdf import PdfReader
 
@@ -33,11 +33,6 @@ def session_id(app, couple) -> int:
     with app.app_context():
         partner = db.session.get(User, couple.partner_a_id)
         return live.start_plan(partner, db.session.get(Couple, couple.id), SHORT_PRACTICE).id
-
-
-@pytest.fixture(scope="module")
-def browser():
-    yield from launch_chromium()
 
 
 def live_ready(page) -> None:
