@@ -412,7 +412,7 @@ EVENT_TYPES: frozenset[str] = frozenset(HANDLERS)
 
 # --- text written without the live document ------------------------------------------
 
-def _replacement(before: str, after: str) -> tuple[int, int, str]:
+def replacement(before: str, after: str) -> tuple[int, int, str]:
     """The smallest single replacement turning ``before`` into ``after``: (start, end in before, inserted)."""
     start = 0
     while start < min(len(before), len(after)) and before[start] == after[start]:
@@ -428,8 +428,8 @@ def merge_text(base: str, mine: str, theirs: str) -> str | None:
     ``theirs``: both changes together, or None when they touch the same place (a conflict)."""
     if theirs == base or mine == base:
         return mine if theirs == base else theirs
-    my_start, my_end, my_text = _replacement(base, mine)
-    their_start, their_end, their_text = _replacement(base, theirs)
+    my_start, my_end, my_text = replacement(base, mine)
+    their_start, their_end, their_text = replacement(base, theirs)
     if my_end < their_start:
         return base[:my_start] + my_text + base[my_end:their_start] + their_text + base[their_end:]
     if their_end < my_start:

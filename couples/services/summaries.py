@@ -44,6 +44,7 @@ from ..domain.summary import (
     may_see,
     merge_text,
     prefill,
+    replacement,
     summary_view,
 )
 from ..extensions import db
@@ -495,17 +496,12 @@ def _rewrite(doc: Doc, new_text: str) -> bytes:
     """Replace the text by deleting and inserting only what differs (pycrdt counts UTF-8 bytes)."""
     text = doc.get(TEXT_KEY, type=Text)
     old = str(text)
-    start = 0
-    while start < min(len(old), len(new_text)) and old[start] == new_text[start]:
-        start += 1
-    end_old, end_new = len(old), len(new_text)
-    while end_old > start and end_new > start and old[end_old - 1] == new_text[end_new - 1]:
-        end_old, end_new = end_old - 1, end_new - 1
+    start, end, inserted = replacement(old, new_text)
     before = doc.get_state()
     offset = len(old[:start].encode())
     with doc.transaction():
-        if end_old > start:
-            del text[offset:offset + len(old[start:end_old].encode())]
-        if end_new > start:
-            text.insert(offset, new_text[start:end_new])
+        if end > start:
+            del text[offset:offset + len(old[start:end].encode())]
+        if inserted:
+            text.insert(offset, inserted)
     return doc.get_update(before)
