@@ -137,6 +137,10 @@ class Invitation(db.Model):
 
 OPEN_SESSION_STATUSES = ("active", "paused")
 """Row statuses of a live session that is still under way; a couple has at most one."""
+ABANDONED = "abandoned"
+"""The row status of a session the server closed unfinished (its state keeps the status it had)."""
+ENDED_SESSION_STATUSES = ("completed", ABANDONED)
+"""Row statuses of a session that has ended: its results are recorded and its summary can be written."""
 
 
 class LiveSession(db.Model):

@@ -26,7 +26,7 @@ from ..domain import (Accepted, Completed, Event, Rejection, SafetyConcern, Sess
                       view_for)
 from ..domain.plan import Plan
 from ..extensions import db
-from ..models import (OPEN_SESSION_STATUSES, AuditEntry, Couple, LiveSession, Presence, SessionEvent, User, as_utc,
+from ..models import (ABANDONED, OPEN_SESSION_STATUSES, AuditEntry, Couple, LiveSession, Presence, SessionEvent, User, as_utc,
                       audit)
 from ..realtime import publisher
 from . import results
@@ -36,7 +36,6 @@ log = logging.getLogger(__name__)
 
 VIEWERS = ("a", "b", "counselor")
 OPEN_STATUSES = OPEN_SESSION_STATUSES
-ABANDONED = "abandoned"
 HEARTBEATS_PER_PRESENCE = 3  # a connection missing this many heartbeats in a row counts as away
 RECONNECT_GRACE = timedelta(seconds=30)
 _SESSIONS = LiveSession.__table__

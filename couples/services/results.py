@@ -22,10 +22,9 @@ from ..domain.plan import Plan, RatingStep
 from ..domain.results import Outcome, outcomes_from_state, rating_values, step_facts
 from ..domain.state import SessionState
 from ..extensions import db
-from ..models import LiveSession, RatingResult, StepResult
+from ..models import ENDED_SESSION_STATUSES, LiveSession, RatingResult, StepResult
 from .plans import plan_from_dict
 
-ENDED_STATUSES = ("completed", "abandoned")
 _STEPS: Table = StepResult.__table__  # type: ignore[assignment]
 _RATINGS: Table = RatingResult.__table__  # type: ignore[assignment]
 # Both dialects spell an upsert the same way (INSERT .. ON CONFLICT), each with its own construct.
@@ -63,7 +62,7 @@ def ensure_recorded(session_id: int) -> bool:
         select(LiveSession.couple_id, LiveSession.status, LiveSession.plan, LiveSession.state, recorded.label("recorded"))
         .where(LiveSession.id == session_id)
     ).one_or_none()
-    if found is None or found.status not in ENDED_STATUSES or found.recorded >= len(found.plan["steps"]):
+    if found is None or found.status not in ENDED_SESSION_STATUSES or found.recorded >= len(found.plan["steps"]):
         return False
     plan, state = plan_from_dict(found.plan), SessionState.from_dict(found.state)
     now = datetime.now(UTC)

@@ -49,6 +49,7 @@ from ..domain.summary import (
 )
 from ..extensions import db
 from ..models import (
+    ENDED_SESSION_STATUSES,
     LiveSession,
     SignedSummary,
     Summary,
@@ -63,7 +64,6 @@ from .live import LiveError
 
 log = logging.getLogger(__name__)
 
-FINISHED_SESSION_STATUSES = ("completed", "abandoned")
 TEXT_KEY = "text"
 
 
@@ -127,7 +127,7 @@ def summary_for_session(user_id: int, session_id: int) -> tuple[Summary, str]:
     existing = db.session.scalar(select(Summary).where(Summary.session_id == session_id))
     if existing is not None:
         return existing, viewer
-    if session.status not in FINISHED_SESSION_STATUSES:
+    if session.status not in ENDED_SESSION_STATUSES:
         raise SummaryError("session_open", "The summary opens when the session has ended.")
     return _create(session), viewer
 
@@ -148,7 +148,7 @@ def finished_sessions(couple_id: int, limit: int = 5) -> list[FinishedSession]:
     rows = db.session.execute(
         select(LiveSession.id, LiveSession.plan_title, LiveSession.updated_at, Summary.status)
         .outerjoin(Summary, Summary.session_id == LiveSession.id)
-        .where(LiveSession.couple_id == couple_id, LiveSession.status.in_(FINISHED_SESSION_STATUSES))
+        .where(LiveSession.couple_id == couple_id, LiveSession.status.in_(ENDED_SESSION_STATUSES))
         .order_by(LiveSession.id.desc()).limit(limit))
     return [FinishedSession(*row) for row in rows]
 
