@@ -16,9 +16,9 @@ from . import validate as v
 from .events import (AT_FIRST_STEP, COMPLETED, HELD, INVALID_VALUE, NOT_ALLOWED, NOT_CURRENT_STEP, NOT_HELD, PAUSED,
                      STEP_INCOMPLETE, UNKNOWN_EVENT, UNKNOWN_STEP, WRONG_STEP_TYPE, Accepted, Completed, Effect,
                      Event, Invalid, Paused, Rejection, Resumed, StepChanged, StepFinished)
-from .plan import PARTNERS, CheckInStep, Plan, Role
-from .rules import RULES, STEP_EVENTS, raises_concern
-from .state import INDIVIDUAL_TIME, CheckInState, SessionState
+from .kinds import STEP_EVENTS, kind_of
+from .plan import PARTNERS, Plan, Role
+from .state import INDIVIDUAL_TIME, SessionState
 
 Outcome = tuple[SessionState, tuple[Effect, ...]]
 BOTH = frozenset(PARTNERS)
@@ -27,7 +27,7 @@ BOTH = frozenset(PARTNERS)
 def start(plan: Plan, now: float, individual_time_first: bool = False) -> SessionState:
     """A fresh session at the first step, version 1; ``individual_time_first`` is the counselor's
     routine of stopping after the check-in (see :func:`stops_for_individual_time`)."""
-    steps = tuple(RULES[step.kind].initial(step) for step in plan.steps)
+    steps = tuple(kind_of(step).initial(step) for step in plan.steps)
     return SessionState(version=1, status="active", step_index=0, step_started_at=now, steps=steps,
                         individual_time_first=individual_time_first)
 
@@ -39,7 +39,7 @@ def is_complete(plan: Plan, state: SessionState) -> bool:
 
 def step_complete(plan: Plan, state: SessionState, index: int) -> bool:
     """Whether step ``index`` has everything it needs (its answers stay when the session moves on)."""
-    return RULES[plan.steps[index].kind].complete(plan.steps[index], state.steps[index])
+    return kind_of(plan.steps[index]).complete(plan.steps[index], state.steps[index])
 
 
 def apply(plan: Plan, state: SessionState, event: Event) -> Accepted | Rejection:
@@ -112,7 +112,7 @@ def _step_event(plan: Plan, state: SessionState, event: Event) -> Outcome:
     """
     index = state.step_index
     step = plan.steps[index]
-    handler = RULES[step.kind].handlers.get(event.type)
+    handler = kind_of(step).handlers.get(event.type)
     if handler is None:
         raise Invalid(WRONG_STEP_TYPE)
     step_state, effects = handler(step, state.steps[index], _partner(event), event.data)
@@ -164,9 +164,10 @@ def stops_for_individual_time(plan: Plan, state: SessionState) -> bool:
     only when both have moved on from the check-in, never at the moment of an answer.
     """
     step, current = plan.steps[state.step_index], state.steps[state.step_index]
-    if not (isinstance(step, CheckInStep) and isinstance(current, CheckInState)):
+    concern = kind_of(step).concern
+    if concern is None:  # not a safety check-in
         return False
-    return state.individual_time_first or any(raises_concern(step, current.answers.get(role)) for role in PARTNERS)
+    return state.individual_time_first or any(concern(step, current, role) for role in PARTNERS)
 
 
 def _back(plan: Plan, state: SessionState, event: Event) -> Outcome:
