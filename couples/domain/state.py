@@ -19,12 +19,16 @@ from .kinds import (AgreeState, AnswerState, CheckInState, CustomOption, Passive
 from .stored import build, only_numbered, upgraded
 
 __all__ = [
-    "INDIVIDUAL_TIME", "PARTNERS", "SCHEMA", "AgreeState", "AnswerState", "ByRole", "CheckInState",
+    "APART", "INDIVIDUAL_TIME", "PARTNERS", "SCHEMA", "TOGETHER", "Mode", "AgreeState", "AnswerState", "ByRole", "CheckInState",
     "CustomOption", "Ending", "Pairs", "PassiveState", "Phase", "Rating", "RatingState", "SessionState", "Status",
     "StepState", "TurnRecord", "TurnsState", "pairs_from",
 ]
 
 Status = Literal["active", "paused", "completed"]
+Mode = Literal["together", "apart"]
+TOGETHER: Mode = "together"
+APART: Mode = "apart"
+"""Each partner steps through the plan alone, at their own pace (``positions``), e.g. a follow-up done apart."""
 Ending = Literal["individual_time"]
 INDIVIDUAL_TIME: Ending = "individual_time"
 """The session stopped after a check-in so the counselor can see each partner alone first."""
@@ -50,6 +54,11 @@ class SessionState:
     ``hold`` is a safety hold that only the counselor may release.
     ``individual_time_first`` is the counselor's routine for the couple, fixed when the session
     starts; ``ending`` says why a completed session stopped early (:data:`INDIVIDUAL_TIME`).
+
+    In ``mode`` :data:`APART` each partner has their own step (``positions``, entered at
+    ``entered_at``) and ``finished`` holds the partners who have passed the last step;
+    ``step_index`` is then the lower of the two positions (the step both have reached), and
+    ``ready``, ``back`` and pausing are unused. Apart mode's rules live in :mod:`couples.domain.apart`.
     """
 
     version: int
@@ -64,6 +73,18 @@ class SessionState:
     hold: bool = False
     individual_time_first: bool = False
     ending: Ending | None = None
+    # apart mode (couples.domain.apart)
+    mode: Mode = TOGETHER
+    positions: ByRole[int] = ByRole()
+    entered_at: ByRole[float] = ByRole()
+    finished: frozenset[Role] = frozenset()
+
+    def position(self, viewer: Viewer) -> int:
+        """The step ``viewer`` is on: a partner's own step in apart mode, the shared step otherwise
+        (and the lower of the two positions for the counselor, who follows both)."""
+        if self.mode == APART and viewer != "counselor":
+            return self.positions.get(viewer) or 0
+        return self.step_index
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-serialisable copy."""
@@ -71,12 +92,14 @@ class SessionState:
                 "step_started_at": self.step_started_at, "steps": [step.to_dict() for step in self.steps],
                 "ready": _roles(self.ready), "back": _roles(self.back), "paused_by": self.paused_by,
                 "paused_at": self.paused_at, "hold": self.hold, "individual_time_first": self.individual_time_first,
-                "ending": self.ending}
+                "ending": self.ending, "mode": self.mode, "positions": self.positions.encode(),
+                "entered_at": self.entered_at.encode(), "finished": _roles(self.finished)}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> SessionState:
         """Rebuild a state stored with :meth:`to_dict` by this or an earlier release."""
         return build(cls, upgraded(data, SCHEMA, STATE_UPGRADES), {
             "steps": lambda steps: tuple(state_from_dict(step) for step in steps),
-            "ready": frozenset, "back": frozenset,
+            "ready": frozenset, "back": frozenset, "finished": frozenset,
+            "positions": ByRole.decode, "entered_at": ByRole.decode,
         })

@@ -13,9 +13,9 @@ from dataclasses import fields, is_dataclass
 from typing import Any
 
 from .kinds import KINDS, Seen, kind_of
-from .machine import is_complete
+from .machine import is_complete, step_complete
 from .plan import PARTNERS, Plan, Role, Viewer
-from .state import SessionState
+from .state import APART, SessionState
 
 VIEWERS = frozenset({"a", "b", "counselor"})
 HIDDEN_SETTINGS = frozenset(setting for kind in KINDS.values() for setting in kind.hidden_settings)
@@ -23,12 +23,15 @@ HIDDEN_SETTINGS = frozenset(setting for kind in KINDS.values() for setting in ki
 
 
 def view_for(plan: Plan, state: SessionState, viewer: Viewer, now: float) -> dict[str, Any]:
-    """The JSON view of ``state`` for ``viewer`` at time ``now``."""
+    """The JSON view of ``state`` for ``viewer`` at time ``now``.
+
+    Apart, a partner sees their own step, and of the other partner only whether they have finished;
+    the counselor sees the step both have reached and each partner's position."""
     if viewer not in VIEWERS:
         raise ValueError(f"unknown viewer {viewer!r}")
-    index = state.step_index
+    index = state.position(viewer)
     step = plan.steps[index]
-    seen = Seen(viewer, now, state.step_started_at, state.paused_at, state.status == "active")
+    seen = Seen(viewer, now, _started_at(state, viewer), state.paused_at, state.status == "active")
     view: dict[str, Any] = {
         "version": state.version,
         "status": state.status,
@@ -39,14 +42,40 @@ def view_for(plan: Plan, state: SessionState, viewer: Viewer, now: float) -> dic
         "viewer": viewer,
         "ready": _flags(state.ready),
         "back_requested": _flags(state.back),
-        "complete": is_complete(plan, state),
+        "complete": _may_continue(plan, state, viewer),
         "state": kind_of(step).view(step, state.steps[index], seen),
         "support": _needs_support(plan, state, viewer),
         "ending": state.ending,
+        "mode": state.mode,
     }
     if viewer == "counselor":
         view["held"] = state.hold
+    if state.mode == APART:
+        view["finished"] = _flags(state.finished)
+        if viewer == "counselor":
+            view["positions"] = state.positions.encode()
     return view
+
+
+def _started_at(state: SessionState, viewer: Viewer) -> float:
+    """When the viewer's step began: apart, when the partner entered their own step."""
+    if state.mode == APART and viewer in PARTNERS:
+        entered = state.entered_at.get(viewer)
+        if entered is not None:
+            return entered
+    return state.step_started_at
+
+
+def _may_continue(plan: Plan, state: SessionState, viewer: Viewer) -> bool:
+    """Whether the viewer's step lets them press Continue: the step is complete, or apart, the
+    partner's own part of it is done."""
+    if state.mode != APART:
+        return is_complete(plan, state)
+    index = state.position(viewer)
+    if viewer not in PARTNERS:
+        return step_complete(plan, state, index)
+    step = plan.steps[index]
+    return kind_of(step).own_part(step, state.steps[index], viewer)
 
 
 def _plain(value: Any) -> Any:

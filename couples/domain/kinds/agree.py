@@ -117,4 +117,5 @@ def facts(step: AgreeStep, state: AgreeState) -> Facts:
 
 
 KIND = StepKind("agree", AgreeStep, AgreeState.from_dict, lambda step: AgreeState(),
-                lambda step, state: state.agreed, {"propose": propose, "pick": pick}, view, facts)
+                lambda step, state: state.agreed, {"propose": propose, "pick": pick}, view, facts,
+                works_apart=False)  # agreeing is done together

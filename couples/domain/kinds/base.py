@@ -62,6 +62,10 @@ class StepKind:
     ``view`` is what a viewer sees of it (the only place its privacy rules live); ``facts`` is what
     both partners saw of it once finished. ``concern`` is set for the safety check-in only: whether
     a partner's answers raise a concern. ``hidden_settings`` are step settings no screen needs.
+
+    ``works_apart`` says whether a partner can do the step alone, in a session run apart
+    (:mod:`couples.domain.apart`); ``own_part_done`` whether a partner has done their own part of it
+    (then they may move on in apart mode). Without it, the own part is the whole step.
     """
 
     name: str
@@ -74,16 +78,29 @@ class StepKind:
     facts: Callable[[Any, Any], Facts] = no_facts
     concern: Callable[[Any, Any, Role], bool] | None = None
     hidden_settings: frozenset[str] = field(default_factory=frozenset)
+    works_apart: bool = False
+    own_part_done: Callable[[Any, Any, Role], bool] | None = None
 
     def __post_init__(self) -> None:
         if self.step.kind != self.name:
             raise ValueError(f"step class {self.step.__name__} is not of kind {self.name!r}")
+
+    def own_part(self, step: Step, state: StepState, role: Role) -> bool:
+        """Whether ``role`` has done their own part of ``step`` (the whole step, for joint kinds)."""
+        if self.own_part_done is None:
+            return self.complete(step, state)
+        return self.own_part_done(step, state, role)
 
 
 # --- shared by several kinds ------------------------------------------------
 
 def always(step: Any, state: Any) -> bool:
     """Steps with nothing to do are always complete."""
+    return True
+
+
+def always_own(step: Any, state: Any, role: Role) -> bool:
+    """Steps with nothing to do alone: a partner's own part is always done."""
     return True
 
 

@@ -83,4 +83,5 @@ def concern(step: CheckInStep, state: CheckInState, role: Role) -> bool:
 
 KIND = StepKind("check_in", CheckInStep, CheckInState.from_dict, lambda step: CheckInState(),
                 lambda step, state: state.answers.both(), {"answer": answer_check_in}, view,
-                concern=concern, hidden_settings=frozenset({"concern_if"}))
+                concern=concern, hidden_settings=frozenset({"concern_if"}),
+                works_apart=False)  # a safety check-in is never done alone: the joint session may stop after it

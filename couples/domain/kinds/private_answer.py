@@ -85,4 +85,5 @@ def facts(step: PrivateAnswerStep, state: AnswerState) -> Facts:
 
 
 KIND = StepKind("private_answer", PrivateAnswerStep, AnswerState.from_dict, lambda step: AnswerState(),
-                lambda step, state: state.answers.both(), {"answer": answer_private}, view, facts)
+                lambda step, state: state.answers.both(), {"answer": answer_private}, view, facts,
+                works_apart=True, own_part_done=lambda step, state, role: state.answers.get(role) is not None)

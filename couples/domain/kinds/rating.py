@@ -110,4 +110,5 @@ def facts(step: RatingStep, state: RatingState) -> Facts:
 
 
 KIND = StepKind("rating", RatingStep, RatingState.from_dict, lambda step: RatingState(),
-                lambda step, state: state.ratings.both(), {"rate": rate}, view, facts)
+                lambda step, state: state.ratings.both(), {"rate": rate}, view, facts,
+                works_apart=True, own_part_done=lambda step, state, role: state.ratings.get(role) is not None)

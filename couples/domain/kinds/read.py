@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..basics import Step
-from .base import PassiveState, Seen, StepKind, always, passive
+from .base import PassiveState, Seen, StepKind, always, always_own, passive
 
 
 @dataclass(frozen=True)
@@ -21,4 +21,5 @@ def view(step: ReadStep, state: PassiveState, seen: Seen) -> dict[str, Any]:
     return {}
 
 
-KIND = StepKind("read", ReadStep, PassiveState.from_dict, passive, always, {}, view)
+KIND = StepKind("read", ReadStep, PassiveState.from_dict, passive, always, {}, view,
+                works_apart=True, own_part_done=always_own)

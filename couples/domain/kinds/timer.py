@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..basics import Step
-from .base import PassiveState, Seen, StepKind, always, passive
+from .base import PassiveState, Seen, StepKind, always, always_own, passive
 
 
 @dataclass(frozen=True)
@@ -25,4 +25,5 @@ def view(step: TimerStep, state: PassiveState, seen: Seen) -> dict[str, Any]:
     return {"seconds": step.seconds, "remaining": round(remaining, 3), "running": seen.active and remaining > 0}
 
 
-KIND = StepKind("timer", TimerStep, PassiveState.from_dict, passive, always, {}, view)
+KIND = StepKind("timer", TimerStep, PassiveState.from_dict, passive, always, {}, view,
+                works_apart=True, own_part_done=always_own)

@@ -138,4 +138,5 @@ def facts(step: TurnsStep, state: TurnsState) -> Facts:
 
 
 KIND = StepKind("turns", TurnsStep, TurnsState.from_dict, _initial, lambda step, state: state.phase == "done",
-                {"speak": speak, "paraphrase": paraphrase, "confirm": confirm}, view, facts)
+                {"speak": speak, "paraphrase": paraphrase, "confirm": confirm}, view, facts,
+                works_apart=False)  # speaker and listener take turns: it needs both at once
