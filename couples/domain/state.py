@@ -17,9 +17,11 @@ from .plan import PARTNERS, Role, Viewer
 from .stored import build, only_numbered, upgraded
 
 Status = Literal["active", "paused", "completed"]
-Ending = Literal["individual_time"]
+Ending = Literal["individual_time", "counselor_ended"]
 INDIVIDUAL_TIME: Ending = "individual_time"
 """The session stopped after a check-in so the counselor can see each partner alone first."""
+COUNSELOR_ENDED: Ending = "counselor_ended"
+"""The counselor ended the session before its last step (:mod:`couples.domain.facilitation`)."""
 Phase = Literal["speaking", "paraphrasing", "confirming", "done"]
 Pairs = tuple[tuple[str, Any], ...]
 """An ordered, immutable mapping (id -> value), kept in the plan's order."""
@@ -236,6 +238,21 @@ STATE_TYPES: dict[str, Callable[[Mapping[str, Any]], StepState]] = {
 }
 
 
+@dataclass(frozen=True)
+class CounselorNote:
+    """A short note the counselor shows both partners during a live session, and when it was sent."""
+
+    text: str
+    at: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"text": self.text, "at": self.at}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> CounselorNote:
+        return build(cls, data)
+
+
 SCHEMA = 2
 """The schema number :meth:`SessionState.to_dict` writes; raise it (and add an upgrade) when a
 stored field is renamed or re-shaped."""
@@ -260,7 +277,9 @@ class SessionState:
     ``paused_at`` is set while paused so timers can be frozen and later shifted;
     ``hold`` is a safety hold that only the counselor may release.
     ``individual_time_first`` is the counselor's routine for the couple, fixed when the session
-    starts; ``ending`` says why a completed session stopped early (:data:`INDIVIDUAL_TIME`).
+    starts; ``ending`` says why a completed session stopped early (:data:`INDIVIDUAL_TIME`,
+    :data:`COUNSELOR_ENDED`); ``note`` is the counselor's note on both partners' screens, and
+    ``timer_added`` the seconds the counselor added to the current step's timer.
     """
 
     version: int
@@ -275,6 +294,8 @@ class SessionState:
     hold: bool = False
     individual_time_first: bool = False
     ending: Ending | None = None
+    note: CounselorNote | None = None
+    timer_added: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-serialisable copy."""
@@ -282,7 +303,8 @@ class SessionState:
                 "step_started_at": self.step_started_at, "steps": [step.to_dict() for step in self.steps],
                 "ready": _roles(self.ready), "back": _roles(self.back), "paused_by": self.paused_by,
                 "paused_at": self.paused_at, "hold": self.hold, "individual_time_first": self.individual_time_first,
-                "ending": self.ending}
+                "ending": self.ending, "note": None if self.note is None else self.note.to_dict(),
+                "timer_added": self.timer_added}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> SessionState:
@@ -290,4 +312,5 @@ class SessionState:
         return build(cls, upgraded(data, SCHEMA, STATE_UPGRADES), {
             "steps": lambda steps: tuple(_step_from_dict(step) for step in steps),
             "ready": frozenset, "back": frozenset,
+            "note": lambda note: None if note is None else CounselorNote.from_dict(note),
         })

@@ -43,6 +43,7 @@ def view_for(plan: Plan, state: SessionState, viewer: Viewer, now: float) -> dic
         "state": STEP_VIEWS[step.kind](step, state, viewer, now),
         "support": _needs_support(plan, state, viewer),
         "ending": state.ending,
+        "note": None if state.note is None else state.note.to_dict(),  # the counselor's, for everyone
     }
     if viewer == "counselor":
         view["held"] = state.hold
@@ -133,9 +134,10 @@ def _turns(step: TurnsStep, state: SessionState, viewer: Viewer, now: float) -> 
 
 
 def _timer(step: TimerStep, state: SessionState, viewer: Viewer, now: float) -> dict[str, Any]:
-    """Remaining seconds, frozen at the pause moment while paused, never negative."""
+    """Remaining seconds, frozen at the pause moment while paused, never negative, never more than the
+    step's length plus what the counselor added."""
     clock = now if state.paused_at is None else state.paused_at
-    remaining = max(0.0, step.seconds - max(0.0, clock - state.step_started_at))
+    remaining = max(0.0, step.seconds + state.timer_added - max(0.0, clock - state.step_started_at))
     return {"seconds": step.seconds, "remaining": round(remaining, 3),
             "running": state.status == "active" and remaining > 0}
 
