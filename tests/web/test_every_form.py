@@ -66,7 +66,8 @@ class FormFinder(HTMLParser):
 
 
 PAGES = {"visitor": ["/login", "/signup", "/invite/{token}"],
-         "partner": ["/partner/", "/partner/follow-ups", "/partner/reminders", "/sessions/{finished_id}/summary"],
+         "partner": ["/partner/", "/partner/follow-ups", "/partner/reminders", "/sessions/{finished_id}/summary",
+                     "/partner/private-contact"],
          "counselor": ["/counselor/", "/counselor/couples/{couple_id}", "/counselor/couples/{waiting_id}",
                        "/counselor/couples/new",
                        "/counselor/library/", "/counselor/library/exercises/new", "/counselor/library/plans/new",

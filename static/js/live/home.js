@@ -33,10 +33,19 @@ function showStarted(started) {
 function showConcern(alert) {
   const existing = document.querySelector(`[data-concern-alert="${alert.couple_id}"]`);
   existing?.remove();
+  const link = h("a", { href: alert.url, text: main.dataset.concernLink || "See what raised it", onclick: reloadHere });
   const banner = h("div", { class: "banner error concern-alert", role: "alert", "data-concern-alert": alert.couple_id },
-    h("p", { text: alert.message }),
-    h("p", {}, h("a", { href: alert.url, text: main.dataset.concernLink || "See what raised it" })));
+    h("p", { text: alert.message }), h("p", {}, link));
   main.prepend(banner);
+}
+
+// On the couple's own page the link differs only by its #fragment, which would not reload it.
+function reloadHere(event) {
+  const target = new URL(event.currentTarget.href);
+  if (target.pathname !== location.pathname) return;
+  event.preventDefault();
+  location.hash = target.hash;
+  location.reload();
 }
 
 const socket = io("/live", { transports: ["websocket", "polling"], withCredentials: true });
