@@ -1,9 +1,15 @@
 // Renders a snapshot: progress, presence, the current step and the controls.
-import { h, rememberFocus } from "./dom.js";
+import { h, rememberChoices, rememberFocus } from "./dom.js";
 import { STEP_RENDERERS, paragraphs } from "./steps.js";
 
 const PRESENCE_WORDS = { joined: "here", reconnecting: "reconnecting…", away: "away" };
 const WITHOUT_STEP = ["pause", "resume", "release", "note", "end_session"]; // events that name no step
+
+// A rating step's body tells how to rate; once both ratings are shown it no longer applies
+// (the comparison says what it shows).
+function instructionsDone(snapshot) {
+  return snapshot.step.kind === "rating" && snapshot.state.revealed;
+}
 
 export class SessionView {
   constructor(root, { send, drafts }) {
@@ -164,15 +170,18 @@ export class SessionView {
     const before = this.snapshot;
     this.snapshot = snapshot;
     const restoreFocus = rememberFocus(this.root);
+    const restoreChoices = stepChanged ? () => {} : rememberChoices(this.parts.step);
     const ctx = this.context(snapshot);
     this.renderProgress(snapshot);
     this.renderPresence(snapshot.presence ?? this.presence ?? {});
     this.renderNotice(snapshot, ctx);
+    this.parts.step.dataset.kind = snapshot.step.kind;
     this.parts.step.replaceChildren(
       h("h2", { id: "step-title", tabindex: "-1", text: snapshot.step.title }),
-      ...paragraphs(snapshot.step.body),
+      ...(instructionsDone(snapshot) ? [] : paragraphs(snapshot.step.body)),
       STEP_RENDERERS[snapshot.step.kind](snapshot, ctx) ?? "",
     );
+    restoreChoices();
     this.renderControls(snapshot, ctx);
     this.renderNote(snapshot);
     this.renderFacilitation(snapshot);
