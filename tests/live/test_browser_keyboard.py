@@ -1,5 +1,6 @@
 """Two partners go through a whole shipped plan with the keyboard alone (phone and desktop), with
-axe-core clean on every step kind, at its first sight and once its answers are in."""
+axe-core clean on every step kind, at its first sight and once its answers are in; reveals are
+read out through the page's polite live region."""
 
 from __future__ import annotations
 
@@ -110,6 +111,8 @@ def test_a_whole_workshop_by_keyboard_with_axe_on_every_step_kind(browser, serve
         else:
             for page, role in ((a, "a"), (b, "b")):
                 do_step(page, kind, f"{role} writes for step {number}")
+            if kind in ("private_answer", "rating"):  # the reveal is read out to the partner who answered first
+                expect(a.locator("[data-announcer]")).to_contain_text("Both have answered")
         if first_sight:
             for page, name in ((a, "phone"), (b, "desktop")):
                 shot(page, f"keyboard-{plan_id}-{kind}-{name}")

@@ -102,7 +102,9 @@ export class SessionView {
     if (now.status === "active" && before.status === "paused") said.push("The session continues.");
     if (before.step.id !== now.step.id || now.ending) return said; // the new step's title takes focus
     const [was, is] = [before.state, now.state];
-    if (is.revealed && !was.revealed) said.push("Both have answered: the answers are shown now.");
+    if (is.revealed && !was.revealed) {
+      said.push(is.answers || is.items ? "Both have answered: the answers are shown now." : "Both have answered.");
+    }
     if (is.agreed && !was.agreed) said.push("You agree.");
     if (is.phase && (is.phase !== was.phase || is.turn !== was.turn)) said.push(this.turnWords(is, ctx));
     if (ctx.isPartner && now.ready[ctx.partner] && !before.ready[ctx.partner] && !now.ready[ctx.me]) {
