@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from browser import DESKTOP, PHONE, ConsoleErrors, assert_accessible, logged_in_page, shot
+from browser import DESKTOP, PHONE, assert_accessible, logged_in_page, shot
 
 from couples.domain.plan import Plan, PrivateAnswerStep, ReadStep, TimerStep
 
@@ -27,13 +27,6 @@ FACILITATED = Plan(
 @pytest.fixture
 def plan():
     return FACILITATED
-
-
-@pytest.fixture
-def errors():
-    collected = ConsoleErrors()
-    yield collected
-    assert collected == [], collected
 
 
 def press(page, name: str) -> None:

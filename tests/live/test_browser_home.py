@@ -5,18 +5,11 @@ alerts the counselor on the page they have open, which then shows what raised it
 from __future__ import annotations
 
 import pytest
-from browser import DESKTOP, PHONE, ConsoleErrors, assert_accessible, logged_in_page, shot
+from browser import DESKTOP, PHONE, assert_accessible, logged_in_page, shot
 from builders import PASSWORD
 from servers import LiveClient, login_cookie
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def errors():
-    collected = ConsoleErrors()
-    yield collected
-    assert collected == [], collected
 
 
 def raise_a_concern(server, couple, session_id: int) -> None:

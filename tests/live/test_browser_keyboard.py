@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from browser import DESKTOP, PHONE, ConsoleErrors, assert_accessible, logged_in_page, shot
+from browser import DESKTOP, PHONE, assert_accessible, logged_in_page, shot
 
 from couples.content import build_plan
 from couples.services.plans import library
@@ -16,13 +16,6 @@ pytestmark = pytest.mark.browser
 
 LONGEST = max(library().plans, key=lambda plan_id: len(build_plan(library().plans[plan_id], library().exercises).steps))
 WITH_EVERY_KIND = "reconnection-workshop"  # the one with rating and agree steps
-
-
-@pytest.fixture
-def errors():
-    collected = ConsoleErrors()
-    yield collected
-    assert collected == [], collected
 
 
 def press(locator) -> None:
