@@ -141,6 +141,9 @@ def _register_blueprints(app: Flask) -> None:
 
     for module in (pages, auth, counselor, content, partner, live, review, summary, followups, errors):
         app.register_blueprint(module.bp)
+    from .web import concerns, quick_exit  # facilitate: private contact for concerns; Quick exit's beacon
+    app.register_blueprint(concerns.bp)
+    app.register_blueprint(quick_exit.bp)
     cli.register(app)
     requestlog.init_app(app)
     namespace.register(socketio, app.config)

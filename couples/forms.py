@@ -175,3 +175,19 @@ class NoteForm(FlaskForm):
         render_kw={"rows": 6, "maxlength": NOTE_MAX},
     )
     submit = SubmitField(lazy_gettext("Save the note"))
+
+
+# --- facilitate: how a partner's counselor can reach them privately ---------------------------
+
+class PrivateContactForm(FlaskForm):
+    """A partner's own words on how their counselor can reach them privately (empty: none)."""
+
+    private_contact = TextAreaField(
+        lazy_gettext("How your counselor can reach you privately"),
+        description=lazy_gettext("For example a phone number and the times it is safe to call, or \"only by the "
+                                 "e-mail address I log in with\". Only your counselor sees this, never your partner."),
+        validators=[Optional(), Length(max=300, message=lazy_gettext("Please keep it under 300 characters."))],
+        filters=[_strip],
+        render_kw={"rows": 3, "maxlength": 300},
+    )
+    submit = SubmitField(lazy_gettext("Save"))

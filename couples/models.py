@@ -39,6 +39,9 @@ class User(UserMixin, db.Model):
     # Bumped on logout, password change or removal: every login made before is revoked.
     session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # facilitate: how a partner's counselor can reach them privately (their own words; only the
+    # counselor ever sees it, on the couple's page next to a concern). None until they give it.
+    private_contact: Mapped[str | None] = mapped_column(String(300))
 
     couples: Mapped[list[Couple]] = relationship(back_populates="counselor", foreign_keys="Couple.counselor_id")
 

@@ -39,10 +39,11 @@ def started(plan: Plan, state: SessionState, now: float) -> SessionState:
     return replace(state, mode=APART, positions=ByRole(0, 0), entered_at=ByRole(now, now))
 
 
-def check_actor(state: SessionState, actor: Viewer, session_event: bool) -> None:
-    """Refuse what has no meaning apart: pausing (for anyone) and any event from a partner who has finished."""
-    if session_event:
-        raise Invalid(NOT_ALLOWED, "A session done apart cannot be paused; each of you goes at your own pace.")
+def check_actor(state: SessionState, actor: Viewer, shared_moment: bool) -> None:
+    """Refuse what has no meaning apart: pausing or the counselor steering (for anyone), and any event
+    from a partner who has finished."""
+    if shared_moment:
+        raise Invalid(NOT_ALLOWED, "A session done apart has no shared moment to pause or steer; each of you goes at your own pace.")
     if actor in state.finished:
         raise Invalid(COMPLETED, "You have finished this exercise.")
 

@@ -75,10 +75,10 @@ def _route(plan: Plan, state: SessionState, event: Event) -> Outcome:
     _check_envelope(event)
     if state.status == "completed":
         raise Invalid(COMPLETED)
-    if state.hold and event.type != "release":
+    if state.hold and event.type != "release" and event.type not in facilitation.ANY_TIME:
         raise Invalid(HELD)
     if state.mode == APART:
-        apart.check_actor(state, event.actor, event.type in SESSION_EVENTS)
+        apart.check_actor(state, event.actor, event.type in SHARED_MOMENT_EVENTS)
     if event.type in SESSION_EVENTS:
         return SESSION_EVENTS[event.type](state, event)
     if state.status == "paused":
@@ -135,9 +135,10 @@ def _step_event(plan: Plan, state: SessionState, event: Event) -> Outcome:
 
 # --- moving between steps -------------------------------------------------
 
-def _enter(state: SessionState, index: int, now: float) -> Outcome:
+def enter(state: SessionState, index: int, now: float) -> Outcome:
     """Go to step ``index``, clearing ready and back requests and restarting the step clock."""
-    entered = replace(state, step_index=index, step_started_at=now, ready=frozenset(), back=frozenset())
+    entered = replace(state, step_index=index, step_started_at=now, ready=frozenset(), back=frozenset(),
+                      timer_added=0.0)
     return entered, (StepChanged(index),)
 
 
@@ -149,7 +150,7 @@ def move_on(plan: Plan, state: SessionState, now: float) -> Outcome:
     outer layers the same way that the step is over."""
     finished = StepFinished(state.step_index, "finished" if is_complete(plan, state) else "skipped")
     if state.step_index + 1 < len(plan.steps):
-        entered, effects = _enter(state, state.step_index + 1, now)
+        entered, effects = enter(state, state.step_index + 1, now)
         return entered, (finished, *effects)
     return replace(state, status="completed", ready=frozenset(), back=frozenset()), (finished, Completed())
 
@@ -164,10 +165,17 @@ def _ready(plan: Plan, state: SessionState, event: Event) -> Outcome:
     ready = state.ready | {_partner(event)}
     if ready != BOTH:
         return replace(state, ready=ready), ()
+    return move_forward(plan, state, event.now)
+
+
+def move_forward(plan: Plan, state: SessionState, now: float) -> Outcome:
+    """Leave the current step forwards as both partners' Continue does: after a check-in that calls
+    for it the session stops for individual time (:func:`stops_for_individual_time`), else
+    :func:`move_on`. The counselor's ``go_forward`` leaves a step the same way."""
     if stops_for_individual_time(plan, state):
         ended = replace(state, status="completed", ending=INDIVIDUAL_TIME, ready=frozenset(), back=frozenset())
         return ended, (StepFinished(state.step_index, "finished"), Completed())
-    return move_on(plan, state, event.now)
+    return move_on(plan, state, now)
 
 
 def stops_for_individual_time(plan: Plan, state: SessionState) -> bool:
@@ -195,7 +203,7 @@ def _back(plan: Plan, state: SessionState, event: Event) -> Outcome:
     back = state.back | {_partner(event)}
     if back != BOTH:
         return replace(state, back=back), ()
-    return _enter(state, state.step_index - 1, event.now)
+    return enter(state, state.step_index - 1, event.now)
 
 
 def _cancel_back(plan: Plan, state: SessionState, event: Event) -> Outcome:
@@ -235,12 +243,16 @@ def _release(state: SessionState, event: Event) -> Outcome:
     return _unpause(state, event.now)
 
 
+from . import facilitation  # noqa: E402  (its handlers use the moves above)
+
 SESSION_EVENTS: dict[str, Callable[[SessionState, Event], Outcome]] = {
-    "pause": _pause, "resume": _resume, "release": _release,
+    "pause": _pause, "resume": _resume, "release": _release, **facilitation.FACILITATION.session,
 }
 FLOW_EVENTS: dict[str, Callable[[Plan, SessionState, Event], Outcome]] = {
-    "ready": _ready, "back": _back, "cancel_back": _cancel_back,
+    "ready": _ready, "back": _back, "cancel_back": _cancel_back, **facilitation.FACILITATION.flow,
 }
-COUNSELOR_EVENTS = frozenset(SESSION_EVENTS)
-COUNSELOR_ONLY = frozenset({"release"})
+COUNSELOR_EVENTS = frozenset({"pause", "resume", "release"}) | facilitation.FACILITATION.names
+COUNSELOR_ONLY = frozenset({"release"}) | facilitation.FACILITATION.names
+SHARED_MOMENT_EVENTS = frozenset(SESSION_EVENTS) | facilitation.FACILITATION.names
+"""Events about the shared moment (pausing, the counselor steering), which a session run apart lacks."""
 KNOWN_EVENTS = frozenset(SESSION_EVENTS) | frozenset(FLOW_EVENTS) | STEP_EVENTS

@@ -19,8 +19,9 @@ from .kinds import (AgreeState, AnswerState, CheckInState, CustomOption, Passive
 from .stored import build, only_numbered, upgraded
 
 __all__ = [
-    "APART", "INDIVIDUAL_TIME", "PARTNERS", "SCHEMA", "TOGETHER", "Mode", "AgreeState", "AnswerState", "ByRole", "CheckInState",
-    "CustomOption", "Ending", "Pairs", "PassiveState", "Phase", "Rating", "RatingState", "SessionState", "Status",
+    "APART", "COUNSELOR_ENDED", "INDIVIDUAL_TIME", "PARTNERS", "SCHEMA", "TOGETHER", "Mode",
+    "AgreeState", "AnswerState", "ByRole", "CheckInState",
+    "CounselorNote", "CustomOption", "Ending", "Pairs", "PassiveState", "Phase", "Rating", "RatingState", "SessionState", "Status",
     "StepState", "TurnRecord", "TurnsState", "pairs_from",
 ]
 
@@ -29,9 +30,11 @@ Mode = Literal["together", "apart"]
 TOGETHER: Mode = "together"
 APART: Mode = "apart"
 """Each partner steps through the plan alone, at their own pace (``positions``), e.g. a follow-up done apart."""
-Ending = Literal["individual_time"]
+Ending = Literal["individual_time", "counselor_ended"]
 INDIVIDUAL_TIME: Ending = "individual_time"
 """The session stopped after a check-in so the counselor can see each partner alone first."""
+COUNSELOR_ENDED: Ending = "counselor_ended"
+"""The counselor ended the session before its last step (:mod:`couples.domain.facilitation`)."""
 
 SCHEMA = 2
 """The schema number :meth:`SessionState.to_dict` writes; raise it (and add an upgrade) when a
@@ -39,6 +42,21 @@ stored field is renamed or re-shaped."""
 
 
 STATE_UPGRADES = {1: only_numbered}
+
+
+@dataclass(frozen=True)
+class CounselorNote:
+    """A short note the counselor shows both partners during a live session, and when it was sent."""
+
+    text: str
+    at: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"text": self.text, "at": self.at}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> CounselorNote:
+        return build(cls, data)
 
 
 def _roles(roles: frozenset[Role]) -> list[str]:
@@ -53,7 +71,9 @@ class SessionState:
     ``paused_at`` is set while paused so timers can be frozen and later shifted;
     ``hold`` is a safety hold that only the counselor may release.
     ``individual_time_first`` is the counselor's routine for the couple, fixed when the session
-    starts; ``ending`` says why a completed session stopped early (:data:`INDIVIDUAL_TIME`).
+    starts; ``ending`` says why a completed session stopped early (:data:`INDIVIDUAL_TIME`,
+    :data:`COUNSELOR_ENDED`); ``note`` is the counselor's note on both partners' screens, and
+    ``timer_added`` the seconds the counselor added to the current step's timer.
 
     In ``mode`` :data:`APART` each partner has their own step (``positions``, entered at
     ``entered_at``) and ``finished`` holds the partners who have passed the last step;
@@ -73,6 +93,8 @@ class SessionState:
     hold: bool = False
     individual_time_first: bool = False
     ending: Ending | None = None
+    note: CounselorNote | None = None
+    timer_added: float = 0.0
     # apart mode (couples.domain.apart)
     mode: Mode = TOGETHER
     positions: ByRole[int] = ByRole()
@@ -92,7 +114,8 @@ class SessionState:
                 "step_started_at": self.step_started_at, "steps": [step.to_dict() for step in self.steps],
                 "ready": _roles(self.ready), "back": _roles(self.back), "paused_by": self.paused_by,
                 "paused_at": self.paused_at, "hold": self.hold, "individual_time_first": self.individual_time_first,
-                "ending": self.ending, "mode": self.mode, "positions": self.positions.encode(),
+                "ending": self.ending, "note": None if self.note is None else self.note.to_dict(),
+                "timer_added": self.timer_added, "mode": self.mode, "positions": self.positions.encode(),
                 "entered_at": self.entered_at.encode(), "finished": _roles(self.finished)}
 
     @classmethod
@@ -102,4 +125,5 @@ class SessionState:
             "steps": lambda steps: tuple(state_from_dict(step) for step in steps),
             "ready": frozenset, "back": frozenset, "finished": frozenset,
             "positions": ByRole.decode, "entered_at": ByRole.decode,
+            "note": lambda note: None if note is None else CounselorNote.from_dict(note),
         })

@@ -31,7 +31,7 @@ def view_for(plan: Plan, state: SessionState, viewer: Viewer, now: float) -> dic
         raise ValueError(f"unknown viewer {viewer!r}")
     index = state.position(viewer)
     step = plan.steps[index]
-    seen = Seen(viewer, now, _started_at(state, viewer), state.paused_at, state.status == "active")
+    seen = Seen(viewer, now, _started_at(state, viewer), state.paused_at, state.status == "active", state.timer_added)
     view: dict[str, Any] = {
         "version": state.version,
         "status": state.status,
@@ -47,6 +47,7 @@ def view_for(plan: Plan, state: SessionState, viewer: Viewer, now: float) -> dic
         "support": _needs_support(plan, state, viewer),
         "ending": state.ending,
         "mode": state.mode,
+        "note": None if state.note is None else state.note.to_dict(),  # the counselor's, for everyone
     }
     if viewer == "counselor":
         view["held"] = state.hold

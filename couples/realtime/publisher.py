@@ -53,3 +53,17 @@ def stop_following(sid: str, session_id: int) -> None:
     (the message queue carries it): nothing sent to the session reaches it any more."""
     for viewer in ("a", "b", "counselor"):
         socketio.server.leave_room(sid, viewer_room(session_id, viewer), namespace=NAMESPACE)
+
+
+# --- facilitate: a counselor's concern alerts and the couple's live home pages ----------------
+
+def send_concern(counselor_id: int, alert: dict[str, Any]) -> None:
+    """A concern alert to every socket of the counselor's login, on whichever process holds it; it
+    goes to the counselor's login room only, never to a session's rooms."""
+    socketio.emit("concern", alert, to=login_room(counselor_id), namespace=NAMESPACE)
+
+
+def send_session_started(user_ids: list[int], started: dict[str, Any]) -> None:
+    """A session the couple just started, to every socket of each member's login (their home pages)."""
+    for user_id in user_ids:
+        socketio.emit("session_started", started, to=login_room(user_id), namespace=NAMESPACE)

@@ -29,7 +29,7 @@ from ..extensions import db
 from ..models import (ABANDONED, OPEN_SESSION_STATUSES, AuditEntry, Couple, LiveSession, Presence, SessionEvent, User, as_utc,
                       audit)
 from ..realtime import publisher
-from . import results
+from . import concerns, results
 from .plans import plan_by_id, plan_from_dict, plan_to_dict
 
 log = logging.getLogger(__name__)
@@ -159,7 +159,20 @@ def start_plan(user: User, couple: Couple, plan: Plan) -> LiveSession:
         return _the_open_session(couple_id)
     audit(user, "session.started", f"live_session:{row.id}", plan.id)
     db.session.commit()
+    _announce_start(couple, row)
     return row
+
+
+def _announce_start(couple: Couple, row: LiveSession) -> None:
+    """Tell the couple's members' open pages (their home, the couple's page) that a session began.
+
+    After the commit; a failure here only means a page shows the session at its next load."""
+    members = [user_id for user_id in (couple.partner_a_id, couple.partner_b_id, couple.counselor_id) if user_id]
+    try:
+        publisher.send_session_started(members, {"couple_id": couple.id, "session_id": row.id,
+                                                  "plan_title": row.plan_title})
+    except Exception:
+        log.exception("session %s: its start was not announced", row.id)
 
 
 def _the_open_session(couple_id: int) -> LiveSession:
@@ -412,7 +425,9 @@ def handle_event(user_id: int, command: LiveCommand) -> Outcome:
     if isinstance(outcome, Refused):
         _refusals().remember(key, outcome)
     if changed is not None:
-        _publish(command.session_id, *changed)
+        memo, state, effects = changed
+        _publish(command.session_id, memo, state)
+        _alert(command.session_id, memo, effects)
     return outcome
 
 
@@ -492,7 +507,7 @@ def _finish(memo: SessionMemo, user_id: int, viewer: str, command: LiveCommand, 
     _apply_effects(memo, command.session_id, user_id, result.effects, result.state)
     db.session.commit()
     memo.state = result.state
-    return outcome, (memo, result.state)
+    return outcome, (memo, result.state, result.effects)
 
 
 def _earlier_outcome(user_id: int, command: LiveCommand) -> Repeated:
@@ -569,6 +584,15 @@ def _publish(session_id: int, memo: SessionMemo, state: SessionState) -> None:
             publisher.send_snapshot(session_id, viewer, snapshot_for(session_id, memo, state, viewer))
         except Exception:
             log.exception("session %s: snapshot %s for %s was not sent", session_id, state.version, viewer)
+
+
+def _alert(session_id: int, memo: SessionMemo, effects: tuple) -> None:
+    """Alert the counselor of a concern, after the partners' snapshots left (docs/safety.md)."""
+    if any(isinstance(effect, SafetyConcern) for effect in effects):
+        try:
+            concerns.alert_counselor(memo.couple_id, session_id)
+        except Exception:
+            log.exception("session %s: the concern alert was not sent", session_id)  # the couple stays flagged
 
 
 # --- presence ------------------------------------------------------------------

@@ -11,6 +11,7 @@ from ..models import utcnow
 from ..services import couples as couple_service
 from ..services import review as review_service
 from .auth import counselor_required, couple_for_counselor_or_404
+from .concerns import concern_panel
 from .live import sessions_panel
 
 bp = Blueprint("counselor", __name__, url_prefix="/counselor")
@@ -76,6 +77,7 @@ def couple(couple_id: int):
         routine_form=RoutineForm(individual_time_first=couple.individual_time_first),
         now=utcnow(),
         **sessions_panel(couple),
+        **concern_panel(couple),
     )
 
 

@@ -72,6 +72,16 @@ class Participant:
 
 
 @pytest.fixture
+def errors():
+    """Console errors of every page a browser test opens; none may occur."""
+    from browser import ConsoleErrors
+
+    collected = ConsoleErrors()
+    yield collected
+    assert collected == [], collected
+
+
+@pytest.fixture
 def couple(app) -> Couple:
     with app.app_context():
         return make_couple(make_counselor())

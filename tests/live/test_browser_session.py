@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from browser import DESKTOP, PHONE, ConsoleErrors, assert_accessible, logged_in_page, shot
+from browser import DESKTOP, PHONE, assert_accessible, logged_in_page, shot
 from builders import PASSWORD
 from servers import LiveClient, login_cookie
 
@@ -28,14 +28,6 @@ SHORT_PLAN = Plan(
 @pytest.fixture
 def plan():
     return SHORT_PLAN
-
-
-@pytest.fixture
-def errors():
-    """Console errors of every page the test opens; none may occur."""
-    collected = ConsoleErrors()
-    yield collected
-    assert collected == [], collected
 
 
 def assert_step_title_in_view(page) -> None:

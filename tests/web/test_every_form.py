@@ -66,15 +66,16 @@ class FormFinder(HTMLParser):
 
 
 PAGES = {"visitor": ["/login", "/signup", "/invite/{token}"],
-         "partner": ["/partner/", "/partner/follow-ups", "/partner/reminders", "/sessions/{finished_id}/summary"],
+         "partner": ["/partner/", "/partner/follow-ups", "/partner/reminders", "/sessions/{finished_id}/summary",
+                     "/partner/private-contact"],
          "counselor": ["/counselor/", "/counselor/couples/{couple_id}", "/counselor/couples/{waiting_id}",
                        "/counselor/couples/new",
                        "/counselor/library/", "/counselor/library/exercises/new", "/counselor/library/plans/new",
                        "/counselor/couples/{couple_id}/follow-ups",
                        "/counselor/couples/{couple_id}/follow-ups/{followup_id}",
                        "/counselor/sessions/{signed_id}/summary"]}
-SCRIPT_ONLY = {"auth.refresh_login"}
-"""POST routes only the live page's script calls (with the CSRF header), never a form."""
+SCRIPT_ONLY = {"auth.refresh_login", "quick_exit.beacon"}
+"""POST routes only a script calls (the live page with the CSRF header; Quick exit's beacon), never a form."""
 
 
 def forms_by_endpoint(app, world) -> dict[str, tuple[set[str], dict[str, set[str]]]]:

@@ -63,7 +63,7 @@ def test_partner_pages_have_quick_exit_and_a_help_link(app, client):
 
     html = client.get("/partner/").get_data(as_text=True)
 
-    assert '<a class="quick-exit" href="/weather" data-quick-exit>Quick exit</a>' in html
+    assert '<a class="quick-exit" href="/weather" data-quick-exit data-exit-beacon="/quick-exit"' in html
     assert "/static/js/quick-exit.js" in html
     assert 'href="/help"' in html
     assert html.index("Quick exit") < html.index("<main")

@@ -38,13 +38,15 @@ class Seen:
     """Who looks at a step, and when: what a kind's view needs besides its step and its state.
 
     ``started_at`` is when the viewer's step began; ``paused_at`` is set while the session is
-    paused; ``active`` is whether it runs (timers run only then)."""
+    paused; ``active`` is whether it runs (timers run only then); ``timer_added`` is what the
+    counselor added to the step's timer."""
 
     viewer: Viewer
     now: float
     started_at: float
     paused_at: float | None = None
     active: bool = True
+    timer_added: float = 0.0
 
 
 def no_facts(step: Any, state: Any) -> Facts:

@@ -19,9 +19,10 @@ class TimerStep(Step):
 
 
 def view(step: TimerStep, state: PassiveState, seen: Seen) -> dict[str, Any]:
-    """Remaining seconds, frozen at the pause moment while paused, never negative."""
+    """Remaining seconds, frozen at the pause moment while paused, never negative, never more than the
+    step's length plus what the counselor added."""
     clock = seen.now if seen.paused_at is None else seen.paused_at
-    remaining = max(0.0, step.seconds - max(0.0, clock - seen.started_at))
+    remaining = max(0.0, step.seconds + seen.timer_added - max(0.0, clock - seen.started_at))
     return {"seconds": step.seconds, "remaining": round(remaining, 3), "running": seen.active and remaining > 0}
 
 

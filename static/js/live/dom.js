@@ -33,14 +33,31 @@ export function rememberFocus(root) {
   const active = document.activeElement;
   if (!active || !root.contains(active)) return () => {};
   const key = active.dataset.draft || active.dataset.focusKey;
+  // A choice (radio, checkbox) is found again by its name and value.
+  const choice = !key && active.name && active.value !== undefined
+    ? `input[name="${CSS.escape(active.name)}"][value="${CSS.escape(active.value)}"]` : null;
   const caret = "selectionStart" in active ? [active.selectionStart, active.selectionEnd] : null;
   return () => {
-    if (!key) return;
-    const again = root.querySelector(`[data-draft="${CSS.escape(key)}"], [data-focus-key="${CSS.escape(key)}"]`);
+    if (!key && !choice) return;
+    const again = root.querySelector(choice || `[data-draft="${CSS.escape(key)}"], [data-focus-key="${CSS.escape(key)}"]`);
     if (!again) return;
     again.focus();
     if (caret && "setSelectionRange" in again) {
       try { again.setSelectionRange(caret[0], caret[1]); } catch { /* not a text field */ }
+    }
+  };
+}
+
+// Re-rendering a step rebuilds its forms; keep the choices a person made but has not sent yet
+// (radio buttons and checkboxes), as Drafts keeps their typing. Only within the same step.
+export function rememberChoices(container) {
+  const made = [...container.querySelectorAll("input[type=radio], input[type=checkbox]")]
+    .filter((input) => input.checked !== input.defaultChecked)
+    .map((input) => [input.name, input.value, input.checked]);
+  return () => {
+    for (const [name, value, checked] of made) {
+      const again = container.querySelector(`input[name="${CSS.escape(name)}"][value="${CSS.escape(value)}"]`);
+      if (again) again.checked = checked;
     }
   };
 }

@@ -1,8 +1,15 @@
 // Renders a snapshot: progress, presence, the current step and the controls.
-import { h, rememberFocus } from "./dom.js";
+import { h, rememberChoices, rememberFocus } from "./dom.js";
 import { STEP_RENDERERS, paragraphs } from "./steps.js";
 
 const PRESENCE_WORDS = { joined: "here", reconnecting: "reconnecting…", away: "away" };
+const WITHOUT_STEP = ["pause", "resume", "release", "note", "end_session"]; // events that name no step
+
+// A rating step's body tells how to rate; once both ratings are shown it no longer applies
+// (the comparison says what it shows).
+function instructionsDone(snapshot) {
+  return snapshot.step.kind === "rating" && snapshot.state.revealed;
+}
 
 export class SessionView {
   constructor(root, { send, drafts }) {
@@ -17,10 +24,104 @@ export class SessionView {
       step: root.querySelector("[data-step]"),
       controls: root.querySelector("[data-controls]"),
       support: document.querySelector("[data-support]"),
-      ending: root.querySelector("[data-ending]"),
+      endings: [...root.querySelectorAll("[data-ending]")],
       error: root.querySelector("[data-error]"),
+      announcer: root.querySelector("[data-announcer]"),
+      note: root.querySelector("[data-note]"),
+      facilitate: root.querySelector("[data-facilitate]"),
     };
     this.bindPrivatePause();
+    this.bindFacilitation();
+  }
+
+  // The counselor's controls are in the page (templates/live/session.html); each sends one event.
+  bindFacilitation() {
+    const panel = this.parts.facilitate;
+    if (!panel) return;
+    const find = (selector) => panel.querySelector(selector);
+    const input = find("[data-note-input]");
+    find("[data-note-form]").addEventListener("submit", async (event) => {
+      event.preventDefault();
+      if (!input.value.trim()) { input.focus(); return; }
+      if ((await this.act("note", { text: input.value })).ok) input.value = "";
+    });
+    find("[data-note-clear]").addEventListener("click", () => this.act("note", { text: "" }).then(() => input.focus()));
+    panel.querySelectorAll("[data-extend]").forEach((button) =>
+      button.addEventListener("click", () => this.act("extend_timer", { minutes: Number(button.dataset.extend) })));
+    find("[data-restart-timer]").addEventListener("click", () => this.act("restart_timer"));
+    find("[data-go-back]").addEventListener("click", () => this.act("go_back"));
+    find("[data-go-forward]").addEventListener("click", () => this.act("go_forward"));
+    const confirm = find("[data-end-confirm]");
+    const endButton = find("[data-end]");
+    const askToEnd = (asking) => {
+      confirm.hidden = !asking;
+      endButton.hidden = asking;
+      (asking ? find("[data-end-no]") : endButton).focus();
+    };
+    endButton.addEventListener("click", () => askToEnd(true));
+    find("[data-end-no]").addEventListener("click", () => askToEnd(false));
+    find("[data-end-yes]").addEventListener("click", () => this.act("end_session"));
+    confirm.addEventListener("keydown", (event) => { if (event.key === "Escape") { event.stopPropagation(); askToEnd(false); } });
+  }
+
+  renderFacilitation(snapshot) {
+    const panel = this.parts.facilitate;
+    if (!panel) return;
+    const open = snapshot.status !== "completed";
+    panel.hidden = !open;
+    const running = snapshot.status === "active";
+    panel.querySelector("[data-timer-controls]").hidden = !(running && snapshot.step.kind === "timer");
+    panel.querySelector("[data-go-back]").disabled = !running || snapshot.step_index === 0;
+    panel.querySelector("[data-go-forward]").disabled = !running;
+    panel.querySelector("[data-note-clear]").hidden = !snapshot.note;
+  }
+
+  renderNote(snapshot) {
+    const note = snapshot.note;
+    this.parts.note.hidden = !note;
+    this.parts.note.querySelector("[data-note-text]").textContent = note ? note.text : "";
+  }
+
+  // Says aloud, politely, what changed on screen without the person's own doing. Cleared first,
+  // so the same words said twice are announced twice.
+  announce(text) {
+    if (!text) return;
+    const region = this.parts.announcer;
+    region.textContent = "";
+    setTimeout(() => { region.textContent = text; }, 50);
+  }
+
+  // What is worth hearing in the move from `before` to `now` (both snapshots of this viewer).
+  changes(before, now, ctx) {
+    if (!before) return [];
+    const said = [];
+    if (now.note && now.note.at !== before.note?.at) {
+      said.push(ctx.isPartner ? `A note from your counselor: ${now.note.text}` : `Your note is shown: ${now.note.text}`);
+    }
+    if (now.status === "paused" && before.status !== "paused") said.push(this.parts.notice.textContent);
+    if (now.status === "active" && before.status === "paused") said.push("The session continues.");
+    if (before.step.id !== now.step.id || now.ending) return said; // the new step's title takes focus
+    const [was, is] = [before.state, now.state];
+    if (is.revealed && !was.revealed) {
+      said.push(is.answers || is.items ? "Both have answered: the answers are shown now." : "Both have answered.");
+    }
+    if (is.agreed && !was.agreed) said.push("You agree.");
+    if (is.phase && (is.phase !== was.phase || is.turn !== was.turn)) said.push(this.turnWords(is, ctx));
+    if (ctx.isPartner && now.ready[ctx.partner] && !before.ready[ctx.partner] && !now.ready[ctx.me]) {
+      said.push(`${ctx.name(ctx.partner)} is ready when you are.`);
+    }
+    return said;
+  }
+
+  turnWords(turns, ctx) {
+    if (turns.phase === "done") return "Every turn is done.";
+    const speaker = ctx.name(turns.speaker);
+    const mine = turns.my_role;
+    if (turns.phase === "speaking") return mine === "speaker" ? "Your turn to speak." : `${speaker} is speaking.`;
+    if (turns.phase === "paraphrasing") {
+      return mine === "listener" ? "Your turn: say back what you heard." : `${ctx.name(turns.listener)} is saying back what they heard.`;
+    }
+    return mine === "speaker" ? "Your turn: is that what you meant?" : `${speaker} is checking what was heard.`;
   }
 
   // A partner whose check-in raised a concern can pause their own screen: nothing is sent,
@@ -53,7 +154,7 @@ export class SessionView {
   }
 
   async act(type, data = {}) {
-    const stepId = ["pause", "resume", "release"].includes(type) ? null : this.snapshot.step.id;
+    const stepId = WITHOUT_STEP.includes(type) ? null : this.snapshot.step.id;
     this.showError(null);
     const ack = await this.send(type, stepId, data);
     if (!ack.ok) this.showError(ack.error.message);
@@ -68,18 +169,25 @@ export class SessionView {
   render(snapshot) {
     this.clockOffset = snapshot.server_now * 1000 - Date.now();
     const stepChanged = this.snapshot?.step.id !== snapshot.step.id;
+    const before = this.snapshot;
     this.snapshot = snapshot;
     const restoreFocus = rememberFocus(this.root);
+    const restoreChoices = stepChanged ? () => {} : rememberChoices(this.parts.step);
     const ctx = this.context(snapshot);
     this.renderProgress(snapshot);
     this.renderPresence(snapshot.presence ?? this.presence ?? {});
     this.renderNotice(snapshot, ctx);
+    this.parts.step.dataset.kind = snapshot.step.kind;
     this.parts.step.replaceChildren(
       h("h2", { id: "step-title", tabindex: "-1", text: snapshot.step.title }),
-      ...paragraphs(snapshot.step.body),
+      ...(instructionsDone(snapshot) ? [] : paragraphs(snapshot.step.body)),
       STEP_RENDERERS[snapshot.step.kind](snapshot, ctx) ?? "",
     );
+    restoreChoices();
     this.renderControls(snapshot, ctx);
+    this.renderNote(snapshot);
+    this.renderFacilitation(snapshot);
+    this.announce(this.changes(before, snapshot, ctx).join(" "));
     if (this.parts.support) this.parts.support.hidden = !snapshot.support;  // partner pages only
     if (this.renderEnding(snapshot)) return;
     if (stepChanged) {
@@ -90,13 +198,17 @@ export class SessionView {
     else restoreFocus();
   }
 
-  // A session stopped after the check-in shows the same page to both partners, whatever the reason.
+  // A session stopped early shows its ending's own words; one stopped after the check-in shows the
+  // same page to both partners, whatever the reason.
   renderEnding(snapshot) {
     const ended = Boolean(snapshot.ending);
-    const wasShown = !this.parts.ending.hidden;
-    this.parts.ending.hidden = !ended;
+    for (const section of this.parts.endings) {
+      const shown = section.dataset.ending === snapshot.ending;
+      const wasShown = !section.hidden;
+      section.hidden = !shown;
+      if (shown && !wasShown) section.querySelector("h2").focus();
+    }
     this.parts.step.hidden = ended || Boolean(this.privatelyPaused);
-    if (ended && !wasShown) this.parts.ending.querySelector("h2").focus();
     return ended;
   }
 
