@@ -141,6 +141,8 @@ def _register_blueprints(app: Flask) -> None:
 
     for module in (pages, auth, counselor, content, partner, live, review, summary, followups, errors):
         app.register_blueprint(module.bp)
+    from .web import joint_sessions  # follow-ups, second slice (issue 10)
+    app.register_blueprint(joint_sessions.bp)
     cli.register(app)
     requestlog.init_app(app)
     namespace.register(socketio, app.config)

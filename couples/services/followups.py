@@ -11,7 +11,9 @@ a change keeps the occurrences whose time stays, drops the ones that go (marking
 cancelled) and adds the new ones. Reminders are one row per occurrence, partner and
 offset (see :mod:`couples.services.reminders` for sending them).
 
-Apart mode is not built yet: such assignments are refused.
+A follow-up in mode ``apart`` or ``either`` may be done apart: each partner steps through it
+alone in an *apart run*, a live session row with ``mode = "apart"`` (the domain keeps each
+partner's own position); such assignments are refused for plans the domain cannot run apart.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ from zoneinfo import ZoneInfo
 from flask_babel import gettext as _
 from sqlalchemy import delete, insert, or_, select, update
 
-from ..domain.followups import Assignment, Mode, Status, check, occurrences, status_at, zone_named
+from ..domain.followups import MODES, Assignment, Mode, Status, check, occurrences, status_at, zone_named
+from ..domain import machine
 from ..extensions import db
 from ..models import (CalendarFeed, Couple, Followup, FollowupOccurrence, FollowupReminder, LiveSession,
                       ReminderPreference, User, as_utc, audit, hash_token, utcnow)
@@ -36,7 +39,8 @@ OFFSET_CHOICES = (10, 60, 180, 1440, 2880)
 """Minutes before an occurrence a partner may choose to be reminded."""
 DEFAULT_OFFSETS = (1440, 60)
 """A day before and an hour before, until a partner chooses otherwise."""
-AVAILABLE_MODES: tuple[Mode, ...] = ("together", "either")
+APART_MODES: tuple[Mode, ...] = ("apart", "either")
+"""Modes in which partners may do a follow-up each on their own."""
 AGENDA_PAST = timedelta(days=14)
 """How far back the partners' list reaches (overdue and recently done items)."""
 AGENDA_LIMIT = 60
@@ -80,6 +84,24 @@ class AgendaItem:
     status: Status
     live_session_id: int | None
     session_open: bool
+    run_mode: str | None = None
+    """``together`` or ``apart`` once a session was started for it, else None."""
+
+    @property
+    def may_do_apart(self) -> bool:
+        """Whether the partner may start or resume doing it on their own now."""
+        return self.mode in APART_MODES and self.status in ("upcoming", "due", "overdue") and (
+            self.live_session_id is None or (self.session_open and self.run_mode == "apart"))
+
+    @property
+    def may_start_together(self) -> bool:
+        """Whether *Start it together* applies (nothing was started for it yet)."""
+        return self.mode != "apart" and self.status in ("upcoming", "due", "overdue") and self.live_session_id is None
+
+    @property
+    def ended_session_id(self) -> int | None:
+        """The session whose results and summary belong to it, once it is done."""
+        return self.live_session_id if self.status == "done" else None
 
 
 @dataclass(frozen=True)
@@ -154,11 +176,17 @@ def cancel(counselor: User, followup_id: int, now: datetime) -> Followup:
 
 def _checked(couple: Couple, request: Request, now: datetime) -> str:
     """The plan's title if the request may be saved, else the refusal."""
-    if request.mode not in AVAILABLE_MODES:
-        raise FollowupError("mode_unavailable", _("Choose together or either; doing it apart is not available yet."))
+    if request.mode not in MODES:
+        raise FollowupError("unknown_mode", _("Choose together, apart or either."))
     spec = next((spec for spec in plans_for_couple(couple) if spec.id == request.plan_id), None)
     if spec is None:
         raise FollowupError("unknown_plan", _("Choose one of the plans this couple can run."))
+    if request.mode in APART_MODES:
+        plan = plan_by_id(couple, request.plan_id)
+        if plan is None or not machine.can_run_apart(plan):
+            raise FollowupError("mode_unavailable", _(
+                "This exercise has steps the partners can only do together (taking turns, agreeing, the "
+                "check-in). Choose \"together\", or an exercise they can do on their own."))
     rejection = check(_assignment(request, couple.timezone, spec.title), now)
     if rejection is not None:
         raise FollowupError(rejection.code, rejection.message)
@@ -236,7 +264,7 @@ def agenda(user: User, couple: Couple, now: datetime) -> list[AgendaItem]:
     """The couple's follow-up occurrences from two weeks back onwards, in ``user``'s time zone (one query)."""
     zone = viewer_zone(user, couple)
     rows = db.session.execute(
-        select(FollowupOccurrence, Followup, LiveSession.status)
+        select(FollowupOccurrence, Followup, LiveSession.status, LiveSession.mode, LiveSession.updated_at)
         .join(Followup, Followup.id == FollowupOccurrence.followup_id)
         .outerjoin(LiveSession, LiveSession.id == FollowupOccurrence.live_session_id)
         .where(Followup.couple_id == couple.id, FollowupOccurrence.cancelled_at.is_(None),
@@ -244,27 +272,29 @@ def agenda(user: User, couple: Couple, now: datetime) -> list[AgendaItem]:
         .order_by(FollowupOccurrence.due_at, FollowupOccurrence.id)
         .limit(AGENDA_LIMIT)
     )
-    return [_agenda_item(occurrence, followup, session_status, zone, now)
-            for occurrence, followup, session_status in rows]
+    return [_agenda_item(occurrence, followup, session, zone, now)
+            for occurrence, followup, *session in rows]
 
 
-def _agenda_item(occurrence: FollowupOccurrence, followup: Followup, session_status: str | None, zone: ZoneInfo,
+def _agenda_item(occurrence: FollowupOccurrence, followup: Followup, session: list, zone: ZoneInfo,
                  now: datetime) -> AgendaItem:
+    """``session`` is the linked live session's (status, mode, updated_at), all None without one."""
+    session_status, run_mode, updated_at = session
+    unfinished = session_status is not None and live.closed_unfinished(session_status, updated_at)
     due_at = as_utc(occurrence.due_at)
     return AgendaItem(
         occurrence_id=occurrence.id, followup_id=followup.id, title=followup.title, note=followup.note,
         mode=followup.mode, due_at=due_at, local=due_at.astimezone(zone),
-        status=status_at(due_at, now, done=session_status == "completed", cancelled=followup.cancelled_at is not None),
-        live_session_id=occurrence.live_session_id, session_open=session_status in live.OPEN_STATUSES,
+        status=status_at(due_at, now, done=session_status == "completed", cancelled=followup.cancelled_at is not None,
+                         unfinished=unfinished),
+        live_session_id=occurrence.live_session_id,
+        session_open=session_status in live.OPEN_STATUSES and not unfinished, run_mode=run_mode,
     )
 
 
-def start_together(user: User, couple: Couple, occurrence_id: int, now: datetime) -> LiveSession:
-    """Open (or return) the live session for one occurrence, exactly like starting a plan by hand.
-
-    Refused when the follow-up is cancelled, the occurrence's session is already finished,
-    or another session is under way (a pending follow-up never takes over a workshop).
-    """
+def _partners_occurrence(user: User, couple: Couple, occurrence_id: int) -> tuple[FollowupOccurrence, Followup]:
+    """One occurrence of the partner's own couple with its follow-up; ``not_found`` otherwise,
+    ``cancelled`` when the counselor withdrew it."""
     found = db.session.execute(
         select(FollowupOccurrence, Followup).join(Followup, Followup.id == FollowupOccurrence.followup_id)
         .where(FollowupOccurrence.id == occurrence_id, Followup.couple_id == couple.id)
@@ -274,26 +304,66 @@ def start_together(user: User, couple: Couple, occurrence_id: int, now: datetime
     occurrence, followup = found
     if followup.cancelled_at is not None or occurrence.cancelled_at is not None:
         raise FollowupError("cancelled", _("Your counselor cancelled this follow-up."))
-    if occurrence.live_session_id is not None:
-        session = db.session.get(LiveSession, occurrence.live_session_id)
-        if session is not None and session.status in live.OPEN_STATUSES:
-            return session
-        raise FollowupError("already_done", _("You have already done this one together."))
-    return _start_and_link(user, couple, occurrence, followup, now)
+    return occurrence, followup
+
+
+def _linked_open_session(occurrence: FollowupOccurrence, mode: str) -> LiveSession | None:
+    """The occurrence's session if it is still open and of ``mode``; None when nothing is linked.
+    Refused when it ended, or was started the other way."""
+    if occurrence.live_session_id is None:
+        return None
+    session = db.session.get(LiveSession, occurrence.live_session_id)
+    if session is None or session.status not in live.OPEN_STATUSES or live.is_closed_unfinished(session):
+        raise FollowupError("already_done", _("This one is over: it was done, or left unfinished."))
+    if session.mode != mode:
+        raise FollowupError("other_mode", _("You started this one together: continue it together.")
+                            if session.mode == "together" else _("You are doing this one each on your own."))
+    return session
+
+
+def start_together(user: User, couple: Couple, occurrence_id: int, now: datetime) -> LiveSession:
+    """Open (or return) the live session for one occurrence, exactly like starting a plan by hand.
+
+    Refused when the follow-up is cancelled or only to be done apart, the occurrence's session is
+    already finished, or another session is under way (a pending follow-up never takes over a workshop).
+    """
+    occurrence, followup = _partners_occurrence(user, couple, occurrence_id)
+    if followup.mode == "apart":
+        raise FollowupError("other_mode", _("Your counselor asked you to do this one each on your own."))
+    return _linked_open_session(occurrence, "together") or _start_and_link(user, couple, occurrence, followup, now)
+
+
+def start_apart(user: User, couple: Couple, occurrence_id: int, now: datetime) -> LiveSession:
+    """Start, or resume, the apart run of one occurrence: each partner does it alone, at their own pace.
+
+    Both partners use the same run (each at their own position in it); resuming lands where the
+    partner left. Refused when the follow-up is cancelled, is to be done together, its plan cannot
+    be done apart, or it is over.
+    """
+    occurrence, followup = _partners_occurrence(user, couple, occurrence_id)
+    if followup.mode not in APART_MODES:
+        raise FollowupError("other_mode", _("Your counselor asked you to do this one together."))
+    return _linked_open_session(occurrence, "apart") or _start_and_link(user, couple, occurrence, followup, now,
+                                                                         apart=True)
 
 
 def _start_and_link(user: User, couple: Couple, occurrence: FollowupOccurrence, followup: Followup,
-                    now: datetime) -> LiveSession:
+                    now: datetime, apart: bool = False) -> LiveSession:
     if not (couple.partner_a_id and couple.partner_b_id):
         raise FollowupError("partners_missing", _("Both partners need to have joined first."))
     plan = plan_by_id(couple, followup.plan_id)
     if plan is None:
         raise FollowupError("unknown_plan", _("This exercise is no longer available. Ask your counselor."))
+    if apart and not machine.can_run_apart(plan):
+        raise FollowupError("mode_unavailable", _("This exercise can only be done together."))
     occurrence_id = occurrence.id
-    session = live.start_plan(user, couple, plan)  # commits; returns the open session if there is one
-    if session.plan_id != plan.id:
-        raise FollowupError("other_session_open",
-                            _("Another session is under way. Finish or leave it first, then come back here."))
+    if apart:
+        session = live.start_apart(user, couple, plan)  # commits
+    else:
+        session = live.start_plan(user, couple, plan)  # commits; returns the open session if there is one
+        if session.plan_id != plan.id:
+            raise FollowupError("other_session_open",
+                                _("Another session is under way. Finish or leave it first, then come back here."))
     linked = db.session.execute(
         update(FollowupOccurrence)
         .where(FollowupOccurrence.id == occurrence_id,
@@ -302,8 +372,13 @@ def _start_and_link(user: User, couple: Couple, occurrence: FollowupOccurrence, 
     ).rowcount
     _drop_unclaimed_reminders([occurrence_id])
     db.session.commit()
-    if not linked:  # the other partner linked a session of their own a moment earlier
-        raise FollowupError("already_done", _("You have already done this one together."))
+    if not linked:  # the other partner linked a session of their own a moment earlier: use theirs
+        theirs = db.session.get(FollowupOccurrence, occurrence_id)
+        assert theirs is not None
+        found = _linked_open_session(theirs, "apart" if apart else "together")
+        if found is None:
+            raise FollowupError("already_done", _("This one is over: it was done, or left unfinished."))
+        return found
     return session
 
 
@@ -366,11 +441,11 @@ def user_for_feed(token: str) -> User | None:
     return db.session.get(User, row.user_id) if row else None
 
 
-def occurrences_for_calendar(couple: Couple, since: datetime) -> list[tuple[FollowupOccurrence, Followup]]:
-    """The couple's occurrences from ``since`` on, with their follow-ups (one query), for calendars."""
+def occurrences_for_calendar(couple_ids: list[int], since: datetime) -> list[tuple[FollowupOccurrence, Followup]]:
+    """These couples' occurrences from ``since`` on, with their follow-ups (one query), for calendars."""
     return list(db.session.execute(
         select(FollowupOccurrence, Followup).join(Followup, Followup.id == FollowupOccurrence.followup_id)
-        .where(Followup.couple_id == couple.id, FollowupOccurrence.cancelled_at.is_(None),
+        .where(Followup.couple_id.in_(couple_ids), FollowupOccurrence.cancelled_at.is_(None),
                FollowupOccurrence.due_at >= since)
         .order_by(FollowupOccurrence.due_at)
     ))
