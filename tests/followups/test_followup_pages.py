@@ -3,7 +3,6 @@ calendar files; and everyone else gets a 404."""
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
