@@ -25,6 +25,8 @@ TEXT_MAX = 2000
 RATING_RANGE = range(1, 6)
 DESK_PAST = timedelta(days=30)
 """How far back the desk counts done and overdue follow-ups."""
+DESK_AHEAD = timedelta(days=14)
+"""How far ahead the desk counts follow-ups done early."""
 TIMELINE_LIMIT = 60
 
 
@@ -164,10 +166,10 @@ def timeline_lines(couple: Couple, now: datetime) -> list[OccurrenceLine]:
 
 
 def desk(couples: list[Couple], now: datetime) -> dict[int, FollowupDesk]:
-    """Per couple: follow-ups overdue and done over the last month, and the ratings shared on them
+    """Per couple: follow-ups overdue and done over the last month (or early), and the ratings shared on them
     (two queries for the whole page)."""
     by_id = {couple.id: couple for couple in couples}
-    rows = _occurrence_rows(list(by_id), now - DESK_PAST, now)
+    rows = _occurrence_rows(list(by_id), now - DESK_PAST, now + DESK_AHEAD)
     shared = _shared([row[0].id for row in rows], by_id)
     counts: dict[int, dict[str, int]] = defaultdict(lambda: {"overdue": 0, "done": 0})
     ratings: dict[int, list[int]] = defaultdict(list)

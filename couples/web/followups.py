@@ -20,7 +20,7 @@ from ..domain.followups import MAX_OCCURRENCES, NOTE_MAX, simple_rule
 from ..domain.validate import is_whole_number
 from ..extensions import db
 from ..forms import ActionForm
-from ..models import Couple, Followup, utcnow
+from ..models import Couple, Followup, as_utc, utcnow
 from ..services import calendars, reflections, reminders
 from ..services import followups as service
 from ..services import joint_sessions
@@ -223,7 +223,7 @@ def home_panel(user, couple: Couple) -> dict:
     return {
         "followups_to_do": [item for item in service.agenda(user, couple, now)
                             if item.status in ("upcoming", "due", "overdue")][:HOME_ITEMS],
-        "next_joint_session": joint, "next_joint_local": joint.starts_at.astimezone(zone) if joint else None,
+        "next_joint_session": joint, "next_joint_local": as_utc(joint.starts_at).astimezone(zone) if joint else None,
         "followups_zone": str(zone), "followup_action_form": ActionForm(),
     }
 

@@ -18,7 +18,7 @@ from wtforms.validators import InputRequired
 
 from ..extensions import db
 from ..forms import ActionForm
-from ..models import Couple, JointSession, utcnow
+from ..models import Couple, JointSession, as_utc, utcnow
 from ..services import calendars
 from ..services import followups as followup_service
 from ..services import joint_sessions as service
@@ -56,8 +56,9 @@ def schedule(couple_id: int):
     if form.validate_on_submit() and _saved(form, lambda: service.schedule(current_user, couple.id, form.wanted(), utcnow())):
         flash(_("The session is scheduled. Both partners see it on their home page."))
         return redirect(url_for("joint_sessions.schedule", couple_id=couple.id))
-    return render_template("followups/joint_sessions.html", couple=couple, form=form,
-                           rows=service.sessions_of(couple.id), action_form=ActionForm(), now=utcnow())
+    rows, now = service.sessions_of(couple.id), utcnow()
+    return render_template("followups/joint_sessions.html", couple=couple, form=form, rows=rows,
+                           past={row.id for row in rows if as_utc(row.starts_at) < now}, action_form=ActionForm())
 
 
 @bp.route("/counselor/couples/<int:couple_id>/next-session/<int:session_id>", methods=["GET", "POST"])
