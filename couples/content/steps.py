@@ -1,11 +1,16 @@
-"""Turning one ``[[steps]]`` table into the matching :mod:`couples.domain.plan` step."""
+"""Turning one ``[[steps]]`` table into the matching :mod:`couples.domain.plan` step.
+
+Each step kind is written down once here, in :data:`CONTENT_KINDS`: the keys its table may
+have besides the common ones, and its parser. The kinds are those of the domain's registry, :data:`couples.domain.kinds.KINDS`
+(``tests/content/test_step_kinds.py`` checks that every layer has one entry per kind).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from couples.domain.plan import (
-    STEP_KINDS,
     AgreeStep,
     CheckInStep,
     CheckQuestion,
@@ -33,16 +38,6 @@ from .schema import (
 )
 
 COMMON_KEYS = ("id", "kind", "title", "body")
-KIND_KEYS: dict[str, tuple[str, ...]] = {
-    "read": (),
-    "private_answer": ("answer", "options", "scale", "reveal", "max_length", "prompt"),
-    "rating": ("items", "items_from", "scale", "allow_notes", "max_note_length"),
-    "turns": ("turns", "first_speaker", "speaker_prompt", "listener_prompt", "max_length"),
-    "timer": ("seconds",),
-    "agree": ("options", "allow_custom", "min_picks", "max_picks", "max_length"),
-    "check_in": ("questions",),
-}
-assert set(KIND_KEYS) == set(STEP_KINDS), "every step kind needs its allowed keys"
 
 SIGN_SOURCES = ("signs.relationship", "signs.personal")
 
@@ -60,14 +55,14 @@ MAX_PICKS = 10
 
 def parse_step(table: Table, signs: Signs | None) -> Step:
     """The step described by ``table``; raises ContentError on the first problem."""
-    kind = table.one_of("kind", tuple(STEP_KINDS))
-    table.check_keys(COMMON_KEYS + KIND_KEYS[kind])
+    kind = table.one_of("kind", tuple(CONTENT_KINDS))
+    table.check_keys(COMMON_KEYS + CONTENT_KINDS[kind].keys)
     common = {
         "id": table.ident("id"),
         "title": table.text("title", TITLE_MAX, single_line=True),
         "body": table.text("body", BODY_MAX, required=False),
     }
-    return _PARSERS[kind](table, common, signs)
+    return CONTENT_KINDS[kind].parse(table, common, signs)
 
 
 # -- pieces shared by several kinds ----------------------------------------------
@@ -225,12 +220,22 @@ def _check_in(table: Table, common: dict, signs: Signs | None) -> Step:
     return CheckInStep(**common, questions=tuple(questions))
 
 
-_PARSERS: dict[str, Callable[[Table, dict, Signs | None], Step]] = {
-    "read": _read,
-    "private_answer": _private_answer,
-    "rating": _rating,
-    "turns": _turns,
-    "timer": _timer,
-    "agree": _agree,
-    "check_in": _check_in,
+@dataclass(frozen=True)
+class ContentKind:
+    """How one step kind is written in an exercise file: the keys of its own, and its parser."""
+
+    keys: tuple[str, ...]
+    parse: Callable[[Table, dict, Signs | None], Step]
+
+
+CONTENT_KINDS: dict[str, ContentKind] = {
+    "read": ContentKind((), _read),
+    "private_answer": ContentKind(("answer", "options", "scale", "reveal", "max_length", "prompt"), _private_answer),
+    "rating": ContentKind(("items", "items_from", "scale", "allow_notes", "max_note_length"), _rating),
+    "turns": ContentKind(("turns", "first_speaker", "speaker_prompt", "listener_prompt", "max_length"), _turns),
+    "timer": ContentKind(("seconds",), _timer),
+    "agree": ContentKind(("options", "allow_custom", "min_picks", "max_picks", "max_length"), _agree),
+    "check_in": ContentKind(("questions",), _check_in),
 }
+KIND_KEYS: dict[str, tuple[str, ...]] = {name: kind.keys for name, kind in CONTENT_KINDS.items()}
+"""The keys of each kind's own, as the exercise editor lists them."""

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Union
 
-from .plan import Role, Viewer
+from .basics import Role, Viewer
 
 if TYPE_CHECKING:
     from .state import SessionState

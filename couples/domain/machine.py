@@ -12,24 +12,34 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import cast
 
+from . import apart
 from . import validate as v
+from .apart import can_run_apart as can_run_apart  # services ask the machine before starting apart
 from .events import (AT_FIRST_STEP, COMPLETED, HELD, INVALID_VALUE, NOT_ALLOWED, NOT_CURRENT_STEP, NOT_HELD, PAUSED,
                      STEP_INCOMPLETE, UNKNOWN_EVENT, UNKNOWN_STEP, WRONG_STEP_TYPE, Accepted, Completed, Effect,
                      Event, Invalid, Paused, Rejection, Resumed, StepChanged, StepFinished)
-from .plan import PARTNERS, CheckInStep, Plan, Role
-from .rules import RULES, STEP_EVENTS, raises_concern
-from .state import INDIVIDUAL_TIME, CheckInState, SessionState
+from .kinds import STEP_EVENTS, kind_of
+from .plan import PARTNERS, Plan, Role
+from .state import APART, INDIVIDUAL_TIME, TOGETHER, Mode, SessionState
 
 Outcome = tuple[SessionState, tuple[Effect, ...]]
 BOTH = frozenset(PARTNERS)
 
 
-def start(plan: Plan, now: float, individual_time_first: bool = False) -> SessionState:
+def start(plan: Plan, now: float, individual_time_first: bool = False, mode: Mode = TOGETHER) -> SessionState:
     """A fresh session at the first step, version 1; ``individual_time_first`` is the counselor's
-    routine of stopping after the check-in (see :func:`stops_for_individual_time`)."""
-    steps = tuple(RULES[step.kind].initial(step) for step in plan.steps)
-    return SessionState(version=1, status="active", step_index=0, step_started_at=now, steps=steps,
-                        individual_time_first=individual_time_first)
+    routine of stopping after the check-in (see :func:`stops_for_individual_time`).
+
+    ``mode="apart"`` runs it apart (:mod:`couples.domain.apart`); a plan that cannot run apart
+    (see :func:`couples.domain.apart.can_run_apart`) raises ValueError."""
+    steps = tuple(kind_of(step).initial(step) for step in plan.steps)
+    state = SessionState(version=1, status="active", step_index=0, step_started_at=now, steps=steps,
+                         individual_time_first=individual_time_first)
+    if mode == APART:
+        return apart.started(plan, state, now)
+    if mode != TOGETHER:
+        raise ValueError(f"unknown mode {mode!r}")
+    return state
 
 
 def is_complete(plan: Plan, state: SessionState) -> bool:
@@ -39,7 +49,7 @@ def is_complete(plan: Plan, state: SessionState) -> bool:
 
 def step_complete(plan: Plan, state: SessionState, index: int) -> bool:
     """Whether step ``index`` has everything it needs (its answers stay when the session moves on)."""
-    return RULES[plan.steps[index].kind].complete(plan.steps[index], state.steps[index])
+    return kind_of(plan.steps[index]).complete(plan.steps[index], state.steps[index])
 
 
 def apply(plan: Plan, state: SessionState, event: Event) -> Accepted | Rejection:
@@ -67,11 +77,13 @@ def _route(plan: Plan, state: SessionState, event: Event) -> Outcome:
         raise Invalid(COMPLETED)
     if state.hold and event.type != "release":
         raise Invalid(HELD)
+    if state.mode == APART:
+        apart.check_actor(state, event.actor, event.type in SESSION_EVENTS)
     if event.type in SESSION_EVENTS:
         return SESSION_EVENTS[event.type](state, event)
     if state.status == "paused":
         raise Invalid(PAUSED)
-    _check_current_step(plan, state, event.step_id)
+    _check_current_step(plan, state, event)
     if event.type in FLOW_EVENTS:
         return FLOW_EVENTS[event.type](plan, state, event)
     return _step_event(plan, state, event)
@@ -95,12 +107,12 @@ def _partner(event: Event) -> Role:
     return cast(Role, event.actor)
 
 
-def _check_current_step(plan: Plan, state: SessionState, step_id: object) -> None:
-    """Step-bound events must name the current step."""
-    index = plan.index_of(step_id) if isinstance(step_id, str) else None
+def _check_current_step(plan: Plan, state: SessionState, event: Event) -> None:
+    """Step-bound events must name the actor's current step (their own one, in apart mode)."""
+    index = plan.index_of(event.step_id) if isinstance(event.step_id, str) else None
     if index is None:
         raise Invalid(UNKNOWN_STEP)
-    if index != state.step_index:
+    if index != state.position(event.actor):
         raise Invalid(NOT_CURRENT_STEP)
 
 
@@ -110,9 +122,9 @@ def _step_event(plan: Plan, state: SessionState, event: Event) -> Outcome:
     A safety concern changes nothing the other partner can see at that moment (its effect only
     alerts the counselor): see :func:`stops_for_individual_time` and docs/safety.md.
     """
-    index = state.step_index
+    index = state.position(event.actor)
     step = plan.steps[index]
-    handler = RULES[step.kind].handlers.get(event.type)
+    handler = kind_of(step).handlers.get(event.type)
     if handler is None:
         raise Invalid(WRONG_STEP_TYPE)
     step_state, effects = handler(step, state.steps[index], _partner(event), event.data)
@@ -143,7 +155,10 @@ def move_on(plan: Plan, state: SessionState, now: float) -> Outcome:
 
 
 def _ready(plan: Plan, state: SessionState, event: Event) -> Outcome:
-    """Mark the actor ready; when both are, move on (or complete the session after the last step)."""
+    """Mark the actor ready; when both are, move on (or complete the session after the last step).
+    Apart, the actor moves on alone (:func:`couples.domain.apart.ready`)."""
+    if state.mode == APART:
+        return apart.ready(plan, state, _partner(event), event.now)
     if not is_complete(plan, state):
         raise Invalid(STEP_INCOMPLETE)
     ready = state.ready | {_partner(event)}
@@ -164,13 +179,17 @@ def stops_for_individual_time(plan: Plan, state: SessionState) -> bool:
     only when both have moved on from the check-in, never at the moment of an answer.
     """
     step, current = plan.steps[state.step_index], state.steps[state.step_index]
-    if not (isinstance(step, CheckInStep) and isinstance(current, CheckInState)):
+    concern = kind_of(step).concern
+    if concern is None:  # not a safety check-in
         return False
-    return state.individual_time_first or any(raises_concern(step, current.answers.get(role)) for role in PARTNERS)
+    return state.individual_time_first or any(concern(step, current, role) for role in PARTNERS)
 
 
 def _back(plan: Plan, state: SessionState, event: Event) -> Outcome:
-    """Ask to go back one step; when both asked, go back (keeping what that step had)."""
+    """Ask to go back one step; when both asked, go back (keeping what that step had).
+    Apart, the actor goes back alone, at once (:func:`couples.domain.apart.back`)."""
+    if state.mode == APART:
+        return apart.back(plan, state, _partner(event), event.now)
     if state.step_index == 0:
         raise Invalid(AT_FIRST_STEP)
     back = state.back | {_partner(event)}

@@ -1,164 +1,37 @@
 """What a workshop session walks through: a plan is an ordered tuple of steps.
 
 Steps are immutable value objects. Each step kind carries only the settings its
-rules need; the state machine in :mod:`couples.domain.machine` interprets them.
-Content files are turned into these objects by :mod:`couples.content`.
+rules need, and is defined with those rules in :mod:`couples.domain.kinds`; the
+state machine in :mod:`couples.domain.machine` interprets them. Content files are
+turned into these objects by :mod:`couples.content`. The step classes and the words
+they are built from are importable from here too.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Literal
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
-Role = Literal["a", "b"]
-Viewer = Literal["a", "b", "counselor"]
-PARTNERS: tuple[Role, Role] = ("a", "b")
+from .basics import PARTNERS, Option, Role, Scale, Step, Viewer, other
+from .kinds import (KINDS, AgreeStep, AnswerKind, CheckInStep, CheckQuestion, PrivateAnswerStep, RatingItem,
+                    RatingStep, ReadStep, Reveal, TimerStep, TurnsStep)
+from .stored import build_nested
 
-AnswerKind = Literal["text", "choice", "scale"]
-Reveal = Literal["both", "counselor_only"]
+STEP_KINDS: dict[str, type[Step]] = {name: kind.step for name, kind in KINDS.items()}
+"""The settings class of every step kind, by name."""
 
-
-def other(role: Role) -> Role:
-    """The partner who is not ``role``."""
-    return "b" if role == "a" else "a"
-
-
-@dataclass(frozen=True)
-class Option:
-    """One choice a partner can pick."""
-
-    id: str
-    label: str
+__all__ = [
+    "PARTNERS", "STEP_KINDS", "AgreeStep", "AnswerKind", "CheckInStep", "CheckQuestion", "Option", "Plan",
+    "PrivateAnswerStep", "RatingItem", "RatingStep", "ReadStep", "Reveal", "Role", "Scale", "Step", "TimerStep",
+    "TurnsStep", "Viewer", "other", "step_from_dict",
+]
 
 
-@dataclass(frozen=True)
-class Scale:
-    """An integer scale, e.g. 0 (never) to 4 (almost always)."""
-
-    min: int = 0
-    max: int = 4
-    labels: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Step:
-    """Fields every step has."""
-
-    id: str
-    title: str
-    body: str = ""
-
-    kind = "step"
-
-
-@dataclass(frozen=True)
-class ReadStep(Step):
-    """Both read a page together and press Continue."""
-
-    kind = "read"
-
-
-@dataclass(frozen=True)
-class PrivateAnswerStep(Step):
-    """Each partner answers alone; answers are revealed together, or only to the counselor."""
-
-    answer: AnswerKind = "text"
-    options: tuple[Option, ...] = ()
-    scale: Scale = field(default_factory=Scale)
-    reveal: Reveal = "both"
-    max_length: int = 2000
-    prompt: str = ""
-
-    kind = "private_answer"
-
-
-@dataclass(frozen=True)
-class RatingItem:
-    """One thing to rate, e.g. a sign of detachment."""
-
-    id: str
-    label: str
-    hint: str = ""
-
-
-@dataclass(frozen=True)
-class RatingStep(Step):
-    """Several items rated on one scale; revealed side by side, largest differences first."""
-
-    items: tuple[RatingItem, ...] = ()
-    scale: Scale = field(default_factory=Scale)
-    allow_notes: bool = True
-    max_note_length: int = 500
-
-    kind = "rating"
-
-
-@dataclass(frozen=True)
-class TurnsStep(Step):
-    """Speaker and listener: speak, paraphrase, confirm, then swap.
-
-    ``turns`` is the number of speaking turns in total; partners alternate,
-    starting with ``first_speaker``.
-    """
-
-    turns: int = 2
-    first_speaker: Role = "a"
-    speaker_prompt: str = ""
-    listener_prompt: str = ""
-    max_length: int = 2000
-
-    kind = "turns"
-
-
-@dataclass(frozen=True)
-class TimerStep(Step):
-    """A shared countdown driven by server time."""
-
-    seconds: int = 60
-
-    kind = "timer"
-
-
-@dataclass(frozen=True)
-class AgreeStep(Step):
-    """Both must pick the same option(s) before moving on.
-
-    Partners may add their own options when ``allow_custom`` is set; a
-    proposal is visible to both as soon as it is made.
-    """
-
-    options: tuple[Option, ...] = ()
-    allow_custom: bool = True
-    min_picks: int = 1
-    max_picks: int = 1
-    max_length: int = 200
-
-    kind = "agree"
-
-
-@dataclass(frozen=True)
-class CheckQuestion:
-    """One private safety question; ``concern_if`` lists option ids that raise a concern."""
-
-    id: str
-    label: str
-    options: tuple[Option, ...]
-    concern_if: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class CheckInStep(Step):
-    """The private safety check-in: never shown to the partner, never in a summary."""
-
-    questions: tuple[CheckQuestion, ...] = ()
-
-    kind = "check_in"
-
-
-STEP_KINDS: dict[str, type[Step]] = {
-    cls.kind: cls
-    for cls in (ReadStep, PrivateAnswerStep, RatingStep, TurnsStep, TimerStep, AgreeStep, CheckInStep)
-}
+def step_from_dict(data: Mapping[str, Any]) -> Step:
+    """A step stored as its kind and its settings (``{"kind": ..., **asdict(step)}``), decoded tolerantly:
+    missing settings take their defaults, unknown ones are ignored (see :mod:`couples.domain.stored`)."""
+    return build_nested(STEP_KINDS[data["kind"]], data)
 
 
 @dataclass(frozen=True)

@@ -11,16 +11,15 @@ before results were recorded as steps finished.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
+from .kinds import RatingState, RatingStep, kind_of
+from .kinds.base import Facts
 from .machine import step_complete
-from .plan import PARTNERS, AgreeStep, Plan, PrivateAnswerStep, RatingStep, Role, Step, TurnsStep
-from .state import AgreeState, AnswerState, RatingState, SessionState, StepState, TurnsState
-from .view import compare_ratings
+from .plan import PARTNERS, Plan, Role
+from .state import SessionState
 
-Facts = dict[str, Any]
 Outcome = Literal["finished", "skipped", "unfinished"]
 
 
@@ -37,7 +36,7 @@ class RatingValue:
 def step_facts(plan: Plan, state: SessionState, index: int) -> Facts:
     """What both partners saw of step ``index`` of ``state`` (see the module docstring)."""
     step = plan.steps[index]
-    return FACTS.get(step.kind, _nothing)(step, state.steps[index])
+    return kind_of(step).facts(step, state.steps[index])
 
 
 def rating_values(plan: Plan, state: SessionState, index: int) -> tuple[RatingValue, ...]:
@@ -62,50 +61,3 @@ def outcomes_from_state(plan: Plan, state: SessionState) -> tuple[Outcome, ...]:
     moved_past = len(plan.steps) if state.status == "completed" else state.step_index
     return tuple(("finished" if step_complete(plan, state, index) else "skipped") if index < moved_past else "unfinished"
                  for index in range(len(plan.steps)))
-
-
-def _nothing(step: Step, state: StepState) -> Facts:
-    """Read, timer and check-in steps leave no facts (check-in answers never leave the session)."""
-    return {}
-
-
-def _rating(step: RatingStep, state: RatingState) -> Facts:
-    """Both partners' values side by side, largest gap first; no items until both rated."""
-    rows = compare_ratings(step, state.ratings) if state.ratings.both() else []
-    items = [{"id": row["id"], "label": row["label"], "a": row["a"], "b": row["b"], "gap": row["gap"],
-              "note_a": row["notes"]["a"], "note_b": row["notes"]["b"]} for row in rows]
-    return {"scale": {"min": step.scale.min, "max": step.scale.max}, "items": items}
-
-
-def _answer_text(step: PrivateAnswerStep, value: str | int) -> str:
-    """An answer as people read it: a choice by its label, a scale value as its number."""
-    labels = {option.id: option.label for option in step.options}
-    return labels.get(str(value), str(value)) if step.answer == "choice" else str(value)
-
-
-def _private_answer(step: PrivateAnswerStep, state: AnswerState) -> Facts:
-    """Both answers once revealed to both; nothing for counselor-only steps or before the reveal."""
-    answers = state.answers
-    if step.reveal != "both" or answers.a is None or answers.b is None:
-        return {}
-    return {"prompt": step.prompt or step.title, "answer": step.answer,
-            "a": _answer_text(step, answers.a), "b": _answer_text(step, answers.b)}
-
-
-def _turns(step: TurnsStep, state: TurnsState) -> Facts:
-    """The topic and the confirmed turns (a turn still under way is not a fact yet)."""
-    return {"topic": step.title, "turns": [record.to_dict() for record in state.history]}
-
-
-def _agree(step: AgreeStep, state: AgreeState) -> Facts:
-    """The labels both partners agreed on, in option order; empty unless they agreed."""
-    labels = {option.id: option.label for option in step.options} | {option.id: option.label for option in state.custom}
-    return {"agreed": [labels[option_id] for option_id in state.picks.a or ()] if state.agreed else []}
-
-
-FACTS: dict[str, Callable[[Any, Any], Facts]] = {
-    "rating": _rating,
-    "private_answer": _private_answer,
-    "turns": _turns,
-    "agree": _agree,
-}

@@ -13,9 +13,9 @@ number and are decoded by these rules (see "Stored formats" in the README):
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import MISSING, fields
+from dataclasses import MISSING, fields, is_dataclass
 from functools import cache
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args, get_origin, get_type_hints
 
 T = TypeVar("T")
 Upgrade = Callable[[dict[str, Any]], dict[str, Any]]
@@ -59,3 +59,27 @@ def _shape(cls: Callable[..., Any]) -> tuple[tuple[str, ...], frozenset[str]]:
     required = frozenset(field.name for field in known
                          if field.default is MISSING and field.default_factory is MISSING)
     return tuple(field.name for field in known), required
+
+
+def build_nested(cls: Callable[..., T], data: Mapping[str, Any]) -> T:
+    """Like :func:`build`, with every field that holds a dataclass or a tuple decoded by its declared type
+    (a ``tuple[Option, ...]`` from a list of mappings, a ``Scale`` from a mapping): settings such as a
+    stored plan's steps, which are plain nested values, need no hand-written decoder."""
+    return build(cls, data, _nested_converters(cls))
+
+
+@cache
+def _nested_converters(cls: Callable[..., Any]) -> dict[str, Callable[[Any], Any]]:
+    hints = get_type_hints(cls)
+    converters = {field.name: _converter(hints[field.name]) for field in fields(cls)}  # type: ignore[arg-type]
+    return {name: convert for name, convert in converters.items() if convert is not None}
+
+
+def _converter(hint: Any) -> Callable[[Any], Any] | None:
+    """How to decode a stored value of type ``hint``; None when it is stored as it is."""
+    if is_dataclass(hint):
+        return lambda value: build_nested(hint, value)  # type: ignore[arg-type]
+    if get_origin(hint) is tuple:
+        item = _converter(get_args(hint)[0])
+        return tuple if item is None else lambda values: tuple(item(value) for value in values)
+    return None

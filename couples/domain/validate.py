@@ -10,8 +10,8 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
+from .basics import Pairs
 from .events import INVALID_VALUE, TOO_LONG, Invalid
-from .state import Pairs
 
 T = TypeVar("T")
 

@@ -12,7 +12,7 @@ decoded tolerantly, like session states (see :mod:`couples.domain.stored`).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import asdict
 from functools import lru_cache
 from typing import Any
@@ -21,7 +21,7 @@ from sqlalchemy import or_, select
 
 from ..content import (CUSTOM_PLAN_PREFIX, ContentError, Exercise, Library, PlanSpec, build_plan, load_library,
                        parse_exercise_toml)
-from ..domain.plan import STEP_KINDS, CheckQuestion, Option, Plan, RatingItem, Scale, Step
+from ..domain.plan import Plan, step_from_dict
 from ..domain.stored import build, only_numbered, upgraded
 from ..domain.validate import is_whole_number
 from ..extensions import db
@@ -139,24 +139,4 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
 def plan_from_dict(data: dict[str, Any]) -> Plan:
     """Rebuild a plan stored by :func:`plan_to_dict` in this or an earlier release."""
     return build(Plan, upgraded(data, PLAN_SCHEMA, PLAN_UPGRADES),
-                 {"steps": lambda steps: tuple(_step_from_dict(step) for step in steps)})
-
-
-def _options(items: list[dict[str, Any]]) -> tuple[Option, ...]:
-    return tuple(build(Option, item) for item in items)
-
-
-def _question(item: dict[str, Any]) -> CheckQuestion:
-    return build(CheckQuestion, item, {"options": _options, "concern_if": tuple})
-
-
-_NESTED: dict[str, Callable[[Any], Any]] = {
-    "options": _options,
-    "scale": lambda item: build(Scale, item, {"labels": tuple}),
-    "items": lambda items: tuple(build(RatingItem, item) for item in items),
-    "questions": lambda items: tuple(_question(item) for item in items),
-}
-
-
-def _step_from_dict(data: dict[str, Any]) -> Step:
-    return build(STEP_KINDS[data["kind"]], data, _NESTED)
+                 {"steps": lambda steps: tuple(step_from_dict(step) for step in steps)})

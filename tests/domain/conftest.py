@@ -49,18 +49,22 @@ FULL_PLAN = plan_of(READ, CHECK, TEXT, SECRET, RATING, TURNS, TIMER, AGREE)
 class Driver:
     """Plays events at a clock that only moves when asked, tracking the latest state."""
 
-    def __init__(self, plan: Plan) -> None:
+    def __init__(self, plan: Plan, mode: str = "together") -> None:
         self.plan = plan
         self.now = T0
-        self.state = start(plan, self.now)
+        self.state = start(plan, self.now, mode=mode)
 
     @property
     def step_id(self) -> str:
         return self.plan.steps[self.state.step_index].id
 
+    def step_of(self, actor: str) -> Any:
+        """The step ``actor`` is on (their own one in apart mode)."""
+        return self.plan.steps[self.state.position(actor)]
+
     def event(self, actor: str, type_: str, step_id: Any = ..., **data: Any) -> Event:
-        """An event at the current time; ``step_id`` defaults to the current step."""
-        return Event(actor, type_, self.step_id if step_id is ... else step_id, data, self.now)
+        """An event at the current time; ``step_id`` defaults to the actor's current step."""
+        return Event(actor, type_, self.step_of(actor).id if step_id is ... else step_id, data, self.now)
 
     def send(self, actor: str, type_: str, step_id: Any = ..., **data: Any) -> Accepted | Rejection:
         """Apply an event and keep the new state if it was accepted."""
@@ -151,6 +155,12 @@ FINISHERS = {
 def drive():
     """A factory: ``drive(*steps)`` gives a Driver over a plan of those steps (default: every kind)."""
     return lambda *steps: Driver(plan_of(*steps) if steps else FULL_PLAN)
+
+
+@pytest.fixture
+def drive_apart():
+    """A factory: ``drive_apart(*steps)`` gives a Driver over a session of those steps run apart."""
+    return lambda *steps: Driver(plan_of(*steps), mode="apart")
 
 
 @pytest.fixture

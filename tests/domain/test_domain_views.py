@@ -7,7 +7,7 @@ import json
 import pytest
 
 COMMON = {"version", "status", "paused_by", "step_index", "step_count", "step", "viewer", "ready",
-          "back_requested", "complete", "state", "support", "ending"}
+          "back_requested", "complete", "state", "support", "ending", "mode"}
 
 STATE_KEYS = {
     "read": set(),

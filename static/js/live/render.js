@@ -178,7 +178,7 @@ export class SessionView {
       buttons.push(h("a", { class: "button primary", href: `/sessions/${snapshot.session_id}/summary`, "data-focus-key": "summary" },
         "Write your summary together"));
     }
-    if (ctx.isPartner && !snapshot.complete && active && !["read", "timer"].includes(snapshot.step.kind)) {
+    if (ctx.isPartner && !snapshot.complete && active) {
       buttons.push(h("p", { class: "muted small", text: "Continue unlocks when this step is done." }));
     }
     this.parts.controls.replaceChildren(...buttons);

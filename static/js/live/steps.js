@@ -1,5 +1,7 @@
-// One renderer per step kind: (view, ctx) -> DOM node.
+// One renderer per step kind: (view, ctx) -> DOM node, or null when the title and body say it all.
 // ctx: { send(type, data), drafts, name(role), me, partner, isPartner }
+// STEP_RENDERERS at the end is this layer's only registry of kinds: one entry for each kind of
+// couples/domain/kinds (tests/content/test_step_kinds.py checks that the layers agree).
 import { h } from "./dom.js";
 
 function paragraphs(text) {
