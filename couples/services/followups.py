@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from dataclasses import replace as dataclass_replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -27,13 +28,15 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, insert, or_, select, update
 
 from ..domain.followups import MODES, Assignment, Mode, Status, check, occurrences, status_at, zone_named
+from ..content import Exercise, PlanSpec
 from ..domain import machine
+from ..domain.plan import Plan
 from ..extensions import db
 from ..models import (CalendarFeed, Couple, Followup, FollowupOccurrence, FollowupReminder, LiveSession,
                       ReminderPreference, User, as_utc, audit, hash_token, utcnow)
 from . import live
 from .couples import couple_for_counselor
-from .plans import plan_by_id, plans_for_couple
+from .plans import exercises_for, plan_by_id, plans_for_couple
 
 OFFSET_CHOICES = (10, 60, 180, 1440, 2880)
 """Minutes before an occurrence a partner may choose to be reminded."""
@@ -41,6 +44,8 @@ DEFAULT_OFFSETS = (1440, 60)
 """A day before and an hour before, until a partner chooses otherwise."""
 APART_MODES: tuple[Mode, ...] = ("apart", "either")
 """Modes in which partners may do a follow-up each on their own."""
+EXERCISE_PREFIX = "exercise:"
+"""Plan ids of single exercises assigned to be done apart (see :func:`plan_choices`)."""
 AGENDA_PAST = timedelta(days=14)
 """How far back the partners' list reaches (overdue and recently done items)."""
 AGENDA_LIMIT = 60
@@ -174,15 +179,57 @@ def cancel(counselor: User, followup_id: int, now: datetime) -> Followup:
     return row
 
 
+# -- what may be assigned ---------------------------------------------------------------------
+
+
+def plan_choices(couple: Couple) -> list[PlanSpec]:
+    """What a follow-up may be: the plans the couple can run, then the single exercises they can
+    each do on their own (``exercise:<id>``).
+
+    Every plan opens with the safety check-in, which the domain never runs apart (a joint
+    session may stop after it), so no plan can be done apart. A single exercise whose steps can
+    all be done alone (reading, private answers, ratings, a timer) can, and only apart: done
+    together, a live session always starts with the check-in. See docs/followups.md.
+    """
+    exercises = exercises_for(couple.counselor_id)
+    singles = [_exercise_spec(exercise) for exercise in sorted(exercises.values(), key=lambda e: (e.title, e.id))
+               if machine.can_run_apart(_exercise_plan(exercise))]
+    return [*plans_for_couple(couple), *singles]
+
+
+def followup_plan(couple: Couple, plan_id: str) -> Plan | None:
+    """The runnable plan of a follow-up's ``plan_id`` (a plan, or a single exercise), else None."""
+    if not plan_id.startswith(EXERCISE_PREFIX):
+        return plan_by_id(couple, plan_id)
+    exercise = exercises_for(couple.counselor_id).get(plan_id.removeprefix(EXERCISE_PREFIX))
+    return _exercise_plan(exercise) if exercise is not None else None
+
+
+def _exercise_spec(exercise: Exercise) -> PlanSpec:
+    return PlanSpec(id=f"{EXERCISE_PREFIX}{exercise.id}", title=exercise.title, description=exercise.summary,
+                    minutes=exercise.minutes, exercise_ids=(exercise.id,))
+
+
+def _exercise_plan(exercise: Exercise) -> Plan:
+    """One exercise as a plan, its step ids spelt as in library plans (``<exercise id>.<step id>``)."""
+    steps = tuple(dataclass_replace(step, id=f"{exercise.id}.{step.id}") for step in exercise.steps)
+    return Plan(id=f"{EXERCISE_PREFIX}{exercise.id}", title=exercise.title, steps=steps, description=exercise.summary,
+                minutes=exercise.minutes)
+
+
 def _checked(couple: Couple, request: Request, now: datetime) -> str:
     """The plan's title if the request may be saved, else the refusal."""
     if request.mode not in MODES:
         raise FollowupError("unknown_mode", _("Choose together, apart or either."))
-    spec = next((spec for spec in plans_for_couple(couple) if spec.id == request.plan_id), None)
+    spec = next((spec for spec in plan_choices(couple) if spec.id == request.plan_id), None)
     if spec is None:
         raise FollowupError("unknown_plan", _("Choose one of the plans this couple can run."))
+    if spec.id.startswith(EXERCISE_PREFIX) and request.mode != "apart":
+        raise FollowupError("mode_unavailable", _(
+            "A single exercise can only be done apart: a session together always starts with the safety check-in. "
+            "Choose \"each on their own\", or a plan."))
     if request.mode in APART_MODES:
-        plan = plan_by_id(couple, request.plan_id)
+        plan = followup_plan(couple, request.plan_id)
         if plan is None or not machine.can_run_apart(plan):
             raise FollowupError("mode_unavailable", _(
                 "This exercise has steps the partners can only do together (taking turns, agreeing, the "
@@ -351,7 +398,7 @@ def _start_and_link(user: User, couple: Couple, occurrence: FollowupOccurrence, 
                     now: datetime, apart: bool = False) -> LiveSession:
     if not (couple.partner_a_id and couple.partner_b_id):
         raise FollowupError("partners_missing", _("Both partners need to have joined first."))
-    plan = plan_by_id(couple, followup.plan_id)
+    plan = followup_plan(couple, followup.plan_id)
     if plan is None:
         raise FollowupError("unknown_plan", _("This exercise is no longer available. Ask your counselor."))
     if apart and not machine.can_run_apart(plan):

@@ -25,7 +25,6 @@ from ..services import calendars, reflections, reminders
 from ..services import followups as service
 from ..services import joint_sessions
 from ..services.couples import couple_for_partner, timezone_names
-from ..services.plans import plans_for_couple
 from .auth import counselor_required, couple_for_counselor_or_404, couple_for_partner_or_404, partner_required
 
 bp = Blueprint("followups", __name__)
@@ -62,7 +61,7 @@ class FollowupForm(FlaskForm):
         super().__init__(*args, **kwargs)
         # Set here, not in the field: wtforms warns about choices given to a field as tuples.
         self.repeat.choices, self.mode.choices = list(REPEATS), list(MODES)
-        self.plan_id.choices = [(spec.id, f"{spec.title} ({spec.minutes} min)") for spec in plans_for_couple(couple)]
+        self.plan_id.choices = [(spec.id, f"{spec.title} ({spec.minutes} min)") for spec in service.plan_choices(couple)]
 
     def as_request(self) -> service.Request:
         """The service's request, or a ValueError naming the field's problem."""
