@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from ..domain.followups import Status, status_at
 from ..extensions import db
@@ -25,8 +25,6 @@ TEXT_MAX = 2000
 RATING_RANGE = range(1, 6)
 DESK_PAST = timedelta(days=30)
 """How far back the desk counts done and overdue follow-ups."""
-DESK_AHEAD = timedelta(days=14)
-"""How far ahead the desk counts follow-ups done early."""
 TIMELINE_LIMIT = 60
 
 
@@ -118,12 +116,14 @@ def save(user: User, couple: Couple, occurrence_id: int, wanted: Reflection, now
 
 
 def _occurrence_rows(couple_ids: list[int], since: datetime, until: datetime, limit: int | None = None) -> list:
-    """(occurrence, follow-up, session status, session mode, session updated_at) in one query, newest first."""
+    """(occurrence, follow-up, session status, session mode, session updated_at) in one query, newest first:
+    the occurrences due between ``since`` and ``until``, and those done early (due after ``until``)."""
     query = (select(FollowupOccurrence, Followup, LiveSession.status, LiveSession.mode, LiveSession.updated_at)
              .join(Followup, Followup.id == FollowupOccurrence.followup_id)
              .outerjoin(LiveSession, LiveSession.id == FollowupOccurrence.live_session_id)
              .where(Followup.couple_id.in_(couple_ids), FollowupOccurrence.cancelled_at.is_(None),
-                    FollowupOccurrence.due_at >= since, FollowupOccurrence.due_at <= until)
+                    FollowupOccurrence.due_at >= since,
+                    or_(FollowupOccurrence.due_at <= until, LiveSession.status == "completed"))
              .order_by(FollowupOccurrence.due_at.desc()))
     return list(db.session.execute(query.limit(limit) if limit else query))
 
@@ -152,8 +152,8 @@ def _shared(occurrence_ids: list[int], couples: dict[int, Couple]) -> dict[int, 
 
 
 def timeline_lines(couple: Couple, now: datetime) -> list[OccurrenceLine]:
-    """The couple's follow-up occurrences up to a week ahead, newest first, with the shared
-    reflections (two queries)."""
+    """The couple's follow-up occurrences up to a week ahead (and any done early), newest first,
+    with the shared reflections (two queries)."""
     rows = _occurrence_rows([couple.id], now - timedelta(days=366), now + timedelta(days=7), TIMELINE_LIMIT)
     shared = _shared([row[0].id for row in rows], {couple.id: couple})
     lines = []
@@ -169,7 +169,7 @@ def desk(couples: list[Couple], now: datetime) -> dict[int, FollowupDesk]:
     """Per couple: follow-ups overdue and done over the last month (or early), and the ratings shared on them
     (two queries for the whole page)."""
     by_id = {couple.id: couple for couple in couples}
-    rows = _occurrence_rows(list(by_id), now - DESK_PAST, now + DESK_AHEAD)
+    rows = _occurrence_rows(list(by_id), now - DESK_PAST, now)
     shared = _shared([row[0].id for row in rows], by_id)
     counts: dict[int, dict[str, int]] = defaultdict(lambda: {"overdue": 0, "done": 0})
     ratings: dict[int, list[int]] = defaultdict(list)
