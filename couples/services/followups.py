@@ -293,10 +293,14 @@ def _schedule_reminders(rows: list[FollowupOccurrence], user_ids: list[int], now
         db.session.execute(insert(FollowupReminder), new)
 
 
-def _drop_unclaimed_reminders(occurrence_ids) -> None:
-    """Delete the reminders no sender has taken yet for these occurrences (ids or a SELECT of them)."""
-    db.session.execute(delete(FollowupReminder).where(
-        FollowupReminder.occurrence_id.in_(occurrence_ids), FollowupReminder.claimed_at.is_(None)))
+def _drop_unclaimed_reminders(occurrence_ids, user_id: int | None = None) -> None:
+    """Delete the reminders no sender has taken yet for these occurrences (ids or a SELECT of them),
+    only ``user_id``'s if given."""
+    statement = delete(FollowupReminder).where(
+        FollowupReminder.occurrence_id.in_(occurrence_ids), FollowupReminder.claimed_at.is_(None))
+    if user_id is not None:
+        statement = statement.where(FollowupReminder.user_id == user_id)
+    db.session.execute(statement)
 
 
 # -- the partners' side -----------------------------------------------------------------------
@@ -390,8 +394,12 @@ def start_apart(user: User, couple: Couple, occurrence_id: int, now: datetime) -
     occurrence, followup = _partners_occurrence(user, couple, occurrence_id)
     if followup.mode not in APART_MODES:
         raise FollowupError("other_mode", _("Your counselor asked you to do this one together."))
-    return _linked_open_session(occurrence, "apart") or _start_and_link(user, couple, occurrence, followup, now,
-                                                                         apart=True)
+    session = _linked_open_session(occurrence, "apart")
+    if session is None:
+        return _start_and_link(user, couple, occurrence, followup, now, apart=True)
+    _drop_unclaimed_reminders([occurrence.id], user.id)  # this partner is on it; the other may still be reminded
+    db.session.commit()
+    return session
 
 
 def _start_and_link(user: User, couple: Couple, occurrence: FollowupOccurrence, followup: Followup,
@@ -417,7 +425,8 @@ def _start_and_link(user: User, couple: Couple, occurrence: FollowupOccurrence, 
                or_(FollowupOccurrence.live_session_id.is_(None), FollowupOccurrence.live_session_id == session.id))
         .values(live_session_id=session.id, started_at=now)
     ).rowcount
-    _drop_unclaimed_reminders([occurrence_id])
+    # Apart, only the partner who opened the run is on it: the other is still reminded.
+    _drop_unclaimed_reminders([occurrence_id], user.id if apart else None)
     db.session.commit()
     if not linked:  # the other partner linked a session of their own a moment earlier: use theirs
         theirs = db.session.get(FollowupOccurrence, occurrence_id)

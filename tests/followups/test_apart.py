@@ -12,9 +12,9 @@ from builders import PASSWORD, login, make_counselor, make_couple, post_form
 from sqlalchemy import func, select
 
 from couples.extensions import db, socketio
-from couples.models import Couple, Followup, FollowupOccurrence, LiveSession, User
+from couples.models import Couple, Followup, FollowupOccurrence, FollowupReminder, LiveSession, User
 from couples.realtime.protocol import NAMESPACE
-from couples.services import followups, live
+from couples.services import followups, live, reminders
 from couples.services.plans import plan_by_id
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -178,3 +178,20 @@ def test_an_answer_after_the_follow_up_was_cancelled_is_refused_and_changes_noth
         assert row.version == before and SECRET not in str(row.state)
     again = post_form(alex.http, "/partner/follow-ups", {}, action=f"/partner/follow-ups/{occurrence_id}/apart")
     assert again.status_code == 302 and again.headers["Location"].endswith("/partner/follow-ups")
+
+
+def test_opening_an_apart_run_stops_only_that_partners_reminders(app, world):
+    couple = world["couple"]
+    occurrence_id = assign(app, world)
+    Partner(app, couple.partner_a).open_apart(occurrence_id)
+
+    with app.app_context():
+        left = db.session.execute(select(FollowupReminder.user_id).where(
+            FollowupReminder.occurrence_id == occurrence_id)).scalars().all()
+        assert sorted(set(left)) == [couple.partner_b_id] and len(left) == 2  # a day and an hour before
+        deliveries = reminders.deliveries_for(list(db.session.scalars(select(FollowupReminder.id))))
+        assert deliveries and all(delivery.live for delivery in deliveries)  # Sam is still reminded
+    Partner(app, couple.partner_b).open_apart(occurrence_id)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(FollowupReminder)
+                                 .where(FollowupReminder.occurrence_id == occurrence_id)) == 0
