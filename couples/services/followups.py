@@ -60,7 +60,8 @@ class FollowupError(Exception):
         self.message = message
 
 
-def _not_found() -> FollowupError:
+def not_found() -> FollowupError:
+    """The one answer for "no such follow-up" and "not yours": existence is not leaked."""
     return FollowupError("not_found", _("There is no such follow-up, or it is not yours."))
 
 
@@ -131,7 +132,7 @@ def assign(counselor: User, couple_id: int, request: Request, now: datetime) -> 
     """Assign a follow-up to the counselor's own couple."""
     couple = couple_for_counselor(counselor, couple_id)
     if couple is None:
-        raise _not_found()
+        raise not_found()
     title = _checked(couple, request, now)
     row = Followup(couple_id=couple.id, counselor_id=counselor.id, plan_id=request.plan_id, title=title,
                    due_local=request.due_local, timezone=couple.timezone, recurrence=request.recurrence or None,
@@ -148,7 +149,7 @@ def followup_for_counselor(counselor: User, followup_id: int) -> Followup:
     """The counselor's own follow-up (of one of their couples), else ``not_found``."""
     row = db.session.get(Followup, followup_id)
     if row is None or couple_for_counselor(counselor, row.couple_id) is None:
-        raise _not_found()
+        raise not_found()
     return row
 
 
@@ -351,7 +352,7 @@ def _partners_occurrence(user: User, couple: Couple, occurrence_id: int) -> tupl
         .where(FollowupOccurrence.id == occurrence_id, Followup.couple_id == couple.id)
     ).first()
     if found is None or couple.role_of(user) not in ("a", "b"):
-        raise _not_found()
+        raise not_found()
     occurrence, followup = found
     if followup.cancelled_at is not None or occurrence.cancelled_at is not None:
         raise FollowupError("cancelled", _("Your counselor cancelled this follow-up."))

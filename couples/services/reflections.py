@@ -19,7 +19,7 @@ from ..domain.followups import Status, status_at
 from ..extensions import db
 from ..models import Couple, Followup, FollowupOccurrence, FollowupReflection, LiveSession, User, as_utc
 from . import live
-from .followups import FollowupError, _not_found
+from .followups import FollowupError, not_found
 
 TEXT_MAX = 2000
 RATING_RANGE = range(1, 6)
@@ -81,7 +81,7 @@ def done_occurrence(user: User, couple: Couple, occurrence_id: int) -> tuple[Fol
         .where(FollowupOccurrence.id == occurrence_id, Followup.couple_id == couple.id)
     ).first()
     if found is None or couple.role_of(user) not in ("a", "b"):
-        raise _not_found()
+        raise not_found()
     occurrence, followup, session_status = found
     if session_status != "completed" or occurrence.live_session_id is None:
         raise FollowupError("not_done", _("You can add a reflection once you have both finished it."))

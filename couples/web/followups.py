@@ -193,7 +193,7 @@ def _saved(form: FollowupForm, save) -> bool:
     except ValueError:
         return False
     except service.FollowupError as error:
-        field = {"unknown_plan": form.plan_id, "mode_unavailable": form.mode, "note_too_long": form.note,
+        field = {"unknown_plan": form.plan_id, "mode_unavailable": form.mode, "unknown_mode": form.mode, "note_too_long": form.note,
                  "due_in_past": form.due_date, "due_too_far": form.due_date}.get(error.code, form.repeat)
         field.errors = [*field.errors, error.message]
         return False
@@ -347,7 +347,7 @@ def download(followup_id: int):
     if row is None or couple is None or couple.role_of(current_user) is None:
         abort(404)
     body = calendars.followup_file(row, utcnow(), url_for("followups.partner_agenda", _external=True))
-    return _ics(body, f"follow-up-{row.id}.ics")
+    return ics_response(body, f"follow-up-{row.id}.ics")
 
 
 @bp.get("/calendar/<token>.ics")
@@ -355,14 +355,15 @@ def feed(token: str):
     """A partner's or counselor's private feed; an unknown or replaced token is a plain 404."""
     user = service.user_for_feed(token)
     if user is not None and user.is_counselor:
-        return _ics(calendars.counselor_feed(user, utcnow(), url_for("counselor.home", _external=True)), "follow-ups.ics")
+        return ics_response(calendars.counselor_feed(user, utcnow(), url_for("counselor.home", _external=True)), "follow-ups.ics")
     couple = couple_for_partner(user) if user else None
     if couple is None:
         abort(404)
-    return _ics(calendars.feed(couple, utcnow(), url_for("followups.partner_agenda", _external=True)), "follow-ups.ics")
+    return ics_response(calendars.feed(couple, utcnow(), url_for("followups.partner_agenda", _external=True)), "follow-ups.ics")
 
 
-def _ics(body: bytes, filename: str) -> Response:
+def ics_response(body: bytes, filename: str) -> Response:
+    """A calendar file to download, never cached by shared caches."""
     response = Response(body, mimetype="text/calendar")
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.headers["Cache-Control"] = "private, no-store"

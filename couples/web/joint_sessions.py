@@ -24,7 +24,7 @@ from ..services import followups as followup_service
 from ..services import joint_sessions as service
 from ..services.plans import plans_for_couple
 from .auth import counselor_required, couple_for_counselor_or_404
-from .followups import _ics
+from .followups import ics_response
 
 bp = Blueprint("joint_sessions", __name__)
 _FRESH_FEED = "fresh_counselor_feed_token"
@@ -118,7 +118,7 @@ def download(session_id: int):
     couple = db.session.get(Couple, row.couple_id) if row else None
     if row is None or couple is None or couple.role_of(current_user) is None:
         abort(404)
-    return _ics(calendars.joint_session_file(row, utcnow(), url_for("pages.index", _external=True)),
+    return ics_response(calendars.joint_session_file(row, utcnow(), url_for("pages.index", _external=True)),
                 f"session-{row.id}.ics")
 
 
