@@ -144,6 +144,8 @@ def _register_blueprints(app: Flask) -> None:
     from .web import concerns, quick_exit  # facilitate: private contact for concerns; Quick exit's beacon
     app.register_blueprint(concerns.bp)
     app.register_blueprint(quick_exit.bp)
+    from .web import joint_sessions  # follow-ups, second slice (issue 10)
+    app.register_blueprint(joint_sessions.bp)
     cli.register(app)
     requestlog.init_app(app)
     namespace.register(socketio, app.config)

@@ -163,6 +163,8 @@ class LiveSession(db.Model):
     state: Mapped[dict[str, Any]] = mapped_column(JSON)
     version: Mapped[int]
     status: Mapped[str] = mapped_column(String(16))
+    # "apart": a follow-up each partner does alone (issue 10); it never blocks a live workshop.
+    mode: Mapped[str] = mapped_column(String(16), default="together", server_default="together")
     started_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -171,11 +173,11 @@ class LiveSession(db.Model):
 
     __table_args__ = (
         Index("ix_live_sessions_couple_status", "couple_id", "status"),
-        # One open live session per couple, guaranteed by the database (two Starts at once
-        # must land in the same session).
+        # One open live (together) session per couple, guaranteed by the database (two Starts at
+        # once must land in the same session). Apart runs, done over days, are not counted.
         Index("uq_live_sessions_one_open", "couple_id", unique=True,
-              sqlite_where=text("status IN ('active', 'paused')"),
-              postgresql_where=text("status IN ('active', 'paused')")),
+              sqlite_where=text("status IN ('active', 'paused') AND mode = 'together'"),
+              postgresql_where=text("status IN ('active', 'paused') AND mode = 'together'")),
     )
 
 
@@ -444,6 +446,47 @@ class ReminderPreference(db.Model):
     offsets: Mapped[list[int]] = mapped_column(JSON)
     email_enabled: Mapped[bool] = mapped_column(default=True)
     timezone: Mapped[str | None] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# --- follow-ups, second slice (issue 10): reflections and the next joint session ---------------
+
+
+class FollowupReflection(db.Model):
+    """One partner's 1-5 rating and short reflection on one done occurrence.
+
+    ``shared`` means the counselor sees both; the other partner never sees them
+    (see docs/followups.md, "Reflections").
+    """
+
+    __tablename__ = "followup_reflections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    occurrence_id: Mapped[int] = mapped_column(ForeignKey("followup_occurrences.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    rating: Mapped[int | None]
+    text: Mapped[str] = mapped_column(Text, default="")
+    shared: Mapped[bool] = mapped_column(default=False)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (UniqueConstraint("occurrence_id", "user_id", name="uq_followup_reflection"),)
+
+
+class JointSession(db.Model):
+    """The next joint session with the counselor: a wall-clock time in the couple's zone and a plan."""
+
+    __tablename__ = "joint_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    couple_id: Mapped[int] = mapped_column(ForeignKey("couples.id"), index=True)
+    counselor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    plan_id: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(120))
+    starts_local: Mapped[datetime] = mapped_column(DateTime(timezone=False))
+    timezone: Mapped[str] = mapped_column(String(64))
+    starts_at: Mapped[datetime]
+    cancelled_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

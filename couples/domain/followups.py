@@ -23,7 +23,7 @@ from dateutil.rrule import rrule, rrulestr
 from .validate import is_whole_number
 
 Mode = Literal["together", "apart", "either"]
-Status = Literal["upcoming", "due", "overdue", "done", "cancelled"]
+Status = Literal["upcoming", "due", "overdue", "done", "not_finished", "cancelled"]
 
 MODES: tuple[Mode, ...] = ("together", "apart", "either")
 MAX_OCCURRENCES = 60
@@ -176,16 +176,19 @@ def _unreadable() -> FollowupRejection:
 
 
 def status_at(due_at: datetime, now: datetime, *, done: bool = False, cancelled: bool = False,
-              window: timedelta = DUE_WINDOW) -> Status:
+              unfinished: bool = False, window: timedelta = DUE_WINDOW) -> Status:
     """How an occurrence due at ``due_at`` stands at ``now`` (both aware).
 
-    Cancelled wins over done (the counselor withdrew it); done wins over any time;
-    otherwise it is upcoming until ``window`` before its time, due until its time, then overdue.
+    Cancelled wins over done (the counselor withdrew it); done wins over any time; a session
+    started for it and closed unfinished (abandoned) makes it ``not_finished``; otherwise it is
+    upcoming until ``window`` before its time, due until its time, then overdue.
     """
     if cancelled:
         return "cancelled"
     if done:
         return "done"
+    if unfinished:
+        return "not_finished"
     if now < due_at - window:
         return "upcoming"
     if now < due_at:

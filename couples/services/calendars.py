@@ -13,21 +13,44 @@ from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
 from icalendar import Calendar, Event
+from sqlalchemy import select
 
 from ..domain.followups import zone_named
-from ..models import Couple, Followup, FollowupOccurrence, as_utc
-from . import followups
+from ..extensions import db
+from ..models import Couple, Followup, FollowupOccurrence, JointSession, User, as_utc
+from . import followups, joint_sessions
 
 EVENT_LENGTH = timedelta(minutes=30)
+SESSION_LENGTH = timedelta(minutes=60)
 FEED_PAST = timedelta(days=30)
 PRODUCT = "-//couples//follow-ups//EN"
 
 
 def feed(couple: Couple, now: datetime, link: str) -> bytes:
-    """The couple's follow-ups from a month back onwards, for a partner's private feed."""
+    """The couple's follow-ups and joint sessions from a month back onwards, for a partner's private feed."""
+    return _feed([couple.id], now, link)
+
+
+def counselor_feed(counselor: User, now: datetime, link: str) -> bytes:
+    """The follow-ups and joint sessions of all the counselor's couples, for their private feed."""
+    couple_ids = list(db.session.scalars(select(Couple.id).where(Couple.counselor_id == counselor.id)))
+    return _feed(couple_ids, now, link)
+
+
+def _feed(couple_ids: list[int], now: datetime, link: str) -> bytes:
     calendar = _calendar(_("Follow-ups"))
-    for occurrence, followup in followups.occurrences_for_calendar(couple, now - FEED_PAST):
+    for occurrence, followup in followups.occurrences_for_calendar(couple_ids, now - FEED_PAST):
         calendar.add_component(_event(occurrence, followup, now, link))
+    for row in joint_sessions.for_calendar(couple_ids, now - FEED_PAST):
+        calendar.add_component(_joint_event(row, now, link))
+    calendar.add_missing_timezones()
+    return calendar.to_ical()
+
+
+def joint_session_file(row: JointSession, now: datetime, link: str) -> bytes:
+    """One joint session as a ``.ics`` file to download."""
+    calendar = _calendar(row.title)
+    calendar.add_component(_joint_event(row, now, link))
     calendar.add_missing_timezones()
     return calendar.to_ical()
 
@@ -50,15 +73,27 @@ def _calendar(name: str) -> Calendar:
 
 
 def _event(occurrence: FollowupOccurrence, followup: Followup, now: datetime, link: str) -> Event:
-    zone = zone_named(followup.timezone)
-    start = as_utc(occurrence.due_at)
+    return _timed_event(f"followup-{followup.id}-{occurrence.id}@couples", followup.title, as_utc(occurrence.due_at),
+                        followup.timezone, cancelled=followup.cancelled_at is not None, now=now, link=link)
+
+
+def _joint_event(row: JointSession, now: datetime, link: str) -> Event:
+    return _timed_event(f"joint-session-{row.id}@couples", _("Session: %(plan)s", plan=row.title),
+                        as_utc(row.starts_at), row.timezone, cancelled=row.cancelled_at is not None, now=now, link=link,
+                        length=SESSION_LENGTH)
+
+
+def _timed_event(uid: str, title: str, start: datetime, zone_name: str, *, cancelled: bool, now: datetime, link: str,
+                 length: timedelta = EVENT_LENGTH) -> Event:
+    """One event at ``start`` shown in ``zone_name`` (with its VTIMEZONE), holding a title and a link only."""
+    zone = zone_named(zone_name)
     start = start.astimezone(zone) if zone else start
     event = Event()
-    event.add("uid", f"followup-{followup.id}-{occurrence.id}@couples")
+    event.add("uid", uid)
     event.add("dtstamp", now)
-    event.add("summary", followup.title)
+    event.add("summary", title)
     event.add("dtstart", start)
-    event.add("dtend", start + EVENT_LENGTH)
+    event.add("dtend", start + length)
     event.add("url", link)
-    event.add("status", "CANCELLED" if followup.cancelled_at else "CONFIRMED")
+    event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     return event

@@ -11,32 +11,41 @@ a change keeps the occurrences whose time stays, drops the ones that go (marking
 cancelled) and adds the new ones. Reminders are one row per occurrence, partner and
 offset (see :mod:`couples.services.reminders` for sending them).
 
-Apart mode is not built yet: such assignments are refused.
+A follow-up in mode ``apart`` or ``either`` may be done apart: each partner steps through it
+alone in an *apart run*, a live session row with ``mode = "apart"`` (the domain keeps each
+partner's own position); such assignments are refused for plans the domain cannot run apart.
 """
 
 from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from dataclasses import replace as dataclass_replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from sqlalchemy import delete, insert, or_, select, update
 
-from ..domain.followups import Assignment, Mode, Status, check, occurrences, status_at, zone_named
+from ..domain.followups import MODES, Assignment, Mode, Status, check, occurrences, status_at, zone_named
+from ..content import Exercise, PlanSpec
+from ..domain import machine
+from ..domain.plan import Plan
 from ..extensions import db
 from ..models import (CalendarFeed, Couple, Followup, FollowupOccurrence, FollowupReminder, LiveSession,
                       ReminderPreference, User, as_utc, audit, hash_token, utcnow)
 from . import live
 from .couples import couple_for_counselor
-from .plans import plan_by_id, plans_for_couple
+from .plans import exercises_for, plan_by_id, plans_for_couple
 
 OFFSET_CHOICES = (10, 60, 180, 1440, 2880)
 """Minutes before an occurrence a partner may choose to be reminded."""
 DEFAULT_OFFSETS = (1440, 60)
 """A day before and an hour before, until a partner chooses otherwise."""
-AVAILABLE_MODES: tuple[Mode, ...] = ("together", "either")
+APART_MODES: tuple[Mode, ...] = ("apart", "either")
+"""Modes in which partners may do a follow-up each on their own."""
+EXERCISE_PREFIX = "exercise:"
+"""Plan ids of single exercises assigned to be done apart (see :func:`plan_choices`)."""
 AGENDA_PAST = timedelta(days=14)
 """How far back the partners' list reaches (overdue and recently done items)."""
 AGENDA_LIMIT = 60
@@ -51,7 +60,8 @@ class FollowupError(Exception):
         self.message = message
 
 
-def _not_found() -> FollowupError:
+def not_found() -> FollowupError:
+    """The one answer for "no such follow-up" and "not yours": existence is not leaked."""
     return FollowupError("not_found", _("There is no such follow-up, or it is not yours."))
 
 
@@ -80,6 +90,24 @@ class AgendaItem:
     status: Status
     live_session_id: int | None
     session_open: bool
+    run_mode: str | None = None
+    """``together`` or ``apart`` once a session was started for it, else None."""
+
+    @property
+    def may_do_apart(self) -> bool:
+        """Whether the partner may start or resume doing it on their own now."""
+        return self.mode in APART_MODES and self.status in ("upcoming", "due", "overdue") and (
+            self.live_session_id is None or (self.session_open and self.run_mode == "apart"))
+
+    @property
+    def may_start_together(self) -> bool:
+        """Whether *Start it together* applies (nothing was started for it yet)."""
+        return self.mode != "apart" and self.status in ("upcoming", "due", "overdue") and self.live_session_id is None
+
+    @property
+    def ended_session_id(self) -> int | None:
+        """The session whose results and summary belong to it, once it is done."""
+        return self.live_session_id if self.status == "done" else None
 
 
 @dataclass(frozen=True)
@@ -104,7 +132,7 @@ def assign(counselor: User, couple_id: int, request: Request, now: datetime) -> 
     """Assign a follow-up to the counselor's own couple."""
     couple = couple_for_counselor(counselor, couple_id)
     if couple is None:
-        raise _not_found()
+        raise not_found()
     title = _checked(couple, request, now)
     row = Followup(couple_id=couple.id, counselor_id=counselor.id, plan_id=request.plan_id, title=title,
                    due_local=request.due_local, timezone=couple.timezone, recurrence=request.recurrence or None,
@@ -121,7 +149,7 @@ def followup_for_counselor(counselor: User, followup_id: int) -> Followup:
     """The counselor's own follow-up (of one of their couples), else ``not_found``."""
     row = db.session.get(Followup, followup_id)
     if row is None or couple_for_counselor(counselor, row.couple_id) is None:
-        raise _not_found()
+        raise not_found()
     return row
 
 
@@ -152,13 +180,61 @@ def cancel(counselor: User, followup_id: int, now: datetime) -> Followup:
     return row
 
 
+# -- what may be assigned ---------------------------------------------------------------------
+
+
+def plan_choices(couple: Couple) -> list[PlanSpec]:
+    """What a follow-up may be: the plans the couple can run, then the single exercises they can
+    each do on their own (``exercise:<id>``).
+
+    Every plan opens with the safety check-in, which the domain never runs apart (a joint
+    session may stop after it), so no plan can be done apart. A single exercise whose steps can
+    all be done alone (reading, private answers, ratings, a timer) can, and only apart: done
+    together, a live session always starts with the check-in. See docs/followups.md.
+    """
+    exercises = exercises_for(couple.counselor_id)
+    singles = [_exercise_spec(exercise) for exercise in sorted(exercises.values(), key=lambda e: (e.title, e.id))
+               if machine.can_run_apart(_exercise_plan(exercise))]
+    return [*plans_for_couple(couple), *singles]
+
+
+def followup_plan(couple: Couple, plan_id: str) -> Plan | None:
+    """The runnable plan of a follow-up's ``plan_id`` (a plan, or a single exercise), else None."""
+    if not plan_id.startswith(EXERCISE_PREFIX):
+        return plan_by_id(couple, plan_id)
+    exercise = exercises_for(couple.counselor_id).get(plan_id.removeprefix(EXERCISE_PREFIX))
+    return _exercise_plan(exercise) if exercise is not None else None
+
+
+def _exercise_spec(exercise: Exercise) -> PlanSpec:
+    return PlanSpec(id=f"{EXERCISE_PREFIX}{exercise.id}", title=exercise.title, description=exercise.summary,
+                    minutes=exercise.minutes, exercise_ids=(exercise.id,))
+
+
+def _exercise_plan(exercise: Exercise) -> Plan:
+    """One exercise as a plan, its step ids spelt as in library plans (``<exercise id>.<step id>``)."""
+    steps = tuple(dataclass_replace(step, id=f"{exercise.id}.{step.id}") for step in exercise.steps)
+    return Plan(id=f"{EXERCISE_PREFIX}{exercise.id}", title=exercise.title, steps=steps, description=exercise.summary,
+                minutes=exercise.minutes)
+
+
 def _checked(couple: Couple, request: Request, now: datetime) -> str:
     """The plan's title if the request may be saved, else the refusal."""
-    if request.mode not in AVAILABLE_MODES:
-        raise FollowupError("mode_unavailable", _("Choose together or either; doing it apart is not available yet."))
-    spec = next((spec for spec in plans_for_couple(couple) if spec.id == request.plan_id), None)
+    if request.mode not in MODES:
+        raise FollowupError("unknown_mode", _("Choose together, apart or either."))
+    spec = next((spec for spec in plan_choices(couple) if spec.id == request.plan_id), None)
     if spec is None:
         raise FollowupError("unknown_plan", _("Choose one of the plans this couple can run."))
+    if spec.id.startswith(EXERCISE_PREFIX) and request.mode != "apart":
+        raise FollowupError("mode_unavailable", _(
+            "A single exercise can only be done apart: a session together always starts with the safety check-in. "
+            "Choose \"each on their own\", or a plan."))
+    if request.mode in APART_MODES:
+        plan = followup_plan(couple, request.plan_id)
+        if plan is None or not machine.can_run_apart(plan):
+            raise FollowupError("mode_unavailable", _(
+                "This exercise has steps the partners can only do together (taking turns, agreeing, the "
+                "check-in). Choose \"together\", or an exercise they can do on their own."))
     rejection = check(_assignment(request, couple.timezone, spec.title), now)
     if rejection is not None:
         raise FollowupError(rejection.code, rejection.message)
@@ -218,10 +294,14 @@ def _schedule_reminders(rows: list[FollowupOccurrence], user_ids: list[int], now
         db.session.execute(insert(FollowupReminder), new)
 
 
-def _drop_unclaimed_reminders(occurrence_ids) -> None:
-    """Delete the reminders no sender has taken yet for these occurrences (ids or a SELECT of them)."""
-    db.session.execute(delete(FollowupReminder).where(
-        FollowupReminder.occurrence_id.in_(occurrence_ids), FollowupReminder.claimed_at.is_(None)))
+def _drop_unclaimed_reminders(occurrence_ids, user_id: int | None = None) -> None:
+    """Delete the reminders no sender has taken yet for these occurrences (ids or a SELECT of them),
+    only ``user_id``'s if given."""
+    statement = delete(FollowupReminder).where(
+        FollowupReminder.occurrence_id.in_(occurrence_ids), FollowupReminder.claimed_at.is_(None))
+    if user_id is not None:
+        statement = statement.where(FollowupReminder.user_id == user_id)
+    db.session.execute(statement)
 
 
 # -- the partners' side -----------------------------------------------------------------------
@@ -236,7 +316,7 @@ def agenda(user: User, couple: Couple, now: datetime) -> list[AgendaItem]:
     """The couple's follow-up occurrences from two weeks back onwards, in ``user``'s time zone (one query)."""
     zone = viewer_zone(user, couple)
     rows = db.session.execute(
-        select(FollowupOccurrence, Followup, LiveSession.status)
+        select(FollowupOccurrence, Followup, LiveSession.status, LiveSession.mode, LiveSession.updated_at)
         .join(Followup, Followup.id == FollowupOccurrence.followup_id)
         .outerjoin(LiveSession, LiveSession.id == FollowupOccurrence.live_session_id)
         .where(Followup.couple_id == couple.id, FollowupOccurrence.cancelled_at.is_(None),
@@ -244,66 +324,118 @@ def agenda(user: User, couple: Couple, now: datetime) -> list[AgendaItem]:
         .order_by(FollowupOccurrence.due_at, FollowupOccurrence.id)
         .limit(AGENDA_LIMIT)
     )
-    return [_agenda_item(occurrence, followup, session_status, zone, now)
-            for occurrence, followup, session_status in rows]
+    return [_agenda_item(occurrence, followup, session, zone, now)
+            for occurrence, followup, *session in rows]
 
 
-def _agenda_item(occurrence: FollowupOccurrence, followup: Followup, session_status: str | None, zone: ZoneInfo,
+def _agenda_item(occurrence: FollowupOccurrence, followup: Followup, session: list, zone: ZoneInfo,
                  now: datetime) -> AgendaItem:
+    """``session`` is the linked live session's (status, mode, updated_at), all None without one."""
+    session_status, run_mode, updated_at = session
+    unfinished = session_status is not None and live.closed_unfinished(session_status, updated_at)
     due_at = as_utc(occurrence.due_at)
     return AgendaItem(
         occurrence_id=occurrence.id, followup_id=followup.id, title=followup.title, note=followup.note,
         mode=followup.mode, due_at=due_at, local=due_at.astimezone(zone),
-        status=status_at(due_at, now, done=session_status == "completed", cancelled=followup.cancelled_at is not None),
-        live_session_id=occurrence.live_session_id, session_open=session_status in live.OPEN_STATUSES,
+        status=status_at(due_at, now, done=session_status == "completed", cancelled=followup.cancelled_at is not None,
+                         unfinished=unfinished),
+        live_session_id=occurrence.live_session_id,
+        session_open=session_status in live.OPEN_STATUSES and not unfinished, run_mode=run_mode,
     )
 
 
-def start_together(user: User, couple: Couple, occurrence_id: int, now: datetime) -> LiveSession:
-    """Open (or return) the live session for one occurrence, exactly like starting a plan by hand.
-
-    Refused when the follow-up is cancelled, the occurrence's session is already finished,
-    or another session is under way (a pending follow-up never takes over a workshop).
-    """
+def _partners_occurrence(user: User, couple: Couple, occurrence_id: int) -> tuple[FollowupOccurrence, Followup]:
+    """One occurrence of the partner's own couple with its follow-up; ``not_found`` otherwise,
+    ``cancelled`` when the counselor withdrew it."""
     found = db.session.execute(
         select(FollowupOccurrence, Followup).join(Followup, Followup.id == FollowupOccurrence.followup_id)
         .where(FollowupOccurrence.id == occurrence_id, Followup.couple_id == couple.id)
     ).first()
     if found is None or couple.role_of(user) not in ("a", "b"):
-        raise _not_found()
+        raise not_found()
     occurrence, followup = found
     if followup.cancelled_at is not None or occurrence.cancelled_at is not None:
         raise FollowupError("cancelled", _("Your counselor cancelled this follow-up."))
-    if occurrence.live_session_id is not None:
-        session = db.session.get(LiveSession, occurrence.live_session_id)
-        if session is not None and session.status in live.OPEN_STATUSES:
-            return session
-        raise FollowupError("already_done", _("You have already done this one together."))
-    return _start_and_link(user, couple, occurrence, followup, now)
+    return occurrence, followup
+
+
+def _linked_open_session(occurrence: FollowupOccurrence, mode: str) -> LiveSession | None:
+    """The occurrence's session if it is still open and of ``mode``; None when nothing is linked.
+    Refused when it ended, or was started the other way."""
+    if occurrence.live_session_id is None:
+        return None
+    session = db.session.get(LiveSession, occurrence.live_session_id)
+    if session is None or session.status not in live.OPEN_STATUSES or live.is_closed_unfinished(session):
+        raise FollowupError("already_done", _("This one is over: it was done, or left unfinished."))
+    if session.mode != mode:
+        raise FollowupError("other_mode", _("You started this one together: continue it together.")
+                            if session.mode == "together" else _("You are doing this one each on your own."))
+    return session
+
+
+def start_together(user: User, couple: Couple, occurrence_id: int, now: datetime) -> LiveSession:
+    """Open (or return) the live session for one occurrence, exactly like starting a plan by hand.
+
+    Refused when the follow-up is cancelled or only to be done apart, the occurrence's session is
+    already finished, or another session is under way (a pending follow-up never takes over a workshop).
+    """
+    occurrence, followup = _partners_occurrence(user, couple, occurrence_id)
+    if followup.mode == "apart":
+        raise FollowupError("other_mode", _("Your counselor asked you to do this one each on your own."))
+    return _linked_open_session(occurrence, "together") or _start_and_link(user, couple, occurrence, followup, now)
+
+
+def start_apart(user: User, couple: Couple, occurrence_id: int, now: datetime) -> LiveSession:
+    """Start, or resume, the apart run of one occurrence: each partner does it alone, at their own pace.
+
+    Both partners use the same run (each at their own position in it); resuming lands where the
+    partner left. Refused when the follow-up is cancelled, is to be done together, its plan cannot
+    be done apart, or it is over.
+    """
+    occurrence, followup = _partners_occurrence(user, couple, occurrence_id)
+    if followup.mode not in APART_MODES:
+        raise FollowupError("other_mode", _("Your counselor asked you to do this one together."))
+    session = _linked_open_session(occurrence, "apart")
+    if session is None:
+        return _start_and_link(user, couple, occurrence, followup, now, apart=True)
+    _drop_unclaimed_reminders([occurrence.id], user.id)  # this partner is on it; the other may still be reminded
+    db.session.commit()
+    return session
 
 
 def _start_and_link(user: User, couple: Couple, occurrence: FollowupOccurrence, followup: Followup,
-                    now: datetime) -> LiveSession:
+                    now: datetime, apart: bool = False) -> LiveSession:
     if not (couple.partner_a_id and couple.partner_b_id):
         raise FollowupError("partners_missing", _("Both partners need to have joined first."))
-    plan = plan_by_id(couple, followup.plan_id)
+    plan = followup_plan(couple, followup.plan_id)
     if plan is None:
         raise FollowupError("unknown_plan", _("This exercise is no longer available. Ask your counselor."))
+    if apart and not machine.can_run_apart(plan):
+        raise FollowupError("mode_unavailable", _("This exercise can only be done together."))
     occurrence_id = occurrence.id
-    session = live.start_plan(user, couple, plan)  # commits; returns the open session if there is one
-    if session.plan_id != plan.id:
-        raise FollowupError("other_session_open",
-                            _("Another session is under way. Finish or leave it first, then come back here."))
+    if apart:
+        session = live.start_apart(user, couple, plan)  # commits
+    else:
+        session = live.start_plan(user, couple, plan)  # commits; returns the open session if there is one
+        if session.plan_id != plan.id:
+            raise FollowupError("other_session_open",
+                                _("Another session is under way. Finish or leave it first, then come back here."))
     linked = db.session.execute(
         update(FollowupOccurrence)
         .where(FollowupOccurrence.id == occurrence_id,
                or_(FollowupOccurrence.live_session_id.is_(None), FollowupOccurrence.live_session_id == session.id))
         .values(live_session_id=session.id, started_at=now)
     ).rowcount
-    _drop_unclaimed_reminders([occurrence_id])
+    # Apart, only the partner who opened the run is on it: the other is still reminded.
+    _drop_unclaimed_reminders([occurrence_id], user.id if apart else None)
     db.session.commit()
-    if not linked:  # the other partner linked a session of their own a moment earlier
-        raise FollowupError("already_done", _("You have already done this one together."))
+    if not linked:  # the other partner linked a session of their own a moment earlier: use theirs
+        theirs = db.session.get(FollowupOccurrence, occurrence_id)
+        assert theirs is not None
+        found = _linked_open_session(theirs, "apart" if apart else "together")
+        if found is None:
+            raise FollowupError("already_done", _("This one is over: it was done, or left unfinished."))
+        return found
     return session
 
 
@@ -366,11 +498,11 @@ def user_for_feed(token: str) -> User | None:
     return db.session.get(User, row.user_id) if row else None
 
 
-def occurrences_for_calendar(couple: Couple, since: datetime) -> list[tuple[FollowupOccurrence, Followup]]:
-    """The couple's occurrences from ``since`` on, with their follow-ups (one query), for calendars."""
+def occurrences_for_calendar(couple_ids: list[int], since: datetime) -> list[tuple[FollowupOccurrence, Followup]]:
+    """These couples' occurrences from ``since`` on, with their follow-ups (one query), for calendars."""
     return list(db.session.execute(
         select(FollowupOccurrence, Followup).join(Followup, Followup.id == FollowupOccurrence.followup_id)
-        .where(Followup.couple_id == couple.id, FollowupOccurrence.cancelled_at.is_(None),
+        .where(Followup.couple_id.in_(couple_ids), FollowupOccurrence.cancelled_at.is_(None),
                FollowupOccurrence.due_at >= since)
         .order_by(FollowupOccurrence.due_at)
     ))

@@ -26,8 +26,8 @@ from ..domain import (Accepted, Completed, Event, Rejection, SafetyConcern, Sess
                       view_for)
 from ..domain.plan import Plan
 from ..extensions import db
-from ..models import (ABANDONED, OPEN_SESSION_STATUSES, AuditEntry, Couple, LiveSession, Presence, SessionEvent, User, as_utc,
-                      audit)
+from ..models import (ABANDONED, OPEN_SESSION_STATUSES, AuditEntry, Couple, Followup, FollowupOccurrence, LiveSession,
+                      Presence, SessionEvent, User, as_utc, audit)
 from ..realtime import publisher
 from . import concerns, results
 from .plans import plan_by_id, plan_from_dict, plan_to_dict
@@ -81,7 +81,8 @@ def _not_found() -> LiveError:
 
 def open_sessions(couple: Couple) -> list[LiveSession]:
     """The couple's session under way that can still be resumed (at most one), as a list."""
-    query = select(LiveSession).where(LiveSession.couple_id == couple.id, LiveSession.status.in_(OPEN_STATUSES))
+    query = select(LiveSession).where(LiveSession.couple_id == couple.id, LiveSession.status.in_(OPEN_STATUSES),
+                                      LiveSession.mode == "together")
     return [row for row in db.session.scalars(query) if not is_closed_unfinished(row)]
 
 
@@ -92,10 +93,11 @@ def resumable_for() -> timedelta:
 
 def is_closed_unfinished(row: LiveSession) -> bool:
     """Abandoned, or open but untouched for longer than it may be resumed (closed at the next Start)."""
-    return _closed_unfinished(row.status, row.updated_at)
+    return closed_unfinished(row.status, row.updated_at)
 
 
-def _closed_unfinished(status: str, updated_at: datetime) -> bool:
+def closed_unfinished(status: str, updated_at: datetime) -> bool:
+    """:func:`is_closed_unfinished` from a session's row status and last change alone."""
     if status == ABANDONED:
         return True
     return status in OPEN_STATUSES and as_utc(updated_at) < datetime.now(UTC) - resumable_for()
@@ -175,9 +177,26 @@ def _announce_start(couple: Couple, row: LiveSession) -> None:
         log.exception("session %s: its start was not announced", row.id)
 
 
+def start_apart(user: User, couple: Couple, plan: Plan) -> LiveSession:
+    """Open a new apart run of ``plan`` (a follow-up each partner does alone; issue 10), committed.
+
+    Apart runs are not counted by ``uq_live_sessions_one_open``: one can stay open for days
+    beside a live workshop. The caller checks ``machine.can_run_apart(plan)`` first.
+    """
+    state = start(plan, time.time(), mode="apart")
+    row = LiveSession(couple_id=couple.id, plan_id=plan.id, plan_title=plan.title, plan=plan_to_dict(plan),
+                      state=state.to_dict(), version=state.version, status=state.status, mode="apart",
+                      started_by_id=user.id)
+    db.session.add(row)
+    db.session.flush()
+    audit(user, "session.started_apart", f"live_session:{row.id}", plan.id)
+    db.session.commit()
+    return row
+
+
 def _the_open_session(couple_id: int) -> LiveSession:
     """The couple's open session, just opened by another request."""
-    row = db.session.scalar(select(LiveSession).where(LiveSession.couple_id == couple_id,
+    row = db.session.scalar(select(LiveSession).where(LiveSession.couple_id == couple_id, LiveSession.mode == "together",
                                                       LiveSession.status.in_(OPEN_STATUSES)))
     if row is None:  # it ended in the meantime: let the partner simply try again
         raise LiveError("busy", "The session is very busy right now. Please try again.")
@@ -218,6 +237,7 @@ class SessionMemo:
     plan_title: str
     seats: Seats
     seats_version: int
+    mode: str = "together"
     state: SessionState | None = None
     contended: bool = False  # another process changed the session lately: lock and read first
 
@@ -282,7 +302,7 @@ def _memo(session_id: int) -> tuple[SessionMemo, bool] | None:
         memo = _load_memo(session_id)
         store.put(session_id, memo)
         _drop_unseated(session_id, memo.seats)
-    return memo, _closed_unfinished(standing.status, standing.updated_at)
+    return memo, closed_unfinished(standing.status, standing.updated_at)
 
 
 def _drop_unseated(session_id: int, seats: Seats) -> None:
@@ -298,14 +318,15 @@ def _drop_unseated(session_id: int, seats: Seats) -> None:
 
 def _load_memo(session_id: int) -> SessionMemo:
     found = db.session.execute(
-        select(_SESSIONS.c.couple_id, _SESSIONS.c.plan, _SESSIONS.c.plan_title, Couple.partner_a_id,
+        select(_SESSIONS.c.couple_id, _SESSIONS.c.plan, _SESSIONS.c.plan_title, _SESSIONS.c.mode, Couple.partner_a_id,
                Couple.partner_b_id, Couple.counselor_id, Couple.partner_a_name, Couple.partner_b_name,
                Couple.seats_version)
         .join(Couple, Couple.id == _SESSIONS.c.couple_id).where(_SESSIONS.c.id == session_id)
     ).one()
     seats = Seats(found.partner_a_id, found.partner_b_id, found.counselor_id,
                   {"a": found.partner_a_name, "b": found.partner_b_name})
-    return SessionMemo(found.couple_id, plan_from_dict(found.plan), found.plan_title, seats, found.seats_version)
+    return SessionMemo(found.couple_id, plan_from_dict(found.plan), found.plan_title, seats, found.seats_version,
+                       found.mode)
 
 
 def _seat(user_id: int, session_id: int) -> tuple[SessionMemo, str]:
@@ -459,6 +480,8 @@ def _apply_and_commit(user_id: int, command: LiveCommand) -> tuple[Outcome, tupl
     version and that the id was not applied before (its row would hold the first outcome).
     """
     memo, viewer = _seat(user_id, command.session_id)
+    if memo.mode == "apart" and _apart_run_cancelled(command.session_id):
+        return Refused("followup_cancelled", gettext("Your counselor cancelled this follow-up. Nothing was changed.")), None
     for _ in range(MAX_ATTEMPTS):
         locked = memo.contended or memo.state is None
         state = _lock(command.session_id, memo) if locked else memo.state
@@ -479,6 +502,16 @@ def _apply_and_commit(user_id: int, command: LiveCommand) -> tuple[Outcome, tupl
             continue
         return _finish(memo, user_id, viewer, command, result, now)
     raise LiveError("busy", "The session is very busy right now. Please try again.")
+
+
+def _apart_run_cancelled(session_id: int) -> bool:
+    """Whether the follow-up an apart run belongs to (or its occurrence) was cancelled."""
+    found = db.session.execute(
+        select(Followup.cancelled_at, FollowupOccurrence.cancelled_at)
+        .join(Followup, Followup.id == FollowupOccurrence.followup_id)
+        .where(FollowupOccurrence.live_session_id == session_id)
+    ).first()
+    return found is not None and (found[0] is not None or found[1] is not None)
 
 
 def _stored_version_and_record(user_id: int, command: LiveCommand) -> tuple[int, dict[str, Any] | None]:

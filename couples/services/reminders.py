@@ -43,7 +43,8 @@ from sqlalchemy import select, update
 from ..config import SmtpSettings
 from ..domain.followups import zone_named
 from ..extensions import db, socketio
-from ..models import Couple, Followup, FollowupOccurrence, FollowupReminder, ReminderPreference, User, as_utc, utcnow
+from ..models import (Couple, Followup, FollowupOccurrence, FollowupReminder, LiveSession, ReminderPreference, User, as_utc,
+                      utcnow)
 from ..realtime import publisher
 
 log = logging.getLogger(__name__)
@@ -131,8 +132,9 @@ def deliveries_for(reminder_ids: list[int]) -> list[Delivery]:
     rows = db.session.execute(
         select(FollowupReminder.id, User.id, User.email, Followup.title, FollowupOccurrence.due_at,
                ReminderPreference.timezone, Couple.timezone, ReminderPreference.email_enabled,
-               Followup.cancelled_at, FollowupOccurrence.cancelled_at, FollowupOccurrence.started_at)
+               Followup.cancelled_at, FollowupOccurrence.cancelled_at, FollowupOccurrence.started_at, LiveSession.mode)
         .join(FollowupOccurrence, FollowupOccurrence.id == FollowupReminder.occurrence_id)
+        .outerjoin(LiveSession, LiveSession.id == FollowupOccurrence.live_session_id)
         .join(Followup, Followup.id == FollowupOccurrence.followup_id)
         .join(Couple, Couple.id == Followup.couple_id)
         .join(User, User.id == FollowupReminder.user_id)
@@ -142,9 +144,10 @@ def deliveries_for(reminder_ids: list[int]) -> list[Delivery]:
     return [
         Delivery(reminder_id=rid, user_id=uid, email=email, title=title, due_at=as_utc(due_at),
                  zone=own_zone or couple_zone, email_enabled=wants_email is not False,
-                 live=not (followup_cancelled or occurrence_cancelled or started))
+                 # Started apart, the partner who has not opened it yet is still reminded.
+                 live=not (followup_cancelled or occurrence_cancelled or (started and run_mode != "apart")))
         for (rid, uid, email, title, due_at, own_zone, couple_zone, wants_email,
-             followup_cancelled, occurrence_cancelled, started) in rows
+             followup_cancelled, occurrence_cancelled, started, run_mode) in rows
     ]
 
 

@@ -9,6 +9,7 @@ from flask_login import current_user
 from ..forms import ActionForm, NewCoupleForm, RoutineForm
 from ..models import utcnow
 from ..services import couples as couple_service
+from ..services import reflections
 from ..services import review as review_service
 from .auth import counselor_required, couple_for_counselor_or_404
 from .concerns import concern_panel
@@ -33,6 +34,7 @@ def home():
         statuses={couple.id: couple_service.slot_statuses(couple) for couple in page.couples},
         desk=review_service.desk(page.couples, utcnow(), current_app.config["SUMMARY_WAIT_DAYS"]),
         wait_days=current_app.config["SUMMARY_WAIT_DAYS"],
+        followup_desk=reflections.desk(page.couples, utcnow()),
     )
 
 

@@ -20,17 +20,19 @@ from ..domain.followups import MAX_OCCURRENCES, NOTE_MAX, simple_rule
 from ..domain.validate import is_whole_number
 from ..extensions import db
 from ..forms import ActionForm
-from ..models import Couple, Followup, utcnow
-from ..services import calendars, reminders
+from ..models import Couple, Followup, as_utc, utcnow
+from ..services import calendars, reflections, reminders
 from ..services import followups as service
+from ..services import joint_sessions
 from ..services.couples import couple_for_partner, timezone_names
-from ..services.plans import plans_for_couple
 from .auth import counselor_required, couple_for_counselor_or_404, couple_for_partner_or_404, partner_required
 
 bp = Blueprint("followups", __name__)
 
 REPEATS = (("", _l("Once")), ("daily", _l("Every day")), ("weekly", _l("Every week")), ("monthly", _l("Every month")))
-MODES = (("together", _l("Together, in a live session")), ("either", _l("Together or apart, as they like")))
+MODES = (("together", _l("Together, in a live session")), ("apart", _l("Each on their own, at their own pace")),
+         ("either", _l("Together or apart, as they like")))
+MODE_LABELS = dict(MODES)
 OFFSET_LABELS = {10: _l("10 minutes before"), 60: _l("1 hour before"), 180: _l("3 hours before"),
                  1440: _l("1 day before"), 2880: _l("2 days before")}
 _FRESH_FEED = "fresh_feed_token"
@@ -59,7 +61,7 @@ class FollowupForm(FlaskForm):
         super().__init__(*args, **kwargs)
         # Set here, not in the field: wtforms warns about choices given to a field as tuples.
         self.repeat.choices, self.mode.choices = list(REPEATS), list(MODES)
-        self.plan_id.choices = [(spec.id, f"{spec.title} ({spec.minutes} min)") for spec in plans_for_couple(couple)]
+        self.plan_id.choices = [(spec.id, f"{spec.title} ({spec.minutes} min)") for spec in service.plan_choices(couple)]
 
     def as_request(self) -> service.Request:
         """The service's request, or a ValueError naming the field's problem."""
@@ -96,6 +98,24 @@ class ReminderForm(FlaskForm):
         self.timezone.choices = [own] + [(name, name.replace("_", " ")) for name in timezone_names()]
 
 
+class ReflectionForm(FlaskForm):
+    """A partner's rating and reflection on a done follow-up, and whether the counselor sees them."""
+
+    rating = RadioField(_l("How did it go for you? (optional)"), validators=[Optional()], validate_choice=True)
+    text = TextAreaField(
+        _l("A few words about it (optional)"), validators=[Length(max=reflections.TEXT_MAX)],
+        render_kw={"rows": 4, "maxlength": reflections.TEXT_MAX},
+        description=_l("Your partner never sees this, nor your rating."),
+    )
+    shared = BooleanField(_l("Share my rating and these words with our counselor"))
+    submit = SubmitField(_l("Save my reflection"))
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        labels = {1: _("1 – hard"), 3: _("3 – so-so"), 5: _("5 – very good")}
+        self.rating.choices = [(str(value), labels.get(value, str(value))) for value in reflections.RATING_RANGE]
+
+
 # -- the counselor's pages --------------------------------------------------------------------
 
 
@@ -110,7 +130,8 @@ def counselor_list(couple_id: int):
         return redirect(url_for("followups.counselor_list", couple_id=couple.id))
     rows = service.followups_of(couple)
     return render_template("followups/counselor.html", couple=couple, form=form, followups=rows,
-                           repeats={row.id: describe_repeat(row.recurrence) for row in rows}, action_form=ActionForm())
+                           repeats={row.id: describe_repeat(row.recurrence) for row in rows}, action_form=ActionForm(),
+                           mode_labels=MODE_LABELS, joint_sessions=joint_sessions.sessions_of(couple.id))
 
 
 @bp.route("/counselor/couples/<int:couple_id>/follow-ups/<int:followup_id>", methods=["GET", "POST"])
@@ -172,7 +193,7 @@ def _saved(form: FollowupForm, save) -> bool:
     except ValueError:
         return False
     except service.FollowupError as error:
-        field = {"unknown_plan": form.plan_id, "mode_unavailable": form.mode, "note_too_long": form.note,
+        field = {"unknown_plan": form.plan_id, "mode_unavailable": form.mode, "unknown_mode": form.mode, "note_too_long": form.note,
                  "due_in_past": form.due_date, "due_too_far": form.due_date}.get(error.code, form.repeat)
         field.errors = [*field.errors, error.message]
         return False
@@ -192,21 +213,81 @@ def partner_agenda():
                            zone=str(service.viewer_zone(current_user, couple)), action_form=ActionForm())
 
 
+def home_panel(user, couple: Couple) -> dict:
+    """What the partner's home page shows of follow-ups: the ones still to do and the next joint
+    session, in the partner's own zone (a fixed number of queries)."""
+    now = utcnow()
+    zone = service.viewer_zone(user, couple)
+    joint = joint_sessions.next_for_couples([couple.id], now).get(couple.id)
+    return {
+        "followups_to_do": [item for item in service.agenda(user, couple, now)
+                            if item.status in ("upcoming", "due", "overdue")][:HOME_ITEMS],
+        "next_joint_session": joint, "next_joint_local": as_utc(joint.starts_at).astimezone(zone) if joint else None,
+        "followups_zone": str(zone), "followup_action_form": ActionForm(),
+    }
+
+
+HOME_ITEMS = 5
+
+
 @bp.post("/partner/follow-ups/<int:occurrence_id>/start")
 @partner_required
 def start(occurrence_id: int):
     """Open the live session for one follow-up, together."""
+    return _open_run(occurrence_id, service.start_together)
+
+
+@bp.post("/partner/follow-ups/<int:occurrence_id>/apart")
+@partner_required
+def start_apart(occurrence_id: int):
+    """Start or resume doing one follow-up on one's own (the apart run both partners share)."""
+    return _open_run(occurrence_id, service.start_apart)
+
+
+def _open_run(occurrence_id: int, open_it):
     couple = couple_for_partner_or_404()
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        live_session = service.start_together(current_user, couple, occurrence_id, utcnow())
+        live_session = open_it(current_user, couple, occurrence_id, utcnow())
     except service.FollowupError as error:
         if error.code == "not_found":
             abort(404)
         flash(error.message, "error")
         return redirect(url_for("followups.partner_agenda"))
     return redirect(url_for("live.session_page", session_id=live_session.id))
+
+
+@bp.route("/partner/follow-ups/<int:occurrence_id>/reflection", methods=["GET", "POST"])
+@partner_required
+def reflection(occurrence_id: int):
+    """A done follow-up: the link to what both answered, and the partner's own rating and reflection."""
+    couple = couple_for_partner_or_404()
+    try:
+        _occurrence, followup, session_id = reflections.done_occurrence(current_user, couple, occurrence_id)
+    except service.FollowupError as error:
+        if error.code == "not_found":
+            abort(404)
+        flash(error.message, "error")
+        return redirect(url_for("followups.partner_agenda"))
+    form = ReflectionForm()
+    if form.validate_on_submit():
+        wanted = reflections.Reflection(int(form.rating.data) if form.rating.data else None, form.text.data or "",
+                                        bool(form.shared.data))
+        try:
+            reflections.save(current_user, couple, occurrence_id, wanted, utcnow())
+        except service.FollowupError as error:
+            form.text.errors = [*form.text.errors, error.message]
+        else:
+            flash(_("Your reflection is saved."))
+            return redirect(url_for("followups.partner_agenda"))
+    elif not form.is_submitted():
+        saved = reflections.mine(current_user, occurrence_id)
+        if saved is not None:
+            form.rating.data = str(saved.rating) if saved.rating else None
+            form.text.data, form.shared.data = saved.text, saved.shared
+    return render_template("followups/reflection.html", couple=couple, followup=followup, session_id=session_id,
+                           form=form)
 
 
 @bp.route("/partner/reminders", methods=["GET", "POST"])
@@ -266,20 +347,23 @@ def download(followup_id: int):
     if row is None or couple is None or couple.role_of(current_user) is None:
         abort(404)
     body = calendars.followup_file(row, utcnow(), url_for("followups.partner_agenda", _external=True))
-    return _ics(body, f"follow-up-{row.id}.ics")
+    return ics_response(body, f"follow-up-{row.id}.ics")
 
 
 @bp.get("/calendar/<token>.ics")
 def feed(token: str):
-    """A partner's private feed; an unknown or replaced token is a plain 404."""
+    """A partner's or counselor's private feed; an unknown or replaced token is a plain 404."""
     user = service.user_for_feed(token)
+    if user is not None and user.is_counselor:
+        return ics_response(calendars.counselor_feed(user, utcnow(), url_for("counselor.home", _external=True)), "follow-ups.ics")
     couple = couple_for_partner(user) if user else None
     if couple is None:
         abort(404)
-    return _ics(calendars.feed(couple, utcnow(), url_for("followups.partner_agenda", _external=True)), "follow-ups.ics")
+    return ics_response(calendars.feed(couple, utcnow(), url_for("followups.partner_agenda", _external=True)), "follow-ups.ics")
 
 
-def _ics(body: bytes, filename: str) -> Response:
+def ics_response(body: bytes, filename: str) -> Response:
+    """A calendar file to download, never cached by shared caches."""
     response = Response(body, mimetype="text/calendar")
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.headers["Cache-Control"] = "private, no-store"

@@ -9,6 +9,7 @@ from ..services import exports
 from ..services import summaries as summary_service
 from ..services import review as review_service
 from .auth import couple_for_partner_or_404, partner_required
+from .followups import home_panel
 from .live import sessions_panel
 from .review import json_file
 
@@ -28,6 +29,7 @@ def home():
         other_name=couple.name_of("b" if viewer_slot == "a" else "a"),
         finished=summary_service.finished_sessions(couple.id),
         **sessions_panel(couple),
+        **home_panel(current_user, couple),
     )
 
 

@@ -19,9 +19,9 @@ from flask_login import current_user
 
 from ..charts import ratings_chart, trend_chart
 from ..forms import ActionForm, NoteForm
-from ..models import Couple, LiveSession, as_utc
+from ..models import Couple, LiveSession, as_utc, utcnow
 from ..records import OUTCOMES, SECTION_ORDER, SECTION_TITLES, SummaryHeading, summary_pdf
-from ..services import exports
+from ..services import exports, reflections
 from ..services import review as review_service
 from .auth import counselor_required, couple_for_counselor_or_404
 from .pages import local_date
@@ -78,7 +78,8 @@ def _names(couple: Couple) -> dict[str, str]:
 def timeline(couple_id: int):
     """The couple's sessions and their summaries, newest first."""
     couple = couple_for_counselor_or_404(couple_id)
-    return render_template("review/timeline.html", couple=couple, lines=review_service.timeline(couple))
+    return render_template("review/timeline.html", couple=couple, lines=review_service.timeline(couple),
+                           followup_lines=reflections.timeline_lines(couple, utcnow()))
 
 
 @bp.get("/sessions/<int:session_id>/summary")

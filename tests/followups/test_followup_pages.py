@@ -3,7 +3,6 @@ calendar files; and everyone else gets a 404."""
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -71,7 +70,7 @@ def test_the_counselor_assigns_a_weekly_follow_up_and_both_partners_see_it(app, 
     ({"due_date": "not a date"}, "Not a valid date value"),
     ({"due_time": "25:99"}, "Not a valid time value"),
     ({"plan_id": "no-such-plan"}, "Not a valid choice"),
-    ({"mode": "apart"}, "Not a valid choice"),
+    ({"mode": "apart"}, "only do together"),
     ({"times": "500"}, "between 2 and"),
     ({"times": ""}, "how many times"),
     ({"repeat": "hourly"}, "Not a valid choice"),
@@ -261,11 +260,14 @@ def test_nobody_else_can_see_or_touch_a_follow_up(app, world):
     assert count(app, Followup, Followup.cancelled_at.is_not(None)) == 0 and count(app, LiveSession) == 0
 
 
-@pytest.mark.parametrize("who", ["partner", "counselor"])
+@pytest.mark.parametrize("who", ["partner", "counselor", "partner home", "desk", "timeline"])
 def test_the_follow_up_pages_queries_stay_flat_as_follow_ups_grow(app, world, who):
     couple = world["couple"]
     email, url = {"partner": (couple.partner_a.email, "/partner/follow-ups"),
-                  "counselor": ("dana@example.org", f"/counselor/couples/{couple.id}/follow-ups")}[who]
+                  "counselor": ("dana@example.org", f"/counselor/couples/{couple.id}/follow-ups"),
+                  "partner home": (couple.partner_a.email, "/partner/"),
+                  "desk": ("dana@example.org", "/counselor/"),
+                  "timeline": ("dana@example.org", f"/counselor/couples/{couple.id}/timeline")}[who]
     login(client := app.test_client(), email)
     sizes = []
     for weeks in (1, 2, 3):
@@ -278,20 +280,12 @@ def test_the_follow_up_pages_queries_stay_flat_as_follow_ups_grow(app, world, wh
     assert sizes[0] == sizes[1] == sizes[2]
 
 
-def test_the_feed_of_a_year_of_weekly_follow_ups_answers_quickly(app, world):
+def test_the_feed_of_a_year_of_weekly_follow_ups_holds_every_occurrence(app, world):
+    # Its speed (p95) is measured in bench/followup_feed.py: tests never assert wall-clock time.
     couple = world["couple"]
     with app.app_context():
         make_followup(world["dana"], couple, next_sunday_at_seven(), recurrence="FREQ=WEEKLY;COUNT=52")
     login(client := app.test_client(), couple.partner_a.email)
     feed_url = new_feed_url(client)
-    reader = app.test_client()
-    assert len(instants(reader.get(feed_url).data)) == 52  # warm
 
-    timings = []
-    for _ in range(40):
-        started = time.perf_counter()
-        assert reader.get(feed_url).status_code == 200
-        timings.append(time.perf_counter() - started)
-
-    p95 = sorted(timings)[int(len(timings) * 0.95) - 1]
-    assert p95 <= 0.1, f"p95 {p95 * 1000:.0f} ms"
+    assert len(instants(app.test_client().get(feed_url).data)) == 52

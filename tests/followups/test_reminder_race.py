@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -97,14 +96,12 @@ def test_two_senders_racing_send_each_reminder_exactly_once(pg_app, smtp_server)
     assert len(inbox.messages) == expected
 
 
-def test_one_pass_hands_over_ten_thousand_due_reminders_within_ten_seconds_on_postgresql(pg_app):
+def test_one_pass_hands_over_ten_thousand_due_reminders_on_postgresql(pg_app):
     app, _url = pg_app
     expected = due_reminders(app, extra=10_000)
 
-    started = time.monotonic()
+    # Its speed is measured in bench/followups.py: tests never assert wall-clock time.
     with app.app_context():
         report = reminders.send_due_reminders(smtp=SmtpSettings())
-    elapsed = time.monotonic() - started
 
     assert report.sent == expected
-    assert elapsed <= 10, f"{elapsed:.1f} s"

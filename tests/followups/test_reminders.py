@@ -146,15 +146,13 @@ def add_due_reminders(app, occurrence_id: int, user_id: int, count: int, now: da
         db.session.commit()
 
 
-def test_one_pass_hands_over_ten_thousand_due_reminders_within_ten_seconds(app, assigned):
+def test_one_pass_hands_over_ten_thousand_due_reminders(app, assigned):
     with app.app_context():
         occurrence_id = db.session.scalar(select(func.min(FollowupOccurrence.id)))
     add_due_reminders(app, occurrence_id, assigned["couple"].partner_a.id, 10_000, assigned["now"])
 
-    started = time.monotonic()
+    # Its speed is measured in bench/followups.py: tests never assert wall-clock time.
     with app.app_context():
         report = reminders.send_due_reminders(smtp=SmtpSettings())
-    elapsed = time.monotonic() - started
 
     assert report.sent == 10_004
-    assert elapsed <= 10, f"{elapsed:.1f} s"

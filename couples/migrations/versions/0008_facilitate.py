@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0008_facilitate'
-down_revision = "0006_start"
+down_revision = "0007_followups_apart"
 branch_labels = None
 depends_on = None
 

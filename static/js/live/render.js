@@ -213,7 +213,7 @@ export class SessionView {
   }
 
   renderProgress(snapshot) {
-    const done = snapshot.status === "completed";
+    const done = snapshot.status === "completed" || Boolean(snapshot.finished?.[snapshot.viewer]);
     const position = done ? snapshot.step_count : snapshot.step_index + 1;
     this.parts.progress.replaceChildren(
       h("span", { id: "progress-label", text: done ? "Finished" : `Step ${position} of ${snapshot.step_count}` }),
@@ -258,11 +258,16 @@ export class SessionView {
     } else if (snapshot.status === "completed" && !snapshot.ending) {
       text = ctx.isPartner ? "You have finished this session. Thank you both." : "The couple has finished this session.";
     }
+    if (snapshot.mode === "apart") text = apartNotice(snapshot, ctx);
     this.parts.notice.hidden = !text;
     this.parts.notice.textContent = text;
   }
 
   renderControls(snapshot, ctx) {
+    if (snapshot.mode === "apart") {
+      this.parts.controls.replaceChildren(...this.apartControls(snapshot, ctx));
+      return;
+    }
     const buttons = [];
     const active = snapshot.status === "active";
     if (ctx.isPartner && active) {
@@ -295,4 +300,37 @@ export class SessionView {
     }
     this.parts.controls.replaceChildren(...buttons);
   }
+
+  // Apart (a follow-up each partner does alone): nobody waits for anyone, Back is one's own, no pause.
+  apartControls(snapshot, ctx) {
+    const mine = snapshot.finished[ctx.me];
+    if (!ctx.isPartner) return [];
+    if (snapshot.status === "completed") {
+      return [h("a", { class: "button primary", href: `/sessions/${snapshot.session_id}/summary`, "data-focus-key": "summary" },
+        "See what you both answered"),
+      h("a", { class: "button", href: "/partner/follow-ups", "data-focus-key": "followups" }, "Add your rating and reflection")];
+    }
+    if (mine) return [h("a", { class: "button", href: "/partner/", "data-focus-key": "home" }, "Back to home")];
+    const buttons = [h("button", {
+      class: "button primary", "data-focus-key": "continue", disabled: !snapshot.complete, onclick: () => this.act("ready"),
+    }, snapshot.step_index + 1 === snapshot.step_count ? "Finish" : "Continue")];
+    if (snapshot.step_index > 0) {
+      buttons.push(h("button", { class: "button", "data-focus-key": "back", onclick: () => this.act("back") }, "Go back one step"));
+    }
+    if (!snapshot.complete) buttons.push(h("p", { class: "muted small", text: "Continue unlocks when you have done your part of this step." }));
+    buttons.push(h("p", { class: "muted small", text: "You can stop at any time and come back later: you will start where you left off." }));
+    return buttons;
+  }
+}
+
+// What a partner reads above an apart exercise: where the other partner stands, never which step.
+function apartNotice(snapshot, ctx) {
+  if (snapshot.status === "completed") {
+    return ctx.isPartner ? "You have both finished. You can now see what you both answered." : "Both partners have finished.";
+  }
+  if (!ctx.isPartner) return "Each partner does this on their own.";
+  const other = ctx.name(ctx.partner);
+  const theirs = snapshot.finished[ctx.partner] ? `${other} has finished.` : `${other} has not finished yet.`;
+  if (snapshot.finished[ctx.me]) return `You have finished. ${theirs} You will both see what you answered once you both have.`;
+  return `You are doing this on your own, at your own pace. ${theirs}`;
 }
