@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .plan import PARTNERS, CheckInStep, Plan, Role
-from .rules import raises_concern
+from .kinds import raises_concern
 from .state import CheckInState, SessionState
 
 

@@ -2,7 +2,7 @@
 
 ``apply`` routes an event through the session-wide rules (who may act, paused,
 completed, which step) and then to the step kind's handler in
-:mod:`couples.domain.rules`. It never raises for bad input and never mutates
+:mod:`couples.domain.kinds`. It never raises for bad input and never mutates
 the given state; unchanged outcomes keep the same state object and version.
 """
 
