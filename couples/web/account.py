@@ -80,14 +80,15 @@ def change_password():
     """Change one's own password (the current one first); every other login of this person ends."""
     form = ChangePasswordForm()
     if form.validate_on_submit():
+        user = current_user._get_current_object()  # the user itself: the login is about to be renewed
         try:
-            passwords.change_password(current_user, form.current.data, form.password.data)
+            passwords.change_password(user, form.current.data, form.password.data)
         except AccountError as error:
             form.current.errors.append(str(error))
         else:
-            _start_session(current_user)
+            _start_session(user)
             flash(_("Your password is changed. Every other device where you were logged in is logged out."))
-            return redirect(home_url(current_user))
+            return redirect(home_url(user))
     return render_template("account/password.html", form=form)
 
 
