@@ -34,7 +34,7 @@ def home():
         statuses={couple.id: couple_service.slot_statuses(couple) for couple in page.couples},
         desk=review_service.desk(page.couples, utcnow(), current_app.config["SUMMARY_WAIT_DAYS"]),
         wait_days=current_app.config["SUMMARY_WAIT_DAYS"],
-        archived_count=couple_service.archived_count(current_user),
+        archived_count=page.archived,
     )
 
 
