@@ -67,7 +67,9 @@ def reset_password(token: str):
             _start_session(user)
             flash(_("Your new password is saved. You are logged in; every other device was logged out."))
             return redirect(home_url(user))
-    return render_template("account/reset_password.html", form=form)
+    return render_template("account/new_password.html", form=form, heading=_("Choose a new password"),
+                           intro=_("This link works once. When you save, you are logged in here and logged out "
+                                   "everywhere else."))
 
 
 def _reset_gone():
@@ -89,7 +91,8 @@ def change_password():
             _start_session(user)
             flash(_("Your password is changed. Every other device where you were logged in is logged out."))
             return redirect(home_url(user))
-    return render_template("account/password.html", form=form)
+    return render_template("account/new_password.html", form=form, heading=_("Change your password"),
+                           intro=_("When you save, every other device where you are logged in is logged out."))
 
 
 @bp.route("/account/what-your-counselor-sees", methods=["GET", "POST"])

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 import pytest
 from builders import (login, make_counselor, make_couple, make_followup, make_results, make_signed_summary,
                       post_form)
-from sqlalchemy import event, func, select
+from scale.test_counselor_queries import counted
+from sqlalchemy import func, select
 
 from couples.extensions import db
 from couples.models import AuditEntry, Couple, Followup, LiveSession, User, utcnow
@@ -147,22 +147,6 @@ def test_another_counselor_cannot_archive_or_restore(app, client, world):
     assert post_form(client, "/counselor/", {}, action=base + "/restore").status_code == 404
     with app.app_context():
         assert db.session.get(Couple, world["couple"].id).archived_at is None
-
-
-@contextmanager
-def counted(app):
-    statements: list[str] = []
-    with app.app_context():
-        engine = db.engine
-
-    def count(_conn, _cursor, statement, *_args) -> None:
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 def test_the_archived_list_runs_as_many_queries_for_many_couples_as_for_one(app, client, world):
