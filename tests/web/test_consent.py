@@ -34,6 +34,7 @@ def test_a_partner_who_has_not_accepted_is_led_to_the_page_when_starting_a_sessi
 
 def test_accepting_records_the_time_and_leads_back(app, client, newcomers):
     login(client, newcomers.partner_a.email)
+    assert "Read what my counselor sees" in client.get("/partner/").get_data(as_text=True)
 
     response = post_form(client, f"{CONSENT_PAGE}?next=/partner/", {}, action=f"{CONSENT_PAGE}?next=/partner/")
 
@@ -47,6 +48,7 @@ def test_accepting_records_the_time_and_leads_back(app, client, newcomers):
     assert started.location.startswith("/sessions/")
     page = client.get(CONSENT_PAGE).get_data(as_text=True)
     assert "You agreed to this on" in page and "I have read this and I agree" not in page
+    assert "Read what my counselor sees" not in client.get("/partner/").get_data(as_text=True)
 
 
 def test_a_session_the_counselor_started_waits_until_the_partner_has_accepted(app, client, newcomers):
