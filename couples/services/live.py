@@ -133,7 +133,7 @@ def _check_open_to(user: User, couple: Couple) -> None:
     """accounts: nothing starts for an archived couple, nor for a partner who has not yet accepted
     what their counselor can see (``consent_needed``, the page leads them there)."""
     if couple.archived_at is not None:
-        raise LiveError("archived", gettext("Your counselor has closed this space, so no new session can start."))
+        raise LiveError("archived", gettext("This space is archived, so no new session can start."))
     if consent.needs_consent(user):
         raise LiveError("consent_needed", consent.needed_message())
 
