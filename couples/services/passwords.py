@@ -16,7 +16,9 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 
-from flask import current_app
+import click
+from flask import current_app, url_for
+from flask.cli import with_appcontext
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
@@ -171,3 +173,26 @@ def change_password(user: User, current: str, new: str) -> None:
     user.set_password(new)
     _close_open_links(user.id, utcnow())
     end_logins(user, "auth.password_changed")
+
+
+def public_link(token: str) -> str:
+    """The absolute reset address on the configured public address (``COUPLES_PUBLIC_URL``): never
+    on the Host a visitor's request claimed, so nobody can make the app mail a link to their site."""
+    with current_app.test_request_context(base_url=current_app.config["SETTINGS"].public_url):
+        return url_for("account.reset_password", token=token, _external=True)
+
+
+@click.command("password-link")
+@click.argument("email")
+@with_appcontext
+def password_link_command(email: str) -> None:
+    """Print a single-use password link for the account with EMAIL (for the operator, e.g. for a
+    counselor who forgot their password where no SMTP server is set)."""
+    user = user_by_email(email)
+    if user is None:
+        raise click.ClickException(f"No account has the e-mail address {email}.")
+    token = _issue(user, None)
+    audit(None, "password_reset.issued_by_operator", f"user:{user.id}", "via cli")
+    db.session.commit()
+    click.echo(f"Password link for {user.email}, valid for {current_app.config['RESET_HOURS']} hours, once:")
+    click.echo(public_link(token))

@@ -27,13 +27,6 @@ def email_resets_enabled() -> bool:
     return smtp_settings().enabled
 
 
-def reset_link(token: str) -> str:
-    """The absolute reset address for an e-mail, on the configured public address: never on the
-    Host a visitor's request claimed, so nobody can make the app mail a link to their own site."""
-    with current_app.test_request_context(base_url=current_app.config["SETTINGS"].public_url):
-        return url_for("account.reset_password", token=token, _external=True)
-
-
 @bp.route("/reset", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["LOGIN_LIMIT"], methods=["POST"])
 def request_reset():
@@ -42,7 +35,7 @@ def request_reset():
         abort(404)
     form = ResetRequestForm()
     if form.validate_on_submit():
-        passwords.request_by_email(form.email.data, reset_link, smtp_settings())
+        passwords.request_by_email(form.email.data, passwords.public_link, smtp_settings())
         return render_template("account/reset_sent.html", hours=current_app.config["RESET_HOURS"])
     return render_template("account/reset_request.html", form=form)
 

@@ -269,3 +269,25 @@ class TestByEmail:
         self.wait_for_mail(inbox[0], 3)
         time.sleep(0.5)
         assert len(inbox[0].messages) == 3
+
+
+# -- for the operator ------------------------------------------------------------------------------
+
+
+def test_the_operator_prints_a_password_link_for_a_counselor(app, runner, world):
+    result = runner.invoke(args=["password-link", "DANA@example.org"])
+
+    assert result.exit_code == 0, result.output
+    [link] = re.findall(r"https?://\S+", result.output)
+    assert link.startswith(app.config["SETTINGS"].public_url + "/reset/")
+    client = app.test_client()
+    assert choose_password(client, "/" + link.split("/", 3)[3]).location == "/counselor/"
+    assert login(app.test_client(), "dana@example.org", NEW_PASSWORD).status_code == 302
+
+
+def test_the_operator_is_told_when_no_account_has_the_address(app, runner, world):
+    result = runner.invoke(args=["password-link", "nobody@example.org"])
+
+    assert result.exit_code != 0 and "No account has the e-mail address" in result.output
+    with app.app_context():
+        assert db.session.scalar(select(PasswordReset)) is None
