@@ -282,7 +282,8 @@ def seed_couples(app, n: int, plan, sessions_per_couple: int = 1, history: bool 
         db.session.flush()
         tag = secrets.token_hex(3)
         users = [{"email": f"p{tag}-{i}-{s}@example.org", "display_name": f"{s.upper()}{i}", "role": "partner",
-                  "password_hash": counselor.password_hash, "created_at": utcnow()}
+                  "password_hash": counselor.password_hash, "created_at": utcnow(),
+                  "consent_accepted_at": utcnow()}  # partners who have read what the counselor sees
                  for i in range(n) for s in "ab"]
         db.session.execute(insert(User), users)
         ids = dict(db.session.execute(select(User.email, User.id).where(User.email.like(f"p{tag}-%"))).all())

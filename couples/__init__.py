@@ -64,6 +64,7 @@ def _configure(app: Flask, settings: Settings, overrides: dict[str, Any]) -> Non
         RATELIMIT_HEADERS_ENABLED=True,
         LOGIN_LIMIT=settings.login_limit,
         INVITATION_DAYS=settings.invitation_days,
+        RESET_HOURS=settings.reset_hours,
         SUMMARY_WAIT_DAYS=settings.summary_wait_days,
         RESUME_DAYS=settings.resume_days,
         CRISIS_RESOURCES=settings.crisis_resources,
@@ -138,6 +139,7 @@ def _register_blueprints(app: Flask) -> None:
     from . import cli, requestlog
     from .realtime import namespace, summary as summary_namespace
     from .web import auth, content, counselor, errors, followups, live, pages, partner, review, summary
+    from .web import account
 
     for module in (pages, auth, counselor, content, partner, live, review, summary, followups, errors):
         app.register_blueprint(module.bp)
@@ -146,6 +148,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(quick_exit.bp)
     from .web import joint_sessions  # follow-ups, second slice (issue 10)
     app.register_blueprint(joint_sessions.bp)
+    app.register_blueprint(account.bp)  # accounts: password resets and changes, partners' consent
     cli.register(app)
     requestlog.init_app(app)
     namespace.register(socketio, app.config)

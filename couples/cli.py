@@ -11,6 +11,7 @@ from flask.cli import with_appcontext
 from .content import PACKAGED_FOLDER, check_folder, load_library
 from .database import upgrade_database
 from .services import accounts, live, reminders
+from .services import passwords  # accounts
 
 @click.command("create-counselor")
 @click.option("--email", required=True, help="The counselor's login email.")
@@ -80,4 +81,5 @@ def register(app: Flask) -> None:
     app.cli.add_command(demo_command)
     app.cli.add_command(check_content_command)
     app.cli.add_command(reminders.send_reminders_command)
+    app.cli.add_command(passwords.password_link_command)  # accounts
     app.cli.add_command(close_abandoned_command)

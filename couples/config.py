@@ -144,6 +144,7 @@ class Settings:
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     public_url: str = ""
     reminder_interval_seconds: int = 30
+    reset_hours: int = 24  # accounts: how long a password-reset link works
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -178,6 +179,7 @@ class Settings:
             smtp=SmtpSettings.from_env(),
             public_url=_env("COUPLES_PUBLIC_URL").rstrip("/") or f"http://{host}:{port}",
             reminder_interval_seconds=_env_int("COUPLES_REMINDER_INTERVAL", 30),
+            reset_hours=_env_positive_int("COUPLES_RESET_HOURS", 24),
         )
 
 

@@ -191,3 +191,36 @@ class PrivateContactForm(FlaskForm):
         render_kw={"rows": 3, "maxlength": 300},
     )
     submit = SubmitField(lazy_gettext("Save"))
+# -- accounts: getting back in, consent ----------------------------------------------------------
+
+
+class ResetRequestForm(FlaskForm):
+    """Ask for a password-reset link by e-mail."""
+
+    email = _email_field()
+    submit = SubmitField(lazy_gettext("Send me a link"))
+
+
+class NewPasswordForm(FlaskForm):
+    """Choose a new password through a reset link."""
+
+    password, confirm = _new_password_fields()
+    submit = SubmitField(lazy_gettext("Save my new password"))
+
+
+class ChangePasswordForm(FlaskForm):
+    """Change the password while logged in; the current one is asked for first."""
+
+    current = PasswordField(
+        lazy_gettext("Current password"),
+        validators=[InputRequired(lazy_gettext("Enter your current password.")), Length(max=PASSWORD_MAX)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    password, confirm = _new_password_fields()
+    submit = SubmitField(lazy_gettext("Change my password"))
+
+
+class ConsentForm(FlaskForm):
+    """A partner accepts what their counselor can see."""
+
+    submit = SubmitField(lazy_gettext("I have read this and I agree"))

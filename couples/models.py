@@ -42,6 +42,8 @@ class User(UserMixin, db.Model):
     # facilitate: how a partner's counselor can reach them privately (their own words; only the
     # counselor ever sees it, on the couple's page next to a concern). None until they give it.
     private_contact: Mapped[str | None] = mapped_column(String(300))
+    # accounts: when a partner accepted "what your counselor can see" (None: not yet; counselors never).
+    consent_accepted_at: Mapped[datetime | None]
 
     couples: Mapped[list[Couple]] = relationship(back_populates="counselor", foreign_keys="Couple.counselor_id")
 
@@ -74,6 +76,8 @@ class Couple(db.Model):
     # compare it with what they remember of a session's seats.
     seats_version: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # accounts: set while the counselor has archived the couple (read-only, off the desk list).
+    archived_at: Mapped[datetime | None]
 
     counselor: Mapped[User] = relationship(back_populates="couples", foreign_keys=[counselor_id])
     partner_a: Mapped[User | None] = relationship(foreign_keys=[partner_a_id])
@@ -136,6 +140,30 @@ class Invitation(db.Model):
         if as_utc(self.expires_at) <= now:
             return "expired"
         return "open"
+
+
+# -- accounts: password resets -----------------------------------------------------------------
+
+
+class PasswordReset(db.Model):
+    """A single-use link to choose a new password; only the SHA-256 of its token is kept.
+
+    ``issued_by_id`` is the counselor who made it, or None when the person asked by e-mail.
+    """
+
+    __tablename__ = "password_resets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def is_open(self, now: datetime) -> bool:
+        """Whether the link still works: never used (nor superseded) and not expired."""
+        return self.used_at is None and as_utc(self.expires_at) > now
 
 
 OPEN_SESSION_STATUSES = ("active", "paused")

@@ -19,6 +19,7 @@ from couples.extensions import db
 from couples.models import Couple, LiveSession, RatingResult, SignedSummary, StepResult, Summary, User, utcnow
 from couples.records import SECTION_ORDER as SECTIONS
 from couples.services import accounts
+from couples.services import consent
 from couples.services import couples as couple_service
 from couples.services.plans import plan_to_dict
 
@@ -41,10 +42,12 @@ def make_couple(
     names: tuple[str, str] = ("Alex", "Sam"),
     timezone: str = "Europe/Berlin",
     password: str = PASSWORD,
+    consented: bool = True,
 ) -> Couple:
     """A couple of ``counselor``. When ``joined``, both partners have accepted their links and
     have accounts (emails on ``couple.partner_a.email`` / ``partner_b.email``, password
-    ``password``); otherwise ``couple.tokens`` holds the two open invitation tokens by slot."""
+    ``password``) and, when ``consented``, have accepted what their counselor can see;
+    otherwise ``couple.tokens`` holds the two open invitation tokens by slot."""
     counselor = db.session.get(User, counselor.id)
     couple, tokens = couple_service.create_couple(
         counselor, partner_a_name=names[0], partner_b_name=names[1], timezone=timezone
@@ -53,9 +56,11 @@ def make_couple(
     if joined:
         n = next(_numbers)
         for slot, name in zip(couple_service.SLOTS, names, strict=True):
-            couple_service.accept_invitation(
+            partner = couple_service.accept_invitation(
                 tokens[slot], email=f"{name.lower()}{n}@example.org", password=password
             )
+            if consented:
+                consent.accept(partner)
         tokens = {}
     couple = db.session.get(Couple, couple_id)
     db.session.refresh(couple)

@@ -13,13 +13,15 @@ from datetime import datetime, timedelta
 from functools import cache
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from ..models import Couple, Invitation, User, as_utc, audit, hash_token, utcnow
+from ..models import Couple, Followup, FollowupOccurrence, Invitation, User, as_utc, audit, hash_token, utcnow
 from .accounts import AccountError, check_name, new_user
+from .live import open_sessions
 
 SLOTS = ("a", "b")
 
@@ -104,24 +106,29 @@ class CouplePage:
     number: int
     pages: int
     total: int
+    archived: int = 0
+    """How many couples the counselor has archived (not on these pages)."""
 
 
 def couples_of(counselor: User, page: int = 1, per_page: int = COUPLES_PER_PAGE) -> CouplePage:
-    """A page of a counselor's couples: those needing attention first, then newest first,
-    with their invitations loaded (two queries per page, however many couples there are)."""
-    total = db.session.scalar(select(func.count()).select_from(Couple).where(Couple.counselor_id == counselor.id))
+    """A page of a counselor's current (not archived) couples: those needing attention first, then
+    newest first, with their invitations loaded (two queries per page, however many couples there are)."""
+    current = (Couple.counselor_id == counselor.id, Couple.archived_at.is_(None))
+    everyone, archived = db.session.execute(  # one query counts both (the desk's query count stays flat)
+        select(func.count(), func.count(Couple.archived_at)).where(Couple.counselor_id == counselor.id)).one()
+    total = everyone - archived
     pages = max(1, -(-total // per_page))
     number = min(max(1, page), pages)
     couples = db.session.scalars(
         select(Couple)
-        .where(Couple.counselor_id == counselor.id)
+        .where(*current)
         .options(selectinload(Couple.invitations))
         .order_by(Couple.safety_flagged_at.is_(None), Couple.safety_flagged_at.desc(),
                   Couple.created_at.desc(), Couple.id.desc())
         .limit(per_page)
         .offset((number - 1) * per_page)
     )
-    return CouplePage(list(couples), number, pages, total)
+    return CouplePage(list(couples), number, pages, total, archived)
 
 
 def slot_statuses(couple: Couple, now: datetime | None = None) -> list[SlotStatus]:
@@ -187,6 +194,7 @@ def reissue_invitation(counselor: User, couple: Couple, slot: str) -> str:
     """Revoke the partner's open links and issue a new one; returns the new token."""
     if slot not in SLOTS:
         raise CoupleError("Unknown partner.")
+    ensure_not_archived(couple)
     if getattr(couple, f"partner_{slot}_id") is not None:
         raise CoupleError(f"{couple.name_of(slot)} has already joined; no new link is needed.")
     now = utcnow()
@@ -259,3 +267,61 @@ def accept_invitation(token: str, *, email: str, password: str) -> User:
         db.session.rollback()
         raise InvitationUnavailable("used") from error
     return user
+
+
+# -- archiving (accounts) ------------------------------------------------------------------------
+
+
+def ensure_not_archived(couple: Couple) -> None:
+    """Raise :class:`CoupleError` when ``couple`` is archived: nothing new starts for it."""
+    if couple.archived_at is not None:
+        raise CoupleError(_("This couple is archived. Bring it back first."))
+
+
+def archived_couples_of(counselor: User) -> list[Couple]:
+    """The counselor's archived couples, most recently archived first (one query)."""
+    return list(db.session.scalars(
+        select(Couple).where(Couple.counselor_id == counselor.id, Couple.archived_at.is_not(None))
+        .order_by(Couple.archived_at.desc(), Couple.id.desc())))
+
+
+def archive_couple(counselor: User, couple: Couple) -> None:
+    """Archive the counselor's couple: read-only and off the desk, its open invitation links revoked.
+
+    Refused, with nothing changed, while it is already archived, while a live session is under way
+    (its partners would lose it mid-way) or while a follow-up still has times to come (reminders
+    would go on arriving): the counselor finishes or cancels those first.
+    """
+    ensure_not_archived(couple)
+    if open_sessions(couple):
+        raise CoupleError(_("A live session is under way. Archive the couple once it has ended."))
+    if _has_followups_to_come(couple):
+        raise CoupleError(_("This couple still has follow-ups to come. Cancel them first, then archive."))
+    now = utcnow()
+    for invitation in couple.invitations:
+        if invitation.status(now) == "open":
+            invitation.revoked_at = now
+            audit(counselor, "invitation.revoked", f"invitation:{invitation.id}",
+                  f"couple:{couple.id} slot:{invitation.slot}")
+    couple.archived_at = now
+    audit(counselor, "couple.archived", f"couple:{couple.id}")
+    db.session.commit()
+
+
+def restore_couple(counselor: User, couple: Couple) -> None:
+    """Bring an archived couple back to the desk; refused if it is not archived."""
+    if couple.archived_at is None:
+        raise CoupleError(_("This couple is not archived."))
+    couple.archived_at = None
+    audit(counselor, "couple.restored", f"couple:{couple.id}")
+    db.session.commit()
+
+
+def _has_followups_to_come(couple: Couple) -> bool:
+    """Whether a follow-up of ``couple`` that is not cancelled still has a time ahead."""
+    return db.session.scalar(
+        select(FollowupOccurrence.id).join(Followup, FollowupOccurrence.followup_id == Followup.id)
+        .where(Followup.couple_id == couple.id, Followup.cancelled_at.is_(None),
+               FollowupOccurrence.cancelled_at.is_(None), FollowupOccurrence.started_at.is_(None),
+               FollowupOccurrence.due_at > utcnow())
+        .limit(1)) is not None

@@ -133,6 +133,7 @@ def assign(counselor: User, couple_id: int, request: Request, now: datetime) -> 
     couple = couple_for_counselor(counselor, couple_id)
     if couple is None:
         raise not_found()
+    _refuse_if_archived(couple)
     title = _checked(couple, request, now)
     row = Followup(couple_id=couple.id, counselor_id=counselor.id, plan_id=request.plan_id, title=title,
                    due_local=request.due_local, timezone=couple.timezone, recurrence=request.recurrence or None,
@@ -143,6 +144,12 @@ def assign(counselor: User, couple_id: int, request: Request, now: datetime) -> 
     audit(counselor, "followup.assigned", f"followup:{row.id}", request.plan_id)
     db.session.commit()
     return row
+
+
+def _refuse_if_archived(couple: Couple) -> None:
+    """accounts: an archived couple gets no new follow-up, and none of theirs starts."""
+    if couple.archived_at is not None:
+        raise FollowupError("archived", _("This space is closed: the counselor archived it."))
 
 
 def followup_for_counselor(counselor: User, followup_id: int) -> Followup:
@@ -407,6 +414,7 @@ def _start_and_link(user: User, couple: Couple, occurrence: FollowupOccurrence, 
                     now: datetime, apart: bool = False) -> LiveSession:
     if not (couple.partner_a_id and couple.partner_b_id):
         raise FollowupError("partners_missing", _("Both partners need to have joined first."))
+    _refuse_if_archived(couple)
     plan = followup_plan(couple, followup.plan_id)
     if plan is None:
         raise FollowupError("unknown_plan", _("This exercise is no longer available. Ask your counselor."))

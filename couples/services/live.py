@@ -29,7 +29,7 @@ from ..extensions import db
 from ..models import (ABANDONED, OPEN_SESSION_STATUSES, AuditEntry, Couple, Followup, FollowupOccurrence, LiveSession,
                       Presence, SessionEvent, User, as_utc, audit)
 from ..realtime import publisher
-from . import concerns, results
+from . import concerns, consent, results
 from .plans import plan_by_id, plan_from_dict, plan_to_dict
 
 log = logging.getLogger(__name__)
@@ -124,10 +124,20 @@ def start_session(user: User, couple: Couple, plan_id: str) -> LiveSession:
         raise _not_found()
     if not (couple.partner_a_id and couple.partner_b_id):
         raise LiveError("partners_missing", "Both partners need to have joined before a session can start.")
+    _check_open_to(user, couple)
     plan = plan_by_id(couple, plan_id)
     if plan is None:
         raise LiveError("unknown_plan", "That plan does not exist.")
     return start_plan(user, couple, plan)
+
+
+def _check_open_to(user: User, couple: Couple) -> None:
+    """accounts: nothing starts for an archived couple, nor for a partner who has not yet accepted
+    what their counselor can see (``consent_needed``, the page leads them there)."""
+    if couple.archived_at is not None:
+        raise LiveError("archived", gettext("This space is archived, so no new session can start."))
+    if consent.needs_consent(user):
+        raise LiveError("consent_needed", consent.needed_message())
 
 
 def start_plan(user: User, couple: Couple, plan: Plan) -> LiveSession:
@@ -633,6 +643,8 @@ def _alert(session_id: int, memo: SessionMemo, effects: tuple) -> None:
 def join(user_id: int, session_id: int, sid: str) -> tuple[str, dict[str, Any]]:
     """Register ``sid`` as the user's connection to the session; returns (viewer, their snapshot)."""
     memo, viewer = _seat(user_id, session_id)
+    if viewer != "counselor" and consent.needs_consent_by_id(user_id):
+        raise LiveError("consent_needed", consent.needed_message())
     now = datetime.now(UTC)
     db.session.execute(_PRESENCE.delete().where(
         _PRESENCE.c.session_id == session_id, _PRESENCE.c.user_id == user_id,

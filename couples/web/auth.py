@@ -21,6 +21,7 @@ from ..forms import AcceptInvitationForm, LoginForm, SignupForm
 from ..models import Couple, User
 from ..services import accounts
 from ..services import couples as couple_service
+from ..services.reminders import smtp_settings
 
 bp = Blueprint("auth", __name__)
 
@@ -134,7 +135,7 @@ def login():
             _start_session(user)
             return redirect(_local_path(request.args.get("next")) or home_url(user))
         form.password.errors.append(FAILED_LOGIN)
-    return render_template("auth/login.html", form=form)
+    return render_template("auth/login.html", form=form, email_resets=smtp_settings().enabled)
 
 
 @bp.route("/logout", methods=["POST"])
@@ -214,6 +215,7 @@ def accept_invitation(token: str):
         form=form,
         couple=couple,
         name=couple.name_of(invitation.slot),
+        counselor_name=couple.counselor.display_name,
         logged_in_as=current_user if current_user.is_authenticated else None,
     )
 

@@ -11,6 +11,8 @@ from ..models import utcnow
 from ..services import couples as couple_service
 from ..services import reflections
 from ..services import review as review_service
+from ..services.accounts import AccountError
+from ..services import passwords
 from .auth import counselor_required, couple_for_counselor_or_404
 from .concerns import concern_panel
 from .live import sessions_panel
@@ -35,6 +37,7 @@ def home():
         desk=review_service.desk(page.couples, utcnow(), current_app.config["SUMMARY_WAIT_DAYS"]),
         wait_days=current_app.config["SUMMARY_WAIT_DAYS"],
         followup_desk=reflections.desk(page.couples, utcnow()),
+        archived_count=page.archived,
     )
 
 
@@ -80,6 +83,7 @@ def couple(couple_id: int):
         now=utcnow(),
         **sessions_panel(couple),
         **concern_panel(couple),
+        **_reset_link_shown_once(couple.id),
     )
 
 
@@ -130,3 +134,72 @@ def reissue_invitation(couple_id: int, slot: str):
 
 def _hold_links(couple_id: int, tokens: dict[str, str]) -> None:
     session[_FRESH_LINKS] = {"couple_id": couple_id, "tokens": tokens}
+
+
+# -- accounts: password-reset links for partners, archiving ------------------------------------
+
+# A fresh reset token waits in the session for exactly one showing of the couple page, like invitations.
+_FRESH_RESET = "fresh_reset"
+
+
+def _reset_link_shown_once(couple_id: int) -> dict[str, object]:
+    """The reset link just made for a partner of this couple (``reset_link``, ``reset_slot``), once."""
+    held = session.pop(_FRESH_RESET, None)
+    if not held or held.get("couple_id") != couple_id:
+        return {"reset_link": None, "reset_slot": None}
+    link = url_for("account.reset_password", token=held["token"], _external=True)
+    return {"reset_link": link, "reset_slot": held["slot"]}
+
+
+@bp.post("/couples/<int:couple_id>/partners/<slot>/reset-link")
+@counselor_required
+def issue_reset_link(couple_id: int, slot: str):
+    """Make a single-use link for a joined partner to choose a new password; shown once."""
+    couple = couple_for_counselor_or_404(couple_id)
+    if slot not in couple_service.SLOTS:
+        abort(404)
+    try:
+        token = passwords.issue_for_partner(current_user, couple, slot)
+    except AccountError as error:
+        flash(str(error), "error")
+    else:
+        session[_FRESH_RESET] = {"couple_id": couple.id, "slot": slot, "token": token}
+        flash(_("Here is a password link for %(name)s. Older password links of theirs no longer work.",
+                name=couple.name_of(slot)))
+    return redirect(url_for("counselor.couple", couple_id=couple.id))
+
+
+@bp.post("/couples/<int:couple_id>/archive")
+@counselor_required
+def archive(couple_id: int):
+    """Archive a couple the counselor no longer sees: read-only, and off the desk."""
+    couple = couple_for_counselor_or_404(couple_id)
+    try:
+        couple_service.archive_couple(current_user, couple)
+    except couple_service.CoupleError as error:
+        flash(str(error), "error")
+    else:
+        flash(_("%(couple)s is archived. You find it under Archived couples, and can bring it back.",
+                couple=couple.title))
+    return redirect(url_for("counselor.couple", couple_id=couple.id))
+
+
+@bp.post("/couples/<int:couple_id>/restore")
+@counselor_required
+def restore(couple_id: int):
+    """Bring an archived couple back to the desk."""
+    couple = couple_for_counselor_or_404(couple_id)
+    try:
+        couple_service.restore_couple(current_user, couple)
+    except couple_service.CoupleError as error:
+        flash(str(error), "error")
+    else:
+        flash(_("%(couple)s is back among your couples.", couple=couple.title))
+    return redirect(url_for("counselor.couple", couple_id=couple.id))
+
+
+@bp.get("/archived")
+@counselor_required
+def archived():
+    """The counselor's archived couples (one query, however many)."""
+    return render_template("counselor/archived.html", couples=couple_service.archived_couples_of(current_user))

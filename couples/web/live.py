@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, abort, flash, redirect, render_template, send_from_directory, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_from_directory, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from wtforms import SelectField
+from wtforms import RadioField
 from wtforms.validators import InputRequired
 
 from ..extensions import db
 from ..models import Couple
 from ..realtime.protocol import MAX_MESSAGE_BYTES
-from ..services import live
+from ..services import consent, live
 from ..services.plans import plans_for_couple
 
 bp = Blueprint("live", __name__)
@@ -22,21 +22,28 @@ SOCKET_IO_CLIENT = Path(__file__).resolve().parents[2] / "node_modules" / "socke
 
 
 class StartSessionForm(FlaskForm):
-    plan_id = SelectField("Plan", validators=[InputRequired()])
+    """The plan picker: each plan with its length and description (``descriptions`` by plan id);
+    the shortest is chosen until the person picks another."""
+
+    plan_id = RadioField("Plan", validators=[InputRequired()])
 
     def __init__(self, couple: Couple, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        self.plan_id.choices = [
-            (spec.id, f"{spec.title} (about {spec.minutes} min)") for spec in plans_for_couple(couple)
-        ]
+        specs = plans_for_couple(couple)
+        self.plan_id.choices = [(spec.id, f"{spec.title} (about {spec.minutes} min)") for spec in specs]
+        self.descriptions = {spec.id: spec.description for spec in specs}
+        if not self.is_submitted() and specs:
+            self.plan_id.data = specs[0].id
 
 
 def sessions_panel(couple: Couple) -> dict[str, object]:
     """What ``templates/live/_sessions_panel.html`` renders: the couple's open sessions and, when a
     session can start, the form to start one. Routes that include the panel pass this along."""
     sessions = live.open_sessions(couple)
-    can_start = not sessions and couple.partner_a_id is not None and couple.partner_b_id is not None
-    return {"live_sessions": sessions, "start_session_form": StartSessionForm(couple) if can_start else None}
+    archived = couple.archived_at is not None
+    can_start = not sessions and not archived and couple.partner_a_id is not None and couple.partner_b_id is not None
+    return {"live_sessions": sessions, "start_session_form": StartSessionForm(couple) if can_start else None,
+            "couple_archived": archived}
 
 
 @bp.post("/couples/<int:couple_id>/sessions")
@@ -52,6 +59,8 @@ def start(couple_id: int):
     try:
         session = live.start_session(current_user, couple, form.plan_id.data)
     except live.LiveError as error:
+        if error.code == "consent_needed":  # accounts: read what the counselor sees first, then come back
+            return redirect(url_for("account.what_counselor_sees", next=request_home(couple)))
         flash(error.message, "error")
         return redirect(request_home(couple))
     return redirect(url_for("live.session_page", session_id=session.id))
@@ -71,6 +80,8 @@ def session_page(session_id: int):
         row, viewer = live.membership(current_user.id, session_id)
     except live.LiveError:
         abort(404)
+    if consent.needs_consent(current_user):  # accounts: the socket would refuse the join anyway
+        return redirect(url_for("account.what_counselor_sees", next=request.path))
     if live.is_closed_unfinished(row):
         return render_template("live/closed.html", live_session=row, viewer=viewer, couple=row.couple,
                                home=request_home(row.couple))

@@ -11,7 +11,7 @@ from builders import PASSWORD
 
 from bench import infra
 from couples.extensions import db
-from couples.models import Couple
+from couples.models import Couple, utcnow
 from couples.services import accounts
 from couples.services.live import SessionMemos
 
@@ -34,6 +34,7 @@ def test_a_seat_given_to_someone_else_reaches_every_process(pg_app, couple, clus
         newcomer = accounts.new_user(email="robin@example.org", display_name="Robin", password=PASSWORD, role="partner")
         row = db.session.get(Couple, couple.id)
         row.partner_b_id, row.partner_b_name = newcomer.id, "Robin"
+        newcomer.consent_accepted_at = utcnow()  # has read what the counselor sees, so may join
         db.session.commit()
         newcomer = SimpleNamespace(email=newcomer.email)
 

@@ -14,8 +14,15 @@ COUNSELOR_ACTIONS = [
     "/counselor/couples/{couple_id}/invitations/{invitation_id}/revoke",
     "/counselor/couples/{couple_id}/invitations/a/reissue",
     "/counselor/couples/{couple_id}/routine",
+    "/counselor/couples/{couple_id}/partners/a/reset-link",
+    "/counselor/couples/{couple_id}/archive",
+    "/counselor/couples/{couple_id}/restore",
 ]
 PARTNER_PAGES = ["/partner/"]
+COUNSELOR_LISTS = ["/counselor/archived"]
+"""Counselor pages of their own, about no one couple."""
+ACCOUNT_PAGES = ["/account/password", "/account/what-your-counselor-sees"]
+"""Pages for anyone logged in."""
 
 
 @pytest.fixture
@@ -110,3 +117,18 @@ def test_unknown_couples_look_the_same_as_other_counselors_couples(client, world
     login(client, "ravi@example.org")
 
     assert client.get("/counselor/couples/999999").status_code == 404
+
+
+@pytest.mark.parametrize("url", COUNSELOR_LISTS)
+def test_partners_cannot_see_the_counselors_lists(client, world, url):
+    login(client, world["joined"].partner_a.email)
+
+    assert client.get(url).status_code == 404
+
+
+@pytest.mark.parametrize("url", COUNSELOR_LISTS + ACCOUNT_PAGES)
+def test_anonymous_visitors_are_sent_to_log_in_for_account_pages(client, world, url):
+    response = client.get(url)
+
+    assert response.status_code == 302
+    assert response.location.startswith("/login?next=")

@@ -21,9 +21,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from werkzeug.routing.converters import NumberConverter
 
+from couples.config import SmtpSettings
 from couples.extensions import db
-from couples.models import User
-from couples.services import authoring
+from couples.models import Couple, User
+from couples.services import authoring, passwords
+from couples.services import couples as couple_service
 from couples.services.plans import exercises_for
 
 DEEP_ARRAY = "x = " + "[" * 600 + "]" * 600
@@ -36,7 +38,9 @@ TRICKY_BYTES = [b"caf\xe9", b"\xff\xfe", b"%E9", "ü".encode("latin-1"), b"\x00"
 
 @pytest.fixture
 def app_config(app_config):
-    return {**app_config, "LOGIN_LIMIT": "100000 per minute"}
+    # SMTP "set" (to a closed port) so the e-mailed password reset has its form too.
+    return {**app_config, "LOGIN_LIMIT": "100000 per minute",
+            "SMTP": SmtpSettings(host="127.0.0.1", port=1, sender="app@couples.test", starttls=False)}
 
 
 class FormFinder(HTMLParser):
@@ -65,11 +69,12 @@ class FormFinder(HTMLParser):
             self.current = None
 
 
-PAGES = {"visitor": ["/login", "/signup", "/invite/{token}"],
+PAGES = {"visitor": ["/login", "/signup", "/invite/{token}", "/reset", "/reset/{reset_token}"],
          "partner": ["/partner/", "/partner/follow-ups", "/partner/reminders", "/sessions/{finished_id}/summary",
-                     "/partner/private-contact"],
+                     "/partner/private-contact", "/account/password"],
+         "newcomer": ["/account/what-your-counselor-sees"],
          "counselor": ["/counselor/", "/counselor/couples/{couple_id}", "/counselor/couples/{waiting_id}",
-                       "/counselor/couples/new",
+                       "/counselor/couples/new", "/counselor/couples/{archived_id}", "/account/password",
                        "/counselor/library/", "/counselor/library/exercises/new", "/counselor/library/plans/new",
                        "/counselor/couples/{couple_id}/follow-ups",
                        "/counselor/couples/{couple_id}/follow-ups/{followup_id}",
@@ -86,7 +91,8 @@ def forms_by_endpoint(app, world) -> dict[str, tuple[set[str], dict[str, set[str
     for who, pages in PAGES.items():
         for page in pages:
             url = page.format(couple_id=world.couple.id, waiting_id=world.waiting.id, token=world.waiting.tokens["b"],
-                              finished_id=world.finished_id, signed_id=world.signed_id, followup_id=world.followup_id)
+                              finished_id=world.finished_id, signed_id=world.signed_id, followup_id=world.followup_id,
+                              archived_id=world.archived.id, reset_token=world.reset_token)
             finder = FormFinder(url)
             finder.feed(world.clients[who].get(url).get_data(as_text=True))
             for action, names in finder.forms:
@@ -136,8 +142,15 @@ class World:
             self.signed_id = make_results(self.couple)
             make_signed_summary(self.signed_id)
             self.followup_id = make_followup(self.counselor, self.couple, next_sunday_at_seven())
-        self.clients = {"visitor": app.test_client(), "partner": app.test_client(), "counselor": app.test_client()}
-        self.emails = {"partner": self.couple.partner_a.email, "counselor": self.counselor.email}
+            self.archived = make_couple(self.counselor, names=("Ari", "Bo"))
+            counselor = db.session.get(User, self.counselor.id)
+            couple_service.archive_couple(counselor, db.session.get(Couple, self.archived.id))
+            self.reset_token = passwords.issue_for_partner(counselor, db.session.get(Couple, self.archived.id), "b")
+            self.newcomer = make_couple(self.counselor, names=("Cy", "Di"), consented=False)
+        self.clients = {"visitor": app.test_client(), "partner": app.test_client(), "counselor": app.test_client(),
+                        "newcomer": app.test_client()}
+        self.emails = {"partner": self.couple.partner_a.email, "counselor": self.counselor.email,
+                       "newcomer": self.newcomer.partner_a.email}
         for who in self.emails:
             self.log_in(who)
 
