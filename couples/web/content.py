@@ -244,7 +244,7 @@ def _builder_page(row: CustomExercise | None, draft: ExerciseDraft | None):
                 problems = error.problems
                 focus = "problems"
         if action.startswith("preview-"):
-            preview = _preview(draft, moved)
+            preview = _preview(draft, action.removeprefix("preview-"))
             focus = "preview-heading" if preview else focus
     if draft is None:
         draft = ExerciseDraft(values={"minutes": "10"})
@@ -272,10 +272,11 @@ def _focus_after(action: str, moved: int | None, draft: ExerciseDraft) -> str:
     return f"{action.partition('-')[0]}-{moved}"
 
 
-def _preview(draft: ExerciseDraft, number: int | None) -> dict[str, Any] | None:
+def _preview(draft: ExerciseDraft, number_text: str) -> dict[str, Any] | None:
     """The step partners would see, as the live page's renderers take it, if that step is valid."""
-    if number is None:
+    if not (number_text.isascii() and number_text.isdigit() and 1 <= int(number_text) <= len(draft.steps)):
         return None
+    number = int(number_text)
     data, problems = data_from_draft(draft, "preview")
     index = number - 1
     try:
