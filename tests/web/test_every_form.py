@@ -72,7 +72,10 @@ PAGES = {"visitor": ["/login", "/signup", "/invite/{token}"],
                        "/counselor/library/", "/counselor/library/exercises/new", "/counselor/library/plans/new",
                        "/counselor/couples/{couple_id}/follow-ups",
                        "/counselor/couples/{couple_id}/follow-ups/{followup_id}",
-                       "/counselor/sessions/{signed_id}/summary"]}
+                       "/counselor/sessions/{signed_id}/summary",
+                       # the exercise builder: a new exercise, and editing the counselor's own exercise and plan
+                       "/counselor/library/exercises/build", "/counselor/library/exercises/{exercise_id}/edit",
+                       "/counselor/library/plans/{plan_id}/edit"]}
 SCRIPT_ONLY = {"auth.refresh_login"}
 """POST routes only the live page's script calls (with the CSRF header), never a form."""
 
@@ -85,7 +88,8 @@ def forms_by_endpoint(app, world) -> dict[str, tuple[set[str], dict[str, set[str
     for who, pages in PAGES.items():
         for page in pages:
             url = page.format(couple_id=world.couple.id, waiting_id=world.waiting.id, token=world.waiting.tokens["b"],
-                              finished_id=world.finished_id, signed_id=world.signed_id, followup_id=world.followup_id)
+                              finished_id=world.finished_id, signed_id=world.signed_id, followup_id=world.followup_id,
+                              exercise_id=world.own_exercise_id, plan_id=world.own_plan_id)
             finder = FormFinder(url)
             finder.feed(world.clients[who].get(url).get_data(as_text=True))
             for action, names in finder.forms:
@@ -135,6 +139,10 @@ class World:
             self.signed_id = make_results(self.couple)
             make_signed_summary(self.signed_id)
             self.followup_id = make_followup(self.counselor, self.couple, next_sunday_at_seven())
+            own = authoring.create_exercise(db.session.get(User, self.counselor.id), authoring.EXAMPLE_EXERCISE)
+            self.own_exercise_id = own.id
+            self.own_plan_id = authoring.compose_plan(db.session.get(User, self.counselor.id), "Own plan",
+                                                      ["check-in", own.slug], None).id
         self.clients = {"visitor": app.test_client(), "partner": app.test_client(), "counselor": app.test_client()}
         self.emails = {"partner": self.couple.partner_a.email, "counselor": self.counselor.email}
         for who in self.emails:
@@ -156,7 +164,7 @@ class World:
             invitation_ids = [i.id for couple in db.session.get(User, self.counselor.id).couples
                               for i in couple.invitations]
         known = {"couple_id": [self.couple.id, self.waiting.id], "invitation_id": invitation_ids or [1],
-                 "slot": ["a", "b"], "session_id": [1], "token": ["not-a-token", *self.waiting.tokens.values()]}
+                 "slot": ["a", "b"], "session_id": [1], "exercise_id": [self.own_exercise_id], "plan_id": [self.own_plan_id], "token": ["not-a-token", *self.waiting.tokens.values()]}
         return {name: st.one_of(st.sampled_from(known.get(name, [1])),
                                 st.integers(1, 10**6) if isinstance(rule._converters[name], NumberConverter) else
                                 st.text(alphabet="abcxyz-_0123456789", min_size=1, max_size=12))
