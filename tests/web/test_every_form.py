@@ -164,7 +164,9 @@ class World:
             invitation_ids = [i.id for couple in db.session.get(User, self.counselor.id).couples
                               for i in couple.invitations]
         known = {"couple_id": [self.couple.id, self.waiting.id], "invitation_id": invitation_ids or [1],
-                 "slot": ["a", "b"], "session_id": [1], "exercise_id": [self.own_exercise_id], "plan_id": [self.own_plan_id], "token": ["not-a-token", *self.waiting.tokens.values()]}
+                 "slot": ["a", "b"], "session_id": [1],
+                 "exercise_id": [self.own_exercise_id], "plan_id": [self.own_plan_id],
+                 "token": ["not-a-token", *self.waiting.tokens.values()]}
         return {name: st.one_of(st.sampled_from(known.get(name, [1])),
                                 st.integers(1, 10**6) if isinstance(rule._converters[name], NumberConverter) else
                                 st.text(alphabet="abcxyz-_0123456789", min_size=1, max_size=12))
