@@ -57,8 +57,19 @@ def test_a_counselor_builds_previews_saves_uses_edits_and_retires_an_exercise(br
     page.locator("#steps-0-title").fill("Why small things matter")
     page.locator("#steps-0-body").fill("Noticing small good moments helps them count.")
 
+    with page.expect_request(lambda request: request.method == "POST" and "action=check" in (request.post_data or "")):
+        page.locator("#minutes").press("Enter")  # Enter checks the exercise; it neither saves nor moves a step
+    page.wait_for_load_state()
+    expect(page.locator("#minutes")).to_have_value("12")
+    expect(page.locator("#steps-0-title")).to_have_value("Why small things matter")
+    expect(page.locator("#problems")).to_have_count(0)
+
     add_step(page, "private_answer", "Three good moments")
     page.locator("#steps-1-prompt").fill("This week I liked it when…")
+    expect(page.locator("#steps-1-options")).to_be_hidden()  # only for answers picked from a list
+    page.locator("#steps-1-answer").select_option("choice")
+    expect(page.locator("#steps-1-options")).to_be_visible()
+    page.locator("#steps-1-answer").select_option("text")
 
     add_step(page, "rating", "How close we feel")
     page.locator("#steps-2-items").fill("Feeling heard | when I talk, you listen\nTime together")

@@ -16,7 +16,7 @@ const MADE_UP_STATES = {
     turn: 0, phase: "speaking", speaker: step.first_speaker, listener: step.first_speaker === "a" ? "b" : "a",
     my_role: step.first_speaker === "a" ? "speaker" : "listener", message: null, paraphrase: null, attempts: 0, history: [],
   }),
-  timer: (step) => ({ seconds: step.seconds, remaining: step.seconds, running: false }),
+  timer: (step) => ({ seconds: step.seconds, remaining: step.seconds, running: true }),
   agree: (step) => ({ options: step.options.map((option) => ({ ...option, author: null })), picks: { a: [], b: [] }, agreed: false }),
 };
 
@@ -28,7 +28,8 @@ function madeUpContext() {
   };
 }
 
-function showPreview() {
+// Renders the step the server put in #preview-data into [data-preview], if there is one.
+export function showPreview() {
   const data = document.getElementById("preview-data");
   const frame = document.querySelector("[data-preview]");
   if (!data || !frame) return;
@@ -40,5 +41,3 @@ function showPreview() {
     STEP_RENDERERS[step.kind](view, madeUpContext()) ?? "",
   );
 }
-
-showPreview();
