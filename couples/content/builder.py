@@ -380,7 +380,7 @@ def draft_from_data(data: Mapping[str, Any]) -> ExerciseDraft:
     """The builder's view of exercise data (a parsed TOML file, validated before)."""
     draft = ExerciseDraft(values={name: _text(data.get(name)) for name in EXERCISE_FIELDS})
     for entry in data.get("steps", []):
-        step = StepDraft(kind=entry["kind"], id=entry["id"])
+        step = StepDraft(kind=str(entry.get("kind", "")), id=str(entry.get("id", "")))
         for f in step.fields():
             step.values.update(_READERS[f.widget](f, entry))
         draft.steps.append(step)

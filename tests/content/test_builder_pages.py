@@ -272,3 +272,11 @@ def test_another_counselors_exercises_and_plans_are_not_found(app, client, metho
     target = url.format(exercise=exercise_id, plan=plan_id)
     answer = client.get(target) if method == "get" else client.post(target, data={"csrf_token": token})
     assert answer.status_code == 404
+
+
+def test_partners_cannot_open_the_builder(app, counselor):
+    with app.app_context():
+        couple = make_couple(counselor)
+    partner = app.test_client()
+    assert login(partner, couple.partner_a.email).status_code == 302
+    assert partner.get(BUILD).status_code == 404
