@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from ..content import PACKAGED_FOLDER, ContentError, Exercise, packaged_signs
 from ..content.builder import ExerciseDraft, data_from_draft, draft_from_data, slug_of, to_toml
@@ -260,7 +261,8 @@ def _plan_data(title: str, exercise_ids: Sequence[str], exercises: Mapping[str, 
 
 
 def plans_of(counselor: User) -> list[CustomPlan]:
-    """The counselor's own plans that are not retired, newest first."""
-    query = select(CustomPlan).where(CustomPlan.counselor_id == counselor.id,
-                                     CustomPlan.retired_at.is_(None)).order_by(CustomPlan.id.desc())
+    """The counselor's own plans that are not retired, newest first, with their couples (one query for all)."""
+    query = (select(CustomPlan).options(selectinload(CustomPlan.couple))
+             .where(CustomPlan.counselor_id == counselor.id, CustomPlan.retired_at.is_(None))
+             .order_by(CustomPlan.id.desc()))
     return list(db.session.scalars(query))

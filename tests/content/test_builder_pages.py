@@ -280,3 +280,38 @@ def test_partners_cannot_open_the_builder(app, counselor):
     partner = app.test_client()
     assert login(partner, couple.partner_a.email).status_code == 302
     assert partner.get(BUILD).status_code == 404
+
+
+def library_queries(app, client) -> int:
+    from sqlalchemy import event
+
+    client.get(LIBRARY)  # warm: the first request may load things once per process
+    statements: list[str] = []
+    with app.app_context():
+        engine = db.engine
+
+    def count(_conn, _cursor, statement, *_args) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        assert client.get(LIBRARY).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    return len(statements)
+
+
+def test_the_library_runs_as_many_queries_for_six_own_exercises_and_plans_as_for_one(app, client, counselor):
+    def add(number: int) -> None:
+        with app.app_context():
+            couple = make_couple(counselor, names=(f"Ann{number}", f"Bo{number}"))
+            source = authoring.EXAMPLE_EXERCISE.replace("three-good-things", f"good-things-{number}")
+            row = authoring.create_exercise(db.session.get(User, counselor.id), source)
+            authoring.compose_plan(db.session.get(User, counselor.id), f"Plan {number}", ["check-in", row.slug],
+                                   couple.id)
+
+    add(1)
+    few = library_queries(app, client)
+    for number in range(2, 7):
+        add(number)
+    assert library_queries(app, client) == few
