@@ -236,6 +236,7 @@ def _builder_page(row: CustomExercise | None, draft: ExerciseDraft | None):
             try:
                 if action != "save":
                     authoring.checked_draft(current_user, draft, row)
+                    focus = "checked" if action == "check" else focus
                 else:
                     saved = authoring.save_draft(current_user, draft, row)
                     flash(_("Saved your exercise “%(title)s”. You can use it in a plan now.", title=saved.title))

@@ -63,6 +63,7 @@ def test_a_counselor_builds_previews_saves_uses_edits_and_retires_an_exercise(br
     expect(page.locator("#minutes")).to_have_value("12")
     expect(page.locator("#steps-0-title")).to_have_value("Why small things matter")
     expect(page.locator("#problems")).to_have_count(0)
+    expect(page.locator("#checked")).to_be_focused()
 
     add_step(page, "private_answer", "Three good moments")
     page.locator("#steps-1-prompt").fill("This week I liked it when…")

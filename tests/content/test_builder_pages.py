@@ -115,7 +115,7 @@ def four_kinds(client):
 
 def test_a_counselor_builds_an_exercise_of_four_kinds_and_it_validates_like_a_file(app, client, counselor):
     page = four_kinds(client)
-    assert "Nothing was saved" not in text_of(page)
+    assert "Nothing was saved" not in text_of(page) and "No problems found." in text_of(page)
     saved = press(client, page, "save")
     assert saved.status_code == 302 and saved.location == LIBRARY
     with app.app_context():
