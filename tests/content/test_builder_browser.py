@@ -156,3 +156,41 @@ def test_the_builder_fits_a_phone_and_opens_a_packaged_copy(browser, server, cou
     shot(page, "builder-check-in-copy-phone")
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"]
+
+
+KIND_PREVIEWS = {
+    "read": None,
+    "private_answer": ("button", "Save my answer"),
+    "rating": ("button", "Share my ratings"),
+    "turns": ("button", "Pass the floor"),
+    "timer": ("timer", None),
+    "agree": ("button", "Add this idea"),
+    "check_in": ("button", "Finish my check-in"),
+}
+
+
+def test_every_step_kind_previews_without_a_fault_on_a_phone(browser, server, couple, errors):
+    from playwright.sync_api import expect
+
+    page = logged_in_page(browser, server, couple.counselor.email, PHONE, errors)
+    page.goto(f"{server.url}/counselor/library/exercises/build")
+    page.locator("#steps-0-title").fill("Read this")
+    fillers = {"rating": ("items", "Feeling heard"), "agree": ("options", "A walk\nA film"),
+               "check_in": ("q0-options", "Yes\nNo")}
+    for kind in list(KIND_PREVIEWS)[1:]:
+        add_step(page, kind, f"A {kind} step")
+        number = page.locator(".builder-step").count() - 1
+        if kind in fillers:
+            field, text = fillers[kind]
+            page.locator(f"#steps-{number}-{field}").fill(text)
+        if kind == "check_in":
+            page.locator(f"#steps-{number}-q0-label").fill("Safe?")
+    for number, (kind, expected) in enumerate(KIND_PREVIEWS.items(), start=1):
+        page.get_by_role("button", name=f"Preview step {number}").click()
+        preview = page.locator("[data-preview]")
+        expect(preview.get_by_role("heading", name="Read this" if kind == "read" else f"A {kind} step")).to_be_visible()
+        if expected:
+            role, name = expected
+            expect(preview.get_by_role(role, name=name) if name else preview.get_by_role(role)).to_be_visible()
+        assert_accessible(page, f"the {kind} preview on a phone")
+    shot(page, "builder-preview-check-in-phone")
