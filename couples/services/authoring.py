@@ -10,6 +10,7 @@ exactly what to change.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import asdict
 from typing import Any
 
 from sqlalchemy import select
@@ -17,10 +18,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from ..content import PACKAGED_FOLDER, ContentError, Exercise, packaged_signs
-from ..content.builder import ExerciseDraft, data_from_draft, draft_from_data, slug_of, to_toml
+from ..content.builder import ExerciseDraft, data_from_draft, draft_from_data, field_of_problem, slug_of, to_toml
 from ..content.loader import read_toml
 from ..content.parse import collect_exercise, collect_plan, loads_toml
-from ..content.schema import Collector
+from ..content.schema import Collector, Table
+from ..content.steps import parse_step
 from ..extensions import db
 from ..models import CustomExercise, CustomPlan, User, audit, utcnow
 from .couples import couple_for_counselor
@@ -119,6 +121,22 @@ def checked_draft(counselor: User, draft: ExerciseDraft,
     if problems or exercise is None:
         raise AuthoringError(problems)
     return exercise, data
+
+
+def preview_of(draft: ExerciseDraft, number_text: str) -> dict[str, Any] | None:
+    """Step ``number_text`` (counted from 1) of the draft as the live page's renderers take it
+    (``{"number", "step"}``), or None while that step has a problem."""
+    if not (number_text.isascii() and number_text.isdigit() and 1 <= int(number_text) <= len(draft.steps)):
+        return None
+    index = int(number_text) - 1
+    data, problems = data_from_draft(draft, "preview")
+    if any(field_of_problem(problem)[0] == index for problem in problems):
+        return None
+    try:
+        step = parse_step(Table(data["steps"][index], "preview", f"steps[{index}]"), packaged_signs())
+    except ContentError:
+        return None
+    return {"number": index + 1, "step": {"kind": step.kind, **asdict(step)}}
 
 
 def _free_slug(counselor: User, title: str) -> str:

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..content import ContentError, packaged_signs
+from ..content import ContentError
 from ..content.builder import (COMMON_FIELDS, EXERCISE_FIELDS, KIND_FIELDS, KIND_HELP, KIND_NAMES, QUESTION_PARTS,
-                               ExerciseDraft, apply_action, data_from_draft, draft_from_form, field_of_problem,
-                               new_step, readable_location)
+                               ExerciseDraft, apply_action, draft_from_form, field_of_problem, new_step,
+                               readable_location)
 from ..content.parse import MAX_PLAN_EXERCISES, MAX_STEPS
-from ..content.schema import Table
-from ..content.steps import COMMON_KEYS, KIND_KEYS, parse_step
+from ..content.steps import COMMON_KEYS, KIND_KEYS
 from ..forms import ALL_COUPLES, POSITION, ActionForm, ComposePlanForm, ExerciseForm, compose_plan_form
 from ..models import CustomExercise, CustomPlan
 from ..services import authoring
@@ -56,7 +54,7 @@ def new_exercise():
         except authoring.AuthoringError as error:
             problems = error.problems
         else:
-            flash(f"Saved your exercise “{row.title}”. You can use it in a plan now.")
+            flash(_("Saved your exercise “%(title)s”. You can use it in a plan now.", title=row.title))
             return redirect(url_for("content.library_page"))
     return render_template(
         "content/new_exercise.html",
@@ -245,7 +243,7 @@ def _builder_page(row: CustomExercise | None, draft: ExerciseDraft | None):
                 problems = error.problems
                 focus = "problems"
         if action.startswith("preview-"):
-            preview = _preview(draft, action.removeprefix("preview-"))
+            preview = authoring.preview_of(draft, action.removeprefix("preview-"))
             focus = "preview-heading" if preview else focus
     if draft is None:
         draft = ExerciseDraft(values={"minutes": "10"})
@@ -271,22 +269,6 @@ def _focus_after(action: str, moved: int | None, draft: ExerciseDraft) -> str:
     if action.startswith("remove-"):
         return f"step-{moved}"
     return f"{action.partition('-')[0]}-{moved}"
-
-
-def _preview(draft: ExerciseDraft, number_text: str) -> dict[str, Any] | None:
-    """The step partners would see, as the live page's renderers take it, if that step is valid."""
-    if not (number_text.isascii() and number_text.isdigit() and 1 <= int(number_text) <= len(draft.steps)):
-        return None
-    number = int(number_text)
-    data, problems = data_from_draft(draft, "preview")
-    index = number - 1
-    try:
-        step = parse_step(Table(data["steps"][index], "preview", f"steps[{index}]"), packaged_signs())
-    except ContentError:
-        return None
-    if any(field_of_problem(problem)[0] == index for problem in problems):
-        return None
-    return {"number": number, "step": {"kind": step.kind, **asdict(step)}}
 
 
 def _exercise_fields() -> list[dict[str, Any]]:
