@@ -131,7 +131,7 @@ KIND_FIELDS: dict[str, tuple[Field, ...]] = {
     ),
     "check_in": (
         Field("questions", "questions", _l("Questions"),
-              _l("Each partner answers each question alone. Leave a question's text empty to remove it.")),
+              _l("Each partner answers each question alone. Empty all of a question's boxes to remove it.")),
     ),
 }
 """The builder's one per-kind table: the fields a counselor fills in for each step kind."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 import tomllib
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from couples.content import PACKAGED_FOLDER, ContentError, load_library
 from couples.content.builder import (KIND_FIELDS, ExerciseDraft, StepDraft, apply_action, data_from_draft,
@@ -123,3 +125,25 @@ def test_locations_are_counted_as_a_person_counts():
     assert readable_location("steps[2].options[0].label") == "step 3, option 1, label"
     assert readable_location("steps[0].questions[1].concern_if[0]") == "step 1, question 2, alerting answer 1"
     assert readable_location("max_length") == "max length"
+
+
+FIELD_TEXT = st.one_of(st.sampled_from(["", "2", "-3", "99999", "x", "Yes\nNo", "a | b\nc", "<b>", "²", "y", "choice",
+                                        "scale", "own", "signs.personal", "counselor_only", "b"]),
+                       st.text(max_size=30))
+
+
+@settings(max_examples=150, deadline=None)
+@given(kind=st.sampled_from(sorted(STEP_KINDS)), values=st.dictionaries(st.sampled_from(
+    sorted({f.name for fields in KIND_FIELDS.values() for f in fields} | {"title", "body", "q0-label", "q0-options",
+                                                                         "q0-concerns", "q1-label"})), FIELD_TEXT))
+def test_whatever_is_typed_every_problem_has_a_place_on_the_page(kind, values):
+    draft = ExerciseDraft(values={"title": "T", "summary": "S", "minutes": "10", "roles": "R"},
+                          steps=[StepDraft(kind, "the-step", values)])
+    data, problems = data_from_draft(draft, "x")
+    collector = Collector()
+    collect_exercise(data, "x", packaged_signs(), collector)
+    shown = {f.name for f in draft.steps[0].fields()} | {f"q{n}-{part}" for n in range(10)
+                                                          for part in ("label", "options", "concerns")}
+    for problem in [*problems, *collector.errors]:
+        index, name = field_of_problem(problem)
+        assert index == 0 and name in shown, problem
