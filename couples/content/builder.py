@@ -171,6 +171,9 @@ class ExerciseDraft:
 
     values: dict[str, str] = field(default_factory=dict)
     steps: list[StepDraft] = field(default_factory=list)
+    removed: StepDraft | None = None
+    """The step the last button removed, kept (in hidden fields) for one more press: Undo."""
+    removed_at: int = 0
 
 
 # -- new steps and moving them ----------------------------------------------------------------
@@ -189,8 +192,15 @@ def new_step(draft: ExerciseDraft, kind: str) -> StepDraft:
 
 def apply_action(draft: ExerciseDraft, action: str, kind: str) -> int | None:
     """Change the draft's steps as the pressed button asks: ``add``, ``up-N``, ``down-N``, ``remove-N``
-    (N counted from 1). Returns the 1-based number of the step to bring into view, if any.
-    Unknown or out-of-range actions change nothing."""
+    (N counted from 1), ``undo`` (the removal just made). Returns the 1-based number of the step to
+    bring into view, if any. Unknown or out-of-range actions change nothing."""
+    removed, draft.removed = draft.removed, None  # Undo is offered right after a removal only
+    if action == "undo":
+        if removed is None or len(draft.steps) >= MAX_STEPS:
+            return None
+        position = min(draft.removed_at, len(draft.steps))
+        draft.steps.insert(position, removed)
+        return position + 1
     if action == "add":
         if kind in KIND_FIELDS and len(draft.steps) < MAX_STEPS:
             draft.steps.append(new_step(draft, kind))
@@ -202,7 +212,7 @@ def apply_action(draft: ExerciseDraft, action: str, kind: str) -> int | None:
     index = int(number) - 1
     target = {"up": index - 1, "down": index + 1}.get(verb)
     if verb == "remove":
-        del draft.steps[index]
+        draft.removed, draft.removed_at = draft.steps.pop(index), index
         return min(index + 1, len(draft.steps)) or None
     if target is None or not 0 <= target < len(draft.steps):
         return None
@@ -218,18 +228,24 @@ def draft_from_form(form: Mapping[str, str]) -> ExerciseDraft:
     count = form.get("step_count", "0")
     count_number = min(int(count), MAX_STEPS + 1) if count.isascii() and count.isdigit() else 0
     draft = ExerciseDraft(values={name: form.get(name, "") for name in EXERCISE_FIELDS})
-    for index in range(count_number):
-        prefix = f"steps-{index}-"
-        step = StepDraft(kind=form.get(prefix + "kind", ""), id=form.get(prefix + "id", ""))
-        names = [f.name for f in step.fields() if f.widget != "questions"]
-        if step.kind == "check_in":
-            names += [f"q{number}-{part}" for number in range(MAX_QUESTION_SLOTS) for part, _ in QUESTION_PARTS]
-        step.values = {name: form.get(prefix + name, "") for name in names}
-        for f in step.fields():
-            if f.widget == "check":  # an unticked box is not sent at all
-                step.values[f.name] = "y" if form.get(prefix + f.name) else ""
-        draft.steps.append(step)
+    draft.steps = [_step_from_form(form, f"steps-{index}-") for index in range(count_number)]
+    if form.get("removed-kind"):
+        at = form.get("removed-at", "")
+        draft.removed = _step_from_form(form, "removed-")
+        draft.removed_at = int(at) if at.isascii() and at.isdigit() and len(at) < 3 else 0
     return draft
+
+
+def _step_from_form(form: Mapping[str, str], prefix: str) -> StepDraft:
+    step = StepDraft(kind=form.get(prefix + "kind", ""), id=form.get(prefix + "id", ""))
+    names = [f.name for f in step.fields() if f.widget != "questions"]
+    if step.kind == "check_in":
+        names += [f"q{number}-{part}" for number in range(MAX_QUESTION_SLOTS) for part, _ in QUESTION_PARTS]
+    step.values = {name: form.get(prefix + name, "") for name in names}
+    for f in step.fields():
+        if f.widget == "check":  # an unticked box is not sent at all
+            step.values[f.name] = "y" if form.get(prefix + f.name) else ""
+    return step
 
 
 # -- draft -> data ----------------------------------------------------------------------------

@@ -263,10 +263,12 @@ def _builder_page(row: CustomExercise | None, draft: ExerciseDraft | None):
 def _focus_after(action: str, moved: int | None, draft: ExerciseDraft) -> str:
     """The id of the element to focus after a button (so keyboard users keep their place)."""
     if moved is None:
-        return "add-step" if action == "add" or action.startswith("remove-") else ""
+        return {"add": "add-step", "undo": ""}.get(action, "undo" if action.startswith("remove-") else "")
     if action == "add":
         return f"steps-{moved - 1}-title"
     if action.startswith("remove-"):
+        return "undo"
+    if action == "undo":
         return f"step-{moved}"
     return f"{action.partition('-')[0]}-{moved}"
 

@@ -99,6 +99,13 @@ def test_a_counselor_builds_previews_saves_uses_edits_and_retires_an_exercise(br
     expect(page.get_by_role("button", name="Move up step 4")).to_be_focused()
     expect(page.locator("input[name=steps-3-kind]")).to_have_value("timer")
 
+    # Remove a step by mistake, and bring it back whole with Undo (which takes the focus).
+    page.get_by_role("button", name="Remove step 2").click()
+    expect(page.get_by_role("status").filter(has_text="Removed step 2")).to_be_visible()
+    expect(page.get_by_role("button", name="Undo")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("#steps-1-prompt")).to_have_value("This week I liked it when…")
+
     page.get_by_role("button", name="Preview step 3").click()
     preview = page.locator("[data-preview]")
     expect(page.locator("#preview-heading")).to_be_focused()

@@ -81,6 +81,17 @@ def test_buttons_move_remove_and_add_steps_and_ignore_what_they_cannot_do():
     assert [step.kind for step in draft.steps] == ["read", "timer", "agree"]
 
 
+def test_undo_brings_a_removed_step_back_where_it_was_right_after_only():
+    draft = ExerciseDraft(steps=[StepDraft("read", "one"), StepDraft("timer", "two", {"seconds": "90"})])
+    apply_action(draft, "remove-1", "")
+    assert draft.removed is not None and draft.removed_at == 0
+    assert apply_action(draft, "undo", "") == 1
+    assert [step.id for step in draft.steps] == ["one", "two"] and draft.removed is None
+    apply_action(draft, "remove-2", "")
+    apply_action(draft, "add", "read")
+    assert draft.removed is None and apply_action(draft, "undo", "") is None
+
+
 def test_a_posted_form_reads_back_as_the_draft_it_showed():
     form = {"title": "Calm", "minutes": "5", "step_count": "2",
             "steps-0-kind": "rating", "steps-0-id": "rate", "steps-0-title": "Rate",

@@ -160,8 +160,13 @@ def test_moving_and_removing_steps_with_buttons(client):
     moved = with_path(press(client, page, "up-4"), BUILD)
     assert [shown_form(moved)[f"steps-{i}-kind"] for i in range(4)] == ["read", "private_answer", "timer", "rating"]
     assert re.search(r'value="up-3"[^>]*autofocus', moved.get_data(as_text=True))
-    removed = press(client, moved, "remove-1")
-    assert [shown_form(removed)[f"steps-{i}-kind"] for i in range(3)] == ["private_answer", "timer", "rating"]
+    removed = with_path(press(client, moved, "remove-3"), BUILD)
+    assert [shown_form(removed)[f"steps-{i}-kind"] for i in range(3)] == ["read", "private_answer", "rating"]
+    assert "Removed step 3, “Let it land”." in text_of(removed)
+    assert re.search(r'value="undo"[^>]*autofocus', removed.get_data(as_text=True))
+    undone = press(client, removed, "undo")
+    assert [shown_form(undone)[f"steps-{i}-kind"] for i in range(4)] == ["read", "private_answer", "timer", "rating"]
+    assert shown_form(undone)["steps-2-seconds"] == "90"
 
 
 def test_a_packaged_exercise_opens_as_a_copy_and_saves_as_the_counselors_own(app, client):
