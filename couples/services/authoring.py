@@ -104,9 +104,19 @@ def save_draft(counselor: User, draft: ExerciseDraft, row: CustomExercise | None
     if row is None:
         return _store_new(counselor, exercise, source)
     row.title, row.source, row.updated_at = exercise.title, source, utcnow()
+    _retime_plans_with(counselor, exercise)
     audit(counselor, "content.exercise_edited", f"custom_exercise:{row.id}", exercise.id)
     db.session.commit()
     return row
+
+
+def _retime_plans_with(counselor: User, edited: Exercise) -> None:
+    """Keep the minutes of the counselor's plans that use ``edited`` the sum of their exercises'."""
+    exercises = {**exercises_for(counselor.id), edited.id: edited}
+    plans = db.session.scalars(select(CustomPlan).where(CustomPlan.counselor_id == counselor.id))
+    for plan in plans:
+        if edited.id in plan.exercise_ids:
+            plan.minutes = _plan_data(plan.title, plan.exercise_ids, exercises)["minutes"]
 
 
 def checked_draft(counselor: User, draft: ExerciseDraft,

@@ -209,12 +209,14 @@ def test_an_edit_reaches_new_sessions_while_a_started_one_keeps_its_version(app,
     edit_url = f"/counselor/library/exercises/{exercise_id}/edit"
     page = build_page(client, edit_url)
     assert shown_form(page)["steps-0-title"] == "First version"
-    assert press(client, page, "save", **{"steps-0-title": "Second version"}).status_code == 302
+    assert press(client, page, "save", minutes="20", **{"steps-0-title": "Second version"}).status_code == 302
     with app.app_context():
         started = db.session.get(LiveSession, session_id).plan["steps"]
         fresh = plan_by_id(db.session.get(type(couple), couple.id), f"custom-{plan_id}")
+        check_in_minutes = library().exercises["check-in"].minutes
     assert started[-1]["title"] == "First version"
     assert fresh.steps[-1].title == "Second version"
+    assert fresh.minutes == check_in_minutes + 20  # the plan's length follows its exercises
 
 
 def test_retired_exercises_and_plans_leave_the_pickers_but_their_sessions_stay(app, client, counselor):
