@@ -426,16 +426,16 @@ def _read_lines(f: Field, entry: Mapping[str, Any]) -> dict[str, str]:
     if f.name.startswith("scale_"):
         return _read_plain(f, entry)
     if f.name == "items":
-        lines = [item["label"] + (f" {HINT_SEPARATOR} {item['hint']}" if item.get("hint") else "")
+        lines = [str(item.get("label", "")) + (f" {HINT_SEPARATOR} {item['hint']}" if item.get("hint") else "")
                  for item in entry.get("items", [])]
         return {f.name: "\n".join(lines)}
-    return {f.name: "\n".join(option["label"] for option in entry.get(f.name, []))}
+    return {f.name: "\n".join(str(option.get("label", "")) for option in entry.get(f.name, []))}
 
 
 def _read_questions(f: Field, entry: Mapping[str, Any]) -> dict[str, str]:
     values: dict[str, str] = {}
     for number, question in enumerate(entry.get("questions", [])):
-        labels = {option["id"]: option["label"] for option in question.get("options", [])}
+        labels = {option.get("id"): str(option.get("label", "")) for option in question.get("options", [])}
         values[f"q{number}-label"] = question.get("label", "")
         values[f"q{number}-options"] = "\n".join(labels.values())
         values[f"q{number}-concerns"] = "\n".join(labels.get(ident, ident) for ident in question.get("concern_if", []))

@@ -169,8 +169,12 @@ def packaged_draft(exercise_id: str) -> ExerciseDraft | None:
 
 
 def stored_draft(row: CustomExercise) -> ExerciseDraft:
-    """One of the counselor's stored exercises, as a builder draft."""
-    return draft_from_data(loads_toml(row.source, CUSTOM_EXERCISE_SOURCE))
+    """One of the counselor's stored exercises, as a builder draft (just its title if the stored text
+    no longer reads as TOML, which validation at saving should make impossible)."""
+    try:
+        return draft_from_data(loads_toml(row.source, CUSTOM_EXERCISE_SOURCE))
+    except ContentError:
+        return ExerciseDraft(values={"title": row.title})
 
 
 def own_exercise(counselor: User, exercise_id: int) -> CustomExercise | None:
