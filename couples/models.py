@@ -374,6 +374,9 @@ class CustomExercise(db.Model):
     title: Mapped[str] = mapped_column(String(120))
     source: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # -- the exercise builder (0010_builder): edited in place; a retired one leaves the pickers
+    updated_at: Mapped[datetime | None]
+    retired_at: Mapped[datetime | None]
 
     __table_args__ = (UniqueConstraint("counselor_id", "slug", name="uq_custom_exercise_slug"),)
 
@@ -391,6 +394,8 @@ class CustomPlan(db.Model):
     exercise_ids: Mapped[list[str]] = mapped_column(JSON)
     minutes: Mapped[int]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # -- the exercise builder (0010_builder): a retired plan leaves the pickers
+    retired_at: Mapped[datetime | None]
 
     couple: Mapped[Couple | None] = relationship()
 

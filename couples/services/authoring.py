@@ -9,17 +9,22 @@ exactly what to change.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
+from dataclasses import asdict
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
-from ..content import ContentError, Exercise, packaged_signs
+from ..content import PACKAGED_FOLDER, ContentError, Exercise, packaged_signs
+from ..content.builder import ExerciseDraft, data_from_draft, draft_from_data, field_of_problem, slug_of, to_toml
+from ..content.loader import read_toml
 from ..content.parse import collect_exercise, collect_plan, loads_toml
-from ..content.schema import Collector
+from ..content.schema import Collector, Table
+from ..content.steps import parse_step
 from ..extensions import db
-from ..models import CustomExercise, CustomPlan, User, audit
+from ..models import CustomExercise, CustomPlan, User, audit, utcnow
 from .couples import couple_for_counselor
 from .plans import CUSTOM_EXERCISE_SOURCE, CUSTOM_PLAN_DESCRIPTION, exercises_for, library
 
@@ -75,6 +80,10 @@ class AuthoringError(ValueError):
 def create_exercise(counselor: User, toml_text: str) -> CustomExercise:
     """Validate ``toml_text`` as an exercise and store it for ``counselor``."""
     exercise = validated_exercise(counselor, toml_text)
+    return _store_new(counselor, exercise, toml_text)
+
+
+def _store_new(counselor: User, exercise: Exercise, toml_text: str) -> CustomExercise:
     row = CustomExercise(counselor_id=counselor.id, slug=exercise.id, title=exercise.title, source=toml_text)
     db.session.add(row)
     try:
@@ -85,6 +94,101 @@ def create_exercise(counselor: User, toml_text: str) -> CustomExercise:
     audit(counselor, "content.exercise_created", f"custom_exercise:{row.id}", exercise.id)
     db.session.commit()
     return row
+
+
+def save_draft(counselor: User, draft: ExerciseDraft, row: CustomExercise | None = None) -> CustomExercise:
+    """Store the builder's draft as a new exercise, or (``row``) as the new version of one of the
+    counselor's own. Sessions already started keep the plan they copied when they started."""
+    exercise, data = checked_draft(counselor, draft, row)
+    source = to_toml(data)
+    if row is None:
+        return _store_new(counselor, exercise, source)
+    row.title, row.source, row.updated_at = exercise.title, source, utcnow()
+    _retime_plans_with(counselor, exercise)
+    audit(counselor, "content.exercise_edited", f"custom_exercise:{row.id}", exercise.id)
+    db.session.commit()
+    return row
+
+
+def _retime_plans_with(counselor: User, edited: Exercise) -> None:
+    """Keep the minutes of the counselor's plans that use ``edited`` the sum of their exercises'."""
+    exercises = {**exercises_for(counselor.id), edited.id: edited}
+    plans = db.session.scalars(select(CustomPlan).where(CustomPlan.counselor_id == counselor.id))
+    for plan in plans:
+        if edited.id in plan.exercise_ids:
+            plan.minutes = _plan_data(plan.title, plan.exercise_ids, exercises)["minutes"]
+
+
+def checked_draft(counselor: User, draft: ExerciseDraft,
+                  row: CustomExercise | None = None) -> tuple[Exercise, dict[str, Any]]:
+    """The exercise a builder draft describes and its file data; raises AuthoringError listing every
+    problem (their fields are paths like ``steps[1].title``, for the page to place)."""
+    exercise_id = row.slug if row is not None else _free_slug(counselor, draft.values.get("title", ""))
+    data, problems = data_from_draft(draft, exercise_id)
+    collector = Collector()
+    exercise = collect_exercise(data, CUSTOM_EXERCISE_SOURCE, packaged_signs(), collector)
+    problems = [*collector.errors, *problems]
+    if problems or exercise is None:
+        raise AuthoringError(problems)
+    return exercise, data
+
+
+def preview_of(draft: ExerciseDraft, number_text: str) -> dict[str, Any] | None:
+    """Step ``number_text`` (counted from 1) of the draft as the live page's renderers take it
+    (``{"number", "step"}``), or None while that step has a problem."""
+    if not (number_text.isascii() and number_text.isdigit() and 1 <= int(number_text) <= len(draft.steps)):
+        return None
+    index = int(number_text) - 1
+    data, problems = data_from_draft(draft, "preview")
+    if any(field_of_problem(problem)[0] == index for problem in problems):
+        return None
+    try:
+        step = parse_step(Table(data["steps"][index], "preview", f"steps[{index}]"), packaged_signs())
+    except ContentError:
+        return None
+    return {"number": index + 1, "step": {"kind": step.kind, **asdict(step)}}
+
+
+def _free_slug(counselor: User, title: str) -> str:
+    """An id made from the title that neither a packaged exercise nor one of the counselor's uses."""
+    base = slug_of(title, "exercise")
+    taken = set(library().exercises) | set(db.session.scalars(
+        select(CustomExercise.slug).where(CustomExercise.counselor_id == counselor.id)))
+    slug, number = base, 2
+    while slug in taken:
+        slug, number = f"{base}-{number}", number + 1
+    return slug
+
+
+def packaged_draft(exercise_id: str) -> ExerciseDraft | None:
+    """A packaged exercise, as a builder draft to start a copy from (None if there is no such exercise)."""
+    if exercise_id not in library().exercises:
+        return None
+    data = read_toml(PACKAGED_FOLDER / "exercises" / f"{exercise_id}.toml", exercise_id, Collector())
+    return None if data is None else draft_from_data(data)
+
+
+def stored_draft(row: CustomExercise) -> ExerciseDraft:
+    """One of the counselor's stored exercises, as a builder draft (just its title if the stored text
+    no longer reads as TOML, which validation at saving should make impossible)."""
+    try:
+        return draft_from_data(loads_toml(row.source, CUSTOM_EXERCISE_SOURCE))
+    except ContentError:
+        return ExerciseDraft(values={"title": row.title})
+
+
+def own_exercise(counselor: User, exercise_id: int) -> CustomExercise | None:
+    """The counselor's own exercise (retired or not); None for anyone else's."""
+    row = db.session.get(CustomExercise, exercise_id)
+    return row if row is not None and row.counselor_id == counselor.id else None
+
+
+def retire_exercise(counselor: User, row: CustomExercise) -> None:
+    """Take the exercise out of the plan composer; plans and sessions that use it keep it."""
+    if row.retired_at is None:
+        row.retired_at = utcnow()
+        audit(counselor, "content.exercise_retired", f"custom_exercise:{row.id}", row.slug)
+    db.session.commit()
 
 
 def validated_exercise(counselor: User, toml_text: str) -> Exercise:
@@ -119,16 +223,26 @@ def _id_taken(exercise_id: str) -> ContentError:
 
 
 def exercises_of(counselor: User) -> list[CustomExercise]:
-    """The counselor's own exercises, by id."""
-    query = select(CustomExercise).where(CustomExercise.counselor_id == counselor.id).order_by(CustomExercise.slug)
+    """The counselor's own exercises that are not retired, by id."""
+    query = select(CustomExercise).where(CustomExercise.counselor_id == counselor.id,
+                                         CustomExercise.retired_at.is_(None)).order_by(CustomExercise.slug)
     return list(db.session.scalars(query))
+
+
+def retired_exercise_ids(counselor: User) -> set[str]:
+    """The ids of the counselor's retired exercises (kept for their plans, offered no more)."""
+    query = select(CustomExercise.slug).where(CustomExercise.counselor_id == counselor.id,
+                                              CustomExercise.retired_at.is_not(None))
+    return set(db.session.scalars(query))
 
 
 # -- plans -----------------------------------------------------------------------------------------
 
 
-def compose_plan(counselor: User, title: str, exercise_ids: Sequence[str], couple_id: int | None) -> CustomPlan:
-    """Store a plan of packaged and own exercises, for one of the counselor's couples or (None) all of them.
+def compose_plan(counselor: User, title: str, exercise_ids: Sequence[str], couple_id: int | None,
+                 row: CustomPlan | None = None) -> CustomPlan:
+    """Store a plan of packaged and own exercises, for one of the counselor's couples or (None) all of them;
+    with ``row``, as that plan's new version (sessions already started keep the one they started with).
 
     The plan is checked like a library plan file: known exercises, each once,
     and a safety check-in first.
@@ -142,26 +256,35 @@ def compose_plan(counselor: User, title: str, exercise_ids: Sequence[str], coupl
     problems.extend(collector.errors)
     if problems or spec is None:
         raise AuthoringError(problems)
-    row = CustomPlan(
-        counselor_id=counselor.id,
-        couple_id=couple_id,
-        slug=spec.id,
-        title=spec.title,
-        exercise_ids=list(spec.exercise_ids),
-        minutes=spec.minutes,
-    )
-    db.session.add(row)
+    if row is None:
+        row = CustomPlan(counselor_id=counselor.id)
+        db.session.add(row)
+    row.couple_id, row.slug, row.title = couple_id, spec.id, spec.title
+    row.exercise_ids, row.minutes = list(spec.exercise_ids), spec.minutes
     db.session.flush()
     audit(counselor, "content.plan_composed", f"custom_plan:{row.id}", ",".join(spec.exercise_ids))
     db.session.commit()
     return row
 
 
+def own_plan(counselor: User, plan_id: int) -> CustomPlan | None:
+    """The counselor's own plan that is not retired; None for anyone else's."""
+    row = db.session.get(CustomPlan, plan_id)
+    return row if row is not None and row.counselor_id == counselor.id and row.retired_at is None else None
+
+
+def retire_plan(counselor: User, row: CustomPlan) -> None:
+    """Stop offering the plan when a session starts; sessions run with it keep their copy."""
+    row.retired_at = utcnow()
+    audit(counselor, "content.plan_retired", f"custom_plan:{row.id}", row.slug)
+    db.session.commit()
+
+
 def _plan_data(title: str, exercise_ids: Sequence[str], exercises: Mapping[str, Exercise]) -> dict:
     """The plan as a library file would spell it; its minutes are those of its exercises."""
     minutes = sum(exercises[exercise_id].minutes for exercise_id in exercise_ids if exercise_id in exercises)
     return {
-        "id": slugify(title),
+        "id": slug_of(title, "plan"),
         "title": title,
         "description": CUSTOM_PLAN_DESCRIPTION,
         "minutes": max(minutes, 1),
@@ -169,13 +292,9 @@ def _plan_data(title: str, exercise_ids: Sequence[str], exercises: Mapping[str, 
     }
 
 
-def slugify(title: str) -> str:
-    """A valid content id made from ``title`` ("plan" if nothing usable is left)."""
-    slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:63].strip("-")
-    return slug or "plan"
-
-
 def plans_of(counselor: User) -> list[CustomPlan]:
-    """The counselor's own plans, newest first."""
-    query = select(CustomPlan).where(CustomPlan.counselor_id == counselor.id).order_by(CustomPlan.id.desc())
+    """The counselor's own plans that are not retired, newest first, with their couples (one query for all)."""
+    query = (select(CustomPlan).options(selectinload(CustomPlan.couple))
+             .where(CustomPlan.counselor_id == counselor.id, CustomPlan.retired_at.is_(None))
+             .order_by(CustomPlan.id.desc()))
     return list(db.session.scalars(query))

@@ -40,9 +40,12 @@ def library() -> Library:
 
 
 def plans_for_couple(couple: Couple) -> list[PlanSpec]:
-    """The plans a couple can start (packaged and their counselor's own), shortest first."""
+    """The plans a couple can start (packaged and their counselor's own), shortest first.
+
+    A retired plan is not offered; :func:`plan_by_id` still runs it for follow-ups already planned.
+    """
     exercises = exercises_for(couple.counselor_id)
-    own = [custom_spec(row) for row in _custom_plan_rows(couple)]
+    own = [custom_spec(row) for row in _custom_plan_rows(couple) if row.retired_at is None]  # retired: not offered
     runnable = [spec for spec in own if all(exercise_id in exercises for exercise_id in spec.exercise_ids)]
     return sorted([*library().plans.values(), *runnable], key=lambda spec: (spec.minutes, spec.title))
 

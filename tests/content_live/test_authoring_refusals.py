@@ -26,7 +26,7 @@ BAD_EXERCISES = {
     ),
     "unknown step kind": (
         EXAMPLE_EXERCISE.replace('kind = "timer"', 'kind = "dance"'),
-        'your exercise · steps[2].kind: expected one of "read", ',
+        'your exercise · step 3, kind: expected one of "read", ',
     ),
     "script in text": (
         EXAMPLE_EXERCISE.replace('title = "Three good things"', 'title = "<script>alert(1)</script>"'),

@@ -78,7 +78,10 @@ PAGES = {"visitor": ["/login", "/signup", "/invite/{token}", "/reset", "/reset/{
                        "/counselor/library/", "/counselor/library/exercises/new", "/counselor/library/plans/new",
                        "/counselor/couples/{couple_id}/follow-ups",
                        "/counselor/couples/{couple_id}/follow-ups/{followup_id}",
-                       "/counselor/sessions/{signed_id}/summary"]}
+                       "/counselor/sessions/{signed_id}/summary",
+                       # the exercise builder: a new exercise, and editing the counselor's own exercise and plan
+                       "/counselor/library/exercises/build", "/counselor/library/exercises/{exercise_id}/edit",
+                       "/counselor/library/plans/{plan_id}/edit"]}
 SCRIPT_ONLY = {"auth.refresh_login", "quick_exit.beacon"}
 """POST routes only a script calls (the live page with the CSRF header; Quick exit's beacon), never a form."""
 
@@ -92,7 +95,8 @@ def forms_by_endpoint(app, world) -> dict[str, tuple[set[str], dict[str, set[str
         for page in pages:
             url = page.format(couple_id=world.couple.id, waiting_id=world.waiting.id, token=world.waiting.tokens["b"],
                               finished_id=world.finished_id, signed_id=world.signed_id, followup_id=world.followup_id,
-                              archived_id=world.archived.id, reset_token=world.reset_token)
+                              archived_id=world.archived.id, reset_token=world.reset_token,
+                              exercise_id=world.own_exercise_id, plan_id=world.own_plan_id)
             finder = FormFinder(url)
             finder.feed(world.clients[who].get(url).get_data(as_text=True))
             for action, names in finder.forms:
@@ -147,6 +151,10 @@ class World:
             couple_service.archive_couple(counselor, db.session.get(Couple, self.archived.id))
             self.reset_token = passwords.issue_for_partner(counselor, db.session.get(Couple, self.archived.id), "b")
             self.newcomer = make_couple(self.counselor, names=("Cy", "Di"), consented=False)
+            own = authoring.create_exercise(db.session.get(User, self.counselor.id), authoring.EXAMPLE_EXERCISE)
+            self.own_exercise_id = own.id
+            self.own_plan_id = authoring.compose_plan(db.session.get(User, self.counselor.id), "Own plan",
+                                                      ["check-in", own.slug], None).id
         self.clients = {"visitor": app.test_client(), "partner": app.test_client(), "counselor": app.test_client(),
                         "newcomer": app.test_client()}
         self.emails = {"partner": self.couple.partner_a.email, "counselor": self.counselor.email,
@@ -170,7 +178,9 @@ class World:
             invitation_ids = [i.id for couple in db.session.get(User, self.counselor.id).couples
                               for i in couple.invitations]
         known = {"couple_id": [self.couple.id, self.waiting.id], "invitation_id": invitation_ids or [1],
-                 "slot": ["a", "b"], "session_id": [1], "token": ["not-a-token", *self.waiting.tokens.values()]}
+                 "slot": ["a", "b"], "session_id": [1],
+                 "exercise_id": [self.own_exercise_id], "plan_id": [self.own_plan_id],
+                 "token": ["not-a-token", *self.waiting.tokens.values()]}
         return {name: st.one_of(st.sampled_from(known.get(name, [1])),
                                 st.integers(1, 10**6) if isinstance(rule._converters[name], NumberConverter) else
                                 st.text(alphabet="abcxyz-_0123456789", min_size=1, max_size=12))
