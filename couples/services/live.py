@@ -122,6 +122,8 @@ def start_session(user: User, couple: Couple, plan_id: str) -> LiveSession:
         raise _not_found()
     if not (couple.partner_a_id and couple.partner_b_id):
         raise LiveError("partners_missing", "Both partners need to have joined before a session can start.")
+    if couple.has_left("a") or couple.has_left("b"):
+        raise LiveError("partner_left", gettext("A partner has left. No new session can start for this couple."))
     plan = plan_by_id(couple, plan_id)
     if plan is None:
         raise LiveError("unknown_plan", "That plan does not exist.")
