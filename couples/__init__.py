@@ -79,6 +79,7 @@ def _configure(app: Flask, settings: Settings, overrides: dict[str, Any]) -> Non
         MAX_FORM_MEMORY_SIZE=MAX_FORM_BYTES,
         LIVE_MESSAGE_RATE=settings.live_message_rate,
         LIVE_MESSAGE_BURST=settings.live_message_burst,
+        REQUIRE_TOTP=settings.require_totp,
     )
     app.config.update(overrides)
 
@@ -137,9 +138,9 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
 def _register_blueprints(app: Flask) -> None:
     from . import cli, requestlog
     from .realtime import namespace, summary as summary_namespace
-    from .web import auth, content, counselor, errors, followups, live, pages, partner, review, summary
+    from .web import account, auth, content, counselor, errors, followups, live, pages, partner, review, summary
 
-    for module in (pages, auth, counselor, content, partner, live, review, summary, followups, errors):
+    for module in (pages, auth, counselor, content, partner, live, review, summary, followups, account, errors):
         app.register_blueprint(module.bp)
     cli.register(app)
     requestlog.init_app(app)

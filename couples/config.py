@@ -144,6 +144,7 @@ class Settings:
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     public_url: str = ""
     reminder_interval_seconds: int = 30
+    require_totp: bool = False  # counselors must set up one-time passwords (services/totp.py)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -178,6 +179,7 @@ class Settings:
             smtp=SmtpSettings.from_env(),
             public_url=_env("COUPLES_PUBLIC_URL").rstrip("/") or f"http://{host}:{port}",
             reminder_interval_seconds=_env_int("COUPLES_REMINDER_INTERVAL", 30),
+            require_totp=_env_flag("COUPLES_REQUIRE_TOTP"),
         )
 
 
