@@ -25,7 +25,7 @@ from ..models import RecoveryCode, User, audit, utcnow
 
 ISSUER = "Couples workshop"
 RECOVERY_CODES = 10
-CODE_PATTERN = re.compile(r"^\d{6}$")
+CODE_PATTERN = re.compile(r"^[0-9]{6}$")  # ASCII only: "²" is a digit to \d
 _SEPARATORS = re.compile(r"[\s-]+")
 
 
@@ -63,6 +63,8 @@ def _hash(code: str) -> str:
 
 def _matching_step(secret: str, code: str, now: float) -> int | None:
     """The time step (30 s) ``code`` belongs to, allowing one step of clock drift either way."""
+    if not CODE_PATTERN.match(code):
+        return None
     totp = pyotp.TOTP(secret)
     current = totp.timecode(datetime.fromtimestamp(now, UTC))
     for step in (current - 1, current, current + 1):
