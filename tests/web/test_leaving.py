@@ -288,3 +288,13 @@ def test_a_counselor_leaves_only_when_no_couple_is_in_their_care(app):
     assert "Your account is deleted" in delete_account(free_client).get_data(as_text=True)
     with app.app_context():
         assert db.session.get(User, free.id).left_at is not None
+
+
+def test_the_leaving_partners_summary_socket_closes_too(app, world):
+    couple, sessions = world
+    sam = app.test_client()
+    login(sam, couple.partner_b.email)
+    summary_socket = socketio.test_client(app, namespace="/summary", flask_test_client=sam)
+    assert summary_socket.emit("join", {"session_id": sessions["signed"]}, namespace="/summary", callback=True)["ok"]
+    delete_account(sam)
+    assert not summary_socket.is_connected("/summary")
