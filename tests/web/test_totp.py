@@ -169,3 +169,22 @@ def test_the_setting_is_read_from_the_environment(monkeypatch):
     assert Settings.from_env().require_totp
     monkeypatch.delenv("COUPLES_REQUIRE_TOTP")
     assert not Settings.from_env().require_totp
+
+
+class TestRequiredForSockets:
+    @pytest.fixture
+    def app_config(self, app_config):
+        return {**app_config, "REQUIRE_TOTP": True}
+
+    def test_a_counselor_without_totp_gets_no_socket_until_it_is_set_up(self, app, counselor):
+        from couples.extensions import socketio
+        from couples.realtime.protocol import NAMESPACE
+
+        client = app.test_client()
+        login(client, counselor.email)
+        refused = socketio.test_client(app, namespace=NAMESPACE, flask_test_client=client)
+        assert not refused.is_connected(NAMESPACE)
+        set_up_totp(client)
+        allowed = socketio.test_client(app, namespace=NAMESPACE, flask_test_client=client)
+        assert allowed.is_connected(NAMESPACE)
+        allowed.disconnect(namespace=NAMESPACE)
