@@ -35,8 +35,10 @@ def sessions_panel(couple: Couple) -> dict[str, object]:
     """What ``templates/live/_sessions_panel.html`` renders: the couple's open sessions and, when a
     session can start, the form to start one. Routes that include the panel pass this along."""
     sessions = live.open_sessions(couple)
-    can_start = not sessions and couple.partner_a_id is not None and couple.partner_b_id is not None
-    return {"live_sessions": sessions, "start_session_form": StartSessionForm(couple) if can_start else None}
+    partner_left = couple.has_left("a") or couple.has_left("b")
+    can_start = not sessions and couple.partner_a_id is not None and couple.partner_b_id is not None and not partner_left
+    return {"live_sessions": sessions, "start_session_form": StartSessionForm(couple) if can_start else None,
+            "partner_left": partner_left}
 
 
 @bp.post("/couples/<int:couple_id>/sessions")

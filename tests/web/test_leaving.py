@@ -241,7 +241,8 @@ def test_the_other_partner_and_the_counselor_see_the_partner_as_left_and_no_new_
     delete_account(sam)
     alex = app.test_client()
     login(alex, couple.partner_a.email)
-    assert "Sam has left" in alex.get("/partner/").get_data(as_text=True)
+    home = alex.get("/partner/").get_data(as_text=True)
+    assert "Sam has left" in home and "no new session can start" in home and "Start a session" not in home
     signed_page = alex.get(f"/sessions/{sessions['signed']}/summary").get_data(as_text=True)
     assert "SAM-SIGNED-COUNSELOR-ITEM" in signed_page and "ALEX-ONLY-ME-ITEM" in signed_page
     counselor = app.test_client()
