@@ -14,6 +14,7 @@ import secrets
 from datetime import UTC, datetime
 from typing import cast
 
+from flask_babel import gettext as _
 from sqlalchemy import delete, select, update
 
 from ..domain.leaving import forget_author, forget_partner, removed_items
@@ -36,7 +37,7 @@ class LeavingError(ValueError):
 def check_password(user: User, password: str) -> None:
     """Deleting needs the password again: a borrowed, unlocked phone is not enough."""
     if not user.check_password(password or ""):
-        raise LeavingError("That password is not right. Your account is unchanged.")
+        raise LeavingError(_("That password is not right. Your account is unchanged."))
 
 
 def counselor_may_leave(counselor: User) -> bool:
@@ -57,7 +58,7 @@ def delete_account(user: User, password: str) -> None:
 
 def _delete_counselor(counselor: User) -> None:
     if not counselor_may_leave(counselor):
-        raise LeavingError("Your couples are still in your care. An account with couples cannot be deleted yet.")
+        raise LeavingError(_("Your couples are still in your care. An account with couples cannot be deleted yet."))
     db.session.execute(delete(CustomPlan).where(CustomPlan.counselor_id == counselor.id))
     db.session.execute(delete(CustomExercise).where(CustomExercise.counselor_id == counselor.id))
 

@@ -13,7 +13,10 @@ from datetime import datetime, timedelta
 
 import pytest
 from builders import PASSWORD, csrf_token, login, make_counselor, make_couple, make_followup
+from servers import require
 from sqlalchemy import select
+
+from bench import infra
 
 from couples.domain.plan import (AgreeStep, CheckInStep, CheckQuestion, Option, Plan, PrivateAnswerStep, RatingItem,
                                  RatingStep, ReadStep, Scale)
@@ -176,6 +179,32 @@ def test_every_private_text_of_the_leaving_partner_is_gone_from_every_table_and_
     assert [text for text in SAM_PRIVATE if text in after] == []
     assert [text for text in KEPT if text not in after] == []
     assert couple.partner_b.email not in after
+
+
+@pytest.fixture
+def pg_database():
+    """A fresh PostgreSQL database for one test, dropped afterwards."""
+    require(infra.postgres_problem())
+    name, url = infra.create_database("couples_leave")
+    yield url
+    infra.drop_database(name)
+
+
+class TestOnPostgreSQL:
+    @pytest.fixture
+    def app_config(self, app_config, pg_database):
+        return {**app_config, "SQLALCHEMY_DATABASE_URI": pg_database}
+
+    def test_no_private_text_of_the_leaving_partner_remains_in_any_table(self, app, world):
+        couple, _sessions = world
+        with app.app_context():
+            assert db.engine.dialect.name == "postgresql"
+        sam = app.test_client()
+        login(sam, couple.partner_b.email)
+        assert delete_account(sam).status_code == 200
+        after = every_row_text(app)
+        assert [text for text in SAM_PRIVATE if text in after] == []
+        assert [text for text in KEPT if text not in after] == []
 
 
 def test_the_account_becomes_a_tombstone_and_the_audit_log_records_the_deletion_without_name_or_email(app, world):
