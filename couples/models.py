@@ -44,6 +44,8 @@ class User(UserMixin, db.Model):
     # e-mail, no usable password) so the audit log and what the couple keeps still point somewhere.
     left_at: Mapped[datetime | None]
     totp_secret: Mapped[str | None] = mapped_column(String(64))
+    # A secret shown during setup and not confirmed yet (kept here, never in the readable session cookie).
+    totp_pending_secret: Mapped[str | None] = mapped_column(String(64))
     # The last TOTP time step accepted: a code is never accepted twice.
     totp_last_step: Mapped[int | None]
 

@@ -116,5 +116,5 @@ def _make_tombstone(user: User) -> None:
     user.email = f"left-{user.id}@deleted.invalid"
     user.display_name = ""
     user.set_password(secrets.token_urlsafe(32))  # nobody knows it: the account can never log in again
-    user.totp_secret = None
+    user.totp_secret = user.totp_pending_secret = None
     user.left_at = datetime.now(UTC)

@@ -29,9 +29,13 @@ CODE_PATTERN = re.compile(r"^[0-9]{6}$")  # ASCII only: "²" is a digit to \d
 _SEPARATORS = re.compile(r"[\s-]+")
 
 
-def new_secret() -> str:
-    """A fresh base32 secret (160 bits), not yet saved anywhere."""
-    return pyotp.random_base32(32)
+def pending_secret(user: User) -> str:
+    """The secret ``user`` is setting up: the one shown before, until confirmed, else a fresh one
+    (160 bits). It lives on the user's row, not in the session cookie, which anyone holding it can read."""
+    if not user.totp_pending_secret:
+        user.totp_pending_secret = pyotp.random_base32(32)
+        db.session.commit()
+    return user.totp_pending_secret
 
 
 def setup_uri(user: User, secret: str) -> str:
@@ -73,13 +77,14 @@ def _matching_step(secret: str, code: str, now: float) -> int | None:
     return None
 
 
-def enable(user: User, secret: str, code: str, now: float | None = None) -> list[str] | None:
-    """Turn TOTP on with ``secret`` if ``code`` proves the app has it; returns the new recovery
-    codes (shown once, never stored in clear), or None when the code is wrong."""
-    step = _matching_step(secret, _normalised(code), time.time() if now is None else now)
+def enable(user: User, code: str, now: float | None = None) -> list[str] | None:
+    """Turn TOTP on with the pending secret if ``code`` proves the app has it; returns the new
+    recovery codes (shown once, never stored in clear), or None when the code is wrong."""
+    secret = user.totp_pending_secret
+    step = _matching_step(secret, _normalised(code), time.time() if now is None else now) if secret else None
     if step is None:
         return None
-    user.totp_secret, user.totp_last_step = secret, step
+    user.totp_secret, user.totp_pending_secret, user.totp_last_step = secret, None, step
     codes = _new_recovery_codes(user)
     audit(user, "auth.totp_enabled", f"user:{user.id}")
     db.session.commit()

@@ -27,7 +27,6 @@ bp = Blueprint("account", __name__)
 
 PENDING_SECONDS = 300  # a password without its code is forgotten after five minutes
 PENDING_TRIES = 5  # ... or after this many wrong codes: then the password is asked again
-SETUP_SECRET = "totp_setup_secret"
 # Where a counselor who must set up TOTP may still go (everything else leads to the setup).
 OPEN_WHILE_SETTING_UP = frozenset({"account.totp_setup", "auth.logout", "static", "pages.help", "pages.weather",
                                    "pages.index"})
@@ -93,14 +92,12 @@ def totp_setup():
     if not current_user.is_counselor:
         return redirect(url_for("account.page"))
     form = CodeForm()
-    secret = session.get(SETUP_SECRET) or totp.new_secret()
-    session[SETUP_SECRET] = secret
     if form.validate_on_submit():
-        codes = totp.enable(current_user, secret, form.code.data)
+        codes = totp.enable(current_user, form.code.data)
         if codes is not None:
-            session.pop(SETUP_SECRET, None)
             return render_template("auth/totp_recovery_codes.html", codes=codes)
         form.code.errors.append(_("That code is not right. Check the time on your phone and try the newest code."))
+    secret = totp.pending_secret(current_user)
     uri = totp.setup_uri(current_user, secret)
     return render_template("auth/totp_setup.html", form=form, secret=secret, qr=totp.qr_svg(uri),
                            replacing=totp.has_totp(current_user), required=totp.required_for(current_user))

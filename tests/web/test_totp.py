@@ -188,3 +188,13 @@ class TestRequiredForSockets:
         allowed = socketio.test_client(app, namespace=NAMESPACE, flask_test_client=client)
         assert allowed.is_connected(NAMESPACE)
         allowed.disconnect(namespace=NAMESPACE)
+
+
+def test_the_secret_being_set_up_never_travels_in_the_session_cookie(app, counselor):
+    client = app.test_client()
+    login(client, counselor.email)
+    page = client.get("/account/totp").get_data(as_text=True)
+    secret = re.search(r'id="totp-secret">([A-Z2-7]+)<', page).group(1)
+    cookie = client.get_cookie(app.config.get("SESSION_COOKIE_NAME", "session"))
+    session = app.session_interface.get_signing_serializer(app).loads(cookie.value)
+    assert secret not in repr(session)

@@ -20,6 +20,7 @@ def upgrade():
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.add_column(sa.Column('left_at', sa.DateTime(), nullable=True))
         batch_op.add_column(sa.Column('totp_secret', sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column('totp_pending_secret', sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column('totp_last_step', sa.Integer(), nullable=True))
     with op.batch_alter_table('couples', schema=None) as batch_op:
         batch_op.add_column(sa.Column('partner_a_left_at', sa.DateTime(), nullable=True))
@@ -47,5 +48,6 @@ def downgrade():
         batch_op.drop_column('partner_a_left_at')
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.drop_column('totp_last_step')
+        batch_op.drop_column('totp_pending_secret')
         batch_op.drop_column('totp_secret')
         batch_op.drop_column('left_at')
