@@ -27,7 +27,7 @@ from ..models import (
     Invitation, LiveSession, Presence, RecoveryCode, ReminderPreference, SessionEvent, Summary,
     SummaryEventRecord, SummaryItemDoc, User, audit,
 )
-from . import accounts, results
+from . import accounts, results, summaries
 
 
 class LeavingError(ValueError):
@@ -48,12 +48,15 @@ def counselor_may_leave(counselor: User) -> bool:
 def delete_account(user: User, password: str) -> None:
     """Delete ``user``'s own account after checking ``password``; raises :class:`LeavingError`."""
     check_password(user, password)
+    changed_summaries: list[tuple[summaries.Place, SummaryState]] = []
     if user.is_counselor:
         _delete_counselor(user)
     else:
-        _delete_partner(user)
+        changed_summaries = _delete_partner(user)
     _make_tombstone(user)
     accounts.end_logins(user, "account.deleted")  # commits everything above, then closes the sockets
+    for place, state in changed_summaries:  # the partner who remains sees their summaries as they are now
+        summaries.publish_views(place, state, (place.viewer,))
 
 
 def _delete_counselor(counselor: User) -> None:
@@ -63,18 +66,23 @@ def _delete_counselor(counselor: User) -> None:
     db.session.execute(delete(CustomExercise).where(CustomExercise.counselor_id == counselor.id))
 
 
-def _delete_partner(user: User) -> None:
+def _delete_partner(user: User) -> list[tuple[summaries.Place, SummaryState]]:
+    """Erase what only ``user`` gave; returns the summaries changed, for the other partner's view."""
     couple = db.session.scalar(select(Couple).where((Couple.partner_a_id == user.id) | (Couple.partner_b_id == user.id)))
+    changed: list[tuple[summaries.Place, SummaryState]] = []
     if couple is not None:
         role = cast(Role, couple.role_of(user))
         _close_open_session(couple.id)
         _forget_in_sessions(couple.id, role)
-        _forget_in_summaries(couple.id, role)
+        changed = _forget_in_summaries(couple.id, role)
         _revoke_invitations(couple.id, role)
         setattr(couple, f"partner_{role}_left_at", datetime.now(UTC))
+        # A change of seats: every process reloads what it remembers of the couple's sessions.
+        couple.seats_version = (couple.seats_version or 0) + 1
     db.session.execute(update(SessionEvent).where(SessionEvent.user_id == user.id).values(data=None))
     for owned in (Presence, FollowupReminder, SummaryEventRecord):
         db.session.execute(delete(owned).where(owned.user_id == user.id))
+    return changed
 
 
 def _close_open_session(couple_id: int) -> None:
@@ -91,15 +99,21 @@ def _forget_in_sessions(couple_id: int, role: Role) -> None:
         row.state = forget_partner(SessionState.from_dict(row.state), role).to_dict()
 
 
-def _forget_in_summaries(couple_id: int, role: Role) -> None:
+def _forget_in_summaries(couple_id: int, role: Role) -> list[tuple[summaries.Place, SummaryState]]:
+    other = cast(Role, "b" if role == "a" else "a")
+    changed = []
     for row in db.session.scalars(select(Summary).where(Summary.couple_id == couple_id)):
         before = SummaryState.from_dict(row.state)
         after = forget_author(before, role)
+        if after == before:
+            continue
         gone = removed_items(before, after)
         if gone:
             db.session.execute(delete(SummaryItemDoc).where(SummaryItemDoc.summary_id == row.id,
                                                             SummaryItemDoc.item_id.in_(gone)))
         row.state, row.status, row.version = after.to_dict(), after.status, after.version
+        changed.append((summaries.Place(row.id, row.session_id, other), after))
+    return changed
 
 
 def _revoke_invitations(couple_id: int, role: Role) -> None:

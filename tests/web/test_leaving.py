@@ -328,3 +328,18 @@ def test_the_leaving_partners_summary_socket_closes_too(app, world):
     assert summary_socket.emit("join", {"session_id": sessions["signed"]}, namespace="/summary", callback=True)["ok"]
     delete_account(sam)
     assert not summary_socket.is_connected("/summary")
+
+
+def test_the_remaining_partners_open_summary_shows_at_once_what_is_left(app, world):
+    couple, sessions = world
+    alex = app.test_client()
+    login(alex, couple.partner_a.email)
+    alex_summary = socketio.test_client(app, namespace="/summary", flask_test_client=alex)
+    assert alex_summary.emit("join", {"session_id": sessions["unsigned"]}, namespace="/summary", callback=True)["ok"]
+    alex_summary.get_received("/summary")
+    sam = app.test_client()
+    login(sam, couple.partner_b.email)
+    delete_account(sam)
+    views = [frame["args"][0] for frame in alex_summary.get_received("/summary") if frame["name"] == "summary"]
+    texts = {item["text"] for section in views[-1]["sections"] for item in section["items"]}
+    assert texts == {"ALEX-UNSIGNED-US-ITEM"}
