@@ -80,6 +80,7 @@ def _configure(app: Flask, settings: Settings, overrides: dict[str, Any]) -> Non
         MAX_FORM_MEMORY_SIZE=MAX_FORM_BYTES,
         LIVE_MESSAGE_RATE=settings.live_message_rate,
         LIVE_MESSAGE_BURST=settings.live_message_burst,
+        REQUIRE_TOTP=settings.require_totp,
     )
     app.config.update(overrides)
 
@@ -138,17 +139,15 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
 def _register_blueprints(app: Flask) -> None:
     from . import cli, requestlog
     from .realtime import namespace, summary as summary_namespace
-    from .web import auth, content, counselor, errors, followups, live, pages, partner, review, summary
-    from .web import account
+    from .web import account, auth, content, counselor, errors, followups, live, pages, partner, review, summary
 
-    for module in (pages, auth, counselor, content, partner, live, review, summary, followups, errors):
+    for module in (pages, auth, counselor, content, partner, live, review, summary, followups, account, errors):
         app.register_blueprint(module.bp)
     from .web import concerns, quick_exit  # facilitate: private contact for concerns; Quick exit's beacon
     app.register_blueprint(concerns.bp)
     app.register_blueprint(quick_exit.bp)
     from .web import joint_sessions  # follow-ups, second slice (issue 10)
     app.register_blueprint(joint_sessions.bp)
-    app.register_blueprint(account.bp)  # accounts: password resets and changes, partners' consent
     cli.register(app)
     requestlog.init_app(app)
     namespace.register(socketio, app.config)

@@ -145,6 +145,7 @@ class Settings:
     public_url: str = ""
     reminder_interval_seconds: int = 30
     reset_hours: int = 24  # accounts: how long a password-reset link works
+    require_totp: bool = False  # counselors must set up one-time passwords (services/totp.py)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -180,6 +181,7 @@ class Settings:
             public_url=_env("COUPLES_PUBLIC_URL").rstrip("/") or f"http://{host}:{port}",
             reminder_interval_seconds=_env_int("COUPLES_REMINDER_INTERVAL", 30),
             reset_hours=_env_positive_int("COUPLES_RESET_HOURS", 24),
+            require_totp=_env_flag("COUPLES_REQUIRE_TOTP"),
         )
 
 

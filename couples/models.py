@@ -44,6 +44,15 @@ class User(UserMixin, db.Model):
     private_contact: Mapped[str | None] = mapped_column(String(300))
     # accounts: when a partner accepted "what your counselor can see" (None: not yet; counselors never).
     consent_accepted_at: Mapped[datetime | None]
+    # -- leaving and TOTP (docs/leaving.md, services/totp.py) --
+    # Set when the person deleted their account: the row stays only as a tombstone (no name, no
+    # e-mail, no usable password) so the audit log and what the couple keeps still point somewhere.
+    left_at: Mapped[datetime | None]
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    # A secret shown during setup and not confirmed yet (kept here, never in the readable session cookie).
+    totp_pending_secret: Mapped[str | None] = mapped_column(String(64))
+    # The last TOTP time step accepted: a code is never accepted twice.
+    totp_last_step: Mapped[int | None]
 
     couples: Mapped[list[Couple]] = relationship(back_populates="counselor", foreign_keys="Couple.counselor_id")
 
@@ -75,6 +84,9 @@ class Couple(db.Model):
     # Grows with every change of who sits in the couple (partners, counselor, names): processes
     # compare it with what they remember of a session's seats.
     seats_version: Mapped[int] = mapped_column(default=0, server_default="0")
+    # When partner A or B deleted their account (docs/leaving.md); their seat stays theirs, marked left.
+    partner_a_left_at: Mapped[datetime | None]
+    partner_b_left_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # accounts: set while the counselor has archived the couple (read-only, off the desk list).
     archived_at: Mapped[datetime | None]
@@ -99,6 +111,10 @@ class Couple(db.Model):
 
     def name_of(self, slot: str) -> str:
         return self.partner_a_name if slot == "a" else self.partner_b_name
+
+    def has_left(self, slot: str) -> bool:
+        """Whether the partner in ``slot`` deleted their account."""
+        return (self.partner_a_left_at if slot == "a" else self.partner_b_left_at) is not None
 
 
 SEAT_COLUMNS = ("partner_a_id", "partner_b_id", "counselor_id", "partner_a_name", "partner_b_name")
@@ -531,6 +547,17 @@ class CalendarFeed(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RecoveryCode(db.Model):
+    """One single-use TOTP recovery code of a counselor; only its SHA-256 is kept."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    used_at: Mapped[datetime | None]
 
 
 class AuditEntry(db.Model):

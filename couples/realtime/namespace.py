@@ -16,7 +16,7 @@ from flask_socketio import Namespace, emit, join_room
 from socketio import exceptions as socket_errors
 
 from ..extensions import db
-from ..services import live
+from ..services import live, totp
 from .pace import ALLOW, CLOSE, Pace
 from .protocol import (MESSAGES, NAMESPACE, UNDECODABLE, WIRE_CODES, ProtocolError, ack_for, ok, parse_event,
                        parse_join, parse_session_ref, refused)
@@ -110,7 +110,8 @@ class PacedNamespace(Namespace):
         refusal). The socket joins its login's room, so that revoking the login
         closes it on whichever process holds it (``publisher.sign_out``).
         """
-        if not current_user.is_authenticated:
+        if not current_user.is_authenticated or totp.required_for(current_user):
+            # A counselor the deployment requires to set up TOTP first gets no socket either.
             raise socket_errors.ConnectionRefusedError("unauthorized")
         join_room(login_room(current_user.id))
         self.users[request.sid] = current_user.id

@@ -7,6 +7,7 @@ from typing import Any
 
 from ..extensions import socketio
 from . import NAMESPACE
+from .summary_publisher import NAMESPACE as SUMMARY_NAMESPACE
 
 LOGIN_ROOM_PREFIX = "login:"
 
@@ -41,6 +42,9 @@ def sign_out(user_id: int) -> None:
     room = login_room(user_id)
     socketio.emit("signed_out", {}, to=room, namespace=NAMESPACE)
     socketio.close_room(room, namespace=NAMESPACE)
+    # The summary's sockets join the same login room in their own namespace (PacedNamespace.on_connect):
+    # without this, a revoked login (a logout, a deleted account) kept writing and reading the summary.
+    socketio.close_room(room, namespace=SUMMARY_NAMESPACE)
 
 
 def send_reminder(user_id: int, reminder: dict[str, Any]) -> None:

@@ -40,7 +40,7 @@ class CoupleError(ValueError):
 
 @dataclass(frozen=True)
 class SlotStatus:
-    """How far one partner of a couple has got: 'joined', 'open', 'expired', 'revoked' or 'none'."""
+    """How far one partner of a couple has got: 'joined', 'left', 'open', 'expired', 'revoked' or 'none'."""
 
     slot: str
     name: str
@@ -49,7 +49,7 @@ class SlotStatus:
 
     @property
     def can_reissue(self) -> bool:
-        return self.state != "joined"
+        return self.state not in ("joined", "left")
 
 
 @cache
@@ -137,6 +137,9 @@ def slot_statuses(couple: Couple, now: datetime | None = None) -> list[SlotStatu
     statuses = []
     for slot in SLOTS:
         name = couple.name_of(slot)
+        if couple.has_left(slot):  # deleted their account (docs/leaving.md): the seat is not offered again
+            statuses.append(SlotStatus(slot, name, "left"))
+            continue
         if getattr(couple, f"partner_{slot}_id") is not None:
             statuses.append(SlotStatus(slot, name, "joined"))
             continue

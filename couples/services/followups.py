@@ -278,7 +278,9 @@ def _sync_occurrences(row: Followup, couple: Couple, now: datetime) -> None:
 
 
 def _partners(couple: Couple) -> list[int]:
-    return [user_id for user_id in (couple.partner_a_id, couple.partner_b_id) if user_id]
+    """The partners to remind: those who joined and have not left."""
+    return [user_id for slot, user_id in (("a", couple.partner_a_id), ("b", couple.partner_b_id))
+            if user_id and not couple.has_left(slot)]
 
 
 def _schedule_reminders(rows: list[FollowupOccurrence], user_ids: list[int], now: datetime) -> None:

@@ -132,10 +132,12 @@ def start_session(user: User, couple: Couple, plan_id: str) -> LiveSession:
 
 
 def _check_open_to(user: User, couple: Couple) -> None:
-    """accounts: nothing starts for an archived couple, nor for a partner who has not yet accepted
-    what their counselor can see (``consent_needed``, the page leads them there)."""
+    """Nothing starts for an archived couple, nor one a partner has left (docs/leaving.md), nor for a
+    partner who has not yet accepted what their counselor can see (``consent_needed``, the page leads them there)."""
     if couple.archived_at is not None:
         raise LiveError("archived", gettext("This space is archived, so no new session can start."))
+    if couple.has_left("a") or couple.has_left("b"):
+        raise LiveError("partner_left", gettext("A partner has left. No new session can start for this couple."))
     if consent.needs_consent(user):
         raise LiveError("consent_needed", consent.needed_message())
 

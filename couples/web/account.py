@@ -1,25 +1,146 @@
-"""Getting back in and knowing what the counselor sees: password-reset links, changing a
-password, and the partners' page about what their counselor can see (accepted once, before
-their first session).
+"""A person's own account: getting back in (password-reset links, changing a password), the
+partners' page about what their counselor can see (accepted once, before their first session),
+leaving (deleting the account), and counselors' one-time passwords.
 
 Reset links carry their token in the path like invitations; the request log redacts it
-(``couples/requestlog.py``) and pages send no Referer.
+(``couples/requestlog.py``) and pages send no Referer. Deleting needs the password again and
+explains first what happens (docs/leaving.md). TOTP: setting it up shows a QR code (inline SVG) and
+the secret as text, then the recovery codes once; logging in asks for a code after the password
+(``auth.login`` sends people here); with ``COUPLES_REQUIRE_TOTP=1`` a counselor without TOTP is
+led to set it up before anything else.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+import time
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_babel import lazy_gettext
+from flask_login import current_user, login_required, logout_user
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, PasswordField, StringField, SubmitField
+from wtforms.validators import DataRequired, InputRequired, Length
 
 from ..extensions import limiter
 from ..forms import ChangePasswordForm, ConsentForm, NewPasswordForm, ResetRequestForm
-from ..services import consent, passwords
-from ..services.accounts import AccountError
+from ..services import accounts, consent, leaving, passwords, totp
+from ..services.accounts import PASSWORD_MAX, AccountError
 from ..services.reminders import smtp_settings
-from .auth import _local_path, _start_session, home_url
+from .auth import PENDING_LOGIN, _ask_for_code, _local_path, _start_session, home_url
 
 bp = Blueprint("account", __name__)
+
+PENDING_SECONDS = 300  # a password without its code is forgotten after five minutes
+PENDING_TRIES = 5  # ... or after this many wrong codes: then the password is asked again
+# Where a counselor who must set up TOTP may still go (everything else leads to the setup).
+OPEN_WHILE_SETTING_UP = frozenset({"account.totp_setup", "auth.logout", "static", "pages.help", "pages.weather",
+                                   "pages.index"})
+
+
+class DeleteAccountForm(FlaskForm):
+    password = PasswordField(lazy_gettext("Your password"), validators=[
+        InputRequired(lazy_gettext("Enter your password.")), Length(max=PASSWORD_MAX)],
+        render_kw={"autocomplete": "current-password"})
+    understood = BooleanField(lazy_gettext("I understand that this cannot be undone."),
+                              validators=[DataRequired(lazy_gettext("Please confirm that you understand."))])
+    submit = SubmitField(lazy_gettext("Delete my account"))
+
+
+class CodeForm(FlaskForm):
+    code = StringField(lazy_gettext("Code"), validators=[InputRequired(lazy_gettext("Enter the code.")),
+                                                         Length(max=40)],
+                       render_kw={"autocomplete": "one-time-code", "inputmode": "text", "spellcheck": "false",
+                                  "autocapitalize": "none"})
+    submit = SubmitField(lazy_gettext("Continue"))
+
+
+@bp.before_app_request
+def lead_to_totp_setup():
+    """With ``COUPLES_REQUIRE_TOTP=1``, a counselor without TOTP sees the setup before anything else."""
+    if (current_user.is_authenticated and request.endpoint not in OPEN_WHILE_SETTING_UP
+            and totp.required_for(current_user)):
+        return redirect(url_for("account.totp_setup"))
+    return None
+
+
+@bp.get("/account")
+@login_required
+def page():
+    """The person's own account: two-step login (counselors) and leaving."""
+    return render_template("account/page.html", has_totp=totp.has_totp(current_user),
+                           codes_left=totp.recovery_codes_left(current_user))
+
+
+@bp.route("/account/delete", methods=["GET", "POST"])
+@login_required
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT"], methods=["POST"])
+def delete():
+    """Explain what deleting keeps and erases; delete after the password is entered again."""
+    form = DeleteAccountForm()
+    may_leave = not current_user.is_counselor or leaving.counselor_may_leave(current_user)
+    if may_leave and form.validate_on_submit():
+        try:
+            leaving.delete_account(current_user, form.password.data)
+        except leaving.LeavingError as error:
+            form.password.errors.append(str(error))
+        else:
+            logout_user()
+            session.clear()
+            return render_template("account/deleted.html")
+    return render_template("account/delete.html", form=form, may_leave=may_leave)
+
+
+@bp.route("/account/totp", methods=["GET", "POST"])
+@login_required
+def totp_setup():
+    """Counselors: scan the QR code (or type the secret), confirm with a code, keep the recovery codes."""
+    if not current_user.is_counselor:
+        return redirect(url_for("account.page"))
+    form = CodeForm()
+    if form.validate_on_submit():
+        codes = totp.enable(current_user, form.code.data)
+        if codes is not None:
+            return render_template("auth/totp_recovery_codes.html", codes=codes)
+        form.code.errors.append(_("That code is not right. Check the time on your phone and try the newest code."))
+    secret = totp.pending_secret(current_user)
+    uri = totp.setup_uri(current_user, secret)
+    return render_template("auth/totp_setup.html", form=form, secret=secret, qr=totp.qr_svg(uri),
+                           replacing=totp.has_totp(current_user), required=totp.required_for(current_user))
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT"], methods=["POST"])
+def login_code():
+    """The second step of a counselor's login: a code from their app, or a recovery code."""
+    user = _pending_user()
+    if user is None:
+        session.pop(PENDING_LOGIN, None)
+        flash(_("Please log in again."))
+        return redirect(url_for("auth.login"))
+    form = CodeForm()
+    if form.validate_on_submit():
+        if totp.check_second_factor(user, form.code.data):
+            _start_session(user)
+            return redirect(_local_path(request.args.get("next")) or home_url(user))
+        pending = session[PENDING_LOGIN]
+        session[PENDING_LOGIN] = {**pending, "tries": pending["tries"] + 1}
+        form.code.errors.append(_("That code is not right, or it was already used. Try the newest code from your app."))
+    return render_template("auth/totp_login.html", form=form)
+
+
+def _pending_user():
+    """The counselor whose password was just right, while their code may still be entered."""
+    pending = session.get(PENDING_LOGIN)
+    if not isinstance(pending, dict) or pending.get("tries", PENDING_TRIES) >= PENDING_TRIES:
+        return None
+    if time.time() - pending.get("since", 0) > PENDING_SECONDS:
+        return None
+    user = accounts.user_by_id(pending.get("user_id", 0))
+    if user is None or user.session_generation != pending.get("generation") or not totp.has_totp(user):
+        return None
+    return user
+
 
 
 def email_resets_enabled() -> bool:
@@ -57,6 +178,10 @@ def reset_password(token: str):
         except AccountError as error:
             form.password.errors.append(str(error))
         else:
+            if totp.has_totp(user):  # a reset link proves the mailbox, not the second factor
+                flash(_("Your new password is saved, and every other device was logged out. Enter a code from "
+                        "your app to log in."))
+                return _ask_for_code(user)
             _start_session(user)
             flash(_("Your new password is saved. You are logged in; every other device was logged out."))
             return redirect(home_url(user))

@@ -6,6 +6,7 @@ answer never reveals that a couple exists.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
@@ -19,7 +20,7 @@ from flask_wtf.csrf import generate_csrf
 from ..extensions import limiter, login_manager
 from ..forms import AcceptInvitationForm, LoginForm, SignupForm
 from ..models import Couple, User
-from ..services import accounts
+from ..services import accounts, totp
 from ..services import couples as couple_service
 from ..services.reminders import smtp_settings
 
@@ -119,6 +120,19 @@ def _start_session(user: User) -> None:
     session.permanent = True  # PERMANENT_SESSION_LIFETIME is the idle timeout, refreshed each request
 
 
+# -- counselor TOTP: a password alone does not log in; the code page is in web/account.py -------
+
+PENDING_LOGIN = "pending_login"
+
+
+def _ask_for_code(user: User):
+    """Remember (in a fresh session) whose password was right, and ask for their code."""
+    session.clear()
+    session[PENDING_LOGIN] = {"user_id": user.id, "generation": user.session_generation, "tries": 0,
+                              "since": time.time()}
+    return redirect(url_for("account.login_code", next=_local_path(request.args.get("next"))))
+
+
 # -- routes -----------------------------------------------------------------------------------
 
 
@@ -131,6 +145,8 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         user = accounts.authenticate(form.email.data, form.password.data)
+        if user is not None and totp.has_totp(user):
+            return _ask_for_code(user)
         if user is not None:
             _start_session(user)
             return redirect(_local_path(request.args.get("next")) or home_url(user))

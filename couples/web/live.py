@@ -41,9 +41,11 @@ def sessions_panel(couple: Couple) -> dict[str, object]:
     session can start, the form to start one. Routes that include the panel pass this along."""
     sessions = live.open_sessions(couple)
     archived = couple.archived_at is not None
-    can_start = not sessions and not archived and couple.partner_a_id is not None and couple.partner_b_id is not None
+    partner_left = couple.has_left("a") or couple.has_left("b")
+    can_start = (not sessions and not archived and not partner_left
+                 and couple.partner_a_id is not None and couple.partner_b_id is not None)
     return {"live_sessions": sessions, "start_session_form": StartSessionForm(couple) if can_start else None,
-            "couple_archived": archived}
+            "couple_archived": archived, "partner_left": partner_left}
 
 
 @bp.post("/couples/<int:couple_id>/sessions")
