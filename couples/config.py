@@ -144,6 +144,8 @@ class Settings:
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     public_url: str = ""
     reminder_interval_seconds: int = 30
+    # --- encryption at rest (couples/crypto.py) ---
+    key_file: str = ""
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -178,6 +180,7 @@ class Settings:
             smtp=SmtpSettings.from_env(),
             public_url=_env("COUPLES_PUBLIC_URL").rstrip("/") or f"http://{host}:{port}",
             reminder_interval_seconds=_env_int("COUPLES_REMINDER_INTERVAL", 30),
+            key_file=_env("COUPLES_KEY_FILE"),
         )
 
 
