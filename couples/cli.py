@@ -96,7 +96,9 @@ def rotate_key_command(grace: float, keep_old: bool) -> None:
     except vault.VaultError as error:
         raise click.ClickException(str(error)) from error
     resealed = sum(counts.resealed for counts in rotation.passes)
-    click.echo(f"New key {rotation.new_key}: {resealed} values re-encrypted in {len(rotation.passes)} passes.")
+    retaken = sum(counts.conflicts for counts in rotation.passes)
+    click.echo(f"New key {rotation.new_key}: {resealed} values re-encrypted in {len(rotation.passes)} passes"
+               f" ({retaken} changed by a server meanwhile and taken again).")
     if rotation.retired:
         click.echo(f"Retired {', '.join(rotation.retired)}. Back up the key file now (docs/security.md).")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from flask_migrate import downgrade
-from security.sealed_world import MARKERS, decrypted_values, readable_markers
+from security.vault.sealed_world import MARKERS, decrypted_values, readable_markers
 from sqlalchemy import select, text
 
 from couples.crypto import SealError, keyring
