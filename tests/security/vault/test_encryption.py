@@ -3,12 +3,15 @@ the migration sealed data the previous schema stored in plain; nothing may query
 
 from __future__ import annotations
 
+import stat
+
 import pytest
 from flask_migrate import downgrade
 from security.vault.sealed_world import MARKERS, decrypted_values, readable_markers
+from servers import together
 from sqlalchemy import select, text
 
-from couples.crypto import SealError, keyring
+from couples.crypto import SealError, create_key_file, keyring, read_key_file
 from couples.database import upgrade_database
 from couples.extensions import db
 from couples.models import CounselorNote, LiveSession
@@ -73,3 +76,14 @@ def test_a_value_whose_key_is_missing_or_that_was_altered_is_refused_with_a_clea
             with pytest.raises(SealError):
                 db.session.scalars(select(CounselorNote)).one()
             db.session.rollback()
+
+
+def test_the_key_file_is_made_once_readable_by_its_owner_only_even_by_processes_starting_together(tmp_path):
+    path = tmp_path / "instance" / "encryption.keys"
+
+    created = together(*[lambda: create_key_file(path)] * 8)
+
+    assert created.count(True) == 1
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert len(read_key_file(path)) == 1
+    assert [p.name for p in path.parent.iterdir()] == ["encryption.keys"]  # no drafts left behind
