@@ -227,6 +227,8 @@ def init_app(app: Flask) -> None:
     """Create the key file on first run (0600) and give the app its keyring."""
     path = Path(app.config["ENCRYPTION_KEY_FILE"])
     create_key_file(path)
+    if path.stat().st_mode & 0o077:
+        app.logger.warning("The key file %s can be read by other users: chmod 600 it", path)
     app.extensions["couples_keyring"] = Keyring(path)
 
 
