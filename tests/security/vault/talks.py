@@ -3,16 +3,20 @@ a long plan, one thread per couple, every acknowledged event remembered with its
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import socketio
 from builders import PASSWORD, make_counselor, make_couple
-from servers import LiveClient, login_cookie
+from servers import LiveClient, live_server, login_cookie
+from sqlalchemy import select
 
 from couples.domain.plan import Plan, PrivateAnswerStep, TurnsStep
 from couples.extensions import db
-from couples.models import Couple, SessionEvent, User
+from couples.models import Couple, LiveSession, SessionEvent, User
 from couples.services import live
 
 TURNS = 30
@@ -68,7 +72,35 @@ class Talk(threading.Thread):
             client.close()
 
 
-def start_talks(app, server, count: int) -> tuple[list[Talk], list[int]]:
+@contextmanager
+def talking(app, count: int, first_acks: int) -> Iterator[tuple[object, list[Talk], list[int]]]:
+    """A real server on the app's database and key file, with ``count`` couples talking to it; yields
+    (server, talks, session ids) once ``first_acks`` events were acknowledged. Everything is closed after."""
+    server = live_server(app.config["SQLALCHEMY_DATABASE_URI"],
+                         extra_env={"COUPLES_KEY_FILE": app.config["ENCRYPTION_KEY_FILE"]}).start()
+    talks: list[Talk] = []
+    try:
+        talks, sessions = _start_talks(app, server, count)
+        for talk in talks:
+            talk.start()
+        wait_for_acks(talks, first_acks)
+        yield server, talks, sessions
+    finally:
+        for talk in talks:
+            talk.stop.set()
+            talk.close()
+        server.stop()
+        gc.collect()  # sockets a killed server dropped are closed now, under the test's warning filters
+
+
+def finish(talks: list[Talk]) -> None:
+    """Let each couple end its plan, and wait for them."""
+    for talk in talks:
+        talk.stop.set()
+        talk.join(120)
+
+
+def _start_talks(app, server, count: int) -> tuple[list[Talk], list[int]]:
     """``count`` new couples, each in a session of :data:`LONG_TALK` on ``server``; threads not started."""
     with app.app_context():
         couples = [make_couple(make_counselor()) for _ in range(count)]
@@ -91,9 +123,22 @@ def stored_events(app, sessions: list[int]) -> dict[str, dict | None]:
     """Client event id -> the data stored for it, for every event of ``sessions``."""
     with app.app_context():
         return {row.client_event_id: row.data for row in db.session.scalars(
-            db.select(SessionEvent).where(SessionEvent.session_id.in_(sessions)))}
+            select(SessionEvent).where(SessionEvent.session_id.in_(sessions)))}
 
 
 def acknowledged(talks: list[Talk]) -> dict[str, dict]:
     """Client event id -> data, for every event a server acknowledged."""
     return {event_id: data for talk in talks for event_id, data, _ in talk.acked}
+
+
+def half_updated(app, sessions: list[int]) -> list[tuple[int, int, int]]:
+    """(session id, its version, the newest version its event log acknowledged) for each session whose
+    state and event log disagree: none, when each event was stored with its state in one transaction."""
+    with app.app_context():
+        found = []
+        for session_id in sessions:
+            acks = db.session.scalars(select(SessionEvent.ack).where(SessionEvent.session_id == session_id)).all()
+            version, logged = db.session.get(LiveSession, session_id).version, max(ack["version"] for ack in acks)
+            if version != logged:
+                found.append((session_id, version, logged))
+        return found

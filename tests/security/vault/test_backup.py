@@ -8,14 +8,12 @@ import shutil
 
 import pytest
 from security.vault.sealed_world import decrypted_values
-from security.vault.talks import acknowledged, start_talks, stored_events, wait_for_acks
-from servers import live_server
+from security.vault.talks import acknowledged, finish, half_updated, stored_events, talking
 from sqlalchemy import MetaData, create_engine, select
 
 from bench import infra
 from couples import create_app
 from couples.extensions import db
-from couples.models import LiveSession, SessionEvent
 
 
 @pytest.fixture
@@ -116,34 +114,16 @@ def test_a_backup_never_overwrites_a_file(app, tmp_path):
     assert existing.read_text() == "keep me"
 
 
-def test_a_backup_taken_while_couples_talk_restores_a_consistent_database(app, new_home, empty_database_url, tmp_path):
-    server = live_server(app.config["SQLALCHEMY_DATABASE_URI"],
-                         extra_env={"COUPLES_KEY_FILE": app.config["ENCRYPTION_KEY_FILE"]}).start()
-    talks = []
-    try:
-        talks, sessions = start_talks(app, server, 2)
-        for talk in talks:
-            talk.start()
-        wait_for_acks(talks, 20)
+def test_a_backup_taken_while_couples_talk_restores_a_consistent_database(app, new_home, tmp_path):
+    with talking(app, 2, first_acks=20) as (_, talks, sessions):
         acked_before_backup = acknowledged(talks)
         made = app.test_cli_runner().invoke(args=["backup", str(tmp_path / "live.backup")])
-        for talk in talks:
-            talk.stop.set()
-            talk.join(120)
-    finally:
-        for talk in talks:
-            talk.close()
-        server.stop()
+        finish(talks)
     assert made.exit_code == 0, made.output
     home = new_home(app.config["ENCRYPTION_KEY_FILE"])
 
     assert home.test_cli_runner().invoke(args=["restore", str(tmp_path / "live.backup")]).exit_code == 0
 
-    with home.app_context():
-        for session_id in sessions:
-            version = db.session.get(LiveSession, session_id).version
-            logged = [ack["version"] for ack in db.session.scalars(
-                select(SessionEvent.ack).where(SessionEvent.session_id == session_id))]
-            assert version == max(logged)  # the state and its event log from the same moment
     restored = stored_events(home, sessions)
     assert {event_id: restored.get(event_id) for event_id in acked_before_backup} == acked_before_backup
+    assert half_updated(home, sessions) == []  # each state and its event log from the same moment

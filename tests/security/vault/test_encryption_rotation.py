@@ -10,8 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from security.vault.talks import acknowledged, start_talks, stored_events, wait_for_acks
-from servers import live_server
+from security.vault.talks import acknowledged, finish, stored_events, talking
 
 from couples.crypto import read_key_file
 from couples.extensions import db
@@ -39,26 +38,12 @@ def key_ids(app) -> set[str]:
 
 def test_rotating_the_key_while_couples_send_events_loses_nothing(app):
     old_keys = key_ids(app)
-    server = live_server(app.config["SQLALCHEMY_DATABASE_URI"],
-                         extra_env={"COUPLES_KEY_FILE": app.config["ENCRYPTION_KEY_FILE"]}).start()
-    talks = []
-    try:
-        talks, sessions = start_talks(app, server, COUPLES)
-        for talk in talks:
-            talk.start()
-        wait_for_acks(talks, 10 * COUPLES)
-
+    with talking(app, COUPLES, first_acks=10 * COUPLES) as (_, talks, sessions):
         result, started, ended = rotate(app)
 
         while any(talk.is_alive() and not talk.acked_since(ended) for talk in talks):
             time.sleep(0.05)
-        for talk in talks:
-            talk.stop.set()
-            talk.join(120)
-    finally:
-        for talk in talks:
-            talk.close()
-        server.stop()
+        finish(talks)
 
     assert result.returncode == 0, result.stderr
     assert [talk.error for talk in talks] == [None] * COUPLES
