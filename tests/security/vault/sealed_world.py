@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import re
 import subprocess
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from builders import PASSWORD, csrf_token, login, make_followup
+from builders import make_followup
 from live.drive import complete_plan
+from summary.test_summary_pages import logged_in
+from summary.test_summary_pages import post as post_summary
 
 from bench import infra
 from couples.extensions import db
@@ -62,32 +65,18 @@ def world(request, app):
 def write_private_world(app, drive, couple, session_id: int) -> None:
     """Every kind of private text, through the services and pages that write it in production."""
     complete_plan(*drive)
-    partners = [_logged_in(app, couple.partner_a), _logged_in(app, couple.partner_b)]
+    partners = [logged_in(app, couple.partner_a), logged_in(app, couple.partner_b)]
     for visibility, text in (("us", "ZEBRA-us-item"), ("me", "ZEBRA-my-own-item"), ("counselor", "ZEBRA-for-the-counselor")):
-        _post_summary(partners[0], session_id, type="add_item", section="noticed", visibility=visibility, text=text)
+        post_summary(partners[0], session_id, type="add_item", section="noticed", visibility=visibility, text=text)
     for client in partners:
         page = client.get(f"/sessions/{session_id}/summary").get_data(as_text=True)
         version = re.search(r'name="version" value="(\d+)"', page).group(1)
-        assert _post_summary(client, session_id, type="sign", version=version).status_code == 303
+        assert post_summary(client, session_id, type="sign", version=version).status_code == 303
     with app.app_context():
         counselor = db.session.get(User, couple.counselor_id)
         review.save_note(counselor, db.session.get(LiveSession, session_id), "ZEBRA-counselor-note")
-        from datetime import datetime, timedelta
-
         make_followup(counselor, couple, datetime.now().replace(microsecond=0) + timedelta(days=3),
                       note="ZEBRA-followup-note")
-
-
-def _logged_in(app, user):
-    client = app.test_client()
-    login(client, user.email, PASSWORD)
-    return client
-
-
-def _post_summary(client, session_id: int, **data):
-    page = client.get(f"/sessions/{session_id}/summary")
-    return client.post(f"/sessions/{session_id}/summary",
-                       data={**data, "csrf_token": csrf_token(page.get_data(as_text=True))})
 
 
 def decrypted_values(app) -> dict[tuple[str, str], list]:
