@@ -22,6 +22,7 @@ import os
 import secrets
 import tempfile
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,8 @@ MARK = "enc1"
 """The first field of every sealed value: the format's version."""
 NONCE_BYTES = 12
 KEY_BYTES = 32
+OPENED_CACHE = 256
+"""How many recently opened text values each process keeps (see :meth:`Keyring.open_text`)."""
 KEY_FILE_HEADER = (
     "# couples encryption keys. Keep this file secret, outside the database's backups, and back it\n"
     "# up on its own (docs/security.md). One key a line, '<id> <base64 key>'; the last one seals new data.\n"
@@ -150,6 +153,7 @@ class Keyring:
         self._seen: tuple[int, int, int] | None = None
         self._keys: dict[str, Key] = {}
         self._newest: Key | None = None
+        self._opened: OrderedDict[str, bytes] = OrderedDict()
         self.refresh()
 
     def refresh(self) -> None:
@@ -161,6 +165,7 @@ class Keyring:
         with self._lock:
             keys = read_key_file(self.path)
             self._keys = {key.id: key for key in keys}
+            self._opened.clear()  # a retired key's values must not stay readable
             self._newest = keys[-1]
             self._seen = seen
 
@@ -211,7 +216,24 @@ class Keyring:
         return sealed[:header_length].decode() + base64.b64encode(sealed[header_length:]).decode()
 
     def open_text(self, sealed: str) -> bytes:
-        """The plain bytes of a value :meth:`seal_text` made."""
+        """The plain bytes of a value :meth:`seal_text` made.
+
+        The newest few are remembered: a join repeats one row's value on every row (a follow-up's
+        note on each of its 52 occurrences), and each would otherwise be opened again.
+        """
+        with self._lock:
+            plain = self._opened.get(sealed)
+            if plain is not None:
+                self._opened.move_to_end(sealed)
+                return plain
+        plain = self._open_text(sealed)
+        with self._lock:
+            self._opened[sealed] = plain
+            if len(self._opened) > OPENED_CACHE:
+                self._opened.popitem(last=False)
+        return plain
+
+    def _open_text(self, sealed: str) -> bytes:
         key_id = key_id_of(sealed)
         if key_id is None:
             raise SealError("not a sealed value: the column holds plain data (run the migrations)")
