@@ -11,6 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from . import crypto
 from .config import Settings, secret_key_from
 from .extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
 
@@ -81,6 +82,8 @@ def _configure(app: Flask, settings: Settings, overrides: dict[str, Any]) -> Non
         LIVE_MESSAGE_RATE=settings.live_message_rate,
         LIVE_MESSAGE_BURST=settings.live_message_burst,
         REQUIRE_TOTP=settings.require_totp,
+        # Encryption at rest: the key file lives outside the database (couples/crypto.py).
+        ENCRYPTION_KEY_FILE=settings.key_file or str(instance / "encryption.keys"),
     )
     app.config.update(overrides)
 
@@ -91,6 +94,7 @@ def _init_extensions(app: Flask) -> None:
     from .realtime.protocol import MAX_MESSAGE_BYTES, TolerantPacket
 
     db.init_app(app)
+    crypto.init_app(app)
     babel.init_app(app)  # marks strings for translation now; catalogues come with Spanish
     migrate.init_app(app, db, directory=str(MIGRATIONS))
     csrf.init_app(app)

@@ -8,8 +8,11 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+from . import vault
 from .content import PACKAGED_FOLDER, check_folder, load_library
+from .crypto import keyring
 from .database import upgrade_database
+from .extensions import db
 from .services import accounts, live, reminders
 from .services import passwords  # accounts
 
@@ -75,6 +78,60 @@ def check_content_command(folder: Path | None) -> None:
     click.echo(f"Content is valid: {len(library.exercises)} exercises, {len(library.plans)} plans")
 
 
+# --- encryption at rest and backups (couples/crypto.py, couples/vault.py) -------------------------
+
+
+def _sealed_columns() -> list[vault.SealedColumn]:
+    return vault.encrypted_columns(db.metadata)
+
+
+@click.command("rotate-key")
+@click.option("--grace", default=2.0, show_default=True, type=click.FloatRange(0, 600),
+              help="Seconds the last, clean pass waits after the new key appeared, for writes already under way.")
+@click.option("--keep-old", is_flag=True, help="Keep the old keys in the key file (they are retired by default).")
+@with_appcontext
+def rotate_key_command(grace: float, keep_old: bool) -> None:
+    """Re-encrypt everything under a new key while the servers keep running, then retire the old keys."""
+    try:
+        rotation = vault.rotate_key(db.engine, keyring(), _sealed_columns(), grace=grace, keep_old=keep_old)
+    except vault.VaultError as error:
+        raise click.ClickException(str(error)) from error
+    resealed = sum(counts.resealed for counts in rotation.passes)
+    retaken = sum(counts.conflicts for counts in rotation.passes)
+    click.echo(f"New key {rotation.new_key}: {resealed} values re-encrypted in {len(rotation.passes)} passes"
+               f" ({retaken} changed by a server meanwhile and taken again).")
+    if rotation.retired:
+        click.echo(f"Retired {', '.join(rotation.retired)}. Back up the key file now (docs/security.md).")
+
+
+@click.command("backup")
+@click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def backup_command(target: Path) -> None:
+    """Write a consistent copy of the database to TARGET while the servers keep running (the key file is separate)."""
+    try:
+        vault.backup(db.engine, target)
+    except vault.VaultError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Backed up the database to {target}. It is encrypted with {keyring().path}: back that file up too.")
+
+
+@click.command("restore")
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_appcontext
+def restore_command(source: Path) -> None:
+    """Restore a backup into this app's database, which must be empty; then check the key file opens it."""
+    try:
+        vault.restore(db.engine, source)
+        missing = vault.missing_keys(db.engine, keyring(), _sealed_columns())
+    except vault.VaultError as error:
+        raise click.ClickException(str(error)) from error
+    if missing:
+        raise click.ClickException(f"Restored, but the key file {keyring().path} lacks the keys "
+                                   f"{', '.join(sorted(missing))}: restore the key file backed up with this database.")
+    click.echo(f"Restored {source}; the key file opens every encrypted value.")
+
+
 def register(app: Flask) -> None:
     """Attach the commands to ``app``."""
     app.cli.add_command(create_counselor_command)
@@ -83,3 +140,6 @@ def register(app: Flask) -> None:
     app.cli.add_command(reminders.send_reminders_command)
     app.cli.add_command(passwords.password_link_command)  # accounts
     app.cli.add_command(close_abandoned_command)
+    app.cli.add_command(rotate_key_command)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)

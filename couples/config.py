@@ -146,6 +146,8 @@ class Settings:
     reminder_interval_seconds: int = 30
     reset_hours: int = 24  # accounts: how long a password-reset link works
     require_totp: bool = False  # counselors must set up one-time passwords (services/totp.py)
+    # --- encryption at rest (couples/crypto.py) ---
+    key_file: str = ""
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -182,6 +184,7 @@ class Settings:
             reminder_interval_seconds=_env_int("COUPLES_REMINDER_INTERVAL", 30),
             reset_hours=_env_positive_int("COUPLES_RESET_HOURS", 24),
             require_totp=_env_flag("COUPLES_REQUIRE_TOTP"),
+            key_file=_env("COUPLES_KEY_FILE"),
         )
 
 

@@ -8,11 +8,12 @@ from datetime import datetime, UTC
 from typing import Any, Literal
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint, event, inspect, text
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, Text, UniqueConstraint, event, inspect, text
 from sqlalchemy import false as sql_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from .crypto import EncryptedBytes, EncryptedJSON, EncryptedText
 from .extensions import db
 
 UserRole = Literal["counselor", "partner"]
@@ -41,16 +42,16 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # facilitate: how a partner's counselor can reach them privately (their own words; only the
     # counselor ever sees it, on the couple's page next to a concern). None until they give it.
-    private_contact: Mapped[str | None] = mapped_column(String(300))
+    private_contact: Mapped[str | None] = mapped_column(EncryptedText)
     # accounts: when a partner accepted "what your counselor can see" (None: not yet; counselors never).
     consent_accepted_at: Mapped[datetime | None]
     # -- leaving and TOTP (docs/leaving.md, services/totp.py) --
     # Set when the person deleted their account: the row stays only as a tombstone (no name, no
     # e-mail, no usable password) so the audit log and what the couple keeps still point somewhere.
     left_at: Mapped[datetime | None]
-    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_secret: Mapped[str | None] = mapped_column(EncryptedText)
     # A secret shown during setup and not confirmed yet (kept here, never in the readable session cookie).
-    totp_pending_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_pending_secret: Mapped[str | None] = mapped_column(EncryptedText)
     # The last TOTP time step accepted: a code is never accepted twice.
     totp_last_step: Mapped[int | None]
 
@@ -204,7 +205,7 @@ class LiveSession(db.Model):
     plan_id: Mapped[str] = mapped_column(String(64))
     plan_title: Mapped[str] = mapped_column(String(120))
     plan: Mapped[dict[str, Any]] = mapped_column(JSON)
-    state: Mapped[dict[str, Any]] = mapped_column(JSON)
+    state: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON)
     version: Mapped[int]
     status: Mapped[str] = mapped_column(String(16))
     # "apart": a follow-up each partner does alone (issue 10); it never blocks a live workshop.
@@ -237,7 +238,7 @@ class SessionEvent(db.Model):
     type: Mapped[str] = mapped_column(String(32))
     actor: Mapped[str] = mapped_column(String(16))
     step_id: Mapped[str | None] = mapped_column(String(140))
-    data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    data: Mapped[dict[str, Any] | None] = mapped_column(EncryptedJSON)
     ack: Mapped[dict[str, Any]] = mapped_column(JSON)
     at: Mapped[float]
 
@@ -275,7 +276,7 @@ class StepResult(db.Model):
     kind: Mapped[str] = mapped_column(String(32))
     title: Mapped[str] = mapped_column(String(200))
     outcome: Mapped[str] = mapped_column(String(16))
-    facts: Mapped[dict[str, Any]] = mapped_column(JSON)
+    facts: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON)
     finished_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (UniqueConstraint("session_id", "step_index", name="uq_step_result_step"),)
@@ -313,7 +314,7 @@ class Summary(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("live_sessions.id"), unique=True)
     couple_id: Mapped[int] = mapped_column(ForeignKey("couples.id"), index=True)
-    state: Mapped[dict[str, Any]] = mapped_column(JSON)
+    state: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON)
     version: Mapped[int]
     status: Mapped[str] = mapped_column(String(24))
     signed_number: Mapped[int | None]
@@ -333,7 +334,7 @@ class SummaryItemDoc(db.Model):
 
     summary_id: Mapped[int] = mapped_column(ForeignKey("summaries.id"), primary_key=True)
     item_id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    doc: Mapped[bytes] = mapped_column(LargeBinary)
+    doc: Mapped[bytes] = mapped_column(EncryptedBytes)
 
 
 class SummaryEventRecord(db.Model):
@@ -362,7 +363,7 @@ class SignedSummary(db.Model):
     summary_id: Mapped[int] = mapped_column(ForeignKey("summaries.id"))
     number: Mapped[int]
     signed_at: Mapped[datetime] = mapped_column(default=utcnow)
-    content: Mapped[dict[str, Any]] = mapped_column(JSON)
+    content: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON)
 
     __table_args__ = (UniqueConstraint("summary_id", "number", name="uq_signed_summary_number"),)
 
@@ -375,7 +376,7 @@ class CounselorNote(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("live_sessions.id"), unique=True)
     counselor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    text: Mapped[str] = mapped_column(Text, default="")
+    text: Mapped[str] = mapped_column(EncryptedText, default="")
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -435,7 +436,7 @@ class Followup(db.Model):
     timezone: Mapped[str] = mapped_column(String(64))
     recurrence: Mapped[str | None] = mapped_column(String(200))
     mode: Mapped[str] = mapped_column(String(16))
-    note: Mapped[str] = mapped_column(Text, default="")
+    note: Mapped[str] = mapped_column(EncryptedText, default="")
     cancelled_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -514,7 +515,7 @@ class FollowupReflection(db.Model):
     occurrence_id: Mapped[int] = mapped_column(ForeignKey("followup_occurrences.id"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     rating: Mapped[int | None]
-    text: Mapped[str] = mapped_column(Text, default="")
+    text: Mapped[str] = mapped_column(EncryptedText, default="")
     shared: Mapped[bool] = mapped_column(default=False)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 

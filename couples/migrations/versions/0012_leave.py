@@ -19,8 +19,8 @@ depends_on = None
 def upgrade():
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.add_column(sa.Column('left_at', sa.DateTime(), nullable=True))
-        batch_op.add_column(sa.Column('totp_secret', sa.String(length=64), nullable=True))
-        batch_op.add_column(sa.Column('totp_pending_secret', sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column('totp_secret', sa.Text(), nullable=True))
+        batch_op.add_column(sa.Column('totp_pending_secret', sa.Text(), nullable=True))
         batch_op.add_column(sa.Column('totp_last_step', sa.Integer(), nullable=True))
     with op.batch_alter_table('couples', schema=None) as batch_op:
         batch_op.add_column(sa.Column('partner_a_left_at', sa.DateTime(), nullable=True))
