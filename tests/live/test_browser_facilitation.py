@@ -91,6 +91,7 @@ def test_the_counselor_facilitates_and_both_partners_follow(browser, server, cou
         expect(page.get_by_role("heading", name="Your counselor ended this session for today")).to_be_visible()
         expect(page.get_by_role("link", name="Write your summary together")).to_be_visible()
     expect(counselor.get_by_role("heading", name="You ended this session")).to_be_visible()
+    expect(a.get_by_role("complementary", name="A note from your counselor")).to_be_hidden()
     expect(counselor.get_by_role("heading", name="Facilitate", exact=True)).to_be_hidden()
     shot(b, "facilitate-ended-desktop")
     assert_accessible(b, "a session the counselor ended")

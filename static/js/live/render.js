@@ -77,7 +77,7 @@ export class SessionView {
   }
 
   renderNote(snapshot) {
-    const note = snapshot.note;
+    const note = snapshot.status === "completed" ? null : snapshot.note; // a note belongs to the running session
     this.parts.note.hidden = !note;
     this.parts.note.querySelector("[data-note-text]").textContent = note ? note.text : "";
   }
