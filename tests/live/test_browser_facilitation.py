@@ -57,6 +57,12 @@ def test_the_counselor_facilitates_and_both_partners_follow(browser, server, cou
     shot(a, "facilitate-note-phone")
     assert_accessible(a, "a partner's page with the counselor's note")
 
+    press(counselor, "Pause for both")
+    expect(a.locator("[data-announcer]")).to_have_text("Paused by your counselor.")
+    expect(counselor.get_by_role("button", name="Forward one step")).to_be_disabled()
+    press(counselor, "Resume")
+    expect(b.locator("[data-announcer]")).to_have_text("The session continues.")
+
     press(counselor, "Forward one step")
     for page in partners:
         expect(page.get_by_role("heading", name="Breathe")).to_be_visible()
@@ -85,6 +91,7 @@ def test_the_counselor_facilitates_and_both_partners_follow(browser, server, cou
         expect(page.get_by_role("heading", name="Your counselor ended this session for today")).to_be_visible()
         expect(page.get_by_role("link", name="Write your summary together")).to_be_visible()
     expect(counselor.get_by_role("heading", name="You ended this session")).to_be_visible()
+    expect(a.get_by_role("complementary", name="A note from your counselor")).to_be_hidden()
     expect(counselor.get_by_role("heading", name="Facilitate", exact=True)).to_be_hidden()
     shot(b, "facilitate-ended-desktop")
     assert_accessible(b, "a session the counselor ended")

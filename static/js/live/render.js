@@ -77,7 +77,7 @@ export class SessionView {
   }
 
   renderNote(snapshot) {
-    const note = snapshot.note;
+    const note = snapshot.status === "completed" ? null : snapshot.note; // a note belongs to the running session
     this.parts.note.hidden = !note;
     this.parts.note.querySelector("[data-note-text]").textContent = note ? note.text : "";
   }
@@ -107,9 +107,7 @@ export class SessionView {
     }
     if (is.agreed && !was.agreed) said.push("You agree.");
     if (is.phase && (is.phase !== was.phase || is.turn !== was.turn)) said.push(this.turnWords(is, ctx));
-    if (ctx.isPartner && now.ready[ctx.partner] && !before.ready[ctx.partner] && !now.ready[ctx.me]) {
-      said.push(`${ctx.name(ctx.partner)} is ready when you are.`);
-    }
+    // A partner ready to go on is read out by the controls' own status line ("… is ready when you are").
     return said;
   }
 
