@@ -24,7 +24,7 @@ from couples.database import upgrade_database  # noqa: E402
 # overnight). Fuzz tests take their settings from ``settings.get_profile("app-fuzz")`` (through the
 # app's test client or in-process sockets) or ``settings.get_profile("server-fuzz")`` (a real server
 # over the network), so they follow the chosen profile; pure tests keep Hypothesis's defaults.
-FUZZ_PROFILES = {"ci": {"app-fuzz": 40, "server-fuzz": 25}, "deep": {"app-fuzz": 600, "server-fuzz": 300}}
+FUZZ_PROFILES = {"ci": {"app-fuzz": 80, "server-fuzz": 40}, "deep": {"app-fuzz": 1000, "server-fuzz": 400}}
 FUZZ_PROFILE = os.environ.get("COUPLES_FUZZ_PROFILE", "ci")
 if FUZZ_PROFILE not in FUZZ_PROFILES:
     raise pytest.UsageError(f"COUPLES_FUZZ_PROFILE must be one of {sorted(FUZZ_PROFILES)}, not {FUZZ_PROFILE!r}")
