@@ -152,8 +152,8 @@ class World:
         """Values for every URL argument a route may have: things of Dana's couple."""
         on_invitations = endpoint in ("counselor.revoke_invitation", "counselor.reissue_invitation")
         couple = self.waiting if on_invitations else self.couple
-        session_id = self.writing_id if endpoint.startswith("summary.") or endpoint == "live.session_page" \
-            else self.signed_id
+        session_id = {"live.session_page": self.live_id, "summary.page": self.writing_id,
+                      "summary.change": self.writing_id}.get(endpoint, self.signed_id)
         return {"couple_id": couple.id, "session_id": session_id, "followup_id": self.followup_id,
                 "occurrence_id": self.occurrence_id, "invitation_id": couple.invitations[0].id, "slot": "b",
                 "token": self.feed_token if endpoint == "followups.feed" else self.waiting.tokens["b"],
