@@ -214,6 +214,31 @@ def test_no_form_answers_500_whatever_is_posted(app, caplog):
     assert not [record.getMessage() for record in caplog.records if record.levelno >= logging.ERROR]
 
 
+QUERY_NAMES = ["page", "number", "next", "version", "extra"]
+"""Query arguments the pages read (``request.args``), and one they don't."""
+
+
+def test_no_page_answers_500_whatever_its_query(app, caplog):
+    world = World(app)
+    profile = settings.get_profile("app-fuzz")
+    pages = sorted((rule for rule in app.url_map.iter_rules() if "GET" in rule.methods and rule.endpoint != "static"),
+                   key=lambda rule: rule.rule)
+
+    @settings(profile, max_examples=max(10, profile.max_examples // 4))
+    @given(who=st.sampled_from(sorted(world.clients)), rule=st.sampled_from(pages), data=st.data())
+    def get(who, rule, data):
+        arguments = data.draw(st.fixed_dictionaries(world.url_arguments(rule)))
+        query = data.draw(st.fixed_dictionaries({}, optional={name: value_strategy() for name in QUERY_NAMES}))
+        url = rule.build(arguments, append_unknown=False)[1] + "?" + body_of(query).decode()
+        response = world.clients[who].get(url)
+        response.close()  # files (the socket.io client) are sent from an open file
+        assert response.status_code < 500, (url[:200], response.status_code)
+
+    with caplog.at_level(logging.ERROR):
+        get()
+    assert not [record.getMessage() for record in caplog.records if record.levelno >= logging.ERROR]
+
+
 def post_examples(world: World, rule, posters: list[str], values: dict) -> None:
     """Post Hypothesis-chosen fields and URL arguments to ``rule``; every answer is below 500."""
     tokens = {who: world.token(who) for who in world.clients}
