@@ -10,8 +10,9 @@ Latin-1 bytes, and pastes larger than a request may be; and with control charact
 right-to-left text, lone surrogates (as their WTF-8 bytes) and HTML/script probes.
 
 A refusal is any answer but a redirect (a form that worked redirects; one with errors is shown
-again, 200, or refused with a 4xx): after it, every table holds what it held before. The number
-of examples per route follows the Hypothesis profile (tests/conftest.py, COUPLES_FUZZ_PROFILE).
+again, 200, or refused with a 4xx): after it, every table holds what it held before. Every page
+(GET route) gets the same values in its query string. The number of examples follows the
+Hypothesis profile (tests/conftest.py, COUPLES_FUZZ_PROFILE).
 """
 
 from __future__ import annotations
