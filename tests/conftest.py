@@ -6,15 +6,31 @@ Suites with their own needs (sockets, browsers) add fixtures in their own confte
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # so tests can `import builders`
 
 from couples import create_app  # noqa: E402
 from couples.database import upgrade_database  # noqa: E402
+
+# -- Hypothesis profiles: how much fuzzing a run does ----------------------------------------------
+# Examples that go through the app (forms, sockets, the real server) cost milliseconds to a second
+# each, so CI runs a capped number; COUPLES_FUZZ_PROFILE=deep runs many more (before a release, or
+# overnight). Fuzz tests take their settings from ``settings.get_profile("app-fuzz")`` (through the
+# app's test client or in-process sockets) or ``settings.get_profile("server-fuzz")`` (a real server
+# over the network), so they follow the chosen profile; pure tests keep Hypothesis's defaults.
+FUZZ_PROFILES = {"ci": {"app-fuzz": 80, "server-fuzz": 40}, "deep": {"app-fuzz": 1000, "server-fuzz": 400}}
+FUZZ_PROFILE = os.environ.get("COUPLES_FUZZ_PROFILE", "ci")
+if FUZZ_PROFILE not in FUZZ_PROFILES:
+    raise pytest.UsageError(f"COUPLES_FUZZ_PROFILE must be one of {sorted(FUZZ_PROFILES)}, not {FUZZ_PROFILE!r}")
+for _name, _examples in FUZZ_PROFILES[FUZZ_PROFILE].items():
+    settings.register_profile(_name, max_examples=_examples, deadline=None, database=None,
+                              suppress_health_check=list(HealthCheck))
 
 
 @pytest.fixture

@@ -303,6 +303,8 @@ def _text(value: Any) -> str:
     """Item text as typed: kept exactly (spaces included, the CRDT owns them), only bounded."""
     if not isinstance(value, str):
         raise _invalid(INVALID_VALUE, "Please send text.")
+    if v.has_broken_character(value):  # a lone surrogate: no CRDT document (UTF-8) can hold it
+        raise _invalid(INVALID_VALUE, "The text contains a broken character; please type it again.")
     if len(value) > MAX_TEXT:
         raise _invalid(TOO_LONG)
     return value

@@ -27,7 +27,7 @@ def clean_text(value: Any, max_length: int) -> str:
     """A stripped string of at most ``max_length`` characters (may be empty)."""
     if not isinstance(value, str):
         raise Invalid(INVALID_VALUE, "Please send text.")
-    if not value.isascii() and _broken(value):
+    if has_broken_character(value):
         raise Invalid(INVALID_VALUE, "The text contains a broken character; please type it again.")
     text = value.strip()
     if len(text) > max_length:
@@ -35,8 +35,10 @@ def clean_text(value: Any, max_length: int) -> str:
     return text
 
 
-def _broken(value: str) -> bool:
+def has_broken_character(value: str) -> bool:
     """Whether ``value`` holds a lone surrogate, which is no character and can't be stored as UTF-8."""
+    if value.isascii():
+        return False
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:

@@ -1,11 +1,18 @@
-"""Every form of the app, fed Hypothesis-generated values, never answers 500.
+"""Every form of the app, fed Hypothesis-generated values, never answers 500, logs no error, and
+changes nothing when it refuses.
 
 The POST routes are read from the app's URL map, so a form added later is covered without
 touching this file. Each is posted by a visitor, a partner and a counselor, with a valid CSRF
 token (and sometimes without one), with the field names its forms have on the app's pages (read
 from the HTML) plus made-up ones, and with
 values that broke forms before: Unicode digits, 5,000-digit numbers, arrays nested 600 deep,
-Latin-1 bytes, and pastes larger than a request may be.
+Latin-1 bytes, and pastes larger than a request may be; and with control characters, emoji,
+right-to-left text, lone surrogates (as their WTF-8 bytes) and HTML/script probes.
+
+A refusal is any answer but a redirect (a form that worked redirects; one with errors is shown
+again, 200, or refused with a 4xx): after it, every table holds what it held before. Every page
+(GET route) gets the same values in its query string. The number of examples follows the
+Hypothesis profile (tests/conftest.py, COUPLES_FUZZ_PROFILE).
 """
 
 from __future__ import annotations
@@ -13,12 +20,16 @@ from __future__ import annotations
 from html.parser import HTMLParser
 from urllib.parse import quote, quote_from_bytes, urlsplit
 
+import hashlib
+import logging
+
 import pytest
 from builders import (PASSWORD, csrf_token, login, make_counselor, make_couple, make_finished_session, make_followup,
                       make_results, make_signed_summary)
 from followups.test_followup_pages import next_sunday_at_seven
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
+from sqlalchemy import select
 from werkzeug.routing.converters import NumberConverter
 
 from couples.config import SmtpSettings
@@ -33,7 +44,11 @@ HUGE_NUMBER = "9" * 5000
 TRICKY_TEXT = ["²", HUGE_NUMBER, "caf%E9", "caf\u00c3\u00a9", "x" * 300_000,
                authoring.EXAMPLE_EXERCISE.replace("minutes = 8", "minutes = " + HUGE_NUMBER),
                authoring.EXAMPLE_EXERCISE + "\n" + DEEP_ARRAY + "\n"]
-TRICKY_BYTES = [b"caf\xe9", b"\xff\xfe", b"%E9", "ü".encode("latin-1"), b"\x00"]
+TRICKY_BYTES = [b"caf\xe9", b"\xff\xfe", b"%E9", "ü".encode("latin-1"), b"\x00",
+                b"\xed\xa0\x80", b"a\xed\xbf\xbfb"]  # lone surrogates, as WTF-8 writes them
+HOSTILE_TEXT = ["<script>alert(1)</script>", "<img src=x onerror=alert(1)>", '"><svg onload=alert(1)>', "{{7*7}}",
+                "{% print 7*7 %}", "\u202eevil\u202c", "שלום עליכם", "مرحبا", "👩‍❤️‍👨🏽" * 40, "\x01\x02\x1b[31m",
+                "\r\n\t", "\u200b\ufeff", "' OR 1=1 --"]
 
 
 @pytest.fixture
@@ -119,7 +134,9 @@ def value_strategy():
     """Any text or bytes, with the values that broke forms before drawn about half the time."""
     text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40)
     tricky = st.sampled_from(TRICKY_TEXT).map(str.encode)
-    return st.one_of(tricky, tricky, st.sampled_from(TRICKY_BYTES), text.map(str.encode), st.binary(max_size=20))
+    hostile = st.sampled_from(HOSTILE_TEXT).map(str.encode)
+    return st.one_of(tricky, tricky, hostile, st.sampled_from(TRICKY_BYTES), text.map(str.encode),
+                     st.binary(max_size=20))
 
 
 def field_values(offered: set[str]):
@@ -202,7 +219,17 @@ def test_the_pages_show_a_form_for_each_post_route(app):
     assert not missing
 
 
-def test_no_form_answers_500_whatever_is_posted(app):
+def fingerprint(app) -> str:
+    """A digest of every row of every table: equal before and after means nothing was stored."""
+    digest = hashlib.sha256()
+    with app.app_context():
+        for table in db.metadata.sorted_tables:
+            for row in db.session.execute(select(table)).all():
+                digest.update(repr((table.name, tuple(row))).encode())
+    return digest.hexdigest()
+
+
+def test_no_form_answers_500_whatever_is_posted(app, caplog):
     world = World(app)
     known = forms_by_endpoint(app, world)
     for rule in post_routes(app):
@@ -210,15 +237,41 @@ def test_no_form_answers_500_whatever_is_posted(app):
         fields = {name: offered for name, offered in fields.items() if name != "csrf_token"}
         fields.update({"position-nope": set(), "extra": set()})
         posters = sorted(world.clients) + sorted(people) * 3  # mostly those whose pages show the form
-        post_examples(world, rule, posters, {name: field_values(offered) for name, offered in sorted(fields.items())})
+        with caplog.at_level(logging.ERROR):
+            post_examples(world, rule, posters, {name: field_values(offered) for name, offered in sorted(fields.items())})
+    assert not [record.getMessage() for record in caplog.records if record.levelno >= logging.ERROR]
+
+
+QUERY_NAMES = ["page", "number", "next", "version", "extra"]
+"""Query arguments the pages read (``request.args``), and one they don't."""
+
+
+def test_no_page_answers_500_whatever_its_query(app, caplog):
+    world = World(app)
+    profile = settings.get_profile("app-fuzz")
+    pages = sorted((rule for rule in app.url_map.iter_rules() if "GET" in rule.methods and rule.endpoint != "static"),
+                   key=lambda rule: rule.rule)
+
+    @settings(profile, max_examples=max(10, profile.max_examples // 4))
+    @given(who=st.sampled_from(sorted(world.clients)), rule=st.sampled_from(pages), data=st.data())
+    def get(who, rule, data):
+        arguments = data.draw(st.fixed_dictionaries(world.url_arguments(rule)))
+        query = data.draw(st.fixed_dictionaries({}, optional={name: value_strategy() for name in QUERY_NAMES}))
+        url = rule.build(arguments, append_unknown=False)[1] + "?" + body_of(query).decode()
+        response = world.clients[who].get(url)
+        response.close()  # files (the socket.io client) are sent from an open file
+        assert response.status_code < 500, (url[:200], response.status_code)
+
+    with caplog.at_level(logging.ERROR):
+        get()
+    assert not [record.getMessage() for record in caplog.records if record.levelno >= logging.ERROR]
 
 
 def post_examples(world: World, rule, posters: list[str], values: dict) -> None:
     """Post Hypothesis-chosen fields and URL arguments to ``rule``; every answer is below 500."""
     tokens = {who: world.token(who) for who in world.clients}
 
-    @settings(max_examples=80, deadline=None, database=None,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @settings(settings.get_profile("app-fuzz"))
     @given(who=st.sampled_from(posters), with_token=st.booleans() | st.just(True),
            fields=st.fixed_dictionaries({}, optional=values),
            arguments=st.fixed_dictionaries(world.url_arguments(rule)))
@@ -226,8 +279,11 @@ def post_examples(world: World, rule, posters: list[str], values: dict) -> None:
         if with_token:
             fields = {**fields, "csrf_token": tokens[who].encode()}
         url = rule.build(arguments, append_unknown=False)[1]
+        before = fingerprint(world.app)
         response = world.clients[who].post(url, data=body_of(fields), content_type="application/x-www-form-urlencoded")
         assert response.status_code < 500, (rule.rule, response.status_code)
+        if response.status_code not in (301, 302, 303):
+            assert fingerprint(world.app) == before, (rule.rule, who, response.status_code, "refused, yet stored")
         if "logout" in rule.endpoint:
             world.log_in(who)
         tokens[who] = world.token(who)
