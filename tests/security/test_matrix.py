@@ -33,7 +33,8 @@ from werkzeug.routing.converters import NumberConverter
 from couples.domain import Plan, ReadStep
 from couples.extensions import db, socketio as app_socketio
 from couples.models import Couple, FollowupOccurrence, User
-from couples.services import followups, live
+from couples.models import utcnow
+from couples.services import authoring, followups, joint_sessions, live
 
 PEOPLE = ("anonymous", "partner_a", "partner_b", "other_partner", "counselor", "other_counselor")
 """Who tries: a visitor; both partners of the couple; a partner of another couple (of another
@@ -45,6 +46,7 @@ THE_PARTNERS = "login ok ok 404 404 404"
 ANY_PARTNER = "login ok ok ok 404 404"
 THE_COUNSELOR = "login 404 404 404 ok 404"
 ANY_COUNSELOR = "login 404 404 404 ok ok"
+ANYONE_LOGGED_IN = "login ok ok ok ok ok"
 
 ROUTES: dict[str, str] = {
     # public pages and files
@@ -62,6 +64,23 @@ ROUTES: dict[str, str] = {
     "GET followups.feed": EVERYONE,  # a secret calendar link, for calendar apps that can't log in
     "POST auth.logout": "login login login login login login",  # back to the login page, logged in or not
     "POST auth.refresh_login": "401 ok ok ok ok ok",  # called by the live page's script,
+    "POST quick_exit.beacon": EVERYONE,  # always 204; only the login's own token ends the login
+    "GET account.request_reset": "404 404 404 404 404 404",  # only where SMTP is set (not here)
+    "POST account.request_reset": "404 404 404 404 404 404",
+    "GET account.reset_password": "410 410 410 410 410 410",  # the link is the secret; a wrong one is gone
+    "POST account.reset_password": "410 410 410 410 410 410",
+    "GET account.login_code": "login login login login login login",  # only between password and code
+    "POST account.login_code": "login login login login login login",
+    # anyone logged in: their own account
+    "GET account.page": ANYONE_LOGGED_IN,
+    "GET account.change_password": ANYONE_LOGGED_IN,
+    "POST account.change_password": ANYONE_LOGGED_IN,
+    "GET account.delete": ANYONE_LOGGED_IN,
+    "POST account.delete": ANYONE_LOGGED_IN,  # the password again, or nothing happens
+    "GET account.totp_setup": ANYONE_LOGGED_IN,  # partners are sent to their account page
+    "POST account.totp_setup": ANYONE_LOGGED_IN,
+    "GET account.what_counselor_sees": ANYONE_LOGGED_IN,
+    "POST account.what_counselor_sees": ANYONE_LOGGED_IN,
     # partners
     "GET partner.home": ANY_PARTNER,
     "GET partner.summaries": ANY_PARTNER,
@@ -76,6 +95,12 @@ ROUTES: dict[str, str] = {
     "GET live.session_page": "login ok ok 404 ok 404",  # the counselor may observe
     "GET summary.page": "login ok ok 404 ok 404",  # the counselor reads what both signed
     "POST summary.change": THE_PARTNERS,
+    "GET concerns.private_contact": ANY_PARTNER,
+    "POST concerns.private_contact": ANY_PARTNER,
+    "GET followups.reflection": THE_PARTNERS,
+    "POST followups.reflection": THE_PARTNERS,
+    "POST followups.start_apart": THE_PARTNERS,
+    "GET joint_sessions.download": "login ok ok 404 ok 404",
     # counselors
     "GET counselor.home": ANY_COUNSELOR,
     "GET counselor.new_couple": ANY_COUNSELOR,
@@ -103,6 +128,26 @@ ROUTES: dict[str, str] = {
     "GET review.ratings_svg": THE_COUNSELOR,
     "POST review.save_note": THE_COUNSELOR,
     "POST review.mark_reviewed": THE_COUNSELOR,
+    "GET counselor.archived": ANY_COUNSELOR,
+    "POST counselor.archive": THE_COUNSELOR,
+    "POST counselor.restore": THE_COUNSELOR,
+    "POST counselor.issue_reset_link": THE_COUNSELOR,
+    "GET content.build_exercise": ANY_COUNSELOR,
+    "POST content.build_exercise": ANY_COUNSELOR,
+    "GET content.edit_exercise": THE_COUNSELOR,  # the counselor's own exercise
+    "POST content.edit_exercise": THE_COUNSELOR,
+    "GET content.export_exercise": THE_COUNSELOR,
+    "POST content.retire_exercise": THE_COUNSELOR,
+    "GET content.edit_plan": THE_COUNSELOR,  # the counselor's own plan
+    "POST content.edit_plan": THE_COUNSELOR,
+    "POST content.retire_plan": THE_COUNSELOR,
+    "GET joint_sessions.schedule": THE_COUNSELOR,
+    "POST joint_sessions.schedule": THE_COUNSELOR,
+    "GET joint_sessions.edit": THE_COUNSELOR,
+    "POST joint_sessions.edit": THE_COUNSELOR,
+    "POST joint_sessions.cancel": THE_COUNSELOR,
+    "GET joint_sessions.calendar": ANY_COUNSELOR,  # the counselor's own calendar link
+    "POST joint_sessions.reset_feed": ANY_COUNSELOR,
 }
 """``"METHOD endpoint": "six outcomes"`` for every route of the app."""
 
@@ -144,6 +189,12 @@ class World:
             self.occurrence_id = db.session.scalar(select(FollowupOccurrence.id).where(
                 FollowupOccurrence.followup_id == self.followup_id).order_by(FollowupOccurrence.id).limit(1))
             self.feed_token = followups.reset_feed(db.session.get(User, self.couple.partner_a_id))
+            dana = db.session.get(User, self.dana.id)
+            own = authoring.create_exercise(dana, authoring.EXAMPLE_EXERCISE)
+            self.own_exercise_id = own.id
+            self.own_plan_id = authoring.compose_plan(dana, "Own plan", ["check-in", own.slug], None).id
+            self.joint_session_id = joint_sessions.schedule(
+                dana, self.couple.id, joint_sessions.Wanted("short-check-in", next_sunday_at_seven()), utcnow()).id
         self.emails = {"partner_a": self.couple.partner_a.email, "partner_b": self.couple.partner_b.email,
                        "other_partner": self.theirs.partner_a.email, "counselor": self.dana.email,
                        "other_counselor": self.ravi.email}
@@ -154,10 +205,12 @@ class World:
         couple = self.waiting if on_invitations else self.couple
         session_id = {"live.session_page": self.live_id, "summary.page": self.writing_id,
                       "summary.change": self.writing_id}.get(endpoint, self.signed_id)
+        if endpoint.startswith("joint_sessions."):
+            session_id = self.joint_session_id
         return {"couple_id": couple.id, "session_id": session_id, "followup_id": self.followup_id,
                 "occurrence_id": self.occurrence_id, "invitation_id": couple.invitations[0].id, "slot": "b",
                 "token": self.feed_token if endpoint == "followups.feed" else self.waiting.tokens["b"],
-                "filename": "css/app.css"}
+                "filename": "css/app.css", "exercise_id": self.own_exercise_id, "plan_id": self.own_plan_id}
 
 
 def route_keys(app) -> dict[str, Any]:
