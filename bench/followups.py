@@ -9,7 +9,8 @@ of the same occurrence and partner, as tests/followups/test_reminders.py does), 
 ``send_due_reminders`` pass (claim, read, hand over in-app, record; e-mail off) in process. Then
 ``--emails`` more, sent to an aiosmtpd server on this machine (delivery measured on its own). Then a
 52-week follow-up and a joint session, and ``--requests`` GETs of the partner's private feed with
-Flask's test client (p50/p95/p99/max). ``--check`` exits 1 when a pass takes over 10 s or the feed's
+Flask's test client (p50/p95/p99/max), as served (kept built until something in it changes) and
+built for every request. ``--check`` exits 1 when a pass takes over 10 s or the feed's
 p95 is over 100 ms. Figures also go to ``test-artifacts/bench-followups.json``.
 """
 
@@ -124,12 +125,20 @@ def measure_feed(app, world: dict[str, Any], requests: int) -> dict[str, Any]:
         joint_sessions.schedule(counselor, world["couple"].id,
                                 joint_sessions.Wanted("short-check-in", start + timedelta(days=1)), datetime.now(UTC))
         token = followups.reset_feed(db.session.get(User, world["couple"].partner_a.id))
+    return {"served": _time_feed(app, f"/calendar/{token}.ics", requests, rebuild=False),
+            "built": _time_feed(app, f"/calendar/{token}.ics", requests, rebuild=True)}
+
+
+def _time_feed(app, url: str, requests: int, rebuild: bool) -> dict[str, Any]:
+    """GET the feed ``requests`` times: as served (kept built between changes), or ``rebuild``
+    with the process's built feeds dropped before each request (every request builds it)."""
     client = app.test_client()
-    url = f"/calendar/{token}.ics"
     for _ in range(3):  # warm
         client.get(url)
     timings = []
     for _ in range(requests):
+        if rebuild:
+            app.extensions["couples.feeds"].entries.clear()
         started = time.perf_counter()
         response = client.get(url)
         timings.append((time.perf_counter() - started) * 1000)
@@ -182,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "bench-followups.json").write_text(json.dumps(report, indent=2))
     missed = [db for db, r in report["results"].items()
-              if r["pass"]["seconds"] > TARGET_PASS_S or r["feed"]["p95"] > TARGET_FEED_P95_MS]
+              if r["pass"]["seconds"] > TARGET_PASS_S or r["feed"]["served"]["p95"] > TARGET_FEED_P95_MS]
     return 1 if opts.check and missed else 0
 
 

@@ -5,15 +5,24 @@ defines it), so calendar apps show it at the right instant on both sides of a
 daylight-saving change, and a single occurrence can be cancelled. An event carries the
 exercise's name and a link only: a calendar is often synced to a third party, so the
 counselor's note never goes into it.
+
+Feeds are polled by calendar apps and cost about a millisecond of CPU per event to build,
+so each process keeps a built feed for up to :data:`FEED_CACHE_FOR`, keyed by what would
+change it (the follow-ups' and joint sessions' newest change and number): any change to
+them is in the next answer at once; only the window of the last month moves that late.
 """
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask_babel import gettext as _
 from icalendar import Calendar, Event
-from sqlalchemy import select
+from flask import current_app
+from sqlalchemy import func, select
 
 from ..domain.followups import zone_named
 from ..extensions import db
@@ -24,6 +33,8 @@ EVENT_LENGTH = timedelta(minutes=30)
 SESSION_LENGTH = timedelta(minutes=60)
 FEED_PAST = timedelta(days=30)
 PRODUCT = "-//couples//follow-ups//EN"
+FEED_CACHE_FOR = timedelta(minutes=5)
+FEED_CACHE_SIZE = 1024
 
 
 def feed(couple: Couple, now: datetime, link: str) -> bytes:
@@ -38,7 +49,53 @@ def counselor_feed(counselor: User, now: datetime, link: str) -> bytes:
 
 
 def _feed(couple_ids: list[int], now: datetime, link: str) -> bytes:
-    calendar = _calendar(_("Follow-ups"))
+    """The built feed, from this process's cache while nothing in it changed (one query), else built."""
+    name = _("Follow-ups")
+    key = (tuple(couple_ids), link, name, _change_marker(couple_ids))
+    cache = _cache()
+    found = cache.get(key, now)
+    if found is None:
+        found = _built_feed(couple_ids, now, link, name)
+        cache.put(key, now + FEED_CACHE_FOR, found)
+    return found
+
+
+def _change_marker(couple_ids: list[int]) -> tuple[Any, ...]:
+    """The newest change and the number of the couples' follow-ups and joint sessions (one query).
+    Every change to a follow-up or its occurrences, and to a joint session, moves ``updated_at``."""
+    def newest_and_count(model: Any) -> tuple[Any, Any]:
+        where = model.couple_id.in_(couple_ids)
+        return (select(func.max(model.updated_at)).where(where).scalar_subquery(),
+                select(func.count()).select_from(model).where(where).scalar_subquery())
+    return tuple(db.session.execute(select(*newest_and_count(Followup), *newest_and_count(JointSession))).one())
+
+
+class _FeedCache:
+    """A bounded map of feed key -> (expiry, bytes), least recently stored forgotten first."""
+
+    def __init__(self) -> None:
+        self.entries: OrderedDict[tuple[Any, ...], tuple[datetime, bytes]] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: tuple[Any, ...], now: datetime) -> bytes | None:
+        with self.lock:
+            entry = self.entries.get(key)
+        return entry[1] if entry is not None and entry[0] > now else None
+
+    def put(self, key: tuple[Any, ...], expires: datetime, body: bytes) -> None:
+        with self.lock:
+            self.entries[key] = (expires, body)
+            self.entries.move_to_end(key)
+            while len(self.entries) > FEED_CACHE_SIZE:
+                self.entries.popitem(last=False)
+
+
+def _cache() -> _FeedCache:
+    return current_app.extensions.setdefault("couples.feeds", _FeedCache())
+
+
+def _built_feed(couple_ids: list[int], now: datetime, link: str, name: str) -> bytes:
+    calendar = _calendar(name)
     for occurrence, followup in followups.occurrences_for_calendar(couple_ids, now - FEED_PAST):
         calendar.add_component(_event(occurrence, followup, now, link))
     for row in joint_sessions.for_calendar(couple_ids, now - FEED_PAST):

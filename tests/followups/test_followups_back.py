@@ -240,3 +240,25 @@ def test_the_counselors_feed_holds_every_couples_follow_ups_and_sessions(app, cl
     assert "Make a new calendar link" in client.get("/counselor/calendar").get_data(as_text=True)
     post_form(client, "/counselor/calendar", {}, action="/counselor/calendar/reset")
     assert app.test_client().get(feed_url).status_code == 404
+
+
+def test_the_feed_shows_every_change_at_once_though_it_is_kept_built(app, client, world):
+    couple = world["couple"]
+    with app.app_context():
+        followup_id = make_followup(world["dana"], couple, days_ahead(4), recurrence="FREQ=WEEKLY;COUNT=2")
+    partner = partner_client(app, couple.partner_a)
+    post_form(partner, "/partner/reminders", {}, action="/partner/calendar/reset")
+    page = partner.get("/partner/reminders").get_data(as_text=True)
+    feed_url = page.split('id="feed-url"')[1].split(">")[1].split("<")[0]
+    reader = app.test_client()
+
+    def statuses() -> list[str]:
+        return sorted(str(event["status"]) for event in Calendar.from_ical(reader.get(feed_url).data).walk("VEVENT"))
+
+    assert statuses() == ["CONFIRMED"] * 2 and statuses() == ["CONFIRMED"] * 2  # the second one from the cache
+    login(client, "dana@example.org")
+    base = f"/counselor/couples/{couple.id}"
+    post_form(client, f"{base}/next-session", session_form(days_ahead(9)))
+    assert statuses() == ["CONFIRMED"] * 3
+    post_form(client, f"{base}/follow-ups", {}, action=f"{base}/follow-ups/{followup_id}/cancel")
+    assert statuses() == ["CANCELLED", "CANCELLED", "CONFIRMED"]
