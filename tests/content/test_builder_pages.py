@@ -151,8 +151,16 @@ def test_preview_hands_the_step_to_the_live_renderers(client):
     data = re.search(r'<script type="application/json" id="preview-data">(.*?)</script>',
                      answer.get_data(as_text=True), re.S)
     preview = json.loads(data.group(1))
-    assert preview["number"] == 3 and preview["step"]["kind"] == "rating"
-    assert [item["label"] for item in preview["step"]["items"]] == ["Heard", "Seen"]
+    assert preview["number"] == 3 and preview["view"]["step"]["kind"] == "rating"
+    assert [item["label"] for item in preview["view"]["step"]["items"]] == ["Heard", "Seen"]
+    assert preview["view"]["viewer"] == "a" and preview["view"]["state"]["revealed"] is False
+
+
+def test_a_check_in_preview_keeps_which_answers_alert_the_counselor_off_the_page(client):
+    page = build_page(client, BUILD + "?from=check-in")
+    answer = press(client, page, "preview-2")
+    data = re.search(r'id="preview-data">(.*?)</script>', answer.get_data(as_text=True), re.S).group(1)
+    assert json.loads(data)["view"]["step"]["kind"] == "check_in" and "concern_if" not in data
 
 
 def test_moving_and_removing_steps_with_buttons(client):
