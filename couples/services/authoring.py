@@ -17,7 +17,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from ..content import PACKAGED_FOLDER, ContentError, Exercise, packaged_signs
-from ..content.builder import ExerciseDraft, data_from_draft, draft_from_data, field_of_problem, slug_of, to_toml
+from ..content.builder import (ExerciseDraft, counted, data_from_draft, draft_from_data, field_of_problem, slug_of,
+                               to_toml)
 from ..content.loader import read_toml
 from ..content.parse import collect_exercise, collect_plan, loads_toml
 from ..content.schema import Collector, Table
@@ -144,9 +145,10 @@ def preview_of(draft: ExerciseDraft, number_text: str) -> dict[str, Any] | None:
     step opens: the domain's own view of a made-up session of that one step, seen by partner A (by
     whoever speaks first, for turns), with ``number`` and the partners' ``names``. None while the step
     has a problem."""
-    if not (number_text.isascii() and number_text.isdigit() and 1 <= int(number_text) <= len(draft.steps)):
+    number = counted(number_text, len(draft.steps))
+    if number is None:
         return None
-    index = int(number_text) - 1
+    index = number - 1
     data, problems = data_from_draft(draft, "preview")
     if any(field_of_problem(problem)[0] == index for problem in problems):
         return None
