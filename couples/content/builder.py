@@ -322,14 +322,13 @@ def _write_lines(f: Field, step: StepDraft, data: dict[str, Any], path: str, pro
     if f.name.startswith("scale_"):
         _write_plain(f, step, data, path, problems)
         return
+    # Written even when empty, so the validator says how many entries it needs (not "the key is missing").
     lines = _lines(step.value(f.name))
     if f.name == "items":
-        if lines:
-            labels = [line.partition(HINT_SEPARATOR)[0] for line in lines]
-            data["items"] = [_item(line, ident) for line, ident in zip(lines, ids_for(labels), strict=True)]
+        labels = [line.partition(HINT_SEPARATOR)[0] for line in lines]
+        data["items"] = [_item(line, ident) for line, ident in zip(lines, ids_for(labels), strict=True)]
         return
-    if lines:
-        data[f.name] = _options(lines)
+    data[f.name] = _options(lines)
 
 
 def _item(line: str, ident: str) -> dict[str, str]:

@@ -330,3 +330,14 @@ def test_the_library_runs_as_many_queries_for_six_own_exercises_and_plans_as_for
     for number in range(2, 7):
         add(number)
     assert library_queries(app, client) == few
+
+
+def test_a_new_rating_or_check_in_without_entries_says_how_many_it_needs_beside_its_box(client):
+    page = with_path(press(client, build_page(client), "add", new_kind="rating", title="T", summary="S", minutes="5",
+                           roles="R", **{"steps-0-title": "Read"}), BUILD)
+    page = with_path(press(client, page, "add", new_kind="check_in", **{"steps-1-title": "Rate"}), BUILD)
+    answer = press(client, page, "check", **{"steps-2-title": "Safe?"})
+    assert "Step 2, Things to rate: expected a list of 1 to 30 items." in text_of(answer)
+    assert "Step 3, Questions: expected a list of 1 to 10 questions." in text_of(answer)
+    body = answer.get_data(as_text=True)
+    assert 'href="#steps-1-items"' in body and 'href="#steps-2-questions"' in body and 'id="steps-2-questions"' in body
