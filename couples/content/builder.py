@@ -206,10 +206,11 @@ def apply_action(draft: ExerciseDraft, action: str, kind: str) -> int | None:
             draft.steps.append(new_step(draft, kind))
             return len(draft.steps)
         return None
-    verb, _, number = action.partition("-")
-    if not number.isascii() or not number.isdigit() or not 1 <= int(number) <= len(draft.steps):
+    verb, _, number_text = action.partition("-")
+    number = counted(number_text, len(draft.steps))
+    if number is None:
         return None
-    index = int(number) - 1
+    index = number - 1
     target = {"up": index - 1, "down": index + 1}.get(verb)
     if verb == "remove":
         draft.removed, draft.removed_at = draft.steps.pop(index), index
@@ -220,13 +221,20 @@ def apply_action(draft: ExerciseDraft, action: str, kind: str) -> int | None:
     return target + 1
 
 
+def counted(text: str, highest: int) -> int | None:
+    """``text`` as a number from 1 to ``highest`` written in ASCII digits, or None (also for a
+    number of thousands of digits, which ``int`` would refuse to read)."""
+    if not (text.isascii() and text.isdigit() and len(text) <= 6):
+        return None
+    return int(text) if 1 <= int(text) <= highest else None
+
+
 # -- form <-> draft ---------------------------------------------------------------------------
 
 
 def draft_from_form(form: Mapping[str, str]) -> ExerciseDraft:
     """The draft a builder form posted (missing fields are blank; at most MAX_STEPS + 1 steps read)."""
-    count = form.get("step_count", "0")
-    count_number = min(int(count), MAX_STEPS + 1) if count.isascii() and count.isdigit() else 0
+    count_number = counted(form.get("step_count", ""), MAX_STEPS + 1) or 0
     draft = ExerciseDraft(values={name: form.get(name, "") for name in EXERCISE_FIELDS})
     draft.steps = [_step_from_form(form, f"steps-{index}-") for index in range(count_number)]
     if form.get("removed-kind"):
@@ -314,14 +322,13 @@ def _write_lines(f: Field, step: StepDraft, data: dict[str, Any], path: str, pro
     if f.name.startswith("scale_"):
         _write_plain(f, step, data, path, problems)
         return
+    # Written even when empty, so the validator says how many entries it needs (not "the key is missing").
     lines = _lines(step.value(f.name))
     if f.name == "items":
-        if lines:
-            labels = [line.partition(HINT_SEPARATOR)[0] for line in lines]
-            data["items"] = [_item(line, ident) for line, ident in zip(lines, ids_for(labels), strict=True)]
+        labels = [line.partition(HINT_SEPARATOR)[0] for line in lines]
+        data["items"] = [_item(line, ident) for line, ident in zip(lines, ids_for(labels), strict=True)]
         return
-    if lines:
-        data[f.name] = _options(lines)
+    data[f.name] = _options(lines)
 
 
 def _item(line: str, ident: str) -> dict[str, str]:

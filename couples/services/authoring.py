@@ -10,7 +10,6 @@ exactly what to change.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict
 from typing import Any
 
 from sqlalchemy import select
@@ -18,11 +17,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from ..content import PACKAGED_FOLDER, ContentError, Exercise, packaged_signs
-from ..content.builder import ExerciseDraft, data_from_draft, draft_from_data, field_of_problem, slug_of, to_toml
+from ..content.builder import (ExerciseDraft, counted, data_from_draft, draft_from_data, field_of_problem, slug_of,
+                               to_toml)
 from ..content.loader import read_toml
 from ..content.parse import collect_exercise, collect_plan, loads_toml
 from ..content.schema import Collector, Table
 from ..content.steps import parse_step
+from ..domain.machine import start
+from ..domain.plan import Plan, TurnsStep
+from ..domain.view import view_for
 from ..extensions import db
 from ..models import CustomExercise, CustomPlan, User, audit, utcnow
 from .couples import couple_for_counselor
@@ -133,12 +136,19 @@ def checked_draft(counselor: User, draft: ExerciseDraft,
     return exercise, data
 
 
+PREVIEW_NAMES = {"a": "Alex", "b": "Sam"}
+"""The made-up partners of a preview."""
+
+
 def preview_of(draft: ExerciseDraft, number_text: str) -> dict[str, Any] | None:
-    """Step ``number_text`` (counted from 1) of the draft as the live page's renderers take it
-    (``{"number", "step"}``), or None while that step has a problem."""
-    if not (number_text.isascii() and number_text.isdigit() and 1 <= int(number_text) <= len(draft.steps)):
+    """Step ``number_text`` (counted from 1) of the draft as a partner's screen would get it when the
+    step opens: the domain's own view of a made-up session of that one step, seen by partner A (by
+    whoever speaks first, for turns), with ``number`` and the partners' ``names``. None while the step
+    has a problem."""
+    number = counted(number_text, len(draft.steps))
+    if number is None:
         return None
-    index = int(number_text) - 1
+    index = number - 1
     data, problems = data_from_draft(draft, "preview")
     if any(field_of_problem(problem)[0] == index for problem in problems):
         return None
@@ -146,7 +156,9 @@ def preview_of(draft: ExerciseDraft, number_text: str) -> dict[str, Any] | None:
         step = parse_step(Table(data["steps"][index], "preview", f"steps[{index}]"), packaged_signs())
     except ContentError:
         return None
-    return {"number": index + 1, "step": {"kind": step.kind, **asdict(step)}}
+    plan = Plan(id="preview", title=draft.values.get("title", ""), steps=(step,))
+    viewer = step.first_speaker if isinstance(step, TurnsStep) else "a"
+    return {"number": index + 1, "names": PREVIEW_NAMES, "view": view_for(plan, start(plan, 0.0), viewer, 0.0)}
 
 
 def _free_slug(counselor: User, title: str) -> str:

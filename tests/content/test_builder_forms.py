@@ -78,6 +78,8 @@ def test_buttons_move_remove_and_add_steps_and_ignore_what_they_cannot_do():
     assert apply_action(draft, "add", "no-such-kind") is None
     assert apply_action(draft, "add", "agree") == 3
     assert apply_action(draft, "down-²", "") is None
+    assert apply_action(draft, "down-" + "9" * 5000, "") is None
+    assert draft_from_form({"step_count": "9" * 5000}).steps == []
     assert [step.kind for step in draft.steps] == ["read", "timer", "agree"]
 
 

@@ -151,8 +151,16 @@ def test_preview_hands_the_step_to_the_live_renderers(client):
     data = re.search(r'<script type="application/json" id="preview-data">(.*?)</script>',
                      answer.get_data(as_text=True), re.S)
     preview = json.loads(data.group(1))
-    assert preview["number"] == 3 and preview["step"]["kind"] == "rating"
-    assert [item["label"] for item in preview["step"]["items"]] == ["Heard", "Seen"]
+    assert preview["number"] == 3 and preview["view"]["step"]["kind"] == "rating"
+    assert [item["label"] for item in preview["view"]["step"]["items"]] == ["Heard", "Seen"]
+    assert preview["view"]["viewer"] == "a" and preview["view"]["state"]["revealed"] is False
+
+
+def test_a_check_in_preview_keeps_which_answers_alert_the_counselor_off_the_page(client):
+    page = build_page(client, BUILD + "?from=check-in")
+    answer = press(client, page, "preview-2")
+    data = re.search(r'id="preview-data">(.*?)</script>', answer.get_data(as_text=True), re.S).group(1)
+    assert json.loads(data)["view"]["step"]["kind"] == "check_in" and "concern_if" not in data
 
 
 def test_moving_and_removing_steps_with_buttons(client):
@@ -322,3 +330,14 @@ def test_the_library_runs_as_many_queries_for_six_own_exercises_and_plans_as_for
     for number in range(2, 7):
         add(number)
     assert library_queries(app, client) == few
+
+
+def test_a_new_rating_or_check_in_without_entries_says_how_many_it_needs_beside_its_box(client):
+    page = with_path(press(client, build_page(client), "add", new_kind="rating", title="T", summary="S", minutes="5",
+                           roles="R", **{"steps-0-title": "Read"}), BUILD)
+    page = with_path(press(client, page, "add", new_kind="check_in", **{"steps-1-title": "Rate"}), BUILD)
+    answer = press(client, page, "check", **{"steps-2-title": "Safe?"})
+    assert "Step 2, Things to rate: expected a list of 1 to 30 items." in text_of(answer)
+    assert "Step 3, Questions: expected a list of 1 to 10 questions." in text_of(answer)
+    body = answer.get_data(as_text=True)
+    assert 'href="#steps-1-items"' in body and 'href="#steps-2-questions"' in body and 'id="steps-2-questions"' in body
