@@ -1,7 +1,7 @@
 """users: how a partner's counselor can reach them privately
 
 Revision ID: 0008_facilitate
-Revises: 0006_start
+Revises: 0007_followups_apart
 Create Date: 2026-11-27 21:00:00
 
 """

@@ -1,7 +1,7 @@
 """accounts: password-reset links, partners' consent time, archived couples
 
 Revision ID: 0009_accounts
-Revises: 0006_start
+Revises: 0008_facilitate
 Create Date: 2026-11-27 20:50:00
 
 """

@@ -1,7 +1,7 @@
 """couples: counselors edit and retire their own exercises and plans
 
 Revision ID: 0010_builder
-Revises: 0006_start
+Revises: 0009_accounts
 Create Date: 2026-11-27 20:50:00
 
 """

@@ -7,8 +7,8 @@ details and counselors' TOTP secrets are sealed with the key file's newest key
 Then SQLite's VACUUM (with secure_delete on while sealing) and PostgreSQL's VACUUM FULL rewrite the
 tables, so no page keeps an old plain copy.
 
-Revision ID: 0011_encryption
-Revises: 0012_leave
+Revision ID: 0012_encryption
+Revises: 0011_leave
 Create Date: 2026-11-27 21:00:00
 
 """
@@ -21,8 +21,8 @@ from couples.vault import SealedColumn, reseal_all, scrub_freed_space, unseal_al
 
 
 # revision identifiers, used by Alembic.
-revision = '0011_encryption'
-down_revision = "0012_leave"
+revision = '0012_encryption'
+down_revision = "0011_leave"
 branch_labels = None
 depends_on = None
 

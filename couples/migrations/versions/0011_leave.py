@@ -1,7 +1,7 @@
 """couples: leaving (tombstone accounts, seats marked left) and counselor TOTP with recovery codes
 
-Revision ID: 0012_leave
-Revises: 0006_start
+Revision ID: 0011_leave
+Revises: 0010_builder
 Create Date: 2026-11-27 20:50:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0012_leave'
+revision = '0011_leave'
 down_revision = "0010_builder"
 branch_labels = None
 depends_on = None
