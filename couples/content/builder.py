@@ -64,76 +64,99 @@ COMMON_FIELDS = (
     Field("body", "text", _l("Text (optional)"), _l("What partners read. Leave an empty line between paragraphs.")),
 )
 
-KIND_NAMES: dict[str, Any] = {
-    "read": _l("Read together"),
-    "private_answer": _l("Private answer"),
-    "rating": _l("Rating"),
-    "turns": _l("Taking turns (speaker and listener)"),
-    "timer": _l("Timer"),
-    "agree": _l("Agree on something"),
-    "check_in": _l("Safety check-in"),
+@dataclass(frozen=True)
+class BuilderKind:
+    """How the builder offers one step kind: its name, one line on what it does, and its own fields
+    (beside :data:`COMMON_FIELDS`). A new step kind needs one entry in :data:`BUILDER_KINDS`."""
+
+    name: Any
+    help: Any
+    fields: tuple[Field, ...] = ()
+
+
+BUILDER_KINDS: dict[str, BuilderKind] = {
+    "read": BuilderKind(
+        _l("Read together"),
+        _l("Both partners read a text, then continue."),
+        (),
+    ),
+    "private_answer": BuilderKind(
+        _l("Private answer"),
+        _l("Each partner answers alone; you choose who sees the answers."),
+        (
+            Field("answer", "choice", _l("How partners answer"), default="text", choices=(
+                ("text", _l("In their own words")), ("choice", _l("By picking one answer")),
+                ("scale", _l("With a number on a scale")))),
+            Field("prompt", "line", _l("Question (optional)"),
+                  _l("Shown above the answer, e.g. “This week I liked it when…”.")),
+            Field("options", "lines", _l("Answers to pick from"),
+                  _l("Only when partners pick one answer: one answer per line, at least 2."),
+                  only_when=("answer", "choice")),
+            *_scale_fields(only_when=("answer", "scale")),
+            Field("reveal", "choice", _l("Who sees the answers"), default="both", choices=(
+                ("both", _l("Both partners, once both have answered")), ("counselor_only", _l("Only you, the counselor")))),
+            Field("max_length", "number", _l("Longest written answer (characters)"), _l("1 to 10,000; blank for 2,000.")),
+        ),
+    ),
+    "rating": BuilderKind(
+        _l("Rating"),
+        _l("Each partner rates a list of things on a scale; then both see where their views differ."),
+        (
+            Field("items_from", "choice", _l("What partners rate"), default="own", choices=(
+                ("own", _l("The list below")), ("signs.relationship", _l("The app's list of relationship signs")),
+                ("signs.personal", _l("The app's list of personal signs")))),
+            Field("items", "lines", _l("Things to rate"),
+                  _l("One per line. To add a short explanation partners see under it, write it after a vertical bar: "
+                     "Feeling heard | when I talk, you listen."), only_when=("items_from", "own")),
+            *_scale_fields(),
+            Field("allow_notes", "check", _l("Partners may add an example to each rating"), default="y"),
+            Field("max_note_length", "number", _l("Longest example (characters)"), _l("1 to 2,000; blank for 500.")),
+        ),
+    ),
+    "turns": BuilderKind(
+        _l("Taking turns (speaker and listener)"),
+        _l("One partner speaks while the other listens and says back what they heard."),
+        (
+            Field("turns", "number", _l("Number of turns"), _l("1 to 12; the partners swap roles each turn. Blank for 2.")),
+            Field("first_speaker", "choice", _l("Who speaks first"), default="a", choices=(
+                ("a", _l("The first partner of the couple")), ("b", _l("The second partner of the couple")))),
+            Field("speaker_prompt", "text", _l("Prompt for the speaker (optional)")),
+            Field("listener_prompt", "text", _l("Prompt for the listener (optional)")),
+            Field("max_length", "number", _l("Longest message (characters)"), _l("1 to 10,000; blank for 2,000.")),
+        ),
+    ),
+    "timer": BuilderKind(
+        _l("Timer"),
+        _l("A quiet pause of a set length."),
+        (
+            Field("seconds", "number", _l("Length in seconds"), _l("10 to 3,600 (one hour)."), default="60"),
+        ),
+    ),
+    "agree": BuilderKind(
+        _l("Agree on something"),
+        _l("Both partners pick from ideas (and may add their own) until they pick the same."),
+        (
+            Field("options", "lines", _l("Ideas to pick from"), _l("One per line. At least 2 if partners may not add their own.")),
+            Field("allow_custom", "check", _l("Partners may suggest their own ideas"), default="y"),
+            Field("min_picks", "number", _l("Fewest ideas each picks"), _l("1 to 10; blank for 1.")),
+            Field("max_picks", "number", _l("Most ideas each picks"), _l("From the fewest to 10; blank for the fewest.")),
+            Field("max_length", "number", _l("Longest suggestion (characters)"), _l("1 to 500; blank for 200.")),
+        ),
+    ),
+    "check_in": BuilderKind(
+        _l("Safety check-in"),
+        _l("Private safety questions; chosen answers alert you. The other partner never sees them."),
+        (
+            Field("questions", "questions", _l("Questions"),
+                  _l("Each partner answers each question alone. Empty all of a question's boxes to remove it.")),
+        ),
+    ),
 }
 
-KIND_HELP: dict[str, Any] = {
-    "read": _l("Both partners read a text, then continue."),
-    "private_answer": _l("Each partner answers alone; you choose who sees the answers."),
-    "rating": _l("Each partner rates a list of things on a scale; then both see where their views differ."),
-    "turns": _l("One partner speaks while the other listens and says back what they heard."),
-    "timer": _l("A quiet pause of a set length."),
-    "agree": _l("Both partners pick from ideas (and may add their own) until they pick the same."),
-    "check_in": _l("Private safety questions; chosen answers alert you. The other partner never sees them."),
-}
 
-KIND_FIELDS: dict[str, tuple[Field, ...]] = {
-    "read": (),
-    "private_answer": (
-        Field("answer", "choice", _l("How partners answer"), default="text", choices=(
-            ("text", _l("In their own words")), ("choice", _l("By picking one answer")),
-            ("scale", _l("With a number on a scale")))),
-        Field("prompt", "line", _l("Question (optional)"),
-              _l("Shown above the answer, e.g. “This week I liked it when…”.")),
-        Field("options", "lines", _l("Answers to pick from"),
-              _l("Only when partners pick one answer: one answer per line, at least 2."),
-              only_when=("answer", "choice")),
-        *_scale_fields(only_when=("answer", "scale")),
-        Field("reveal", "choice", _l("Who sees the answers"), default="both", choices=(
-            ("both", _l("Both partners, once both have answered")), ("counselor_only", _l("Only you, the counselor")))),
-        Field("max_length", "number", _l("Longest written answer (characters)"), _l("1 to 10,000; blank for 2,000.")),
-    ),
-    "rating": (
-        Field("items_from", "choice", _l("What partners rate"), default="own", choices=(
-            ("own", _l("The list below")), ("signs.relationship", _l("The app's list of relationship signs")),
-            ("signs.personal", _l("The app's list of personal signs")))),
-        Field("items", "lines", _l("Things to rate"),
-              _l("One per line. To add a short explanation partners see under it, write it after a vertical bar: "
-                 "Feeling heard | when I talk, you listen."), only_when=("items_from", "own")),
-        *_scale_fields(),
-        Field("allow_notes", "check", _l("Partners may add an example to each rating"), default="y"),
-        Field("max_note_length", "number", _l("Longest example (characters)"), _l("1 to 2,000; blank for 500.")),
-    ),
-    "turns": (
-        Field("turns", "number", _l("Number of turns"), _l("1 to 12; the partners swap roles each turn. Blank for 2.")),
-        Field("first_speaker", "choice", _l("Who speaks first"), default="a", choices=(
-            ("a", _l("The first partner of the couple")), ("b", _l("The second partner of the couple")))),
-        Field("speaker_prompt", "text", _l("Prompt for the speaker (optional)")),
-        Field("listener_prompt", "text", _l("Prompt for the listener (optional)")),
-        Field("max_length", "number", _l("Longest message (characters)"), _l("1 to 10,000; blank for 2,000.")),
-    ),
-    "timer": (
-        Field("seconds", "number", _l("Length in seconds"), _l("10 to 3,600 (one hour)."), default="60"),
-    ),
-    "agree": (
-        Field("options", "lines", _l("Ideas to pick from"), _l("One per line. At least 2 if partners may not add their own.")),
-        Field("allow_custom", "check", _l("Partners may suggest their own ideas"), default="y"),
-        Field("min_picks", "number", _l("Fewest ideas each picks"), _l("1 to 10; blank for 1.")),
-        Field("max_picks", "number", _l("Most ideas each picks"), _l("From the fewest to 10; blank for the fewest.")),
-        Field("max_length", "number", _l("Longest suggestion (characters)"), _l("1 to 500; blank for 200.")),
-    ),
-    "check_in": (
-        Field("questions", "questions", _l("Questions"),
-              _l("Each partner answers each question alone. Empty all of a question's boxes to remove it.")),
-    ),
-}
+def fields_of(kind: str) -> tuple[Field, ...]:
+    """Every field of a step of ``kind``: the common ones, then its own (none for an unknown kind)."""
+    return COMMON_FIELDS + (BUILDER_KINDS[kind].fields if kind in BUILDER_KINDS else ())
 """The builder's one per-kind table: the fields a counselor fills in for each step kind."""
 
 QUESTION_PARTS = (
@@ -152,7 +175,7 @@ class StepDraft:
     values: dict[str, str] = field(default_factory=dict)
 
     def fields(self) -> tuple[Field, ...]:
-        return COMMON_FIELDS + KIND_FIELDS.get(self.kind, ())
+        return fields_of(self.kind)
 
     def value(self, name: str) -> str:
         return self.values.get(name, "")
@@ -186,7 +209,7 @@ def new_step(draft: ExerciseDraft, kind: str) -> StepDraft:
     number = 1
     while f"{base}-{number}" in taken:
         number += 1
-    values = {f.name: f.default for f in KIND_FIELDS[kind] if f.default}
+    values = {f.name: f.default for f in BUILDER_KINDS[kind].fields if f.default}
     return StepDraft(kind=kind, id=f"{base}-{number}", values=values)
 
 
@@ -202,7 +225,7 @@ def apply_action(draft: ExerciseDraft, action: str, kind: str) -> int | None:
         draft.steps.insert(position, removed)
         return position + 1
     if action == "add":
-        if kind in KIND_FIELDS and len(draft.steps) < MAX_STEPS:
+        if kind in BUILDER_KINDS and len(draft.steps) < MAX_STEPS:
             draft.steps.append(new_step(draft, kind))
             return len(draft.steps)
         return None
@@ -492,7 +515,7 @@ def field_of_problem(problem: ContentError) -> tuple[int | None, str]:
     return index, key if key in {f.name for f in COMMON_FIELDS} | _KIND_FIELD_NAMES else ""
 
 
-_KIND_FIELD_NAMES = {f.name for fields in KIND_FIELDS.values() for f in fields}
+_KIND_FIELD_NAMES = {f.name for kind in BUILDER_KINDS.values() for f in kind.fields}
 
 _INDEXED = re.compile(r"([A-Za-z_]+)\[(\d+)\]")
 _SINGULAR = {"steps": "step", "options": "option", "items": "item", "questions": "question", "labels": "label",

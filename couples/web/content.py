@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..content import ContentError
-from ..content.builder import (COMMON_FIELDS, EXERCISE_FIELDS, KIND_FIELDS, KIND_HELP, KIND_NAMES, QUESTION_PARTS,
+from ..content.builder import (BUILDER_KINDS, EXERCISE_FIELDS, QUESTION_PARTS, fields_of,
                                ExerciseDraft, apply_action, draft_from_form, field_of_problem, new_step,
                                readable_location)
 from ..content.parse import MAX_PLAN_EXERCISES, MAX_STEPS
@@ -254,8 +254,8 @@ def _builder_page(row: CustomExercise | None, draft: ExerciseDraft | None):
         problems_at.setdefault(problem["target"], []).append(problem["message"])
     return render_template(
         "content/builder.html", form=form, row=row, draft=draft, focus=focus, preview=preview,
-        problems=placed, problems_at=problems_at, kinds=KIND_NAMES, kind_help=KIND_HELP, common_fields=COMMON_FIELDS,
-        kind_fields=KIND_FIELDS, question_parts=QUESTION_PARTS, exercise_fields=_exercise_fields(),
+        problems=placed, problems_at=problems_at, kinds=BUILDER_KINDS,
+        question_parts=QUESTION_PARTS, exercise_fields=_exercise_fields(),
         max_steps=MAX_STEPS,
     )
 
@@ -307,7 +307,7 @@ def _field_label(draft: ExerciseDraft, index: int, name: str) -> str:
         parts = dict(QUESTION_PARTS)
         return _("question %(number)s, %(part)s", number=int(number) + 1, part=str(parts.get(part, part)).lower())
     kind = draft.steps[index].kind if index < len(draft.steps) else ""
-    fields = COMMON_FIELDS + KIND_FIELDS.get(kind, ())
+    fields = fields_of(kind)
     return str(next((f.label for f in fields if f.name == name), ""))
 
 

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from couples.content import PACKAGED_FOLDER, ContentError, load_library
-from couples.content.builder import (KIND_FIELDS, ExerciseDraft, StepDraft, apply_action, data_from_draft,
+from couples.content.builder import (BUILDER_KINDS, ExerciseDraft, StepDraft, apply_action, data_from_draft,
                                      draft_from_data, draft_from_form, field_of_problem, new_step, readable_location,
                                      to_toml)
 from couples.content.parse import collect_exercise, packaged_signs
@@ -66,7 +66,7 @@ def test_a_new_step_of_every_kind_has_the_tables_defaults_and_a_fresh_id():
     draft.steps.append(new_step(draft, "read"))
     assert [step.id for step in draft.steps][-1] == "read-2"
     assert draft.steps[list(STEP_KINDS).index("timer")].values["seconds"] == "60"
-    assert set(KIND_FIELDS) == set(STEP_KINDS)
+    assert set(BUILDER_KINDS) == set(STEP_KINDS)
 
 
 def test_buttons_move_remove_and_add_steps_and_ignore_what_they_cannot_do():
@@ -147,7 +147,7 @@ FIELD_TEXT = st.one_of(st.sampled_from(["", "2", "-3", "99999", "x", "Yes\nNo", 
 
 @settings(max_examples=150, deadline=None)
 @given(kind=st.sampled_from(sorted(STEP_KINDS)), values=st.dictionaries(st.sampled_from(
-    sorted({f.name for fields in KIND_FIELDS.values() for f in fields} | {"title", "body", "q0-label", "q0-options",
+    sorted({f.name for kind in BUILDER_KINDS.values() for f in kind.fields} | {"title", "body", "q0-label", "q0-options",
                                                                          "q0-concerns", "q1-label"})), FIELD_TEXT))
 def test_whatever_is_typed_every_problem_has_a_place_on_the_page(kind, values):
     draft = ExerciseDraft(values={"title": "T", "summary": "S", "minutes": "10", "roles": "R"},
