@@ -8,7 +8,7 @@ Its input is exactly ``SignedSummary.content``: what the counselor sees, nothing
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -51,22 +51,42 @@ class SummaryHeading:
 
 
 def fact_lines(fact: Mapping[str, Any], names: Mapping[str, str]) -> list[str]:
-    """One step's facts (``StepResult.facts`` as stored in a signed summary) as plain lines."""
-    facts = fact.get("facts") or {}
-    kind = fact.get("kind")
-    if kind == "rating":
-        return [_rating_line(item, names) for item in facts.get("items", [])]
-    if kind == "private_answer" and facts:
-        return [facts.get("prompt", ""), f"{names['a']}: {facts.get('a', '')}", f"{names['b']}: {facts.get('b', '')}"]
-    if kind == "turns":
-        return [facts.get("topic", "")] + [
-            _("%(speaker)s said: %(message)s (heard as: %(paraphrase)s)", speaker=names.get(turn.get("speaker"), ""),
-              message=turn.get("message", ""), paraphrase=turn.get("paraphrase", ""))
-            for turn in facts.get("turns", [])]
-    if kind == "agree":
-        agreed = facts.get("agreed") or []
-        return [_("Agreed on: %(options)s", options=", ".join(agreed)) if agreed else _("Nothing was agreed on.")]
-    return []
+    """One step's facts (``StepResult.facts`` as stored in a signed summary) as plain lines; a kind
+    that leaves nothing for a summary has no lines."""
+    lines = FACT_LINES.get(fact.get("kind") or "")
+    return lines(fact.get("facts") or {}, names) if lines else []
+
+
+def _rating_lines(facts: Mapping[str, Any], names: Mapping[str, str]) -> list[str]:
+    return [_rating_line(item, names) for item in facts.get("items", [])]
+
+
+def _answer_lines(facts: Mapping[str, Any], names: Mapping[str, str]) -> list[str]:
+    if not facts:
+        return []
+    return [facts.get("prompt", ""), f"{names['a']}: {facts.get('a', '')}", f"{names['b']}: {facts.get('b', '')}"]
+
+
+def _turn_lines(facts: Mapping[str, Any], names: Mapping[str, str]) -> list[str]:
+    return [facts.get("topic", "")] + [
+        _("%(speaker)s said: %(message)s (heard as: %(paraphrase)s)", speaker=names.get(turn.get("speaker"), ""),
+          message=turn.get("message", ""), paraphrase=turn.get("paraphrase", ""))
+        for turn in facts.get("turns", [])]
+
+
+def _agree_lines(facts: Mapping[str, Any], names: Mapping[str, str]) -> list[str]:
+    agreed = facts.get("agreed") or []
+    return [_("Agreed on: %(options)s", options=", ".join(agreed)) if agreed else _("Nothing was agreed on.")]
+
+
+FACT_LINES: dict[str, Callable[[Mapping[str, Any], Mapping[str, str]], list[str]]] = {
+    "rating": _rating_lines,
+    "private_answer": _answer_lines,
+    "turns": _turn_lines,
+    "agree": _agree_lines,
+}
+"""Plain lines of each step kind's facts, for files (the HTML pages use templates/summary/facts/<kind>.html).
+Kinds that leave nothing for a summary (their ``facts`` hook gives nothing) have no entry."""
 
 
 def _rating_line(item: Mapping[str, Any], names: Mapping[str, str]) -> str:

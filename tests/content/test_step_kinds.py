@@ -2,8 +2,10 @@
 
 The domain's registry (``couples.domain.kinds.KINDS``) is the list every other layer follows:
 the content parser (``CONTENT_KINDS``), the browser's renderers (``STEP_RENDERERS`` in
-``static/js/live/steps.js``) and the protocol document's tables. A new kind is one module in
-``couples/domain/kinds`` plus one entry in each of these; forgetting one fails here.
+``static/js/live/steps.js``), the protocol document's tables, the exercise builder
+(``BUILDER_KINDS``) and, for kinds that leave facts for a summary, the summary's two renderings (the
+page's ``templates/summary/facts/<kind>.html`` and the files' ``FACT_LINES``). A new kind is one
+module in ``couples/domain/kinds`` plus one entry in each of these; forgetting one fails here.
 """
 
 from __future__ import annotations
@@ -15,10 +17,13 @@ from pathlib import Path
 
 import pytest
 
+from couples.content.builder import BUILDER_KINDS
 from couples.content.steps import CONTENT_KINDS, KIND_KEYS
 from couples.domain.kinds import KINDS, STEP_EVENTS, Seen, state_from_dict
+from couples.domain.kinds.base import no_facts
 from couples.domain.machine import KNOWN_EVENTS
 from couples.domain.plan import STEP_KINDS, step_from_dict
+from couples.records import FACT_LINES
 from couples.services.plans import library
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,6 +48,18 @@ def test_the_content_layer_has_one_entry_per_domain_kind():
     assert list(CONTENT_KINDS) == list(KINDS)
     assert KIND_KEYS.keys() == KINDS.keys()
     assert STEP_KINDS == {name: kind.step for name, kind in KINDS.items()}
+
+
+def test_the_builder_offers_every_domain_kind():
+    assert list(BUILDER_KINDS) == list(KINDS)
+
+
+def test_every_kind_that_leaves_facts_is_shown_in_summaries_and_their_files():
+    with_facts = {name for name, kind in KINDS.items() if kind.facts is not no_facts}
+    templates = {path.stem for path in (ROOT / "templates" / "summary" / "facts").glob("*.html")}
+
+    assert set(FACT_LINES) == with_facts
+    assert templates == with_facts
 
 
 def test_the_browser_has_one_renderer_per_domain_kind():
