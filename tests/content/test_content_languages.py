@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from couples.content import ContentError, Signs, build_plan, load_library, parse_exercise_toml, parse_plan
+from couples.content import (PACKAGED_FOLDER, ContentError, Signs, build_plan, load_library, parse_exercise_toml,
+                             parse_plan)
 from couples.domain.plan import RatingStep, in_language
 
 SOURCE = "your exercise"
@@ -215,3 +216,8 @@ def test_a_spanish_only_exercise_in_an_english_plan_is_shown_in_spanish_to_every
         assert shown.steps[-1].title == "Escríbelo"
         assert shown.language_of("nota.write") == "es"
     assert in_language(plan, "es").step_languages == ()
+
+
+def test_every_shipped_file_records_that_its_spanish_awaits_a_clinicians_review():
+    for path in sorted(PACKAGED_FOLDER.rglob("*.toml")):
+        assert "awaiting review by a fluent\n# clinician" in path.read_text(encoding="utf-8"), path.name
