@@ -69,6 +69,7 @@ def _configure(app: Flask, settings: Settings, overrides: dict[str, Any]) -> Non
         SUMMARY_WAIT_DAYS=settings.summary_wait_days,
         RESUME_DAYS=settings.resume_days,
         CRISIS_RESOURCES=settings.crisis_resources,
+        CRISIS_LINES=settings.crisis_lines,  # with their languages: see config.lines_for_language
         ASYNC_MODE=settings.async_mode,
         REDIS_URL=settings.redis_url,
         REDIS_CHANNEL=settings.redis_channel,

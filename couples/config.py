@@ -3,18 +3,70 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from .realtime.pace import DEFAULT_BURST, DEFAULT_RATE
 
 ASYNC_MODES = ("eventlet", "gevent", "threading")
-DEFAULT_CRISIS_RESOURCES = (
-    ("SAMHSA National Helpline (free, confidential, 24/7)", "1-800-662-4357", "tel:18006624357"),
-    ("988 Suicide & Crisis Lifeline (call or text)", "988", "tel:988"),
+
+
+# -- crisis lines --------------------------------------------------------------------------
+
+
+class CrisisLine(NamedTuple):
+    """A crisis line shown to partners, with the languages it answers in (language codes)."""
+
+    label: str
+    number: str
+    link: str
+    languages: tuple[str, ...] = ("en",)
+
+    @property
+    def entry(self) -> tuple[str, str, str]:
+        """``(label, number, link)``, the shape pages show."""
+        return (self.label, self.number, self.link)
+
+
+# Both US lines answer in English and Spanish: SAMHSA's helpline offers Spanish-speaking staff, and
+# 988 connects to Spanish-speaking counselors (press 2 when calling, or text AYUDA to 988).
+DEFAULT_CRISIS_LINES = (
+    CrisisLine("SAMHSA National Helpline (free, confidential, 24/7)", "1-800-662-4357", "tel:18006624357", ("en", "es")),
+    CrisisLine("988 Suicide & Crisis Lifeline (call or text)", "988", "tel:988", ("en", "es")),
 )
+DEFAULT_CRISIS_RESOURCES = tuple(line.entry for line in DEFAULT_CRISIS_LINES)
+CRISIS_LINES_EXPECTED = ("COUPLES_CRISIS_RESOURCES entries look like 'label|number|link' or "
+                         "'label|number|link|en,es' (the languages it answers in), separated by ';'")
+_LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}$")
+
+
+def lines_for_language(lines: tuple[CrisisLine, ...], language: str) -> tuple[CrisisLine, ...]:
+    """``lines`` in the order to show someone reading ``language``: the lines answering in it
+    first, each group in the configured order (a Spanish speaker sees a Spanish option first)."""
+    return tuple(sorted(lines, key=lambda line: language not in line.languages))
+
+
+def _parse_crisis_lines(raw: str) -> tuple[CrisisLine, ...]:
+    """``label|number|link[|en,es];…`` -> lines (English when no languages are given); empty means the defaults."""
+    if not raw:
+        return DEFAULT_CRISIS_LINES
+    return tuple(_crisis_line(item) for item in raw.split(";"))
+
+
+def _crisis_line(item: str) -> CrisisLine:
+    parts = [part.strip() for part in item.split("|")]
+    if len(parts) not in (3, 4) or not all(parts):
+        raise ValueError(CRISIS_LINES_EXPECTED)
+    if len(parts) == 3:
+        return CrisisLine(*parts)
+    languages = tuple(code.strip() for code in parts[3].split(","))
+    if not all(_LANGUAGE_CODE.match(code) for code in languages) or len(set(languages)) != len(languages):
+        raise ValueError(CRISIS_LINES_EXPECTED)
+    return CrisisLine(parts[0], parts[1], parts[2], languages)
 
 
 def _env(name: str, default: str = "") -> str:
@@ -54,19 +106,6 @@ def _env_minutes(name: str, default: float) -> float:
     if not 0 < minutes < float("inf"):
         raise ValueError(f"{name} must be a positive number of minutes, not {raw!r}")
     return minutes
-
-
-def _parse_crisis_resources(raw: str) -> tuple[tuple[str, str, str], ...]:
-    """``label|number|link;label|number|link`` -> tuples; empty means the defaults."""
-    if not raw:
-        return DEFAULT_CRISIS_RESOURCES
-    entries = []
-    for item in raw.split(";"):
-        parts = [part.strip() for part in item.split("|")]
-        if len(parts) != 3 or not all(parts):
-            raise ValueError("COUPLES_CRISIS_RESOURCES entries look like 'label|number|link', separated by ';'")
-        entries.append((parts[0], parts[1], parts[2]))
-    return tuple(entries)
 
 
 def secret_key_from(instance_path: Path) -> str:
@@ -138,7 +177,7 @@ class Settings:
     proxy_count: int = 0
     live_message_rate: int = int(DEFAULT_RATE)
     live_message_burst: int = int(DEFAULT_BURST)
-    crisis_resources: tuple[tuple[str, str, str], ...] = DEFAULT_CRISIS_RESOURCES
+    crisis_lines: tuple[CrisisLine, ...] = DEFAULT_CRISIS_LINES
     heartbeat_seconds: int = 30
     websocket_only: bool = False
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
@@ -148,6 +187,11 @@ class Settings:
     require_totp: bool = False  # counselors must set up one-time passwords (services/totp.py)
     # --- encryption at rest (couples/crypto.py) ---
     key_file: str = ""
+
+    @property
+    def crisis_resources(self) -> tuple[tuple[str, str, str], ...]:
+        """The crisis lines as ``(label, number, link)``, in the configured order."""
+        return tuple(line.entry for line in self.crisis_lines)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -176,7 +220,7 @@ class Settings:
             proxy_count=_env_int("COUPLES_PROXY_COUNT", 0),
             live_message_rate=_env_int("COUPLES_LIVE_MESSAGE_RATE", int(DEFAULT_RATE)),
             live_message_burst=_env_int("COUPLES_LIVE_MESSAGE_BURST", int(DEFAULT_BURST)),
-            crisis_resources=_parse_crisis_resources(_env("COUPLES_CRISIS_RESOURCES")),
+            crisis_lines=_parse_crisis_lines(_env("COUPLES_CRISIS_RESOURCES")),
             heartbeat_seconds=_env_positive_int("COUPLES_HEARTBEAT_SECONDS", 30),
             websocket_only=_env_flag("COUPLES_WEBSOCKET_ONLY"),
             smtp=SmtpSettings.from_env(),

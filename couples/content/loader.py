@@ -8,13 +8,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
 
-from couples.domain.plan import Plan
+from couples.domain.plan import Plan, PlanTexts, Step
 
 from .errors import ContentError
 from .model import Exercise, Library, PlanSpec
 from .model import UNAVAILABLE_SIGNS
 from .parse import check_in_first_problem, collect_exercise, collect_plan, collect_signs
-from .schema import Collector
+from .schema import LANGUAGES, Collector
 
 PACKAGED_FOLDER = Path(__file__).resolve().parent / "library"
 CUSTOM_PLAN_PREFIX = "custom-"
@@ -120,7 +120,33 @@ def build_plan(spec: PlanSpec, exercises: Mapping[str, Exercise]) -> Plan:
     for index, exercise_id in enumerate(ids):
         if ids.index(exercise_id) != index:
             raise ContentError(source, f"exercises[{index}]", f"each exercise at most once ({exercise_id!r} repeats)")
-    steps = tuple(
-        dataclasses.replace(step, id=f"{exercise.id}.{step.id}") for exercise in chosen for step in exercise.steps
+    return Plan(
+        id=spec.id,
+        title=spec.title,
+        steps=_plan_steps(chosen),
+        description=spec.description,
+        minutes=spec.minutes,
+        language=spec.language,
+        translations=tuple(texts for language in LANGUAGES if language != spec.language
+                           if (texts := _plan_texts(spec, chosen, language)) is not None),
+        step_languages=tuple((step.id, exercise.language) for exercise in chosen if exercise.language != spec.language
+                             for step in _plan_steps([exercise])),
     )
-    return Plan(id=spec.id, title=spec.title, steps=steps, description=spec.description, minutes=spec.minutes)
+
+
+def _plan_steps(exercises: list[Exercise]) -> tuple[Step, ...]:
+    """The exercises' steps in order, with ids made unique in the plan (``<exercise_id>.<step_id>``)."""
+    return tuple(
+        dataclasses.replace(step, id=f"{exercise.id}.{step.id}") for exercise in exercises for step in exercise.steps
+    )
+
+
+def _plan_texts(spec: PlanSpec, exercises: list[Exercise], language: str) -> PlanTexts | None:
+    """The plan's words in ``language`` (None when it has none): the steps of exercises translated into it."""
+    translated = [version for exercise in exercises if exercise.language != language
+                  if (version := exercise.in_language(language)) is not None]
+    own = spec.in_language(language)
+    if own is None and not translated:
+        return None
+    own = own or spec
+    return PlanTexts(language=language, title=own.title, description=own.description, steps=_plan_steps(translated))

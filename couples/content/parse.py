@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import tomllib
 from collections.abc import Collection, Mapping
 from functools import lru_cache
@@ -9,8 +10,9 @@ from functools import lru_cache
 from couples.domain.plan import RatingItem, TimerStep
 
 from .errors import ContentError
-from .model import Exercise, PlanSpec, Signs
+from .model import UNAVAILABLE_SIGNS, Exercise, PlanSpec, Signs
 from .schema import (
+    DEFAULT_LANGUAGES,
     HINT_MAX,
     ID_EXPECTED,
     ID_PATTERN,
@@ -23,8 +25,8 @@ from .schema import (
 )
 from .steps import parse_step
 
-EXERCISE_KEYS = ("id", "title", "summary", "minutes", "roles", "steps")
-PLAN_KEYS = ("id", "title", "description", "minutes", "exercises")
+EXERCISE_KEYS = ("id", "languages", "title", "summary", "minutes", "roles", "steps")
+PLAN_KEYS = ("id", "languages", "title", "description", "minutes", "exercises")
 SIGN_GROUPS = ("relationship", "personal")
 
 MAX_STEPS = 40
@@ -35,25 +37,47 @@ DESCRIPTION_MAX = 1000
 
 
 
+# -- languages ------------------------------------------------------------------------
+
+
+def declared_table(data: object, source: str, collector: Collector) -> tuple[Table | None, tuple[str, ...]]:
+    """The file's top table, knowing the languages it declares (English alone when that is wrong)."""
+    table = collector.attempt(lambda: Table(data, source))
+    if table is None:
+        return None, DEFAULT_LANGUAGES
+    languages = collector.attempt(table.languages, default=DEFAULT_LANGUAGES)
+    return Table(data, source, translations=languages[1:]), languages
+
+
 # -- signs ----------------------------------------------------------------------------
 
 
 def collect_signs(data: object, source: str, collector: Collector) -> Signs | None:
     before = len(collector.errors)
-    table = collector.attempt(lambda: Table(data, source))
+    table, languages = declared_table(data, source, collector)
     if table is None:
         return None
-    collector.attempt(lambda: table.check_keys(SIGN_GROUPS))
+    collector.attempt(lambda: table.check_keys((*SIGN_GROUPS, "languages")))
+    signs = _signs_in(table, collector)
+    if len(collector.errors) > before:
+        return None
+    translations = tuple((language, _signs_in(table.in_language(language), collector)) for language in languages[1:])
+    if len(collector.errors) > before:
+        return None
+    return dataclasses.replace(signs, language=languages[0], translations=translations)
+
+
+def _signs_in(table: Table, collector: Collector) -> Signs:
+    """The signs with the texts of ``table``'s language."""
     groups: dict[str, tuple[RatingItem, ...]] = {}
     for group in SIGN_GROUPS:
         entries = collector.attempt(lambda group=group: table.tables(group, 1, MAX_SIGNS, what="signs"), default=[])
         items = [collector.attempt(lambda entry=entry: _sign(entry)) for entry in entries]
-        for error in check_unique(entries, what="sign"):
-            collector.add(error)
+        if not table.language:
+            for error in check_unique(entries, what="sign"):
+                collector.add(error)
         groups[group] = tuple(item for item in items if item is not None)
-    if len(collector.errors) > before:
-        return None
-    return Signs(**groups)
+    return Signs(**groups, language=table.language)
 
 
 def _sign(entry: Table) -> RatingItem:
@@ -90,36 +114,52 @@ def collect_exercise(
 ) -> Exercise | None:
     """The exercise in ``data``, or None after recording every problem found."""
     before = len(collector.errors)
-    table = collector.attempt(lambda: Table(data, source))
+    table, languages = declared_table(data, source, collector)
     if table is None:
         return None
     collector.attempt(lambda: table.check_keys(EXERCISE_KEYS))
     exercise_id = collector.attempt(lambda: table.ident("id"))
     if expected_id is not None and exercise_id is not None and exercise_id != expected_id:
         collector.add(ContentError(source, "id", f"the file name without .toml ({expected_id!r})"))
-    title = collector.attempt(lambda: table.text("title", TITLE_MAX, single_line=True))
-    summary = collector.attempt(lambda: table.text("summary", SUMMARY_MAX))
     minutes = collector.attempt(lambda: table.integer("minutes", 1, 180))
-    roles = collector.attempt(lambda: table.text("roles", ROLES_MAX))
-    entries = collector.attempt(lambda: table.tables("steps", 1, MAX_STEPS, what="steps"), default=[])
-    steps = [collector.attempt(lambda entry=entry: parse_step(entry, signs)) for entry in entries]
-    for error in check_unique(entries, what="step"):
-        collector.add(error)
+    exercise = _exercise_in(table, signs, collector)
     if len(collector.errors) > before:
         return None
-    timer_seconds = sum(step.seconds for step in steps if isinstance(step, TimerStep))
+    timer_seconds = sum(step.seconds for step in exercise.steps if isinstance(step, TimerStep))
     if timer_seconds > minutes * 60:
         needed = -(-timer_seconds // 60)
         collector.add(ContentError(source, "minutes", f"an integer from {needed} to 180 (its timers alone take {needed} minutes)"))
         return None
-    return Exercise(
-        id=exercise_id,
-        title=title,
-        summary=summary,
-        minutes=minutes,
-        roles=roles,
-        steps=tuple(steps),
+    translations = tuple(
+        (language, _exercise_in(table.in_language(language), _signs_for(signs, language), collector))
+        for language in languages[1:]
     )
+    if len(collector.errors) > before:
+        return None
+    return dataclasses.replace(exercise, id=exercise_id, minutes=minutes, language=languages[0], translations=tuple(
+        (language, dataclasses.replace(translated, id=exercise_id, minutes=minutes)) for language, translated in translations
+    ))
+
+
+def _signs_for(signs: Signs | None, language: str) -> Signs | None:
+    """The signs a translation's rating steps draw on: None when they have no text in ``language``."""
+    if signs is None or signs is UNAVAILABLE_SIGNS:
+        return signs
+    return signs.in_language(language)
+
+
+def _exercise_in(table: Table, signs: Signs | None, collector: Collector) -> Exercise:
+    """The exercise's texts and steps in ``table``'s language (id and minutes are filled in by the caller)."""
+    title = collector.attempt(lambda: table.text("title", TITLE_MAX, single_line=True))
+    summary = collector.attempt(lambda: table.text("summary", SUMMARY_MAX))
+    roles = collector.attempt(lambda: table.text("roles", ROLES_MAX))
+    entries = collector.attempt(lambda: table.tables("steps", 1, MAX_STEPS, what="steps"), default=[])
+    steps = [collector.attempt(lambda entry=entry: parse_step(entry, signs)) for entry in entries]
+    if not table.language:
+        for error in check_unique(entries, what="step"):
+            collector.add(error)
+    return Exercise(id="", title=title, summary=summary, minutes=0, roles=roles, steps=tuple(steps),
+                    language=table.language)
 
 
 def parse_exercise(data: Mapping, source: str, signs: Signs | None = None) -> Exercise:
@@ -190,7 +230,7 @@ def collect_plan(
     reported again as missing.
     """
     before = len(collector.errors)
-    table = collector.attempt(lambda: Table(data, source))
+    table, languages = declared_table(data, source, collector)
     if table is None:
         return None
     collector.attempt(lambda: table.check_keys(PLAN_KEYS))
@@ -220,7 +260,23 @@ def collect_plan(
         seen.setdefault(exercise_id, index)
     if len(collector.errors) > before:
         return None
-    return PlanSpec(id=plan_id, title=title, description=description, minutes=minutes, exercise_ids=tuple(ids))
+    spec = PlanSpec(id=plan_id, title=title, description=description, minutes=minutes, exercise_ids=tuple(ids),
+                    language=languages[0])
+    translations = tuple((language, _plan_texts_in(table.in_language(language), spec, collector))
+                         for language in languages[1:])
+    if len(collector.errors) > before:
+        return None
+    return dataclasses.replace(spec, translations=translations)
+
+
+def _plan_texts_in(table: Table, spec: PlanSpec, collector: Collector) -> PlanSpec:
+    """``spec`` with the title and description of ``table``'s language."""
+    return dataclasses.replace(
+        spec,
+        title=collector.attempt(lambda: table.text("title", TITLE_MAX, single_line=True)),
+        description=collector.attempt(lambda: table.text("description", DESCRIPTION_MAX)),
+        language=table.language,
+    )
 
 
 def _exercise_ids(table: Table) -> list[str]:

@@ -37,6 +37,27 @@ BODY_MAX = 4000
 
 _MISSING: Any = object()
 
+# -- languages ---------------------------------------------------------------------
+# A file declares the languages it is written in (``languages = ["en", "es"]``, default
+# ``["en"]``). Its plain keys hold the first language; every other declared language has
+# its own key beside each text, named with the language's suffix: ``title_es``.
+
+LANGUAGES = ("en", "es")
+LANGUAGE_NAMES = {"en": "English", "es": "Spanish"}
+DEFAULT_LANGUAGES = ("en",)
+TEXT_KEYS = frozenset({
+    "title", "summary", "roles", "description", "body", "label", "hint", "prompt", "speaker_prompt",
+    "listener_prompt", "labels",
+})
+"""The keys that hold words people read: the only ones that carry a translation."""
+LANGUAGES_EXPECTED = ('a list of 1 or 2 different language codes from "en", "es" '
+                      "(the first is the language of the plain keys)")
+
+
+def translated_key(key: str, language: str) -> str:
+    """The key holding ``key``'s text in ``language`` (``title`` -> ``title_es``)."""
+    return f"{key}_{language}"
+
 
 def plain_text_problem(value: object, max_length: int, *, required: bool, single_line: bool) -> str | None:
     """Why ``value`` is not acceptable plain text, or None if it is."""
@@ -125,12 +146,46 @@ class Collector:
 class Table:
     """One TOML table (a mapping) plus its source and field path."""
 
-    def __init__(self, data: object, source: str, path: str = "") -> None:
+    def __init__(
+        self, data: object, source: str, path: str = "", *, translations: tuple[str, ...] = (), language: str = ""
+    ) -> None:
+        """``translations`` are the declared languages besides the first; a table read in one of them
+        (``language``) reads each text from its translated key."""
         self.source = source
         self.path = path
         if not isinstance(data, Mapping):
             raise ContentError(source, path or "file", "a table of keys and values")
         self.data: Mapping[str, Any] = data
+        self.translations = translations
+        self.language = language
+
+    def _child(self, data: object, path: str) -> Table:
+        return Table(data, self.source, path, translations=self.translations, language=self.language)
+
+    def in_language(self, language: str) -> Table:
+        """This table read in one of its declared translations: texts come from ``<key>_<language>``."""
+        return Table(self.data, self.source, self.path, translations=self.translations, language=language)
+
+    def languages(self) -> tuple[str, ...]:
+        """The ``languages`` this file declares (default English only); the first is the plain keys' one."""
+        value = self._get("languages", list(DEFAULT_LANGUAGES), LANGUAGES_EXPECTED)
+        if (not isinstance(value, list) or not 1 <= len(value) <= len(LANGUAGES)
+                or any(code not in LANGUAGES for code in value) or len(set(value)) != len(value)):
+            self.fail("languages", LANGUAGES_EXPECTED)
+        return tuple(value)
+
+    def text_key(self, key: str) -> str:
+        """The key to read ``key``'s text from in this table's language; a translation is there exactly
+        when the original is (a missing or extra translation is an error naming the translated key)."""
+        if not self.language:
+            return key
+        translated = translated_key(key, self.language)
+        if key in self.data and translated not in self.data:
+            self.fail(translated, f"the {LANGUAGE_NAMES[self.language]} text of {key} "
+                                  f"(\"{self.language}\" is in languages; the key is missing)")
+        if translated in self.data and key not in self.data:
+            self.fail(translated, f"no {translated} where there is no {key}")
+        return translated
 
     # -- locating -----------------------------------------------------------------
 
@@ -145,10 +200,18 @@ class Table:
         return key in self.data
 
     def check_keys(self, allowed: Collection[str]) -> None:
-        """Refuse keys this table does not know (typo protection)."""
+        """Refuse keys this table does not know (typo protection), and translations of a language the
+        file does not declare or of a key that holds no text."""
+        known = set(allowed) | {translated_key(key, language) for key in allowed if key in TEXT_KEYS
+                                for language in self.translations}
         for key in self.data:
-            if key not in allowed:
-                self.fail(str(key), f"a known key (one of: {', '.join(sorted(allowed))})")
+            if key in known:
+                continue
+            base, _, language = str(key).rpartition("_")
+            if base in allowed and language in LANGUAGES:
+                self.fail(str(key), f"no {key} (add \"{language}\" to languages to translate {base})"
+                          if base in TEXT_KEYS else f"no {key} ({base} holds no text to translate)")
+            self.fail(str(key), f"a known key (one of: {', '.join(sorted(allowed))})")
 
     def _get(self, key: str, default: Any, expected: str) -> Any:
         if key in self.data:
@@ -172,6 +235,7 @@ class Table:
         if not required and default is _MISSING:
             default = ""
         shape = "a single line of plain text" if single_line else "plain text"
+        key = self.text_key(key)
         value = self._get(key, default, f"{shape} of {1 if required else 0} to {max_length} characters")
         problem = plain_text_problem(value, max_length, required=required, single_line=single_line)
         if problem:
@@ -212,7 +276,7 @@ class Table:
         """A nested table, or None when the key is absent."""
         if key not in self.data:
             return None
-        return Table(self.data[key], self.source, self.at(key))
+        return self._child(self.data[key], self.at(key))
 
     def tables(self, key: str, lowest: int, highest: int, *, required: bool = True, what: str = "entries") -> list[Table]:
         """An array of tables with ``lowest``..``highest`` entries."""
@@ -220,7 +284,7 @@ class Table:
         value = self._get(key, _MISSING if required else [], expected)
         if not isinstance(value, list) or not lowest <= len(value) <= highest:
             self.fail(key, expected)
-        return [Table(item, self.source, f"{self.at(key)}[{index}]") for index, item in enumerate(value)]
+        return [self._child(item, f"{self.at(key)}[{index}]") for index, item in enumerate(value)]
 
     def strings(
         self, key: str, highest: int, *, default: Any = _MISSING, what: str = "strings", item: str = "a string"

@@ -89,11 +89,12 @@ def parse_scale(table: Table) -> Scale:
         scale.fail("max", f"an integer greater than min ({low}) and at most {SCALE_LIMIT}")
     if high - low + 1 > MAX_SCALE_POINTS:
         scale.fail("max", f"at most {MAX_SCALE_POINTS} points on the scale (max at most {low + MAX_SCALE_POINTS - 1})")
-    labels = scale.strings("labels", MAX_SCALE_POINTS, default=[], what="labels", item="a label")
+    key = scale.text_key("labels")
+    labels = scale.strings(key, MAX_SCALE_POINTS, default=[], what="labels", item="a label")
     if labels and len(labels) != high - low + 1:
-        scale.fail("labels", f"one label per point on the scale ({high - low + 1} labels), or none")
+        scale.fail(key, f"one label per point on the scale ({high - low + 1} labels), or none")
     for index in range(len(labels)):
-        labels[index] = _label_at(scale, "labels", index)
+        labels[index] = _label_at(scale, key, index)
     return Scale(min=low, max=high, labels=tuple(labels))
 
 
@@ -139,7 +140,7 @@ def _rating(table: Table, common: dict, signs: Signs | None) -> Step:
     if table.has("items_from") or not table.has("items"):
         where = table.one_of("items_from", SIGN_SOURCES)
         if signs is None:
-            table.fail("items_from", "a loaded signs.toml to take the items from")
+            table.fail("items_from", "a loaded signs.toml with texts in the exercise's languages to take the items from")
         items = signs.relationship if where == "signs.relationship" else signs.personal
         if not items and signs is not UNAVAILABLE_SIGNS:
             table.fail("items_from", f"a non-empty list of signs in {where}")

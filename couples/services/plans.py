@@ -21,7 +21,7 @@ from sqlalchemy import or_, select
 
 from ..content import (CUSTOM_PLAN_PREFIX, ContentError, Exercise, Library, PlanSpec, build_plan, load_library,
                        parse_exercise_toml)
-from ..domain.plan import Plan, step_from_dict
+from ..domain.plan import Plan, PlanTexts, Step, step_from_dict
 from ..domain.stored import build, only_numbered, upgraded
 from ..domain.validate import is_whole_number
 from ..extensions import db
@@ -135,11 +135,30 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         "title": plan.title,
         "description": plan.description,
         "minutes": plan.minutes,
-        "steps": [{"kind": step.kind, **asdict(step)} for step in plan.steps],
+        "steps": _steps_to_list(plan.steps),
+        "language": plan.language,
+        "translations": [
+            {"language": texts.language, "title": texts.title, "description": texts.description,
+             "steps": _steps_to_list(texts.steps)}
+            for texts in plan.translations
+        ],
+        "step_languages": dict(plan.step_languages),
     }
 
 
+def _steps_to_list(steps: tuple[Step, ...]) -> list[dict[str, Any]]:
+    return [{"kind": step.kind, **asdict(step)} for step in steps]
+
+
+def _steps_from_list(steps: list[dict[str, Any]]) -> tuple[Step, ...]:
+    return tuple(step_from_dict(step) for step in steps)
+
+
 def plan_from_dict(data: dict[str, Any]) -> Plan:
-    """Rebuild a plan stored by :func:`plan_to_dict` in this or an earlier release."""
-    return build(Plan, upgraded(data, PLAN_SCHEMA, PLAN_UPGRADES),
-                 {"steps": lambda steps: tuple(step_from_dict(step) for step in steps)})
+    """Rebuild a plan stored by :func:`plan_to_dict` in this or an earlier release (plans stored
+    before translations existed load as plans in English only)."""
+    return build(Plan, upgraded(data, PLAN_SCHEMA, PLAN_UPGRADES), {
+        "steps": _steps_from_list,
+        "translations": lambda stored: tuple(build(PlanTexts, texts, {"steps": _steps_from_list}) for texts in stored),
+        "step_languages": lambda stored: tuple(stored.items()),
+    })

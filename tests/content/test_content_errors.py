@@ -124,7 +124,7 @@ BROKEN = {
     ),
     "unknown top-level key": (
         {T: TALK.replace("roles =", "rolez =")},
-        f"{T}: rolez: expected a known key (one of: id, minutes, roles, steps, summary, title)",
+        f"{T}: rolez: expected a known key (one of: id, languages, minutes, roles, steps, summary, title)",
     ),
     "unknown step key": (
         {T: TALK.replace("turns = 4", "turnz = 4")},

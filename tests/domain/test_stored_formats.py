@@ -16,8 +16,10 @@ from typing import Any
 import pytest
 from live.drive import complete_plan
 
+from couples.content import build_plan, load_library
 from couples.domain import Accepted, Event, Plan, SessionState, apply, start, view_for
 from couples.domain.events import LOCKED
+from couples.domain.plan import in_language
 from couples.domain.state import INDIVIDUAL_TIME, SCHEMA, Rating
 from couples.domain.stored import build, upgraded
 from couples.services.plans import PLAN_SCHEMA, plan_from_dict, plan_to_dict
@@ -177,3 +179,22 @@ def test_a_stored_plan_missing_fields_that_have_defaults_or_holding_unknown_ones
     assert decoded.steps[:index] == plan.steps[:index] and decoded.steps[index + 1:] == plan.steps[index + 1:]
     assert decoded.steps[index].allow_notes is True and decoded.steps[index].scale.labels == ()
     assert decoded.steps[index].items[1:] == plan.steps[index].items[1:]
+
+
+@pytest.mark.parametrize("path", release1_files(), ids=lambda path: path.stem)
+def test_a_plan_stored_before_translations_loads_in_english_only_and_shows_english_to_everyone(path):
+    stored = json.loads(path.read_text())["plan"]
+    plan = plan_from_dict(stored)
+    assert (plan.language, plan.translations, plan.step_languages) == ("en", (), ())
+    assert in_language(plan, "es") == plan
+
+
+def test_a_stored_plan_keeps_every_languages_texts():
+    library = load_library()
+    plan = build_plan(library.plans["reconnection-workshop"], library.exercises)
+    stored = json.loads(json.dumps(plan_to_dict(plan)))
+    assert [texts["language"] for texts in stored["translations"]] == ["es"]
+    decoded = plan_from_dict(stored)
+    assert decoded == plan
+    assert in_language(decoded, "es") == in_language(plan, "es")
+    assert in_language(decoded, "es").title == library.plans["reconnection-workshop"].in_language("es").title
