@@ -122,7 +122,12 @@ def drop_empty(pairs: Pairs) -> Pairs:
     return tuple((key, value) for key, value in pairs if value)
 
 
+MAX_NUMBER_DIGITS = 18
+"""Longer numbers mean nothing here (versions, positions, ids), and Python refuses to read one of
+more than 4,300 digits: such a text is simply not a number."""
+
+
 def is_whole_number(text: str) -> bool:
-    """Whether ``text`` is a whole number written in ASCII digits (``str.isdigit`` also accepts "²",
-    which ``int`` refuses)."""
-    return text.isascii() and text.isdigit()
+    """Whether ``text`` is a whole number written in at most :data:`MAX_NUMBER_DIGITS` ASCII digits
+    (``str.isdigit`` also accepts "²", which ``int`` refuses)."""
+    return text.isascii() and text.isdigit() and len(text) <= MAX_NUMBER_DIGITS

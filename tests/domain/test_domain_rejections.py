@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from couples.domain import ERROR_CODES, Event, ReadStep, Rejection, apply, start
+from couples.domain.validate import is_whole_number
 
 HUGE = "x" * 100_000
 JUNK = [None, True, False, 0, 1, -1, 2.5, float("nan"), "", "   ", HUGE, [], ["a"], {}, {"a": 1}, [[{}]],
@@ -179,3 +180,13 @@ def test_junk_actor_and_type(kit, actor, type_):
     for event in (Event(actor, "ready", "intro", {}, 1.0), Event("a", type_, "intro", {}, 1.0)):
         result = apply(plan, state, event)
         assert isinstance(result, Rejection) and result.code in {"not_allowed", "unknown_event"}
+
+
+@pytest.mark.parametrize("text", ["", "²", "١٢", "-3", "1.5", "9" * 19, "9" * 5000])
+def test_a_text_that_is_not_a_short_ascii_whole_number_is_not_a_number(text):
+    assert not is_whole_number(text)
+
+
+@pytest.mark.parametrize("text", ["0", "42", "9" * 18])
+def test_short_ascii_whole_numbers_are_numbers(text):
+    assert is_whole_number(text)
