@@ -66,13 +66,16 @@ class FormFinder(HTMLParser):
 
 
 PAGES = {"visitor": ["/login", "/signup", "/invite/{token}"],
-         "partner": ["/partner/", "/partner/follow-ups", "/partner/reminders", "/sessions/{finished_id}/summary"],
+         "partner": ["/partner/", "/partner/follow-ups", "/partner/reminders", "/sessions/{finished_id}/summary",
+                     "/partner/follow-ups/{done_occurrence_id}/reflection"],
          "counselor": ["/counselor/", "/counselor/couples/{couple_id}", "/counselor/couples/{waiting_id}",
                        "/counselor/couples/new",
                        "/counselor/library/", "/counselor/library/exercises/new", "/counselor/library/plans/new",
                        "/counselor/couples/{couple_id}/follow-ups",
                        "/counselor/couples/{couple_id}/follow-ups/{followup_id}",
-                       "/counselor/sessions/{signed_id}/summary"]}
+                       "/counselor/sessions/{signed_id}/summary",
+                       "/counselor/couples/{couple_id}/next-session", "/counselor/couples/{couple_id}/next-session/{joint_id}",
+                       "/counselor/calendar"]}
 SCRIPT_ONLY = {"auth.refresh_login"}
 """POST routes only the live page's script calls (with the CSRF header), never a form."""
 
@@ -85,7 +88,8 @@ def forms_by_endpoint(app, world) -> dict[str, tuple[set[str], dict[str, set[str
     for who, pages in PAGES.items():
         for page in pages:
             url = page.format(couple_id=world.couple.id, waiting_id=world.waiting.id, token=world.waiting.tokens["b"],
-                              finished_id=world.finished_id, signed_id=world.signed_id, followup_id=world.followup_id)
+                              finished_id=world.finished_id, signed_id=world.signed_id, followup_id=world.followup_id,
+                              done_occurrence_id=world.done_occurrence_id, joint_id=world.joint_id)
             finder = FormFinder(url)
             finder.feed(world.clients[who].get(url).get_data(as_text=True))
             for action, names in finder.forms:
@@ -121,6 +125,24 @@ def body_of(fields: dict[str, bytes]) -> bytes:
     return "&".join(f"{quote(name)}={quote_from_bytes(value)}" for name, value in fields.items()).encode()
 
 
+def follow_ups_done_and_ahead(counselor: User, couple, finished_id: int) -> tuple[int, int]:
+    """An apart follow-up, one occurrence of it done (linked to a finished session), and a joint
+    session ahead; returns (that occurrence's id, the joint session's id)."""
+    from sqlalchemy import func, select
+
+    from couples.models import FollowupOccurrence, utcnow
+    from couples.services import joint_sessions
+
+    followup_id = make_followup(counselor, couple, next_sunday_at_seven(), plan_id="exercise:closing", mode="apart")
+    occurrence = db.session.get(FollowupOccurrence, db.session.scalar(
+        select(func.min(FollowupOccurrence.id)).where(FollowupOccurrence.followup_id == followup_id)))
+    occurrence.live_session_id = finished_id
+    db.session.commit()
+    joint = joint_sessions.schedule(db.session.get(User, counselor.id), couple.id,
+                                    joint_sessions.Wanted("short-check-in", next_sunday_at_seven(2)), utcnow())
+    return occurrence.id, joint.id
+
+
 class World:
     """A counselor with a joined couple, and three clients: a visitor, partner A and the counselor."""
 
@@ -135,6 +157,7 @@ class World:
             self.signed_id = make_results(self.couple)
             make_signed_summary(self.signed_id)
             self.followup_id = make_followup(self.counselor, self.couple, next_sunday_at_seven())
+            self.done_occurrence_id, self.joint_id = follow_ups_done_and_ahead(self.counselor, self.couple, self.finished_id)
         self.clients = {"visitor": app.test_client(), "partner": app.test_client(), "counselor": app.test_client()}
         self.emails = {"partner": self.couple.partner_a.email, "counselor": self.counselor.email}
         for who in self.emails:
