@@ -246,11 +246,11 @@ def make_finished_session(couple: Couple, plan_id: str = "short-check-in", statu
 
 
 def make_followup(counselor: User, couple: Couple, due_local, recurrence: str | None = "FREQ=WEEKLY;COUNT=4",
-                  plan_id: str = "short-check-in", now=None, note: str = ""):
+                  plan_id: str = "short-check-in", now=None, note: str = "", mode: str = "together"):
     """A follow-up the counselor assigned through the real service; returns its id."""
     from couples.models import utcnow
     from couples.services import followups
 
-    request = followups.Request(plan_id=plan_id, due_local=due_local, recurrence=recurrence, mode="together", note=note)
+    request = followups.Request(plan_id=plan_id, due_local=due_local, recurrence=recurrence, mode=mode, note=note)
     counselor = db.session.get(User, counselor.id)
     return followups.assign(counselor, couple.id, request, now or utcnow()).id

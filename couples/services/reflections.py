@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 
 from ..domain.followups import Status, status_at
 from ..extensions import db
@@ -115,68 +115,69 @@ def save(user: User, couple: Couple, occurrence_id: int, wanted: Reflection, now
 # -- the counselor's side ---------------------------------------------------------------------
 
 
-def _occurrence_rows(couple_ids: list[int], since: datetime, until: datetime, limit: int | None = None) -> list:
-    """(occurrence, follow-up, session status, session mode, session updated_at) in one query, newest first:
-    the occurrences due between ``since`` and ``until``, and those done early (due after ``until``)."""
-    query = (select(FollowupOccurrence, Followup, LiveSession.status, LiveSession.mode, LiveSession.updated_at)
+@dataclass
+class _Occurrence:
+    """One occurrence as the counselor's pages read it, with the reflections shared on it."""
+
+    occurrence: FollowupOccurrence
+    followup: Followup
+    session_status: str | None
+    run_mode: str | None
+    updated_at: datetime | None
+    shared: list[SharedReflection]
+
+    def status(self, now: datetime) -> Status:
+        unfinished = (self.session_status is not None and self.updated_at is not None
+                      and live.closed_unfinished(self.session_status, self.updated_at))
+        return status_at(as_utc(self.occurrence.due_at), now, done=self.session_status == "completed",
+                         cancelled=self.followup.cancelled_at is not None, unfinished=unfinished)
+
+
+def _occurrences(couples: dict[int, Couple], since: datetime, until: datetime, limit: int | None = None) -> list[_Occurrence]:
+    """The couples' occurrences due between ``since`` and ``until`` (and those done early), newest
+    first, each with its session's standing and the reflections shared on it: one query."""
+    query = (select(FollowupOccurrence, Followup, LiveSession.status, LiveSession.mode, LiveSession.updated_at,
+                    FollowupReflection)
              .join(Followup, Followup.id == FollowupOccurrence.followup_id)
              .outerjoin(LiveSession, LiveSession.id == FollowupOccurrence.live_session_id)
-             .where(Followup.couple_id.in_(couple_ids), FollowupOccurrence.cancelled_at.is_(None),
+             .outerjoin(FollowupReflection, and_(FollowupReflection.occurrence_id == FollowupOccurrence.id,
+                                                 FollowupReflection.shared.is_(True)))
+             .where(Followup.couple_id.in_(list(couples)), FollowupOccurrence.cancelled_at.is_(None),
                     FollowupOccurrence.due_at >= since,
                     or_(FollowupOccurrence.due_at <= until, LiveSession.status == "completed"))
-             .order_by(FollowupOccurrence.due_at.desc()))
-    return list(db.session.execute(query.limit(limit) if limit else query))
-
-
-def _status(occurrence: FollowupOccurrence, followup: Followup, session_status: str | None, updated_at: datetime | None,
-            now: datetime) -> Status:
-    unfinished = session_status is not None and updated_at is not None and live.closed_unfinished(session_status, updated_at)
-    return status_at(as_utc(occurrence.due_at), now, done=session_status == "completed",
-                     cancelled=followup.cancelled_at is not None, unfinished=unfinished)
-
-
-def _shared(occurrence_ids: list[int], couples: dict[int, Couple]) -> dict[int, list[SharedReflection]]:
-    """The shared reflections of these occurrences, by occurrence (one query); ``couples`` by follow-up's couple id."""
-    rows = db.session.execute(
-        select(FollowupReflection, Followup.couple_id)
-        .join(FollowupOccurrence, FollowupOccurrence.id == FollowupReflection.occurrence_id)
-        .join(Followup, Followup.id == FollowupOccurrence.followup_id)
-        .where(FollowupReflection.occurrence_id.in_(occurrence_ids), FollowupReflection.shared.is_(True))
-        .order_by(FollowupReflection.id))
-    shared: dict[int, list[SharedReflection]] = defaultdict(list)
-    for row, couple_id in rows:
-        role = couples[couple_id].role_of_id(row.user_id) if couple_id in couples else None
+             .order_by(FollowupOccurrence.due_at.desc(), FollowupOccurrence.id, FollowupReflection.id))
+    found: dict[int, _Occurrence] = {}
+    for occurrence, followup, status, mode, updated_at, reflection in db.session.execute(
+            query.limit(2 * limit) if limit else query):  # at most two reflections per occurrence
+        entry = found.setdefault(occurrence.id, _Occurrence(occurrence, followup, status, mode, updated_at, []))
+        role = couples[followup.couple_id].role_of_id(reflection.user_id) if reflection is not None else None
         if role in ("a", "b"):
-            shared[row.occurrence_id].append(SharedReflection(role, row.rating, row.text))
-    return shared
+            entry.shared.append(SharedReflection(role, reflection.rating, reflection.text))
+    return list(found.values())[:limit] if limit else list(found.values())
 
 
 def timeline_lines(couple: Couple, now: datetime) -> list[OccurrenceLine]:
     """The couple's follow-up occurrences up to a week ahead (and any done early), newest first,
-    with the shared reflections (two queries)."""
-    rows = _occurrence_rows([couple.id], now - timedelta(days=366), now + timedelta(days=7), TIMELINE_LIMIT)
-    shared = _shared([row[0].id for row in rows], {couple.id: couple})
+    with the shared reflections (one query)."""
     lines = []
-    for occurrence, followup, session_status, run_mode, updated_at in rows:
-        status = _status(occurrence, followup, session_status, updated_at, now)
+    for entry in _occurrences({couple.id: couple}, now - timedelta(days=366), now + timedelta(days=7), TIMELINE_LIMIT):
+        status = entry.status(now)
         lines.append(OccurrenceLine(
-            occurrence.id, followup.title, as_utc(occurrence.due_at), status, run_mode,
-            occurrence.live_session_id if status == "done" else None, tuple(shared.get(occurrence.id, ()))))
+            entry.occurrence.id, entry.followup.title, as_utc(entry.occurrence.due_at), status, entry.run_mode,
+            entry.occurrence.live_session_id if status == "done" else None, tuple(entry.shared)))
     return lines
 
 
 def desk(couples: list[Couple], now: datetime) -> dict[int, FollowupDesk]:
-    """Per couple: follow-ups overdue and done over the last month (or early), and the ratings shared on them
-    (two queries for the whole page)."""
-    by_id = {couple.id: couple for couple in couples}
-    rows = _occurrence_rows(list(by_id), now - DESK_PAST, now)
-    shared = _shared([row[0].id for row in rows], by_id)
+    """Per couple: follow-ups overdue and done over the last month (or early), and the ratings
+    shared on them (one query for the whole page)."""
     counts: dict[int, dict[str, int]] = defaultdict(lambda: {"overdue": 0, "done": 0})
     ratings: dict[int, list[int]] = defaultdict(list)
-    for occurrence, followup, session_status, _mode, updated_at in rows:
-        status = _status(occurrence, followup, session_status, updated_at, now)
+    for entry in _occurrences({couple.id: couple for couple in couples}, now - DESK_PAST, now):
+        couple_id, status = entry.followup.couple_id, entry.status(now)
         if status in ("overdue", "done"):
-            counts[followup.couple_id][status] += 1
-        ratings[followup.couple_id].extend(r.rating for r in shared.get(occurrence.id, ()) if r.rating is not None)
-    return {couple_id: FollowupDesk(counts[couple_id]["overdue"], counts[couple_id]["done"], tuple(ratings[couple_id]))
-            for couple_id in by_id if couple_id in counts or ratings[couple_id]}
+            counts[couple_id][status] += 1
+        ratings[couple_id].extend(r.rating for r in entry.shared if r.rating is not None)
+    entries = {couple_id: FollowupDesk(counts[couple_id]["overdue"], counts[couple_id]["done"], tuple(ratings[couple_id]))
+               for couple_id in {*counts, *ratings}}
+    return {couple_id: entry for couple_id, entry in entries.items() if entry.overdue or entry.done or entry.ratings}

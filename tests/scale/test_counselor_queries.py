@@ -50,7 +50,7 @@ def test_the_counselor_home_page_does_not_query_per_couple(app, client):
     page = client.get("/counselor/").get_data(as_text=True)
     assert page.count("couple-card") == 12
     assert len(many) == len(few), "\n".join(many)
-    assert len(many) <= 6, "\n".join(many)
+    assert len(many) <= 7, "\n".join(many)  # the 7th: follow-ups and shared ratings (issue 10)
 
 
 def test_the_counselor_home_page_shows_couples_a_page_at_a_time_flagged_first(app, client):
@@ -144,4 +144,4 @@ def test_the_desk_does_not_query_per_couple_with_sessions_and_summaries(app, cli
     page = client.get("/counselor/").get_data(as_text=True)
     assert page.count("Large perception gaps") == page.count("Summary waiting more than") == 12
     assert len(many) == len(few), "\n".join(many)
-    assert len(many) <= 6, "\n".join(many)
+    assert len(many) <= 7, "\n".join(many)  # the 7th: follow-ups and shared ratings (issue 10)

@@ -87,7 +87,8 @@ class FormFinder(HTMLParser):
 
 PAGES = {"visitor": ["/login", "/signup", "/invite/{token}", "/reset", "/reset/{reset_token}"],
          "partner": ["/partner/", "/partner/follow-ups", "/partner/reminders", "/sessions/{finished_id}/summary",
-                     "/partner/private-contact", "/account/password", "/account/delete"],
+                     "/partner/private-contact", "/account/password", "/account/delete",
+                     "/partner/follow-ups/{done_occurrence_id}/reflection"],
          "newcomer": ["/account/what-your-counselor-sees"],
          "counselor": ["/counselor/", "/counselor/couples/{couple_id}", "/counselor/couples/{waiting_id}",
                        "/counselor/couples/new", "/counselor/couples/{archived_id}", "/account/password",
@@ -97,7 +98,10 @@ PAGES = {"visitor": ["/login", "/signup", "/invite/{token}", "/reset", "/reset/{
                        "/counselor/sessions/{signed_id}/summary", "/account/totp",
                        # the exercise builder: a new exercise, and editing the counselor's own exercise and plan
                        "/counselor/library/exercises/build", "/counselor/library/exercises/{exercise_id}/edit",
-                       "/counselor/library/plans/{plan_id}/edit"]}
+                       "/counselor/library/plans/{plan_id}/edit",
+                       # follow-ups: the next joint session, and the counselor's calendar link
+                       "/counselor/couples/{couple_id}/next-session",
+                       "/counselor/couples/{couple_id}/next-session/{joint_id}", "/counselor/calendar"]}
 SCRIPT_ONLY = {"auth.refresh_login", "quick_exit.beacon"}
 """POST routes only a script calls (the live page with the CSRF header; Quick exit's beacon), never a form."""
 BETWEEN_PASSWORD_AND_CODE = {"account.login_code"}
@@ -114,7 +118,8 @@ def forms_by_endpoint(app, world) -> dict[str, tuple[set[str], dict[str, set[str
             url = page.format(couple_id=world.couple.id, waiting_id=world.waiting.id, token=world.waiting.tokens["b"],
                               finished_id=world.finished_id, signed_id=world.signed_id, followup_id=world.followup_id,
                               archived_id=world.archived.id, reset_token=world.reset_token,
-                              exercise_id=world.own_exercise_id, plan_id=world.own_plan_id)
+                              exercise_id=world.own_exercise_id, plan_id=world.own_plan_id,
+                              done_occurrence_id=world.done_occurrence_id, joint_id=world.joint_id)
             finder = FormFinder(url)
             finder.feed(world.clients[who].get(url).get_data(as_text=True))
             for action, names in finder.forms:
@@ -152,6 +157,24 @@ def body_of(fields: dict[str, bytes]) -> bytes:
     return "&".join(f"{quote(name)}={quote_from_bytes(value)}" for name, value in fields.items()).encode()
 
 
+def follow_ups_done_and_ahead(counselor: User, couple, finished_id: int) -> tuple[int, int]:
+    """An apart follow-up, one occurrence of it done (linked to a finished session), and a joint
+    session ahead; returns (that occurrence's id, the joint session's id)."""
+    from sqlalchemy import func, select
+
+    from couples.models import FollowupOccurrence, utcnow
+    from couples.services import joint_sessions
+
+    followup_id = make_followup(counselor, couple, next_sunday_at_seven(), plan_id="exercise:closing", mode="apart")
+    occurrence = db.session.get(FollowupOccurrence, db.session.scalar(
+        select(func.min(FollowupOccurrence.id)).where(FollowupOccurrence.followup_id == followup_id)))
+    occurrence.live_session_id = finished_id
+    db.session.commit()
+    joint = joint_sessions.schedule(db.session.get(User, counselor.id), couple.id,
+                                    joint_sessions.Wanted("short-check-in", next_sunday_at_seven(2)), utcnow())
+    return occurrence.id, joint.id
+
+
 class World:
     """A counselor with a joined couple, and three clients: a visitor, partner A and the counselor."""
 
@@ -175,6 +198,7 @@ class World:
             self.own_exercise_id = own.id
             self.own_plan_id = authoring.compose_plan(db.session.get(User, self.counselor.id), "Own plan",
                                                       ["check-in", own.slug], None).id
+            self.done_occurrence_id, self.joint_id = follow_ups_done_and_ahead(self.counselor, self.couple, self.finished_id)
         self.clients = {"visitor": app.test_client(), "partner": app.test_client(), "counselor": app.test_client(),
                         "newcomer": app.test_client()}
         self.emails = {"partner": self.couple.partner_a.email, "counselor": self.counselor.email,
