@@ -198,3 +198,18 @@ def test_the_secret_being_set_up_never_travels_in_the_session_cookie(app, counse
     cookie = client.get_cookie(app.config.get("SESSION_COOKIE_NAME", "session"))
     session = app.session_interface.get_signing_serializer(app).loads(cookie.value)
     assert secret not in repr(session)
+
+
+def test_a_password_reset_link_still_asks_a_counselor_with_totp_for_their_code(app, counselor, with_totp):
+    secret, _codes = with_totp
+    result = app.test_cli_runner().invoke(args=["password-link", counselor.email])  # as an e-mailed link would be
+    [link] = re.findall(r"https?://\S+", result.output)
+    client = app.test_client()
+
+    response = post_form(client, "/" + link.split("/", 3)[3],
+                         {"password": "a new long password", "confirm": "a new long password"})
+
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login/code")
+    assert client.get("/counselor/").status_code == 302  # the mailbox alone does not log in
+    assert enter_code(client, code_at(secret, 1)).status_code == 302
+    assert client.get("/counselor/").status_code == 200
