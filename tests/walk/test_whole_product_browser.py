@@ -345,7 +345,7 @@ def counselor_reads_the_summary(walk: Walk) -> None:
     page.get_by_role("link", name=re.compile("Alex")).first.click()
     page.get_by_role("link", name="Sessions and summaries").click()
     walk.see("counselor", "sessions-and-summaries")
-    page.get_by_role("link", name=re.compile("summary", re.IGNORECASE)).first.click()
+    page.get_by_role("link", name="Opening up").click()
     expect(page.get_by_text("A walk together every Sunday")).to_be_visible()
     walk.see("counselor", "reads-summary")
 
@@ -374,8 +374,12 @@ def a_sees_the_follow_up_at_home(walk: Walk) -> None:
 
     a = walk.pages["a"]
     a.goto(f"{walk.server.url}/partner/")
-    expect(a.get_by_text("Ten quiet minutes after dinner.")).to_be_visible()
+    between = a.get_by_role("region", name="Between sessions")
+    expect(between.get_by_role("button", name="Start it together (Short check-in)")).to_be_visible()
     walk.see("a", "home-with-follow-up")
+    between.get_by_role("link", name="All your follow-ups").click()
+    expect(a.get_by_text("Ten quiet minutes after dinner.")).to_be_visible()
+    walk.see("a", "follow-ups")
 
 
 def test_three_people_walk_through_the_whole_product(browser, server):
