@@ -230,6 +230,7 @@ def quick_exit_and_back(walk: Walk, session_url: str) -> None:
     b.get_by_label("Password").fill(PASSWORD)
     b.get_by_role("button", name="Log in").click()
     b.wait_for_url(session_url)
+    expect_heading(b, "A few private lines")
     walk.see("b", "back-in-the-session")
 
 
@@ -290,7 +291,6 @@ def go_through_opening_up(walk: Walk, session_url: str) -> None:
         both_continue(walk, turns[number + 1][1] if number + 1 < len(turns) else "Thank each other")
     both_continue(walk, "A few private lines")
     quick_exit_and_back(walk, session_url)
-    expect_heading(b, "A few private lines")
     private_text(walk, "A few private lines", "Right now I notice…",
                  {"a": "I notice I was nervous at first.", "b": "I notice I want more evenings like this."})
     expect(a.get_by_text("Both of you have answered")).to_be_visible()
@@ -333,7 +333,10 @@ def write_and_sign_the_summary(walk: Walk) -> None:
     walk.see("a", "summary-written")
     a.get_by_role("button", name="Sign this version").click()
     expect(a.get_by_text("You signed this version. Waiting for Sam.")).to_be_visible()
+    expect(a.get_by_role("button", name="Withdraw my signature")).to_be_visible()
     expect(b.get_by_text("Alex signed this version")).to_be_visible()
+    # Sam has not signed: Sam's way back to editing reopens the summary, it withdraws no signature of Sam's.
+    expect(b.get_by_role("button", name="Reopen to make changes")).to_be_visible()
     walk.see("b", "summary-signed-by-a")
     b.get_by_role("button", name="Sign this version").click()
     for page in (a, b):
