@@ -186,10 +186,10 @@ def private_choice(walk: Walk, title: str, choices: dict[str, str]) -> None:
         expect_heading(page, title)
         page.get_by_role("group", name="Your answer").get_by_label(choice, exact=True).check()
         page.get_by_role("button", name="Save my answer").click()
-    for role, page in walk.pages.items():
-        if role in choices:
-            for choice in choices.values():
-                expect(page.get_by_text(choice, exact=True).last).to_be_visible()
+    for role in choices:
+        for other, choice in choices.items():
+            name = PARTNERS[other][0]
+            expect(walk.pages[role].get_by_role("region", name=f"{name}'s answer")).to_contain_text(choice)
 
 
 def private_text(walk: Walk, title: str, prompt: str, texts: dict[str, str]) -> None:
@@ -294,12 +294,17 @@ def go_through_opening_up(walk: Walk, session_url: str) -> None:
     private_text(walk, "A few private lines", "Right now I notice…",
                  {"a": "I notice I was nervous at first.", "b": "I notice I want more evenings like this."})
     expect(a.get_by_text("Both of you have answered")).to_be_visible()
+    expect(a.get_by_text("I want more evenings like this")).to_have_count(0)  # for the counselor only
+    expect(b.get_by_text("I was nervous at first")).to_have_count(0)
+    expect(counselor.get_by_text("I notice I want more evenings like this.")).to_be_visible()
+    walk.see("counselor", "journaling-read")
     walk.see("a", "journaling-done")
     both_continue(walk, "One thing to take with you")
     private_text(walk, "One thing to take with you", "One thing I'm taking away…",
                  {"a": "Sam feels lonely when I work late.", "b": "Alex is hopeful."})
     for page in (a, b):
-        expect(page.get_by_text("Alex is hopeful.")).to_be_visible()
+        expect(page.get_by_role("region", name="Sam's answer")).to_contain_text("Alex is hopeful.")
+        expect(page.get_by_role("region", name="Alex's answer")).to_contain_text("Sam feels lonely")
     walk.see("b", "closing-revealed")
     both_continue(walk, "Thank you both")
     both_continue(walk, None)
