@@ -19,6 +19,7 @@ from datetime import date, timedelta
 import pytest
 from browser import ARTIFACTS, DESKTOP, PHONE, ConsoleErrors, assert_accessible, shot
 from builders import PASSWORD
+from live.test_quick_exit import wait_until_logged_out
 
 pytestmark = [pytest.mark.browser, pytest.mark.live]
 
@@ -57,13 +58,6 @@ def expect_heading(page, name: str) -> None:
     from playwright.sync_api import expect
 
     expect(page.get_by_role("heading", name=name, exact=True)).to_be_visible()
-
-
-def log_in(page, server, email: str) -> None:
-    page.goto(f"{server.url}/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
 
 
 # --- the counselor sets up --------------------------------------------------------------------
@@ -223,7 +217,8 @@ def quick_exit_and_back(walk: Walk, session_url: str) -> None:
     b.get_by_role("link", name="Quick exit").click()
     b.wait_for_url(re.compile(r".*/weather$"))
     walk.see("b", "after-quick-exit")
-    b.goto(session_url)
+    wait_until_logged_out(b, walk.server)  # the exit's beacon lands a moment after the page has gone
+    b.goto(session_url)  # B comes back to the session: the device shows the login page first
     expect(b.get_by_role("button", name="Log in")).to_be_visible()
     walk.see("b", "login-after-quick-exit")
     b.get_by_label("Email").fill(PARTNERS["b"][1])
