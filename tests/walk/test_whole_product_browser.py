@@ -132,6 +132,8 @@ def a_starts_the_longest_plan(walk: Walk) -> str:
 
 
 def b_joins_the_session(walk: Walk, session_url: str) -> None:
+    from playwright.sync_api import expect
+
     b = walk.pages["b"]
     # Sam's home page shows the new session by itself (live home page), no reload.
     b.get_by_role("link", name="Join").first.wait_for()
@@ -142,6 +144,7 @@ def b_joins_the_session(walk: Walk, session_url: str) -> None:
     b.get_by_role("button", name="I have read this and I agree").click()
     b.wait_for_url(session_url)
     expect_heading(b, "Just for you")
+    expect(b.get_by_text("You can start or join a session now")).to_have_count(0)  # no stale message all session
     walk.see("b", "session-first-step")
 
 
