@@ -222,8 +222,10 @@ def what_counselor_sees():
     needed = consent.needs_consent(current_user)
     if needed and form.validate_on_submit():
         consent.accept(current_user)
-        flash(_("Thank you. You can start or join a session now."))
-        return redirect(_local_path(request.args.get("next")) or home_url(current_user))
+        target = _local_path(request.args.get("next")) or home_url(current_user)
+        if target == home_url(current_user):  # not over a session page, where it would stay all session long
+            flash(_("Thank you. You can start or join a session now."))
+        return redirect(target)
     return render_template("account/what_counselor_sees.html", form=form, needed=needed,
                            accepted_at=current_user.consent_accepted_at)
 

@@ -21,6 +21,8 @@ const parts = {
 };
 let layout = null; // what the page shows besides text: a change means the page must be redrawn
 let lastTyping = 0;
+// Once a form is posting, the page it answers with is drawn fresh: a reload now would cancel the post.
+let posting = false;
 
 function show(element, text) {
   element.hidden = !text;
@@ -56,7 +58,7 @@ function onSummary(frame) {
   docs.load(frame.docs);
   setVersion(frame.version);
   const next = layoutOf(frame);
-  if (layout === null || layout === next) { layout = next; return; }
+  if (layout === null || layout === next || posting) { layout = next; return; }
   // Someone added, removed, shared or signed: redraw from the server, unless that would
   // interrupt the person typing; then they are told and choose when.
   if (isEditing()) parts.changed.hidden = false;
@@ -99,6 +101,7 @@ for (const form of root.querySelectorAll("[data-summary-form]")) {
       show(parts.error, "Some of your writing has not reached the server yet. Please try again once the connection is back.");
       return;
     }
+    posting = true;
     form.submit(); // submit() skips this listener; our buttons carry no value
   });
 }

@@ -1,0 +1,1 @@
+"""The whole product walked through its pages in a real browser."""
