@@ -136,9 +136,10 @@ def _step_event(plan: Plan, state: SessionState, event: Event) -> Outcome:
 # --- moving between steps -------------------------------------------------
 
 def enter(state: SessionState, index: int, now: float) -> Outcome:
-    """Go to step ``index``, clearing ready and back requests and restarting the step clock."""
+    """Go to step ``index``, clearing ready and back requests, the counselor's note (it spoke to the
+    step left) and what the counselor added to a timer, and restarting the step clock."""
     entered = replace(state, step_index=index, step_started_at=now, ready=frozenset(), back=frozenset(),
-                      timer_added=0.0)
+                      timer_added=0.0, note=None)
     return entered, (StepChanged(index),)
 
 

@@ -183,3 +183,14 @@ def test_an_extension_lasts_only_for_its_step_and_a_restart_drops_it(drive, kit)
     driver.ok("counselor", "extend_timer", minutes=1)
     driver.next()
     assert driver.view("a")["state"]["remaining"] == 30
+
+
+def test_a_note_is_taken_down_when_the_session_moves_to_another_step(drive, kit) -> None:
+    driver = drive(kit.READ, kit.TEXT)
+    driver.ok("counselor", "note", None, text="Take a breath, both of you.")
+
+    driver.ok("a", "ready", kit.READ.id)
+    driver.ok("b", "ready", kit.READ.id)
+
+    for viewer in ("a", "b", "counselor"):
+        assert driver.view(viewer)["note"] is None
