@@ -79,7 +79,10 @@ def _delete_partner(user: User) -> list[tuple[summaries.Place, SummaryState]]:
         setattr(couple, f"partner_{role}_left_at", datetime.now(UTC))
         # A change of seats: every process reloads what it remembers of the couple's sessions.
         couple.seats_version = (couple.seats_version or 0) + 1
-    db.session.execute(update(SessionEvent).where(SessionEvent.user_id == user.id).values(data=None))
+    # synchronize_session=False: the ORM would otherwise compare the new value with loaded rows in
+    # Python, which an encrypted column refuses (nothing may compare its contents).
+    db.session.execute(update(SessionEvent).where(SessionEvent.user_id == user.id).values(data=None)
+                       .execution_options(synchronize_session=False))
     for owned in (Presence, FollowupReminder, SummaryEventRecord):
         db.session.execute(delete(owned).where(owned.user_id == user.id))
     return changed
