@@ -27,7 +27,7 @@ from couples.domain import Plan
 from couples.domain.plan import AgreeStep, Option, PrivateAnswerStep, RatingItem, RatingStep, Scale, TurnsStep
 from couples.extensions import db, socketio
 from couples.models import Couple, LiveSession, User
-from couples.services import authoring, live, review
+from couples.services import authoring, consent, live, review
 from couples.services import couples as couple_service
 
 pytestmark = [pytest.mark.browser, pytest.mark.live]
@@ -154,7 +154,8 @@ class ProbeWorld:
             self.couple_id = row.id
             self.emails = {"a": "a@example.org", "b": "b@example.org", "counselor": counselor.email}
             for slot in "ab":
-                couple_service.accept_invitation(tokens[slot], email=self.emails[slot], password=PASSWORD)
+                partner = couple_service.accept_invitation(tokens[slot], email=self.emails[slot], password=PASSWORD)
+                consent.accept(partner)  # both have read what their counselor sees
             self.finished_id = self.start()
         run_probe_workshop(app, self.emails, self.finished_id)
         write_and_sign_summary(app, self.emails, self.finished_id)
