@@ -39,7 +39,7 @@ def test_a_started_session_and_a_concern_appear_without_a_reload(browser, server
     counselor.wait_for_function("document.querySelector('[data-live-sessions]') !== null")
     b.wait_for_timeout(500)  # the home pages' sockets connect
 
-    a.get_by_label("Choose a plan").select_option(value="short-check-in")
+    a.locator('input[name="plan_id"][value="short-check-in"]').check()
     a.get_by_role("button", name="Start a session").click()
     a.wait_for_url("**/sessions/*")
     session_id = int(a.url.rstrip("/").rsplit("/", 1)[1])
