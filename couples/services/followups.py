@@ -45,6 +45,8 @@ DEFAULT_OFFSETS = (1440, 60)
 APART_MODES: tuple[Mode, ...] = ("apart", "either")
 """Modes in which partners may do a follow-up each on their own."""
 EXERCISE_PREFIX = "exercise:"
+CHECK_IN_EXERCISE = "check-in"
+"""The library's private safety check-in, which comes before a single exercise done together."""
 """Plan ids of single exercises assigned to be done apart (see :func:`plan_choices`)."""
 AGENDA_PAST = timedelta(days=14)
 """How far back the partners' list reaches (overdue and recently done items)."""
@@ -196,21 +198,28 @@ def plan_choices(couple: Couple) -> list[PlanSpec]:
 
     Every plan opens with the safety check-in, which the domain never runs apart (a joint
     session may stop after it), so no plan can be done apart. A single exercise whose steps can
-    all be done alone (reading, private answers, ratings, a timer) can, and only apart: done
-    together, a live session always starts with the check-in. See docs/followups.md.
+    all be done alone (reading, private answers, ratings, a timer) can be done apart, together
+    (after the check-in, as every session together) or either. See docs/followups.md.
     """
     exercises = exercises_for(couple.counselor_id)
     singles = [_exercise_spec(exercise) for exercise in sorted(exercises.values(), key=lambda e: (e.title, e.id))
-               if machine.can_run_apart(_exercise_plan(exercise))]
+               if machine.can_run_apart(_exercises_plan(f"{EXERCISE_PREFIX}{exercise.id}", exercise, (exercise,)))]
     return [*plans_for_couple(couple), *singles]
 
 
-def followup_plan(couple: Couple, plan_id: str) -> Plan | None:
-    """The runnable plan of a follow-up's ``plan_id`` (a plan, or a single exercise), else None."""
+def followup_plan(couple: Couple, plan_id: str, together: bool = False) -> Plan | None:
+    """The runnable plan of a follow-up's ``plan_id`` (a plan, or a single exercise), else None.
+
+    A single exercise done ``together`` runs after the safety check-in, as every session together
+    does; done apart it runs alone (no joint work, so no check-in first)."""
     if not plan_id.startswith(EXERCISE_PREFIX):
         return plan_by_id(couple, plan_id)
-    exercise = exercises_for(couple.counselor_id).get(plan_id.removeprefix(EXERCISE_PREFIX))
-    return _exercise_plan(exercise) if exercise is not None else None
+    library = exercises_for(couple.counselor_id)
+    exercise = library.get(plan_id.removeprefix(EXERCISE_PREFIX))
+    if exercise is None:
+        return None
+    first = (library[CHECK_IN_EXERCISE],) if together and exercise.id != CHECK_IN_EXERCISE else ()
+    return _exercises_plan(plan_id, exercise, (*first, exercise))
 
 
 def _exercise_spec(exercise: Exercise) -> PlanSpec:
@@ -218,11 +227,13 @@ def _exercise_spec(exercise: Exercise) -> PlanSpec:
                     minutes=exercise.minutes, exercise_ids=(exercise.id,))
 
 
-def _exercise_plan(exercise: Exercise) -> Plan:
-    """One exercise as a plan, its step ids spelt as in library plans (``<exercise id>.<step id>``)."""
-    steps = tuple(dataclass_replace(step, id=f"{exercise.id}.{step.id}") for step in exercise.steps)
-    return Plan(id=f"{EXERCISE_PREFIX}{exercise.id}", title=exercise.title, steps=steps, description=exercise.summary,
-                minutes=exercise.minutes)
+def _exercises_plan(plan_id: str, named: Exercise, exercises: tuple[Exercise, ...]) -> Plan:
+    """Exercises as one plan named after ``named``, step ids spelt as in library plans
+    (``<exercise id>.<step id>``)."""
+    steps = tuple(dataclass_replace(step, id=f"{exercise.id}.{step.id}") for exercise in exercises
+                  for step in exercise.steps)
+    return Plan(id=plan_id, title=named.title, steps=steps, description=named.summary,
+                minutes=sum(exercise.minutes for exercise in exercises))
 
 
 def _checked(couple: Couple, request: Request, now: datetime) -> str:
@@ -232,10 +243,6 @@ def _checked(couple: Couple, request: Request, now: datetime) -> str:
     spec = next((spec for spec in plan_choices(couple) if spec.id == request.plan_id), None)
     if spec is None:
         raise FollowupError("unknown_plan", _("Choose one of the plans this couple can run."))
-    if spec.id.startswith(EXERCISE_PREFIX) and request.mode != "apart":
-        raise FollowupError("mode_unavailable", _(
-            "A single exercise can only be done apart: a session together always starts with the safety check-in. "
-            "Choose \"each on their own\", or a plan."))
     if request.mode in APART_MODES:
         plan = followup_plan(couple, request.plan_id)
         if plan is None or not machine.can_run_apart(plan):
@@ -417,7 +424,7 @@ def _start_and_link(user: User, couple: Couple, occurrence: FollowupOccurrence, 
     if not (couple.partner_a_id and couple.partner_b_id):
         raise FollowupError("partners_missing", _("Both partners need to have joined first."))
     _refuse_if_archived(couple)
-    plan = followup_plan(couple, followup.plan_id)
+    plan = followup_plan(couple, followup.plan_id, together=not apart)
     if plan is None:
         raise FollowupError("unknown_plan", _("This exercise is no longer available. Ask your counselor."))
     if apart and not machine.can_run_apart(plan):

@@ -96,21 +96,38 @@ class Partner:
         self.socket.disconnect(namespace=NAMESPACE)
 
 
-def test_a_single_exercise_can_be_assigned_apart_and_a_plan_with_a_check_in_cannot(app, world):
+def test_a_plan_with_a_check_in_cannot_be_assigned_apart_and_nothing_is_saved(app, world):
     login(client := app.test_client(), "dana@example.org")
     url = f"/counselor/couples/{world['couple'].id}/follow-ups"
     form = {"plan_id": "short-check-in", "due_date": days_ahead(3).date().isoformat(), "due_time": "19:00",
             "repeat": "", "times": "", "mode": "apart", "note": ""}
 
     refused = post_form(client, url, form)
-    together = post_form(client, url, {**form, "plan_id": CLOSING, "mode": "together"})
 
-    assert refused.status_code == together.status_code == 200
+    assert refused.status_code == 200
     assert "only do together" in refused.get_data(as_text=True)
-    assert "can only be done apart" in together.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Followup)) == 0
-    assign(app, world)  # the same exercise, apart: accepted
+    assign(app, world)  # a single exercise, apart: accepted
+
+
+def test_a_single_exercise_in_mode_either_is_done_together_after_the_check_in_or_apart_alone(app, world):
+    assign(app, world, mode="either", recurrence="weekly")
+    with app.app_context():
+        first, second = db.session.scalars(select(FollowupOccurrence.id).order_by(FollowupOccurrence.id).limit(2))
+    a, b = (partner_http(app, partner) for partner in (world["couple"].partner_a, world["couple"].partner_b))
+
+    together = post_form(a, "/partner/follow-ups", {}, action=f"/partner/follow-ups/{first}/start")
+    apart = post_form(b, "/partner/follow-ups", {}, action=f"/partner/follow-ups/{second}/apart")
+
+    assert together.status_code == apart.status_code == 302
+    with app.app_context():
+        runs = [db.session.get(LiveSession, int(response.headers["Location"].rsplit("/", 1)[1]))
+                for response in (together, apart)]
+        assert [run.mode for run in runs] == ["together", "apart"]
+        together_steps, apart_steps = ([step["id"] for step in run.plan["steps"]] for run in runs)
+        assert together_steps[0].startswith("check-in.") and together_steps[-1].startswith("closing.")
+        assert all(step.startswith("closing.") for step in apart_steps)
 
 
 def test_each_partner_does_it_alone_resumes_where_they_left_and_both_see_the_reveal(app, world):
