@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 from . import crypto
 from .config import Settings, secret_key_from
 from .extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
+from .i18n import select_locale
 
 ROOT = Path(__file__).resolve().parent.parent
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -96,7 +97,7 @@ def _init_extensions(app: Flask) -> None:
 
     db.init_app(app)
     crypto.init_app(app)
-    babel.init_app(app)  # marks strings for translation now; catalogues come with Spanish
+    babel.init_app(app, locale_selector=select_locale)  # catalogues: couples/translations (compiled by setup)
     migrate.init_app(app, db, directory=str(MIGRATIONS))
     csrf.init_app(app)
     limiter.init_app(app)

@@ -54,6 +54,8 @@ class User(UserMixin, db.Model):
     totp_pending_secret: Mapped[str | None] = mapped_column(EncryptedText)
     # The last TOTP time step accepted: a code is never accepted twice.
     totp_last_step: Mapped[int | None]
+    # The language the person reads the app in ("en" or "es", couples/i18n.py); what they write stays as written.
+    language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
 
     couples: Mapped[list[Couple]] = relationship(back_populates="counselor", foreign_keys="Couple.counselor_id")
 
