@@ -31,6 +31,8 @@ OUTCOMES = {
     "skipped": lazy_gettext("skipped"),
     "unfinished": lazy_gettext("not finished"),
 }
+LANGUAGE_NOTES = {"en": lazy_gettext("(in English)"), "es": lazy_gettext("(in Spanish)")}
+"""Beside a step's texts written in a language other than the reader's (a counselor's exercise)."""
 FONT_FAMILY = "Noto Sans"
 INK, MUTED, ACCENT = (31, 35, 40), (79, 86, 96), (29, 94, 99)
 
@@ -42,12 +44,14 @@ def _font_path() -> str:
 
 @dataclass(frozen=True)
 class SummaryHeading:
-    """Who and what a summary file is about, already put into words by the caller."""
+    """Who and what a summary file is about, already put into words by the caller, and the language
+    its reader reads (the facts' texts come in it, see couples.domain.fact_language)."""
 
     couple: str
     session: str
     names: Mapping[str, str]
     signed: str
+    language: str = ""
 
 
 def fact_lines(fact: Mapping[str, Any], names: Mapping[str, str]) -> list[str]:
@@ -118,11 +122,19 @@ def summary_pdf(content: Mapping[str, Any], heading: SummaryHeading) -> bytes:
         _write(pdf, _("From the session"), 14, ACCENT, space=5)
     for fact in content.get("facts", []):
         outcome = OUTCOMES.get(fact.get("outcome"), fact.get("outcome", ""))
-        _write(pdf, f"{fact.get('title', '')} ({outcome})", 12, INK, space=2)
+        _write(pdf, f"{_fact_title(fact, heading.language)} ({outcome})", 12, INK, space=2)
         for line in fact_lines(fact, heading.names):
             _write(pdf, line, 10.5, INK)
     _write(pdf, _("Confidential: for the counselor's files."), 9, MUTED, space=6)
     return bytes(pdf.output())
+
+
+def _fact_title(fact: Mapping[str, Any], reader: str) -> str:
+    """A step's title, marked with its language when it is not the reader's."""
+    title, language = fact.get("title", ""), fact.get("language")
+    if not language or language == reader:
+        return title
+    return f"{title} {LANGUAGE_NOTES.get(language, f'({language})')}"
 
 
 def _sections(content: Mapping[str, Any]) -> list[Mapping[str, Any]]:

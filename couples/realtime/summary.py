@@ -3,7 +3,8 @@
 Thin handlers, as in :mod:`couples.realtime.namespace`: parse the payload, call one service of
 :mod:`couples.services.summaries`, turn its domain answer into an acknowledgement. Each partner's
 sockets sit in their own room, so frames about an item reach only the partners who may see it.
-Summary refusals are ``LiveError``s, so the live namespace's ``acknowledged`` serves here too.
+Summary refusals are ``LiveError``s, so the live namespace's ``acknowledged`` serves here too. Codes
+stay as documented; messages come in the reader's language (their ``User.language``).
 See docs/protocol.md ("The summary protocol") for the contract.
 """
 
@@ -16,6 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import request
+from flask_babel import gettext as _
 from flask_socketio import emit, join_room
 
 from ..domain.events import Rejection
@@ -40,21 +42,21 @@ def answer(result: summaries.Result) -> dict[str, Any]:
 
 def _body(payload: Any) -> tuple[dict[str, Any], int]:
     if not isinstance(payload, dict):
-        raise ProtocolError("The payload must be an object.")
+        raise ProtocolError(_("The payload must be an object."))
     return payload, parse_session_ref(payload)
 
 
 def _client_id(body: dict[str, Any]) -> str:
     event_id = body.get("id")
     if not isinstance(event_id, str) or not CLIENT_ID.match(event_id):
-        raise ProtocolError("'id' must be 1 to 64 letters, digits, '-' or '_'.")
+        raise ProtocolError(_("'id' must be 1 to 64 letters, digits, '-' or '_'."))
     return event_id
 
 
 def _short_text(body: dict[str, Any], key: str, limit: int) -> str:
     value = body.get(key)
     if not isinstance(value, str) or not 0 < len(value) <= limit:
-        raise ProtocolError(f"'{key}' must be text of 1 to {limit} characters.")
+        raise ProtocolError(_("'%(key)s' must be text of 1 to %(limit)s characters.", key=key, limit=limit))
     return value
 
 
@@ -62,7 +64,7 @@ def _update_bytes(body: dict[str, Any]) -> bytes:
     try:
         return base64.b64decode(body.get("update") or "", validate=True)
     except (binascii.Error, TypeError, ValueError):
-        raise ProtocolError("'update' must be a Yjs update in base64.") from None
+        raise ProtocolError(_("'update' must be a Yjs update in base64.")) from None
 
 
 class SummaryNamespace(PacedNamespace):
@@ -95,7 +97,7 @@ class SummaryNamespace(PacedNamespace):
         body, session_id = _body(payload)
         data = body.get("data", {})
         if not isinstance(data, dict):
-            raise ProtocolError("'data' must be an object.")
+            raise ProtocolError(_("'data' must be an object."))
         change = summaries.Change(_short_text(body, "type", MAX_TYPE_LENGTH), data, _client_id(body))
         return answer(summaries.apply_change(self.users[request.sid], session_id, change))
 

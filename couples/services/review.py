@@ -21,11 +21,14 @@ from sqlalchemy import String, and_, cast, func, literal, or_, select
 from sqlalchemy.orm import aliased
 
 from ..charts import SignRating, SignTrend
+from ..domain.fact_language import content_in_language, item_labels
+from ..domain.plan import Plan, in_language
 from ..domain.review import (Flag, Stage, SummaryMarks, desk_flags, ended_unfinished, is_large_gap,
                              is_waiting_too_long, stage_of, waiting_since)
 from ..extensions import db
 from ..models import (AuditEntry, CounselorNote, Couple, LiveSession, RatingResult, SignedSummary, StepResult,
                       Summary, User, as_utc, audit, utcnow)
+from .plans import plan_from_dict
 
 NOTE_MAX = 20_000
 AUDIT_PAGE = 200
@@ -200,20 +203,32 @@ def _couples_waiting(couple_ids: list[int], now: datetime, wait_days: int) -> se
 
 # --- one session's summary page -------------------------------------------------------------------------
 
-def summary_view(session: LiveSession, number: int | None = None) -> SummaryView:
+def summary_view(session: LiveSession, number: int | None = None, language: str | None = None) -> SummaryView:
     """The summary page's data for one session: the signed version ``number`` (default the newest),
-    the list of signed versions, the private note and the session's ratings. Its stage already
-    counts this opening as a read (see :func:`record_read`)."""
+    the list of signed versions, the private note and the session's ratings, the session's step
+    texts in ``language`` (the reader's; as stored when None). Its stage already counts this
+    opening as a read (see :func:`record_read`)."""
     couple = session.couple  # loaded with the session by session_for_counselor
     summary = db.session.scalar(select(Summary).where(Summary.session_id == session.id))
-    versions = _signed_versions(summary, number)
+    versions = _signed_versions(summary, number, session_plan(session), language)
     shown = next((version for version in versions if version.content is not None), None)
     note = db.session.scalar(select(CounselorNote).where(CounselorNote.session_id == session.id))
     marks = None
     if summary is not None:
         marks = SummaryMarks(summary.status, summary.signed_number, _read_after(summary, shown),
                              summary.reviewed_number)
-    return SummaryView(session, couple, summary, stage_of(marks), versions, shown, note, session_ratings(session.id))
+    return SummaryView(session, couple, summary, stage_of(marks), versions, shown, note,
+                       session_ratings(session, language))
+
+
+def session_plan(session: LiveSession) -> Plan:
+    """The plan the session was run with, as stored with it (every language it can be read in)."""
+    return plan_from_dict(session.plan)
+
+
+def session_plan_title(session: LiveSession, language: str) -> str:
+    """The session's plan title in ``language`` where its plan has one."""
+    return in_language(session_plan(session), language).title
 
 
 def _read_after(summary: Summary, shown: SignedVersion | None) -> int | None:
@@ -223,8 +238,10 @@ def _read_after(summary: Summary, shown: SignedVersion | None) -> int | None:
     return summary.read_number
 
 
-def _signed_versions(summary: Summary | None, number: int | None) -> list[SignedVersion]:
-    """All signed versions, newest first; only the shown one (``number`` or the newest) with content."""
+def _signed_versions(summary: Summary | None, number: int | None, plan: Plan,
+                     language: str | None) -> list[SignedVersion]:
+    """All signed versions, newest first; only the shown one (``number`` or the newest) with content,
+    its step texts in ``language`` (as stored when None)."""
     if summary is None:
         return []
     listed = db.session.execute(
@@ -236,6 +253,8 @@ def _signed_versions(summary: Summary | None, number: int | None) -> list[Signed
     wanted = number if number in {row.number for row in listed} else listed[0].number
     content = db.session.scalar(select(SignedSummary.content).where(
         SignedSummary.summary_id == summary.id, SignedSummary.number == wanted))
+    if content is not None and language is not None:
+        content = content_in_language(plan, content, language)
     return [SignedVersion(row.number, as_utc(row.signed_at), content if row.number == wanted else None)
             for row in listed]
 
@@ -282,11 +301,14 @@ def mark_reviewed(counselor: User, session: LiveSession) -> int:
     return number
 
 
-def signed_version(session: LiveSession, number: int | None) -> tuple[int, SignedVersion] | None:
-    """(summary id, the signed version ``number`` or the newest, with its content), or None when
-    nothing is signed. Whoever sends it out of the app records that with :func:`record_export`."""
+def signed_version(session: LiveSession, number: int | None,
+                   language: str | None = None) -> tuple[int, SignedVersion] | None:
+    """(summary id, the signed version ``number`` or the newest, with its content, step texts in
+    ``language``), or None when nothing is signed. Whoever sends it out of the app as the counselor
+    records that with :func:`record_export`."""
     summary = db.session.scalar(select(Summary).where(Summary.session_id == session.id))
-    shown = next((v for v in _signed_versions(summary, number) if v.content is not None), None)
+    versions = _signed_versions(summary, number, session_plan(session), language)
+    shown = next((v for v in versions if v.content is not None), None)
     if summary is None or shown is None:
         return None
     return summary.id, shown
@@ -301,43 +323,57 @@ def record_export(counselor: User, session: LiveSession, summary_id: int, number
 
 # --- ratings for charts ----------------------------------------------------------------------------------
 
-def session_ratings(session_id: int) -> list[SignRating]:
-    """Both partners' ratings of each sign in one session, in the order they were recorded."""
-    rows = db.session.scalars(select(RatingResult).where(RatingResult.session_id == session_id)
+def session_ratings(session: LiveSession, language: str | None = None) -> list[SignRating]:
+    """Both partners' ratings of each sign in one session, in the order they were recorded, each
+    sign named in ``language`` (from the session's plan; as recorded when None or not in the plan)."""
+    rows = db.session.scalars(select(RatingResult).where(RatingResult.session_id == session.id)
                               .order_by(RatingResult.id))
+    labels = item_labels(session_plan(session), language) if language else {}
     signs: dict[tuple[str, str], dict[str, Any]] = {}
     for row in rows:
+        label = labels.get((row.step_id, row.item_id), row.item_label)
         sign = signs.setdefault((row.step_id, row.item_id), {
-            "sign_id": f"{row.step_id}/{row.item_id}", "label": row.item_label, "a": None, "b": None,
+            "sign_id": f"{row.step_id}/{row.item_id}", "label": label, "a": None, "b": None,
             "scale_min": row.scale_min, "scale_max": row.scale_max})
         sign[row.role] = row.value
     return [SignRating(**sign) for sign in signs.values()]
 
 
-def couple_trends(couple_id: int) -> tuple[list[datetime], list[SignTrend]]:
-    """Each sign's ratings across the couple's sessions (oldest first), with the sessions' start times."""
+def couple_trends(couple_id: int, language: str | None = None) -> tuple[list[datetime], list[SignTrend]]:
+    """Each sign's ratings across the couple's sessions (oldest first), with the sessions' start times,
+    each sign named in ``language`` (from the plan of the first session that rated it; as recorded
+    when None)."""
     rows = db.session.execute(
-        select(RatingResult.session_id, RatingResult.item_id, RatingResult.item_label, RatingResult.role,
-               RatingResult.value, RatingResult.scale_min, RatingResult.scale_max, LiveSession.created_at)
+        select(RatingResult.session_id, RatingResult.step_id, RatingResult.item_id, RatingResult.item_label,
+               RatingResult.role, RatingResult.value, RatingResult.scale_min, RatingResult.scale_max,
+               LiveSession.created_at)
         .join(LiveSession, LiveSession.id == RatingResult.session_id)
         .where(RatingResult.couple_id == couple_id).order_by(RatingResult.session_id, RatingResult.id)
-    )
+    ).all()
+    labels = _labels_by_session({row.session_id for row in rows}, language) if language and rows else {}
     columns: dict[int, int] = {}
     started: list[datetime] = []
     signs: dict[str, tuple[str, int, int]] = {}
     values: dict[tuple[str, str], dict[int, int]] = defaultdict(dict)
-    for session_id, item_id, label, role, value, scale_min, scale_max, created_at in rows:
+    for session_id, step_id, item_id, label, role, value, scale_min, scale_max, created_at in rows:
         column = columns.get(session_id)
         if column is None:
             column = columns[session_id] = len(started)
             started.append(as_utc(created_at))
-        signs.setdefault(item_id, (label, scale_min, scale_max))
+        signs.setdefault(item_id, (labels.get((session_id, step_id, item_id), label), scale_min, scale_max))
         values[item_id, role][column] = value
     series = range(len(started))
     trends = [SignTrend(item_id, label, low, high, *(tuple(values[item_id, role].get(i) for i in series)
                                                       for role in ("a", "b")))
               for item_id, (label, low, high) in signs.items()]
     return started, trends
+
+
+def _labels_by_session(session_ids: set[int], language: str) -> dict[tuple[int, str, str], str]:
+    """(session id, step id, item id) -> the item's label in ``language``, from each session's plan (one query)."""
+    plans = db.session.execute(select(LiveSession.id, LiveSession.plan).where(LiveSession.id.in_(session_ids)))
+    return {(session_id, step_id, item_id): label for session_id, plan in plans
+            for (step_id, item_id), label in item_labels(plan_from_dict(plan), language).items()}
 
 
 # --- the audit log, both ways ----------------------------------------------------------------------------

@@ -20,13 +20,22 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from pycrdt import Doc, Text
 from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 
-from ..domain.events import INVALID_VALUE, Rejection
+from ..domain.events import INVALID_VALUE, NOT_ALLOWED, TOO_LONG, TOO_MANY, UNKNOWN_EVENT, Rejection
+from ..domain.fact_language import content_in_language
 from ..domain.plan import PARTNERS, Role
 from ..domain.summary import (
+    MAX_ITEMS,
+    MAX_TEXT,
+    NOT_AUTHOR,
+    SIGNED,
+    STALE_VERSION,
+    UNKNOWN_ITEM,
     Accepted,
     BothSigned,
     Fact,
@@ -61,6 +70,7 @@ from ..models import (
 from ..realtime import summary_publisher as publisher
 from . import results
 from .live import LiveError
+from .plans import plan_from_dict
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +83,44 @@ class SummaryError(LiveError):
 
 def _not_found() -> SummaryError:
     # The same answer for "no such session" and "not yours": existence is not leaked.
-    return SummaryError("not_found", "There is no such session, or you are not part of it.")
+    return SummaryError("not_found", _("There is no such session, or you are not part of it."))
+
+
+REFUSALS = {
+    UNKNOWN_EVENT: lazy_gettext("That action is not recognised."),
+    NOT_ALLOWED: lazy_gettext("Only the two partners write the summary."),
+    INVALID_VALUE: lazy_gettext("That value is not valid."),
+    TOO_LONG: lazy_gettext("Please keep each item under %(max)s characters.", max=MAX_TEXT),
+    TOO_MANY: lazy_gettext("A summary holds at most %(max)s items.", max=MAX_ITEMS),
+    SIGNED: lazy_gettext("Both of you signed this summary. Reopen it to change anything."),
+    UNKNOWN_ITEM: lazy_gettext("That item is not in the summary (any more)."),
+    NOT_AUTHOR: lazy_gettext("Only the person who wrote an item can change who sees it or remove it."),
+    STALE_VERSION: lazy_gettext("The summary changed since you last saw it. Please look at it again before signing."),
+}
+"""The summary domain's refusals in the reader's language, by code (the domain speaks English only)."""
+
+_DETAILED_REFUSALS = {
+    "Please send text.": lazy_gettext("Please send text."),
+    "The text contains a broken character; please type it again.":
+        lazy_gettext("The text contains a broken character; please type it again."),
+    "The session's facts can be shared or kept between you, not rewritten.":
+        lazy_gettext("The session's facts can be shared or kept between you, not rewritten."),
+    "The session's facts are always seen by both of you.":
+        lazy_gettext("The session's facts are always seen by both of you."),
+}
+"""The domain's more precise messages for some refusals (keyed by its English text), translated."""
+
+
+def in_reader_language(rejection: Rejection) -> Rejection:
+    """The domain's refusal with its message in the reader's language; the code stays."""
+    message = _DETAILED_REFUSALS.get(rejection.message) or REFUSALS.get(rejection.code)
+    return Rejection(rejection.code, str(message)) if message is not None else rejection
+
+
+def readable(summary: Summary, content: Mapping[str, Any], language: str) -> dict[str, Any]:
+    """A partner's view or a signed copy of ``summary`` with the session's step texts in ``language``
+    (derived from the session's stored plan); what the partners wrote stays as written."""
+    return content_in_language(plan_from_dict(summary.session.plan), content, language)
 
 
 @dataclass(frozen=True)
@@ -128,7 +175,7 @@ def summary_for_session(user_id: int, session_id: int) -> tuple[Summary, str]:
     if existing is not None:
         return existing, viewer
     if session.status not in ENDED_SESSION_STATUSES:
-        raise SummaryError("session_open", "The summary opens when the session has ended.")
+        raise SummaryError("session_open", _("The summary opens when the session has ended."))
     return _create(session), viewer
 
 
@@ -177,7 +224,7 @@ def _partner_summary(user_id: int, session_id: int) -> tuple[Summary, Role]:
 def _as_partner(viewer: str) -> Role:
     """Only the two partners write; the counselor reads what both signed, on their own pages."""
     if viewer not in PARTNERS:
-        raise SummaryError("not_allowed", "The counselor sees the summary once both partners have signed it.")
+        raise SummaryError("not_allowed", _("The counselor sees the summary once both partners have signed it."))
     return cast(Role, viewer)
 
 
@@ -247,7 +294,7 @@ def typing_audience(user_id: int, session_id: int, item_id: Any) -> tuple[Role, 
     readers = audience(_stored_state(place), item_id) if isinstance(item_id, str) else ()
     db.session.commit()
     if place.viewer not in readers:
-        raise SummaryError("unknown_item", "That item is not in the summary (any more).")
+        raise SummaryError("unknown_item", str(REFUSALS[UNKNOWN_ITEM]))
     return place.viewer, tuple(role for role in readers if role != place.viewer)
 
 
@@ -261,7 +308,7 @@ def _stored_state(place: Place) -> SummaryState:
 def apply_change(user_id: int, session_id: int, change: Change) -> Result:
     """Apply a structural change (add, visibility, delete, sign, reopen) and publish the new views."""
     if change.type == "edit_text":
-        return Rejection(INVALID_VALUE, "Item text changes arrive as edits of the item's document.")
+        return Rejection(INVALID_VALUE, _("Item text changes arrive as edits of the item's document."))
     place = _place(user_id, session_id)
     try:
         earlier = _earlier_outcome(place, user_id, change.client_id)
@@ -280,7 +327,7 @@ def apply_change(user_id: int, session_id: int, change: Change) -> Result:
         # The same client id was applied meanwhile (a retry racing its original): answer as it was.
         db.session.rollback()
         return _earlier_outcome(place, user_id, change.client_id) or Rejection(
-            "busy", "The summary is very busy right now. Please try again.")
+            "busy", _("The summary is very busy right now. Please try again."))
     except Exception:
         db.session.rollback()
         raise
@@ -336,10 +383,10 @@ def _edit(user_id: int, session_id: int, item_id: str, change_doc: Callable[[Doc
                 update_bytes = change_doc(doc)
             except ValueError:
                 db.session.rollback()
-                return Rejection(INVALID_VALUE, "That edit could not be read. Please reload the summary.")
+                return Rejection(INVALID_VALUE, _("That edit could not be read. Please reload the summary."))
             except _Conflict:
                 db.session.rollback()
-                return Rejection(EDIT_CONFLICT, "The text changed in the same place while you were editing it.")
+                return Rejection(EDIT_CONFLICT, _("The text changed in the same place while you were editing it."))
             data["text"] = str(doc.get(TEXT_KEY, type=Text))
         now = time.time()
         result = apply_summary(before, SummaryEvent(place.viewer, "edit_text", data, now))
@@ -375,7 +422,7 @@ def _text_of(item: Item | Fact | None) -> str | None:
 def _refuse(place: Place, kind: str, rejection: Rejection) -> Rejection:
     db.session.rollback()
     log.info("summary %s: refused %s from %s: %s", place.summary_id, kind, place.viewer, rejection.code)
-    return rejection
+    return in_reader_language(rejection)
 
 
 _SUMMARIES = Summary.__table__

@@ -13,14 +13,16 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask.blueprints import BlueprintSetupState
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 from flask_login import current_user
 
 from ..charts import ratings_chart, trend_chart
 from ..forms import ActionForm, NoteForm
+from ..i18n import DEFAULT_LANGUAGE
 from ..models import Couple, LiveSession, as_utc, utcnow
-from ..records import OUTCOMES, SECTION_ORDER, SECTION_TITLES, SummaryHeading, summary_pdf
+from ..records import LANGUAGE_NOTES, OUTCOMES, SECTION_ORDER, SECTION_TITLES, SummaryHeading, summary_pdf
 from ..services import exports, reflections
 from ..services import review as review_service
 from .auth import counselor_required, couple_for_counselor_or_404
@@ -49,7 +51,8 @@ AUDIT_ACTIONS = {
 def _shared_words(state: BlueprintSetupState) -> None:
     """Templates name summary sections, step outcomes and audit actions with the same words as the PDF."""
     state.app.jinja_env.globals.update(summary_sections=SECTION_ORDER, summary_section_titles=SECTION_TITLES,
-                                       step_outcomes=OUTCOMES, audit_actions=AUDIT_ACTIONS)
+                                       step_outcomes=OUTCOMES, audit_actions=AUDIT_ACTIONS,
+                                       language_notes=LANGUAGE_NOTES)
 
 
 @bp.app_template_filter("local_moment")
@@ -60,6 +63,12 @@ def local_moment(moment: datetime | str | None, timezone: str) -> str:
     when = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
     local = as_utc(when).astimezone(ZoneInfo(timezone))
     return f"{local_date(local, timezone)}, {local:%H:%M}"
+
+
+def reader_language() -> str:
+    """The language this request is shown in (the reader's own, see couples.i18n)."""
+    locale = get_locale()
+    return locale.language if locale else DEFAULT_LANGUAGE
 
 
 def _session_or_404(session_id: int) -> LiveSession:
@@ -86,16 +95,19 @@ def timeline(couple_id: int):
 @counselor_required
 def summary(session_id: int):
     """One session's summary as signed, its facts and charts, and the counselor's private note."""
-    view = review_service.summary_view(_session_or_404(session_id), request.args.get("number", type=int))
+    view = review_service.summary_view(_session_or_404(session_id), request.args.get("number", type=int),
+                                       reader_language())
     return _summary_page(view, NoteForm(text=view.note.text if view.note else ""))
 
 
 def _summary_page(view: review_service.SummaryView, note_form: NoteForm, status: int = 200):
     """Render the page, then record the read: the audit row and the page go together."""
-    trend_sessions, trends = review_service.couple_trends(view.couple.id)
+    language = reader_language()
+    trend_sessions, trends = review_service.couple_trends(view.couple.id, language)
     page = render_template(
         "review/summary.html", view=view, couple=view.couple, names=_names(view.couple), note_form=note_form,
-        action_form=ActionForm(), trend_sessions=trend_sessions, trends=trends,
+        action_form=ActionForm(), trend_sessions=trend_sessions, trends=trends, language=language,
+        plan_title=review_service.session_plan_title(view.session, language),
     )
     review_service.record_read(current_user, view)
     return page, status
@@ -108,7 +120,7 @@ def save_note(session_id: int):
     session = _session_or_404(session_id)
     form = NoteForm()
     if not form.validate_on_submit():
-        view = review_service.summary_view(session)
+        view = review_service.summary_view(session, language=reader_language())
         return _summary_page(view, form, status=400)
     review_service.save_note(current_user, session, form.text.data or "")
     flash(_("Your note is saved. Only you can read it."))
@@ -136,21 +148,28 @@ def mark_reviewed(session_id: int):
 def summary_file(session_id: int):
     """A signed version of the summary as a PDF for the counselor's files."""
     session = _session_or_404(session_id)
-    found = review_service.signed_version(session, request.args.get("number", type=int))
+    found = review_service.signed_version(session, request.args.get("number", type=int), reader_language())
     if found is None:
         abort(404)
     summary_id, version = found
-    content, couple = version.content or {}, session.couple
+    response = summary_pdf_response(session, version)
+    review_service.record_export(current_user, session, summary_id, version.number)
+    return response
+
+
+def summary_pdf_response(session: LiveSession, version: review_service.SignedVersion) -> Response:
+    """A signed version (its facts already in the reader's language) as a PDF download, in the reader's language."""
+    content, couple, language = version.content or {}, session.couple, reader_language()
     heading = SummaryHeading(
         couple=couple.title,
-        session=_("%(plan)s, session of %(date)s", plan=session.plan_title,
+        session=_("%(plan)s, session of %(date)s", plan=review_service.session_plan_title(session, language),
                   date=local_date(session.created_at, couple.timezone)),
         names=_names(couple),
         signed=_signed_line(content, couple, version.number),
+        language=language,
     )
     response = Response(summary_pdf(content, heading), mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'attachment; filename="summary-{session.id}-v{version.number}.pdf"'
-    review_service.record_export(current_user, session, summary_id, version.number)
     return response
 
 
@@ -168,7 +187,7 @@ def ratings_svg(session_id: int):
     session = _session_or_404(session_id)
     couple = session.couple
     svg = ratings_chart(
-        review_service.session_ratings(session.id), (couple.partner_a_name, couple.partner_b_name),
+        review_service.session_ratings(session, reader_language()), (couple.partner_a_name, couple.partner_b_name),
         title=_("Ratings of each sign in this session"),
         desc=_("For each sign, one bar per partner; a longer bar is a higher rating. "
                "The table on the page gives the same numbers."),
@@ -181,7 +200,7 @@ def ratings_svg(session_id: int):
 def trends_svg(couple_id: int):
     """Each sign's ratings across all the couple's sessions, one line per partner."""
     couple = couple_for_counselor_or_404(couple_id)
-    started, trends = review_service.couple_trends(couple.id)
+    started, trends = review_service.couple_trends(couple.id, reader_language())
     svg = trend_chart(
         trends, [local_date(moment, couple.timezone) for moment in started],
         (couple.partner_a_name, couple.partner_b_name),

@@ -18,7 +18,9 @@ from ..domain.plan import Role
 from ..domain.summary import SECTIONS, VISIBILITIES, summary_view
 from ..domain.validate import is_whole_number
 from ..extensions import db
+from ..services import review as review_service
 from ..services import summaries
+from .review import reader_language, summary_pdf_response
 
 bp = Blueprint("summary", __name__)
 
@@ -55,6 +57,19 @@ def change(session_id: int):
     return redirect(url_for("summary.page", session_id=session_id), code=303)
 
 
+@bp.get("/sessions/<int:session_id>/summary.pdf")
+@login_required
+def summary_file(session_id: int):
+    """The newest version both partners signed (what their counselor sees) as a PDF, in the reader's language."""
+    summary, viewer = _summary_or_404(session_id)
+    if summary is None or viewer == "counselor":
+        abort(404)
+    found = review_service.signed_version(summary.session, None, reader_language())
+    if found is None:
+        abort(404)
+    return summary_pdf_response(summary.session, found[1])
+
+
 def _context(summary: Any, viewer: str) -> dict[str, Any]:
     session = summary.session
     return {"live_session": session, "couple": session.couple, "viewer": viewer, "summary": summary,
@@ -63,9 +78,15 @@ def _context(summary: Any, viewer: str) -> dict[str, Any]:
 
 
 def _partner_page(summary: Any, viewer: str, conflict: dict[str, Any] | None = None) -> str:
-    return render_template("summary/page.html", **_context(summary, viewer), signed_copy=summaries.signed_copy(summary),
-                           view=summary_view(summaries.state_of(summary), cast(Role, viewer)), conflict=conflict,
-                           form_id=secrets.token_urlsafe(12))
+    """The page in the reader's language: the session's step texts too; what the partners wrote as written."""
+    language = reader_language()
+    signed_copy = summaries.signed_copy(summary)
+    view = summary_view(summaries.state_of(summary), cast(Role, viewer))
+    return render_template(
+        "summary/page.html", **_context(summary, viewer), conflict=conflict, form_id=secrets.token_urlsafe(12),
+        view=summaries.readable(summary, view, language), language=language,
+        plan_title=review_service.session_plan_title(summary.session, language),
+        signed_copy=summaries.readable(summary, signed_copy, language) if signed_copy else None)
 
 
 def _apply_form(session_id: int, form: Any) -> summaries.Result:

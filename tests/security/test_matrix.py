@@ -95,6 +95,7 @@ ROUTES: dict[str, str] = {
     "GET live.session_page": "login ok ok 404 ok 404",  # the counselor may observe
     "GET summary.page": "login ok ok 404 ok 404",  # the counselor reads what both signed
     "POST summary.change": THE_PARTNERS,
+    "GET summary.summary_file": THE_PARTNERS,  # the newest signed version, in the reader's language
     "GET concerns.private_contact": ANY_PARTNER,
     "POST concerns.private_contact": ANY_PARTNER,
     "GET followups.reflection": THE_PARTNERS,
