@@ -212,3 +212,19 @@ def test_facts_stored_before_translations_read_as_stored():
 
     assert fact_in_language(english_only, fact, "es") == {**fact, "language": "en"}
     assert fact_in_language(PLAN, {**fact, "step_id": "gone"}, "es")["title"] == "Signs we notice"
+
+
+def test_the_summary_socket_refuses_in_the_readers_language_with_the_documented_codes(app, summary_client, couple,
+                                                                                     session_id):
+    with app.app_context():
+        db.session.get(User, couple.partner_b_id).language = "es"
+        db.session.commit()
+    alex, sam = summary_client(couple.partner_a), summary_client(couple.partner_b)
+    assert alex.join()["ok"] and sam.join()["ok"]
+
+    for client, message in ((alex, "The session's facts are always seen by both of you."),
+                            (sam, "Lo que pasó en la sesión siempre lo ven ustedes dos.")):
+        ack = client.change("set_visibility", item_id="f1", visibility="me")
+        assert ack == {"ok": False, "error": {"code": "invalid_value", "message": message}}
+    bad = sam.call("change", {"id": "c1", "session_id": session_id, "type": "add_item", "data": []})
+    assert bad == {"ok": False, "error": {"code": "bad_payload", "message": "'data' debe ser un objeto."}}
