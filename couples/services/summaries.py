@@ -101,6 +101,8 @@ REFUSALS = {
 
 _DETAILED_REFUSALS = {
     "Please send text.": lazy_gettext("Please send text."),
+    "Please choose one of the options.": lazy_gettext("Please choose one of the options."),
+    "The event has no valid payload.": lazy_gettext("The event has no valid payload."),
     "The text contains a broken character; please type it again.":
         lazy_gettext("The text contains a broken character; please type it again."),
     "The session's facts can be shared or kept between you, not rewritten.":
@@ -108,7 +110,8 @@ _DETAILED_REFUSALS = {
     "The session's facts are always seen by both of you.":
         lazy_gettext("The session's facts are always seen by both of you."),
 }
-"""The domain's more precise messages for some refusals (keyed by its English text), translated."""
+"""The domain's more precise messages for some refusals (keyed by its English text), translated; any
+other refusal gets its code's message (:data:`REFUSALS`)."""
 
 
 def in_reader_language(rejection: Rejection) -> Rejection:
