@@ -392,14 +392,16 @@ def audit_log(couple: Couple, limit: int = AUDIT_PAGE) -> list[tuple[AuditEntry,
     return [(entry, name) for entry, name in rows]
 
 
-def shared_summaries(couple: Couple) -> list[SharedSummary]:
+def shared_summaries(couple: Couple, language: str | None = None) -> list[SharedSummary]:
     """The couple's signed summaries, newest session first, each as the counselor sees its newest
-    signed version, with the moments the counselor read it; two queries."""
+    signed version (its step texts in ``language``, the reader's; as stored when None), with the
+    moments the counselor read it; two queries."""
     newest = (select(SignedSummary.summary_id, func.max(SignedSummary.number).label("number"))
               .group_by(SignedSummary.summary_id).subquery())
     rows = db.session.execute(
         select(Summary.id, LiveSession.id.label("session_id"), LiveSession.plan_title, LiveSession.created_at,
-               SignedSummary.number, SignedSummary.signed_at, SignedSummary.content)
+               SignedSummary.number, SignedSummary.signed_at, SignedSummary.content,
+               LiveSession.plan if language else literal(None).label("plan"))
         .join(LiveSession, LiveSession.id == Summary.session_id)
         .join(newest, newest.c.summary_id == Summary.id)
         .join(SignedSummary, and_(SignedSummary.summary_id == Summary.id, SignedSummary.number == newest.c.number))
@@ -407,8 +409,15 @@ def shared_summaries(couple: Couple) -> list[SharedSummary]:
     ).all()
     reads = _read_moments(row.id for row in rows)
     return [SharedSummary(row.session_id, row.plan_title, as_utc(row.created_at), row.number,
-                          as_utc(row.signed_at), row.content, reads.get(row.id, []))
+                          as_utc(row.signed_at), _in_language(row.content, row.plan, language), reads.get(row.id, []))
             for row in rows]
+
+
+def _in_language(content: dict[str, Any], plan: dict[str, Any] | None, language: str | None) -> dict[str, Any]:
+    """A signed copy with its step texts in ``language`` when a language and the stored plan are given."""
+    if not language or plan is None:
+        return content
+    return content_in_language(plan_from_dict(plan), content, language)
 
 
 def _read_moments(summary_ids: Iterable[int]) -> dict[int, list[datetime]]:

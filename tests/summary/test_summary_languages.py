@@ -228,3 +228,18 @@ def test_the_summary_socket_refuses_in_the_readers_language_with_the_documented_
         assert ack == {"ok": False, "error": {"code": "invalid_value", "message": message}}
     bad = sam.call("change", {"id": "c1", "session_id": session_id, "type": "add_item", "data": []})
     assert bad == {"ok": False, "error": {"code": "bad_payload", "message": "'data' debe ser un objeto."}}
+
+
+def test_the_partners_signed_summaries_can_be_read_in_spanish_and_stay_as_stored_without_a_language(app):
+    from couples.models import Couple
+    from couples.services.review import shared_summaries
+
+    with app.app_context():
+        world = make_bilingual_session()
+        make_signed_summary(world.session_id)
+        couple = db.session.get(Couple, db.session.get(LiveSession, world.session_id).couple_id)
+
+        in_spanish, as_stored = shared_summaries(couple, "es"), shared_summaries(couple)
+
+    assert [fact["title"] for fact in in_spanish[0].content["facts"]][:2] == ["Señales que notamos", "Cercanía"]
+    assert [fact["title"] for fact in as_stored[0].content["facts"]][:2] == ["Signs we notice", "Closeness"]
