@@ -1,4 +1,5 @@
 // Entry point of the live session page.
+import { t } from "../i18n.js";
 import { LoginKeeper } from "../keep-login.js";
 import { LiveConnection } from "./connection.js";
 import { Drafts } from "./dom.js";
@@ -10,10 +11,10 @@ const sessionId = Number(root.dataset.sessionId);
 
 const STATUS_TEXT = {
   connected: "",
-  reconnecting: "Connection lost. Reconnecting… nothing you entered is lost.",
-  waiting: "The server has not answered yet. Trying again… nothing you entered is lost.",
-  "signed-out": "You have been signed out. Please log in again.",
-  refused: "This session can't be opened.",
+  reconnecting: t("Connection lost. Reconnecting… nothing you entered is lost."),
+  waiting: t("The server has not answered yet. Trying again… nothing you entered is lost."),
+  "signed-out": t("You have been signed out. Please log in again."),
+  refused: t("This session can't be opened."),
 };
 
 const login = new LoginKeeper(root, {
