@@ -13,11 +13,13 @@ from pathlib import Path
 
 from babel.messages.extract import extract_from_dir
 from flask import Flask
-from flask_babel import gettext
+from flask_babel import get_locale, gettext
 
 SCRIPTS = Path(__file__).resolve().parent.parent / "static" / "js"
 KEYWORD = "t"
 """The scripts' translation function, as named in ``babel.cfg``'s javascript section."""
+SOURCE_LANGUAGE = "en"
+"""The language the scripts are written in: its pages need no translations (nor the extraction)."""
 
 
 @cache
@@ -35,6 +37,9 @@ def script_messages(folder: Path = SCRIPTS) -> tuple[str, ...]:
 
 def messages_for_page() -> dict[str, str]:
     """The scripts' messages in the request's language (only those whose words differ from English)."""
+    locale = get_locale()
+    if locale is None or locale.language == SOURCE_LANGUAGE:
+        return {}
     translated = {message: gettext(message) for message in script_messages()}
     return {message: text for message, text in translated.items() if text != message}
 
