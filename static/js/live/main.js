@@ -35,8 +35,21 @@ function showStatus(status, error) {
   root.dataset.connection = status;
 }
 
+// The language of this page's snapshots. When it changes (the person chose another language while
+// following the session), the page is drawn again in it: its words, not only the step's.
+let language = null;
+
+function receive(snapshot) {
+  if (language && snapshot.language && snapshot.language !== language) {
+    window.location.reload();
+    return;
+  }
+  language = snapshot.language ?? language;
+  view.render(snapshot);
+}
+
 const connection = new LiveConnection(sessionId, {
-  onSnapshot: (snapshot) => view.render(snapshot),
+  onSnapshot: receive,
   onPresence: (presence) => view.renderPresence(presence),
   onStatus: showStatus,
   maxMessageBytes: Number(root.dataset.maxMessageBytes),
