@@ -11,7 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from . import crypto
+from . import crypto, js_messages
 from .config import Settings, secret_key_from
 from .extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
 from .i18n import select_locale
@@ -98,6 +98,7 @@ def _init_extensions(app: Flask) -> None:
     db.init_app(app)
     crypto.init_app(app)
     babel.init_app(app, locale_selector=select_locale)  # catalogues: couples/translations (compiled by setup)
+    js_messages.init_app(app)  # the browser scripts' words, in each page's language
     migrate.init_app(app, db, directory=str(MIGRATIONS))
     csrf.init_app(app)
     limiter.init_app(app)

@@ -13,7 +13,7 @@ for (const box of document.querySelectorAll("textarea[data-max-chars]")) {
     note.hidden = over <= 0;
     if (over <= 0) return;
     event.preventDefault();
-    note.textContent = box.dataset.overText.replace("{count}", over.toLocaleString());
+    note.textContent = box.dataset.overText.replace("{count}", over.toLocaleString(document.documentElement.lang || undefined));
     box.setAttribute("aria-describedby", `${note.id} ${box.getAttribute("aria-describedby") ?? ""}`.trim());
     box.focus();
   });

@@ -5,6 +5,7 @@
 // join ack names, keep presence fresh and reveal any snapshot that went missing:
 // the client then joins again to catch up.
 import { io } from "/vendor/socket.io.esm.min.js";
+import { t } from "../i18n.js";
 
 const ACK_TIMEOUT_MS = 8000;
 const DEFAULT_HEARTBEAT_SECONDS = 30; // for a server whose join ack names no interval
@@ -26,7 +27,7 @@ export function encodedBytes(name, payload) {
 
 const TOO_LARGE = {
   ok: false,
-  error: { code: "too_large", message: "That is too long to send in one go. Please shorten it a little and try again." },
+  error: { code: "too_large", message: t("That is too long to send in one go. Please shorten it a little and try again.") },
 };
 
 export class LiveConnection {
@@ -120,7 +121,7 @@ export class LiveConnection {
   request(name, payload) {
     return new Promise((resolve) => {
       this.socket.timeout(ACK_TIMEOUT_MS).emit(name, payload, (error, ack) => {
-        resolve(error ? { ok: false, error: { code: "timeout", message: "No answer from the server yet." } } : ack);
+        resolve(error ? { ok: false, error: { code: "timeout", message: t("No answer from the server yet.") } } : ack);
       });
     });
   }

@@ -4,6 +4,7 @@
 // - the counselor gets a concern alert on whichever page they have open.
 // The words come from the page (data attributes), so they are translated with the rest of it.
 import { io } from "/vendor/socket.io.esm.min.js";
+import { t } from "../i18n.js";
 import { h } from "./dom.js";
 
 const panel = document.querySelector("[data-live-sessions]");
@@ -33,7 +34,7 @@ function showStarted(started) {
 function showConcern(alert) {
   const existing = document.querySelector(`[data-concern-alert="${alert.couple_id}"]`);
   existing?.remove();
-  const link = h("a", { href: alert.url, text: main.dataset.concernLink || "See what raised it", onclick: reloadHere });
+  const link = h("a", { href: alert.url, text: main.dataset.concernLink || t("See what raised it"), onclick: reloadHere });
   const banner = h("div", { class: "banner error concern-alert", role: "alert", "data-concern-alert": alert.couple_id },
     h("p", { text: alert.message }), h("p", {}, link));
   main.prepend(banner);

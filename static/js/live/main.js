@@ -1,4 +1,5 @@
 // Entry point of the live session page.
+import { t } from "../i18n.js";
 import { LoginKeeper } from "../keep-login.js";
 import { LiveConnection } from "./connection.js";
 import { Drafts } from "./dom.js";
@@ -10,10 +11,10 @@ const sessionId = Number(root.dataset.sessionId);
 
 const STATUS_TEXT = {
   connected: "",
-  reconnecting: "Connection lost. Reconnecting… nothing you entered is lost.",
-  waiting: "The server has not answered yet. Trying again… nothing you entered is lost.",
-  "signed-out": "You have been signed out. Please log in again.",
-  refused: "This session can't be opened.",
+  reconnecting: t("Connection lost. Reconnecting… nothing you entered is lost."),
+  waiting: t("The server has not answered yet. Trying again… nothing you entered is lost."),
+  "signed-out": t("You have been signed out. Please log in again."),
+  refused: t("This session can't be opened."),
 };
 
 const login = new LoginKeeper(root, {
@@ -34,8 +35,21 @@ function showStatus(status, error) {
   root.dataset.connection = status;
 }
 
+// The language of this page's snapshots. When it changes (the person chose another language while
+// following the session), the page is drawn again in it: its words, not only the step's.
+let language = null;
+
+function receive(snapshot) {
+  if (language && snapshot.language && snapshot.language !== language) {
+    window.location.reload();
+    return;
+  }
+  language = snapshot.language ?? language;
+  view.render(snapshot);
+}
+
 const connection = new LiveConnection(sessionId, {
-  onSnapshot: (snapshot) => view.render(snapshot),
+  onSnapshot: receive,
   onPresence: (presence) => view.renderPresence(presence),
   onStatus: showStatus,
   maxMessageBytes: Number(root.dataset.maxMessageBytes),

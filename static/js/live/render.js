@@ -1,14 +1,22 @@
 // Renders a snapshot: progress, presence, the current step and the controls.
+import { pageLanguage, t } from "../i18n.js";
 import { h, rememberChoices, rememberFocus } from "./dom.js";
 import { STEP_RENDERERS, paragraphs } from "./steps.js";
 
-const PRESENCE_WORDS = { joined: "here", reconnecting: "reconnecting…", away: "away" };
+const PRESENCE_WORDS = { joined: t("here"), reconnecting: t("reconnecting…"), away: t("away") };
 const WITHOUT_STEP = ["pause", "resume", "release", "note", "end_session"]; // events that name no step
 
 // A rating step's body tells how to rate; once both ratings are shown it no longer applies
 // (the comparison says what it shows).
 function instructionsDone(snapshot) {
   return snapshot.step.kind === "rating" && snapshot.state.revealed;
+}
+
+// The language of the step's own texts, when it is not the page's: a step shown in another
+// language than the viewer's says so (`step.language`, else the snapshot's `language`).
+function contentLanguage(snapshot) {
+  const language = snapshot.step.language || snapshot.language;
+  return language && language !== pageLanguage ? language : undefined;
 }
 
 export class SessionView {
@@ -96,30 +104,31 @@ export class SessionView {
     if (!before) return [];
     const said = [];
     if (now.note && now.note.at !== before.note?.at) {
-      said.push(ctx.isPartner ? `A note from your counselor: ${now.note.text}` : `Your note is shown: ${now.note.text}`);
+      said.push(ctx.isPartner ? t("A note from your counselor: %(note)s", { note: now.note.text }) : t("Your note is shown: %(note)s", { note: now.note.text }));
     }
     if (now.status === "paused" && before.status !== "paused") said.push(this.parts.notice.textContent);
-    if (now.status === "active" && before.status === "paused") said.push("The session continues.");
+    if (now.status === "active" && before.status === "paused") said.push(t("The session continues."));
     if (before.step.id !== now.step.id || now.ending) return said; // the new step's title takes focus
     const [was, is] = [before.state, now.state];
     if (is.revealed && !was.revealed) {
-      said.push(is.answers || is.items ? "Both have answered: the answers are shown now." : "Both have answered.");
+      said.push(is.answers || is.items ? t("Both have answered: the answers are shown now.") : t("Both have answered."));
     }
-    if (is.agreed && !was.agreed) said.push("You agree.");
+    if (is.agreed && !was.agreed) said.push(t("You agree."));
     if (is.phase && (is.phase !== was.phase || is.turn !== was.turn)) said.push(this.turnWords(is, ctx));
     // A partner ready to go on is read out by the controls' own status line ("… is ready when you are").
     return said;
   }
 
   turnWords(turns, ctx) {
-    if (turns.phase === "done") return "Every turn is done.";
+    if (turns.phase === "done") return t("Every turn is done.");
     const speaker = ctx.name(turns.speaker);
     const mine = turns.my_role;
-    if (turns.phase === "speaking") return mine === "speaker" ? "Your turn to speak." : `${speaker} is speaking.`;
+    if (turns.phase === "speaking") return mine === "speaker" ? t("Your turn to speak.") : t("%(name)s is speaking.", { name: speaker });
     if (turns.phase === "paraphrasing") {
-      return mine === "listener" ? "Your turn: say back what you heard." : `${ctx.name(turns.listener)} is saying back what they heard.`;
+      return mine === "listener" ? t("Your turn: say back what you heard.")
+        : t("%(name)s is saying back what they heard.", { name: ctx.name(turns.listener) });
     }
-    return mine === "speaker" ? "Your turn: is that what you meant?" : `${speaker} is checking what was heard.`;
+    return mine === "speaker" ? t("Your turn: is that what you meant?") : t("%(name)s is checking what was heard.", { name: speaker });
   }
 
   // A partner whose check-in raised a concern can pause their own screen: nothing is sent,
@@ -145,7 +154,7 @@ export class SessionView {
     const me = snapshot.viewer;
     const isPartner = me === "a" || me === "b";
     return {
-      me, isPartner, partner: me === "a" ? "b" : "a", drafts: this.drafts,
+      me, isPartner, partner: me === "a" ? "b" : "a", drafts: this.drafts, contentLang: contentLanguage(snapshot),
       name: (role) => snapshot.names[role] ?? role,
       send: (type, data) => this.act(type, data),
     };
@@ -177,8 +186,8 @@ export class SessionView {
     this.renderNotice(snapshot, ctx);
     this.parts.step.dataset.kind = snapshot.step.kind;
     this.parts.step.replaceChildren(
-      h("h2", { id: "step-title", tabindex: "-1", text: snapshot.step.title }),
-      ...(instructionsDone(snapshot) ? [] : paragraphs(snapshot.step.body)),
+      h("h2", { id: "step-title", tabindex: "-1", text: snapshot.step.title, lang: ctx.contentLang }),
+      ...(instructionsDone(snapshot) ? [] : paragraphs(snapshot.step.body, ctx.contentLang)),
       STEP_RENDERERS[snapshot.step.kind](snapshot, ctx) ?? "",
     );
     restoreChoices();
@@ -214,7 +223,7 @@ export class SessionView {
     const done = snapshot.status === "completed" || Boolean(snapshot.finished?.[snapshot.viewer]);
     const position = done ? snapshot.step_count : snapshot.step_index + 1;
     this.parts.progress.replaceChildren(
-      h("span", { id: "progress-label", text: done ? "Finished" : `Step ${position} of ${snapshot.step_count}` }),
+      h("span", { id: "progress-label", text: done ? t("Finished") : t("Step %(position)s of %(count)s", { position, count: snapshot.step_count }) }),
       h("progress", { max: snapshot.step_count, value: position, "aria-labelledby": "progress-label" }));
   }
 
@@ -225,10 +234,10 @@ export class SessionView {
     const roles = ctx.isPartner ? [ctx.partner] : ["a", "b"];
     const chips = roles.map((role) => {
       const status = presence[role]?.status ?? "away";
-      return h("span", { class: `presence ${status}` }, `${ctx.name(role)}: ${PRESENCE_WORDS[status]}`);
+      return h("span", { class: `presence ${status}` }, t("%(name)s: %(presence)s", { name: ctx.name(role), presence: PRESENCE_WORDS[status] }));
     });
     if (ctx.isPartner && presence.counselor?.status === "joined") {
-      chips.push(h("span", { class: "presence joined" }, "Your counselor is observing"));
+      chips.push(h("span", { class: "presence joined" }, t("Your counselor is observing")));
     }
     this.parts.presence.replaceChildren(...chips);
     this.expireReconnecting(presence);
@@ -251,10 +260,11 @@ export class SessionView {
   renderNotice(snapshot, ctx) {
     let text = "";
     if (snapshot.status === "paused") {
-      text = snapshot.paused_by ? `Paused by ${ctx.name(snapshot.paused_by) ?? "your counselor"}.` : "The session is on hold for now. Your counselor will be in touch.";
-      if (snapshot.paused_by === "counselor") text = ctx.isPartner ? "Paused by your counselor." : "You paused the session.";
+      text = snapshot.paused_by ? t("Paused by %(name)s.", { name: ctx.name(snapshot.paused_by) })
+        : t("The session is on hold for now. Your counselor will be in touch.");
+      if (snapshot.paused_by === "counselor") text = ctx.isPartner ? t("Paused by your counselor.") : t("You paused the session.");
     } else if (snapshot.status === "completed" && !snapshot.ending) {
-      text = ctx.isPartner ? "You have finished this session. Thank you both." : "The couple has finished this session.";
+      text = ctx.isPartner ? t("You have finished this session. Thank you both.") : t("The couple has finished this session.");
     }
     if (snapshot.mode === "apart") text = apartNotice(snapshot, ctx);
     this.parts.notice.hidden = !text;
@@ -273,28 +283,29 @@ export class SessionView {
       buttons.push(h("button", {
         class: "button primary", "data-focus-key": "continue", disabled: !snapshot.complete || imReady,
         onclick: () => this.act("ready"),
-      }, imReady ? `Waiting for ${ctx.name(ctx.partner)}…` : "Continue"));
+      }, imReady ? t("Waiting for %(name)s…", { name: ctx.name(ctx.partner) }) : t("Continue")));
       if (!imReady && snapshot.ready[ctx.partner]) {
-        buttons.push(h("p", { class: "waiting-partner", role: "status", text: `${ctx.name(ctx.partner)} is ready when you are.` }));
+        buttons.push(h("p", { class: "waiting-partner", role: "status", text: t("%(name)s is ready when you are.", { name: ctx.name(ctx.partner) }) }));
       }
       if (snapshot.step_index > 0) {
         const asked = snapshot.back_requested[ctx.me];
         buttons.push(h("button", { class: "button", "data-focus-key": "back", onclick: () => this.act(asked ? "cancel_back" : "back") },
-          asked ? "Stay here instead" : snapshot.back_requested[ctx.partner] ? `${ctx.name(ctx.partner)} asks to go back: agree` : "Ask to go back"));
+          asked ? t("Stay here instead")
+            : snapshot.back_requested[ctx.partner] ? t("%(name)s asks to go back: agree", { name: ctx.name(ctx.partner) }) : t("Ask to go back")));
       }
     }
     if (snapshot.status !== "completed") {
-      if (active) buttons.push(h("button", { class: "button quiet", "data-focus-key": "pause", onclick: () => this.act("pause") }, "Pause for both"));
+      if (active) buttons.push(h("button", { class: "button quiet", "data-focus-key": "pause", onclick: () => this.act("pause") }, t("Pause for both")));
       else if (snapshot.paused_by || !ctx.isPartner) {
-        buttons.push(h("button", { class: "button", "data-focus-key": "resume", onclick: () => this.act(snapshot.held ? "release" : "resume") }, snapshot.held ? "Lift the hold and resume" : "Resume"));
+        buttons.push(h("button", { class: "button", "data-focus-key": "resume", onclick: () => this.act(snapshot.held ? "release" : "resume") }, snapshot.held ? t("Lift the hold and resume") : t("Resume")));
       }
     }
     if (ctx.isPartner && snapshot.status === "completed") {
       buttons.push(h("a", { class: "button primary", href: `/sessions/${snapshot.session_id}/summary`, "data-focus-key": "summary" },
-        "Write your summary together"));
+        t("Write your summary together")));
     }
     if (ctx.isPartner && !snapshot.complete && active) {
-      buttons.push(h("p", { class: "muted small", text: "Continue unlocks when this step is done." }));
+      buttons.push(h("p", { class: "muted small", text: t("Continue unlocks when this step is done.") }));
     }
     this.parts.controls.replaceChildren(...buttons);
   }
@@ -305,18 +316,18 @@ export class SessionView {
     if (!ctx.isPartner) return [];
     if (snapshot.status === "completed") {
       return [h("a", { class: "button primary", href: `/sessions/${snapshot.session_id}/summary`, "data-focus-key": "summary" },
-        "See what you both answered"),
-      h("a", { class: "button", href: "/partner/follow-ups", "data-focus-key": "followups" }, "Add your rating and reflection")];
+        t("See what you both answered")),
+      h("a", { class: "button", href: "/partner/follow-ups", "data-focus-key": "followups" }, t("Add your rating and reflection"))];
     }
-    if (mine) return [h("a", { class: "button", href: "/partner/", "data-focus-key": "home" }, "Back to home")];
+    if (mine) return [h("a", { class: "button", href: "/partner/", "data-focus-key": "home" }, t("Back to home"))];
     const buttons = [h("button", {
       class: "button primary", "data-focus-key": "continue", disabled: !snapshot.complete, onclick: () => this.act("ready"),
-    }, snapshot.step_index + 1 === snapshot.step_count ? "Finish" : "Continue")];
+    }, snapshot.step_index + 1 === snapshot.step_count ? t("Finish") : t("Continue"))];
     if (snapshot.step_index > 0) {
-      buttons.push(h("button", { class: "button", "data-focus-key": "back", onclick: () => this.act("back") }, "Go back one step"));
+      buttons.push(h("button", { class: "button", "data-focus-key": "back", onclick: () => this.act("back") }, t("Go back one step")));
     }
-    if (!snapshot.complete) buttons.push(h("p", { class: "muted small", text: "Continue unlocks when you have done your part of this step." }));
-    buttons.push(h("p", { class: "muted small", text: "You can stop at any time and come back later: you will start where you left off." }));
+    if (!snapshot.complete) buttons.push(h("p", { class: "muted small", text: t("Continue unlocks when you have done your part of this step.") }));
+    buttons.push(h("p", { class: "muted small", text: t("You can stop at any time and come back later: you will start where you left off.") }));
     return buttons;
   }
 }
@@ -324,11 +335,16 @@ export class SessionView {
 // What a partner reads above an apart exercise: where the other partner stands, never which step.
 function apartNotice(snapshot, ctx) {
   if (snapshot.status === "completed") {
-    return ctx.isPartner ? "You have both finished. You can now see what you both answered." : "Both partners have finished.";
+    return ctx.isPartner ? t("You have both finished. You can now see what you both answered.") : t("Both partners have finished.");
   }
-  if (!ctx.isPartner) return "Each partner does this on their own.";
-  const other = ctx.name(ctx.partner);
-  const theirs = snapshot.finished[ctx.partner] ? `${other} has finished.` : `${other} has not finished yet.`;
-  if (snapshot.finished[ctx.me]) return `You have finished. ${theirs} You will both see what you answered once you both have.`;
-  return `You are doing this on your own, at your own pace. ${theirs}`;
+  if (!ctx.isPartner) return t("Each partner does this on their own.");
+  const name = ctx.name(ctx.partner);
+  if (snapshot.finished[ctx.me]) {
+    return snapshot.finished[ctx.partner]
+      ? t("You have finished. %(name)s has finished. You will both see what you answered once you both have.", { name })
+      : t("You have finished. %(name)s has not finished yet. You will both see what you answered once you both have.", { name });
+  }
+  return snapshot.finished[ctx.partner]
+    ? t("You are doing this on your own, at your own pace. %(name)s has finished.", { name })
+    : t("You are doing this on your own, at your own pace. %(name)s has not finished yet.", { name });
 }

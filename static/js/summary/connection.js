@@ -2,6 +2,7 @@
 // acknowledgements, and resends what was not acknowledged after a reconnect (the server answers
 // a repeated id with its first answer).
 import { io } from "/vendor/socket.io.esm.min.js";
+import { t } from "../i18n.js";
 
 const ACK_TIMEOUT_MS = 8000;
 
@@ -57,7 +58,7 @@ export class SummaryConnection {
   request(name, payload) {
     return new Promise((resolve) => {
       this.socket.timeout(ACK_TIMEOUT_MS).emit(name, payload, (error, ack) => {
-        resolve(error ? { ok: false, error: { code: "timeout", message: "No answer from the server yet." } } : ack);
+        resolve(error ? { ok: false, error: { code: "timeout", message: t("No answer from the server yet.") } } : ack);
       });
     });
   }

@@ -1,5 +1,6 @@
 // Entry point of the summary page (bundled with yjs into /static/vendor/summary.js by scripts/setup).
 // Without this script the page still works: every change is a plain form post.
+import { t } from "../i18n.js";
 import { SummaryConnection } from "./connection.js";
 import { ItemDocs } from "./items.js";
 
@@ -7,8 +8,8 @@ const TYPING_EVERY_MS = 1500;
 const TYPING_SHOWN_MS = 3000;
 const STATUS_TEXT = {
   connected: "",
-  reconnecting: "Connection lost. Reconnecting… what you type is kept and sent when the connection is back.",
-  "signed-out": "You have been signed out. Please log in again.",
+  reconnecting: t("Connection lost. Reconnecting… what you type is kept and sent when the connection is back."),
+  "signed-out": t("You have been signed out. Please log in again."),
 };
 
 const root = document.querySelector("[data-summary]");
@@ -68,7 +69,7 @@ function onSummary(frame) {
 function onTyping(frame) {
   const item = root.querySelector(`[data-item="${CSS.escape(frame.item_id)}"] [data-typing]`);
   if (!item) return;
-  item.textContent = `${partnerName} is typing…`;
+  item.textContent = t("%(name)s is typing…", { name: partnerName });
   clearTimeout(item.typingTimer);
   item.typingTimer = setTimeout(() => { item.textContent = ""; }, TYPING_SHOWN_MS);
 }
@@ -98,7 +99,7 @@ for (const form of root.querySelectorAll("[data-summary-form]")) {
     event.preventDefault();
     const waited = new Promise((resolve) => setTimeout(() => resolve("late"), FLUSH_WAIT_MS));
     if (await Promise.race([docs.flush(), waited]) === "late") {
-      show(parts.error, "Some of your writing has not reached the server yet. Please try again once the connection is back.");
+      show(parts.error, t("Some of your writing has not reached the server yet. Please try again once the connection is back."));
       return;
     }
     posting = true;
