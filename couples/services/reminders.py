@@ -36,7 +36,7 @@ from typing import Any
 import click
 from flask import Flask, current_app, url_for
 from flask.cli import with_appcontext
-from babel.dates import format_date, format_time
+from babel.dates import format_date, format_time, get_datetime_format
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select, update
@@ -211,14 +211,15 @@ def local_time(delivery: Delivery) -> str:
 
 
 def day_and_time(moment: datetime, timezone: str) -> str:
-    """``moment`` (naive means UTC) with its weekday, in ``timezone`` and the locale in force:
-    "Sunday, December 6, 2026, 19:00", "domingo, 6 de diciembre de 2026, 19:00".
+    """``moment`` (naive means UTC) with its weekday, in ``timezone``, written the way of the locale in
+    force: "Sunday, December 6, 2026, 7:00 PM", "domingo, 6 de diciembre de 2026, 19:00".
 
     Follow-ups and sessions are planned by the day of the week, so their pages and reminders name it."""
     zone = zone_named(timezone) or UTC
     local = as_utc(moment).astimezone(zone)
     locale = get_locale() or DEFAULT_LANGUAGE
-    return f"{format_date(local, 'full', locale=locale)}, {format_time(local, 'HH:mm', tzinfo=zone, locale=locale)}"
+    joined = get_datetime_format("medium", locale=locale).replace("'", "")
+    return joined.format(format_time(local, "short", tzinfo=zone, locale=locale), format_date(local, "full", locale=locale))
 
 
 def agenda_link() -> str:
