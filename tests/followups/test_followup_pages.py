@@ -176,7 +176,8 @@ def test_a_partner_sees_times_in_their_own_time_zone(app, world):
 
     assert response.status_code == 302
     page = client.get("/partner/follow-ups").get_data(as_text=True)
-    assert "13:00" in page and "America/New York" in page  # 19:00 in Berlin
+    in_new_york = shown_day_and_time(app, next_sunday_at_seven().replace(tzinfo=BERLIN), "America/New_York")
+    assert "1:00" in in_new_york and in_new_york in page and "America/New York" in page  # 19:00 in Berlin
     assert count(app, FollowupReminder, FollowupReminder.user_id == couple.partner_a.id) == 1
 
 
