@@ -254,3 +254,14 @@ def make_followup(counselor: User, couple: Couple, due_local, recurrence: str | 
     request = followups.Request(plan_id=plan_id, due_local=due_local, recurrence=recurrence, mode=mode, note=note)
     counselor = db.session.get(User, counselor.id)
     return followups.assign(counselor, couple.id, request, now or utcnow()).id
+
+
+def shown_day_and_time(app, moment, zone: str, language: str = "en") -> str:
+    """How follow-up pages, reminders and calendars write ``moment`` (naive means UTC) in ``zone`` for a
+    reader of ``language``: the app's own filter, so a test does not hand-format dates."""
+    from flask_babel import force_locale
+
+    from couples.services.reminders import day_and_time
+
+    with app.test_request_context(), force_locale(language):
+        return day_and_time(moment, zone)

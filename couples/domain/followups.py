@@ -64,7 +64,11 @@ class Occurrence:
 
 @dataclass(frozen=True)
 class FollowupRejection:
-    """An assignment refused; nothing changes. ``message`` is meant for people."""
+    """An assignment refused; nothing changes.
+
+    ``code`` is stable; ``message`` is English, for developers and logs. The domain stays free of
+    Flask-Babel: people read the translation of ``code`` (``couples.services.followups.REFUSALS``),
+    so a new code needs a message there too (a test checks every code has one)."""
 
     code: str
     message: str

@@ -4,7 +4,8 @@ Each occurrence is its own event, in the couple's time zone (with the VTIMEZONE 
 defines it), so calendar apps show it at the right instant on both sides of a
 daylight-saving change, and a single occurrence can be cancelled. An event carries the
 exercise's name and a link only: a calendar is often synced to a third party, so the
-counselor's note never goes into it.
+counselor's note never goes into it. A feed is in its owner's language (a calendar app fetching it
+says nothing about that); a downloaded file in the language of the person downloading it.
 
 Feeds are polled by calendar apps and cost about a millisecond of CPU per event to build,
 so each process keeps a built feed for up to :data:`FEED_CACHE_FOR`, keyed by what would
@@ -19,6 +20,7 @@ from collections import OrderedDict
 from datetime import datetime, timedelta
 from typing import Any
 
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from icalendar import Calendar, Event
 from flask import current_app
@@ -26,6 +28,7 @@ from sqlalchemy import func, select
 
 from ..domain.followups import zone_named
 from ..extensions import db
+from ..i18n import DEFAULT_LANGUAGE
 from ..models import Couple, Followup, FollowupOccurrence, JointSession, User, as_utc
 from . import followups, joint_sessions
 
@@ -37,25 +40,29 @@ FEED_CACHE_FOR = timedelta(minutes=5)
 FEED_CACHE_SIZE = 1024
 
 
-def feed(couple: Couple, now: datetime, link: str) -> bytes:
-    """The couple's follow-ups and joint sessions from a month back onwards, for a partner's private feed."""
-    return _feed([couple.id], now, link)
+def feed(partner: User, couple: Couple, now: datetime, link: str) -> bytes:
+    """The couple's follow-ups and joint sessions from a month back onwards, for a partner's private
+    feed, in the partner's language."""
+    with force_locale(partner.language or DEFAULT_LANGUAGE):
+        return _feed([couple.id], couple.counselor_id, now, link)
 
 
 def counselor_feed(counselor: User, now: datetime, link: str) -> bytes:
-    """The follow-ups and joint sessions of all the counselor's couples, for their private feed."""
+    """The follow-ups and joint sessions of all the counselor's couples, for their private feed, in
+    the counselor's language."""
     couple_ids = list(db.session.scalars(select(Couple.id).where(Couple.counselor_id == counselor.id)))
-    return _feed(couple_ids, now, link)
+    with force_locale(counselor.language or DEFAULT_LANGUAGE):
+        return _feed(couple_ids, counselor.id, now, link)
 
 
-def _feed(couple_ids: list[int], now: datetime, link: str) -> bytes:
+def _feed(couple_ids: list[int], counselor_id: int, now: datetime, link: str) -> bytes:
     """The built feed, from this process's cache while nothing in it changed (one query), else built."""
-    name = _("Follow-ups")
-    key = (tuple(couple_ids), link, name, _change_marker(couple_ids))
+    name, language = _("Follow-ups"), followups.shown_language()
+    key = (tuple(couple_ids), link, language, _change_marker(couple_ids))
     cache = _cache()
     found = cache.get(key, now)
     if found is None:
-        found = _built_feed(couple_ids, now, link, name)
+        found = _built_feed(couple_ids, counselor_id, now, link, name)
         cache.put(key, now + FEED_CACHE_FOR, found)
     return found
 
@@ -94,29 +101,35 @@ def _cache() -> _FeedCache:
     return current_app.extensions.setdefault("couples.feeds", _FeedCache())
 
 
-def _built_feed(couple_ids: list[int], now: datetime, link: str, name: str) -> bytes:
+def _built_feed(couple_ids: list[int], counselor_id: int, now: datetime, link: str, name: str) -> bytes:
     calendar = _calendar(name)
-    for occurrence, followup in followups.occurrences_for_calendar(couple_ids, now - FEED_PAST):
-        calendar.add_component(_event(occurrence, followup, now, link))
-    for row in joint_sessions.for_calendar(couple_ids, now - FEED_PAST):
-        calendar.add_component(_joint_event(row, now, link))
+    found = followups.occurrences_for_calendar(couple_ids, now - FEED_PAST)
+    titles = followups.titled(counselor_id, {followup for _occurrence, followup in found})
+    for occurrence, followup in found:
+        calendar.add_component(_event(occurrence, followup, titles[followup.id], now, link))
+    rows = joint_sessions.for_calendar(couple_ids, now - FEED_PAST)
+    titles = followups.titled(counselor_id, rows)
+    for row in rows:
+        calendar.add_component(_joint_event(row, titles[row.id], now, link))
     calendar.add_missing_timezones()
     return calendar.to_ical()
 
 
 def joint_session_file(row: JointSession, now: datetime, link: str) -> bytes:
-    """One joint session as a ``.ics`` file to download."""
-    calendar = _calendar(row.title)
-    calendar.add_component(_joint_event(row, now, link))
+    """One joint session as a ``.ics`` file to download, in the reader's language."""
+    title = followups.titled(row.counselor_id, [row])[row.id]
+    calendar = _calendar(title)
+    calendar.add_component(_joint_event(row, title, now, link))
     calendar.add_missing_timezones()
     return calendar.to_ical()
 
 
 def followup_file(followup: Followup, now: datetime, link: str) -> bytes:
-    """Every occurrence of one follow-up, as a ``.ics`` file to download."""
-    calendar = _calendar(followup.title)
+    """Every occurrence of one follow-up, as a ``.ics`` file to download, in the reader's language."""
+    title = followups.titled(followup.counselor_id, [followup])[followup.id]
+    calendar = _calendar(title)
     for occurrence in followups.occurrence_list(followup):
-        calendar.add_component(_event(occurrence, followup, now, link))
+        calendar.add_component(_event(occurrence, followup, title, now, link))
     calendar.add_missing_timezones()
     return calendar.to_ical()
 
@@ -129,13 +142,13 @@ def _calendar(name: str) -> Calendar:
     return calendar
 
 
-def _event(occurrence: FollowupOccurrence, followup: Followup, now: datetime, link: str) -> Event:
-    return _timed_event(f"followup-{followup.id}-{occurrence.id}@couples", followup.title, as_utc(occurrence.due_at),
+def _event(occurrence: FollowupOccurrence, followup: Followup, title: str, now: datetime, link: str) -> Event:
+    return _timed_event(f"followup-{followup.id}-{occurrence.id}@couples", title, as_utc(occurrence.due_at),
                         followup.timezone, cancelled=followup.cancelled_at is not None, now=now, link=link)
 
 
-def _joint_event(row: JointSession, now: datetime, link: str) -> Event:
-    return _timed_event(f"joint-session-{row.id}@couples", _("Session: %(plan)s", plan=row.title),
+def _joint_event(row: JointSession, title: str, now: datetime, link: str) -> Event:
+    return _timed_event(f"joint-session-{row.id}@couples", _("Session: %(plan)s", plan=title),
                         as_utc(row.starts_at), row.timezone, cancelled=row.cancelled_at is not None, now=now, link=link,
                         length=SESSION_LENGTH)
 

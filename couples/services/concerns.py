@@ -14,12 +14,15 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import url_for
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..domain.concerns import CheckInAnswer, raised_concerns
+from ..domain.plan import in_language
 from ..domain.state import SessionState
 from ..extensions import db
+from ..i18n import DEFAULT_LANGUAGE
 from ..models import AuditEntry, Couple, LiveSession, User, as_utc, audit
 from ..realtime import publisher
 from .plans import plan_from_dict
@@ -50,17 +53,20 @@ def alert_counselor(couple_id: int, session_id: int) -> None:
     Sent after the commit and after the partners' snapshots, so it can neither hold up nor show in
     what the partners receive. It names the couple and where to act, never an answer."""
     couple = db.session.get(Couple, couple_id)
-    if couple is None:
+    counselor = db.session.get(User, couple.counselor_id) if couple is not None else None
+    if couple is None or counselor is None:
         return
+    with force_locale(counselor.language or DEFAULT_LANGUAGE):  # the counselor's, not the partner's whose event it was
+        message = _("A check-in by %(couple)s raised a concern.", couple=couple.title)
     publisher.send_concern(couple.counselor_id, {
-        "couple_id": couple.id, "session_id": session_id,
-        "message": _("A check-in by %(couple)s raised a concern.", couple=couple.title),
+        "couple_id": couple.id, "session_id": session_id, "message": message,
         "url": url_for("counselor.couple", couple_id=couple.id, _anchor="concerns"),
     })
 
 
-def concerns_for(couple: Couple) -> list[ConcernReport]:
-    """The concerns of the couple's latest sessions that had one, newest first (three queries)."""
+def concerns_for(couple: Couple, language: str) -> list[ConcernReport]:
+    """The concerns of the couple's latest sessions that had one, newest first (three queries), with the
+    plan's words (titles, questions, the options chosen) in ``language`` where the plan has them."""
     raised = db.session.execute(
         select(AuditEntry.detail, AuditEntry.at).where(AuditEntry.action == CONCERN_ACTION,
                                                        AuditEntry.target == f"couple:{couple.id}")
@@ -73,14 +79,15 @@ def concerns_for(couple: Couple) -> list[ConcernReport]:
             latest[session_id] = as_utc(at)
     if not latest:
         return []
-    sessions = db.session.execute(select(LiveSession.id, LiveSession.plan_title, LiveSession.plan, LiveSession.state)
+    sessions = db.session.execute(select(LiveSession.id, LiveSession.plan, LiveSession.state)
                                   .where(LiveSession.id.in_(latest), LiveSession.couple_id == couple.id)).all()
     contacts = _private_contacts(couple)
+    plans = {row.id: in_language(plan_from_dict(row.plan), language) for row in sessions}
     reports = [
-        ConcernReport(row.id, row.plan_title, latest[row.id], concern.role, couple.name_of(concern.role),
+        ConcernReport(row.id, plans[row.id].title, latest[row.id], concern.role, couple.name_of(concern.role),
                       concern.step_title, concern.answers, contacts.get(concern.role))
         for row in sessions
-        for concern in raised_concerns(plan_from_dict(row.plan), SessionState.from_dict(row.state))
+        for concern in raised_concerns(plans[row.id], SessionState.from_dict(row.state))
     ]
     return sorted(reports, key=lambda report: report.raised_at, reverse=True)
 

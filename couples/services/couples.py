@@ -159,13 +159,13 @@ def create_couple(
 ) -> tuple[Couple, dict[str, str]]:
     """Create a couple and one invitation per partner; returns the couple and ``{slot: token}``."""
     if not counselor.is_counselor:
-        raise CoupleError("Only counselors can create couples.")
+        raise CoupleError(_("Only counselors can create couples."))
     for name in (partner_a_name, partner_b_name):
         problem = check_name(name)
         if problem:
             raise CoupleError(problem)
     if timezone not in timezone_names():
-        raise CoupleError("Choose a time zone from the list.")
+        raise CoupleError(_("Choose a time zone from the list."))
     couple = Couple(
         counselor_id=counselor.id,
         partner_a_name=partner_a_name.strip(),
@@ -184,9 +184,9 @@ def revoke_invitation(counselor: User, couple: Couple, invitation_id: int) -> In
     """Revoke one open link of ``couple``; raises :class:`CoupleError` if it is not open."""
     invitation = db.session.get(Invitation, invitation_id)
     if invitation is None or invitation.couple_id != couple.id:
-        raise CoupleError("That link does not belong to this couple.")
+        raise CoupleError(_("That link does not belong to this couple."))
     if invitation.status(utcnow()) != "open":
-        raise CoupleError("That link is no longer open, so there is nothing to revoke.")
+        raise CoupleError(_("That link is no longer open, so there is nothing to revoke."))
     invitation.revoked_at = utcnow()
     audit(counselor, "invitation.revoked", f"invitation:{invitation.id}", f"couple:{couple.id} slot:{invitation.slot}")
     db.session.commit()
@@ -196,10 +196,10 @@ def revoke_invitation(counselor: User, couple: Couple, invitation_id: int) -> In
 def reissue_invitation(counselor: User, couple: Couple, slot: str) -> str:
     """Revoke the partner's open links and issue a new one; returns the new token."""
     if slot not in SLOTS:
-        raise CoupleError("Unknown partner.")
+        raise CoupleError(_("Unknown partner."))
     ensure_not_archived(couple)
     if getattr(couple, f"partner_{slot}_id") is not None:
-        raise CoupleError(f"{couple.name_of(slot)} has already joined; no new link is needed.")
+        raise CoupleError(_("%(name)s has already joined; no new link is needed.", name=couple.name_of(slot)))
     now = utcnow()
     for invitation in couple.invitations:
         if invitation.slot == slot and invitation.status(now) == "open":

@@ -19,24 +19,29 @@ partner's own position); such assignments are refused for plans the domain canno
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from dataclasses import replace as dataclass_replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, insert, or_, select, update
 
-from ..domain.followups import MODES, Assignment, Mode, Status, check, occurrences, status_at, zone_named
+from ..domain.followups import (MAX_OCCURRENCES, MODES, NOTE_MAX, Assignment, FollowupRejection, Mode, Status, check,
+                                occurrences, status_at, to_utc, zone_named)
 from ..content import Exercise, PlanSpec
 from ..domain import machine
 from ..domain.plan import Plan
 from ..extensions import db
-from ..models import (CalendarFeed, Couple, Followup, FollowupOccurrence, FollowupReminder, LiveSession,
+from ..i18n import DEFAULT_LANGUAGE
+from ..models import (CalendarFeed, Couple, Followup, FollowupOccurrence, FollowupReminder, JointSession, LiveSession,
                       ReminderPreference, User, as_utc, audit, hash_token, utcnow)
 from . import live
 from .couples import couple_for_counselor
-from .plans import exercises_for, plan_by_id, plans_for_couple
+from .plans import exercises_for, library, plan_by_id, plans_for_couple
 
 OFFSET_CHOICES = (10, 60, 180, 1440, 2880)
 """Minutes before an occurrence a partner may choose to be reminded."""
@@ -60,6 +65,28 @@ class FollowupError(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
+
+
+# The domain stays free of Flask-Babel: its refusals carry a stable code and an English message (for
+# logs and developers); people read the translation of the code, in the locale in force.
+REFUSALS = {
+    "due_in_past": _l("Choose a time that is still ahead."),
+    "due_too_far": _l("Choose a first time within the next two years."),
+    "unknown_time_zone": _l("Choose a time zone from the list."),
+    "bad_recurrence": _l("That repetition could not be read."),
+    "unbounded_recurrence": _l("Say when the repetition ends: a number of times or a last day."),
+    "unsupported_frequency": _l("Repeat daily, weekly, monthly or yearly."),
+    "no_occurrences": _l("That repetition never happens. Check its days and end."),
+    "too_many_occurrences": _l("That repeats more than %(max)s times. Choose fewer.", max=MAX_OCCURRENCES),
+    "too_far_ahead": _l("That repetition runs too far ahead. End it sooner."),
+    "unknown_mode": _l("Choose together, apart or either."),
+    "note_too_long": _l("Keep the note under %(max)s characters.", max=NOTE_MAX),
+}
+
+
+def refused(rejection: FollowupRejection) -> FollowupError:
+    """The domain's refusal as the service's error, its message in the reader's language."""
+    return FollowupError(rejection.code, str(REFUSALS.get(rejection.code, rejection.message)))
 
 
 def not_found() -> FollowupError:
@@ -222,9 +249,53 @@ def followup_plan(couple: Couple, plan_id: str, together: bool = False) -> Plan 
     return _exercises_plan(plan_id, exercise, (*first, exercise))
 
 
+def shown_language() -> str:
+    """The language of the locale in force: the reader's in a request, the recipient's under ``force_locale``."""
+    locale = get_locale()
+    return locale.language if locale is not None else DEFAULT_LANGUAGE
+
+
+def in_reader_language(spec: PlanSpec) -> PlanSpec:
+    """A plan choice with its title and description in the reader's language where it has them."""
+    return spec.in_language(shown_language()) or spec
+
+
+def titles_in(counselor_id: int, plan_ids: Iterable[str], language: str | None = None) -> dict[str, str]:
+    """The content's title of each plan id (a packaged plan, or a single exercise ``exercise:<id>``) in
+    ``language`` (the reader's by default), where the content has it in that language.
+
+    Follow-ups and joint sessions store the title they were assigned with; they are shown with the
+    content's title in the reader's language instead. Ids the content does not translate (a counselor's
+    own plan, or their exercise written in one language) are left out: the stored title is shown as
+    written. At most one query (for the counselor's own exercises)."""
+    language = language or shown_language()
+    ids = set(plan_ids)
+    plans = library().plans
+    titles = {plan_id: shown.title for plan_id in ids
+              if (spec := plans.get(plan_id)) is not None and (shown := spec.in_language(language)) is not None}
+    wanted = {plan_id.removeprefix(EXERCISE_PREFIX): plan_id for plan_id in ids if plan_id.startswith(EXERCISE_PREFIX)}
+    if wanted:
+        exercises = exercises_for(counselor_id)
+        titles.update({plan_id: shown.title for exercise_id, plan_id in wanted.items()
+                       if (exercise := exercises.get(exercise_id)) is not None
+                       and (shown := exercise.in_language(language)) is not None})
+    return titles
+
+
+def titled(counselor_id: int, rows: Iterable[Followup | JointSession]) -> dict[int, str]:
+    """Each follow-up's (or each joint session's) title in the reader's language (see :func:`titles_in`), by id."""
+    rows = list(rows)
+    titles = titles_in(counselor_id, {row.plan_id for row in rows})
+    return {row.id: titles.get(row.plan_id, row.title) for row in rows}
+
+
 def _exercise_spec(exercise: Exercise) -> PlanSpec:
-    return PlanSpec(id=f"{EXERCISE_PREFIX}{exercise.id}", title=exercise.title, description=exercise.summary,
-                    minutes=exercise.minutes, exercise_ids=(exercise.id,))
+    """A single exercise as a plan choice, with its texts in each language it has."""
+    def spec(version: Exercise, translations: tuple[tuple[str, PlanSpec], ...] = ()) -> PlanSpec:
+        return PlanSpec(id=f"{EXERCISE_PREFIX}{exercise.id}", title=version.title, description=version.summary,
+                        minutes=exercise.minutes, exercise_ids=(exercise.id,), language=version.language,
+                        translations=translations)
+    return spec(exercise, tuple((code, spec(version)) for code, version in exercise.translations))
 
 
 def _exercises_plan(plan_id: str, named: Exercise, exercises: tuple[Exercise, ...]) -> Plan:
@@ -251,13 +322,18 @@ def _checked(couple: Couple, request: Request, now: datetime) -> str:
                 "check-in). Choose \"together\", or an exercise they can do on their own."))
     rejection = check(_assignment(request, couple.timezone, spec.title), now)
     if rejection is not None:
-        raise FollowupError(rejection.code, rejection.message)
+        raise refused(rejection)
     return spec.title
 
 
 def _assignment(request: Request, zone: str, title: str) -> Assignment:
     return Assignment(plan_id=request.plan_id, title=title, due_local=request.due_local, zone=zone,
                       recurrence=request.recurrence or None, mode=request.mode, note=request.note)  # type: ignore[arg-type]
+
+
+def first_due(row: Followup) -> datetime:
+    """The UTC instant of a follow-up's first time (its local wall-clock time in its zone)."""
+    return to_utc(row.due_local, zone_named(row.timezone) or ZoneInfo("UTC"))
 
 
 def assignment_of(row: Followup) -> Assignment:
@@ -329,7 +405,8 @@ def viewer_zone(user: User, couple: Couple) -> ZoneInfo:
 
 
 def agenda(user: User, couple: Couple, now: datetime) -> list[AgendaItem]:
-    """The couple's follow-up occurrences from two weeks back onwards, in ``user``'s time zone (one query)."""
+    """The couple's follow-up occurrences from two weeks back onwards, in ``user``'s time zone, titled in the
+    reader's language (one query, and one for the counselor's own exercises if any is assigned)."""
     zone = viewer_zone(user, couple)
     rows = db.session.execute(
         select(FollowupOccurrence, Followup, LiveSession.status, LiveSession.mode, LiveSession.updated_at)
@@ -340,18 +417,20 @@ def agenda(user: User, couple: Couple, now: datetime) -> list[AgendaItem]:
         .order_by(FollowupOccurrence.due_at, FollowupOccurrence.id)
         .limit(AGENDA_LIMIT)
     )
-    return [_agenda_item(occurrence, followup, session, zone, now)
+    rows = list(rows)
+    titles = titled(couple.counselor_id, {followup for _occurrence, followup, *_session in rows})
+    return [_agenda_item(occurrence, followup, titles[followup.id], session, zone, now)
             for occurrence, followup, *session in rows]
 
 
-def _agenda_item(occurrence: FollowupOccurrence, followup: Followup, session: list, zone: ZoneInfo,
+def _agenda_item(occurrence: FollowupOccurrence, followup: Followup, title: str, session: list, zone: ZoneInfo,
                  now: datetime) -> AgendaItem:
     """``session`` is the linked live session's (status, mode, updated_at), all None without one."""
     session_status, run_mode, updated_at = session
     unfinished = session_status is not None and live.closed_unfinished(session_status, updated_at)
     due_at = as_utc(occurrence.due_at)
     return AgendaItem(
-        occurrence_id=occurrence.id, followup_id=followup.id, title=followup.title, note=followup.note,
+        occurrence_id=occurrence.id, followup_id=followup.id, title=title, note=followup.note,
         mode=followup.mode, due_at=due_at, local=due_at.astimezone(zone),
         status=status_at(due_at, now, done=session_status == "completed", cancelled=followup.cancelled_at is not None,
                          unfinished=unfinished),

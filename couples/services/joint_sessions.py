@@ -18,7 +18,7 @@ from ..domain.followups import Assignment, check, to_utc, zone_named
 from ..extensions import db
 from ..models import Couple, JointSession, User, audit
 from .couples import couple_for_counselor
-from .followups import FollowupError
+from .followups import FollowupError, refused
 from .plans import plans_for_couple
 
 SHOWN_AFTER_START = timedelta(hours=2)
@@ -91,8 +91,7 @@ def _fill(row: JointSession, couple: Couple, wanted: Wanted, now: datetime) -> N
     rejection = check(Assignment(plan_id=spec.id, title=spec.title, due_local=starts_local, zone=couple.timezone), now)
     zone = zone_named(couple.timezone)
     if rejection is not None or zone is None:
-        raise FollowupError(rejection.code if rejection else "unknown_time_zone",
-                            rejection.message if rejection else _("The couple's time zone is unknown."))
+        raise refused(rejection) if rejection else FollowupError("unknown_time_zone", _("The couple's time zone is unknown."))
     row.plan_id, row.title, row.starts_local, row.timezone = spec.id, spec.title, starts_local, couple.timezone
     row.starts_at, row.updated_at = to_utc(starts_local, zone), now
 

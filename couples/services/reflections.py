@@ -19,7 +19,7 @@ from ..domain.followups import Status, status_at
 from ..extensions import db
 from ..models import Couple, Followup, FollowupOccurrence, FollowupReflection, LiveSession, User, as_utc
 from . import live
-from .followups import FollowupError, not_found
+from .followups import FollowupError, not_found, titled
 
 TEXT_MAX = 2000
 RATING_RANGE = range(1, 6)
@@ -158,12 +158,15 @@ def _occurrences(couples: dict[int, Couple], since: datetime, until: datetime, l
 
 def timeline_lines(couple: Couple, now: datetime) -> list[OccurrenceLine]:
     """The couple's follow-up occurrences up to a week ahead (and any done early), newest first,
-    with the shared reflections (one query)."""
+    titled in the reader's language, with the shared reflections (one query, and one for the
+    counselor's own exercises if any is assigned)."""
     lines = []
-    for entry in _occurrences({couple.id: couple}, now - timedelta(days=366), now + timedelta(days=7), TIMELINE_LIMIT):
+    entries = _occurrences({couple.id: couple}, now - timedelta(days=366), now + timedelta(days=7), TIMELINE_LIMIT)
+    titles = titled(couple.counselor_id, {entry.followup for entry in entries})
+    for entry in entries:
         status = entry.status(now)
         lines.append(OccurrenceLine(
-            entry.occurrence.id, entry.followup.title, as_utc(entry.occurrence.due_at), status, entry.run_mode,
+            entry.occurrence.id, titles[entry.followup.id], as_utc(entry.occurrence.due_at), status, entry.run_mode,
             entry.occurrence.live_session_id if status == "done" else None, tuple(entry.shared)))
     return lines
 

@@ -14,8 +14,8 @@ unsent: it is never sent twice, at the price of possibly never (logged, visible 
 table). A reminder whose occurrence has already begun, been started or been cancelled is
 closed as ``stale`` without a word to anyone.
 
-What a reminder says: the exercise's name, the time in the partner's zone and a link.
-Never a note, an answer or anything else from a session.
+What a reminder says, in the partner's own language: the exercise's name, the time in the
+partner's zone and a link. Never a note, an answer or anything else from a session.
 """
 
 from __future__ import annotations
@@ -25,27 +25,30 @@ import os
 import smtplib
 import socket
 import threading
+from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from typing import Any
 
 import click
 from flask import Flask, current_app, url_for
 from flask.cli import with_appcontext
-from babel.dates import format_datetime
-from flask_babel import get_locale
+from babel.dates import format_date, format_time, get_datetime_format
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from ..config import SmtpSettings
+from ..i18n import DEFAULT_LANGUAGE
 from ..domain.followups import zone_named
 from ..extensions import db, socketio
 from ..models import (Couple, Followup, FollowupOccurrence, FollowupReminder, LiveSession, ReminderPreference, User, as_utc,
                       utcnow)
 from ..realtime import publisher
+from . import followups
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +78,10 @@ class Delivery:
     zone: str
     email_enabled: bool
     live: bool
+    language: str = DEFAULT_LANGUAGE
+    """The recipient's: the reminder, in-app and by e-mail, is written in it."""
+    plan_id: str = ""
+    counselor_id: int = 0
 
 
 # -- one pass ---------------------------------------------------------------------------------
@@ -132,7 +139,8 @@ def deliveries_for(reminder_ids: list[int]) -> list[Delivery]:
     rows = db.session.execute(
         select(FollowupReminder.id, User.id, User.email, Followup.title, FollowupOccurrence.due_at,
                ReminderPreference.timezone, Couple.timezone, ReminderPreference.email_enabled,
-               Followup.cancelled_at, FollowupOccurrence.cancelled_at, FollowupOccurrence.started_at, LiveSession.mode)
+               Followup.cancelled_at, FollowupOccurrence.cancelled_at, FollowupOccurrence.started_at, LiveSession.mode,
+               User.language, Followup.plan_id, Couple.counselor_id)
         .join(FollowupOccurrence, FollowupOccurrence.id == FollowupReminder.occurrence_id)
         .outerjoin(LiveSession, LiveSession.id == FollowupOccurrence.live_session_id)
         .join(Followup, Followup.id == FollowupOccurrence.followup_id)
@@ -145,9 +153,10 @@ def deliveries_for(reminder_ids: list[int]) -> list[Delivery]:
         Delivery(reminder_id=rid, user_id=uid, email=email, title=title, due_at=as_utc(due_at),
                  zone=own_zone or couple_zone, email_enabled=wants_email is not False,
                  # Started apart, the partner who has not opened it yet is still reminded.
-                 live=not (followup_cancelled or occurrence_cancelled or (started and run_mode != "apart")))
+                 live=not (followup_cancelled or occurrence_cancelled or (started and run_mode != "apart")),
+                 language=language or DEFAULT_LANGUAGE, plan_id=plan_id, counselor_id=counselor_id)
         for (rid, uid, email, title, due_at, own_zone, couple_zone, wants_email,
-             followup_cancelled, occurrence_cancelled, started, run_mode) in rows
+             followup_cancelled, occurrence_cancelled, started, run_mode, language, plan_id, counselor_id) in rows
     ]
 
 
@@ -158,14 +167,26 @@ def deliver(deliveries: list[Delivery], now: datetime, smtp: SmtpSettings) -> di
     outcomes.update({d.reminder_id: "stale" for d in deliveries if d not in current})
     link = agenda_link()
     with _mailer(smtp if any(d.email_enabled for d in current) else SmtpSettings()) as mailer:
-        for delivery in current:
-            when = local_time(delivery)
-            publisher.send_reminder(delivery.user_id, {"title": delivery.title, "due_at": delivery.due_at.isoformat(),
-                                                       "local_time": when, "url": link})
-            wants_mail = delivery.email_enabled and smtp.enabled
-            ok = not wants_mail or (mailer is not None and _mail(mailer, smtp, delivery, when, link))
+        for delivery in in_own_words(current):
+            with force_locale(delivery.language):
+                when = local_time(delivery)
+                publisher.send_reminder(delivery.user_id, {"title": delivery.title, "due_at": delivery.due_at.isoformat(),
+                                                           "local_time": when, "url": link})
+                wants_mail = delivery.email_enabled and smtp.enabled
+                ok = not wants_mail or (mailer is not None and _mail(mailer, smtp, delivery, when, link))
             outcomes[delivery.reminder_id] = "sent" if ok else "failed"
     return outcomes
+
+
+def in_own_words(deliveries: list[Delivery]) -> list[Delivery]:
+    """The deliveries with the exercise's name in each recipient's language (one lookup per counselor
+    and language, see :func:`couples.services.followups.titles_in`)."""
+    wanted: dict[tuple[int, str], set[str]] = defaultdict(set)
+    for delivery in deliveries:
+        wanted[delivery.counselor_id, delivery.language].add(delivery.plan_id)
+    titles = {key: followups.titles_in(key[0], plan_ids, key[1]) for key, plan_ids in wanted.items()}
+    return [replace(delivery, title=titles[delivery.counselor_id, delivery.language].get(delivery.plan_id, delivery.title))
+            for delivery in deliveries]
 
 
 def record(outcomes: dict[int, str], at: datetime) -> None:
@@ -185,10 +206,20 @@ def smtp_settings() -> SmtpSettings:
 
 
 def local_time(delivery: Delivery) -> str:
-    """The occurrence's time as the partner reads it, in their zone."""
-    zone = zone_named(delivery.zone)
-    text = format_datetime(delivery.due_at, "EEEE d MMMM, HH:mm", tzinfo=zone, locale=get_locale() or "en")
-    return f"{text} ({delivery.zone.replace('_', ' ')})"
+    """The occurrence's time as the partner reads it, in their zone and the locale in force."""
+    return f"{day_and_time(delivery.due_at, delivery.zone)} ({delivery.zone.replace('_', ' ')})"
+
+
+def day_and_time(moment: datetime, timezone: str) -> str:
+    """``moment`` (naive means UTC) with its weekday, in ``timezone``, written the way of the locale in
+    force: "Sunday, December 6, 2026, 7:00 PM", "domingo, 6 de diciembre de 2026, 19:00".
+
+    Follow-ups and sessions are planned by the day of the week, so their pages and reminders name it."""
+    zone = zone_named(timezone) or UTC
+    local = as_utc(moment).astimezone(zone)
+    locale = get_locale() or DEFAULT_LANGUAGE
+    joined = get_datetime_format("medium", locale=locale).replace("'", "")
+    return joined.format(format_time(local, "short", tzinfo=zone, locale=locale), format_date(local, "full", locale=locale))
 
 
 def agenda_link() -> str:

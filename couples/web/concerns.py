@@ -9,6 +9,7 @@ from flask_login import current_user
 from ..forms import PrivateContactForm
 from ..models import Couple
 from ..services import concerns
+from ..services.followups import shown_language
 from .auth import partner_required
 
 bp = Blueprint("concerns", __name__)
@@ -17,7 +18,7 @@ bp = Blueprint("concerns", __name__)
 def concern_panel(couple: Couple) -> dict[str, object]:
     """What the concern part of ``templates/counselor/couple.html`` renders: the answers that raised the
     couple's latest concerns, and how each partner who raised one can be reached privately."""
-    return {"concerns": concerns.concerns_for(couple)}
+    return {"concerns": concerns.concerns_for(couple, shown_language())}
 
 
 @bp.route("/partner/private-contact", methods=["GET", "POST"])

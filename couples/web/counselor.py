@@ -58,7 +58,7 @@ def new_couple():
             form.timezone.errors.append(str(error))
         else:
             _hold_links(couple.id, tokens)
-            flash(f"{couple.title} is set up. Send each partner their own link.")
+            flash(_("%(couple)s is set up. Send each partner their own link.", couple=couple.title))
             return redirect(url_for("counselor.couple", couple_id=couple.id))
     return render_template("counselor/new_couple.html", form=form)
 
@@ -111,7 +111,7 @@ def revoke_invitation(couple_id: int, invitation_id: int):
     except couple_service.CoupleError as error:
         flash(str(error), "error")
     else:
-        flash("The link is revoked and no longer works.")
+        flash(_("The link is revoked and no longer works."))
     return redirect(url_for("counselor.couple", couple_id=couple.id))
 
 
@@ -128,7 +128,7 @@ def reissue_invitation(couple_id: int, slot: str):
         flash(str(error), "error")
     else:
         _hold_links(couple.id, {slot: token})
-        flash(f"Here is a new link for {couple.name_of(slot)}. Older links no longer work.")
+        flash(_("Here is a new link for %(name)s. Older links no longer work.", name=couple.name_of(slot)))
     return redirect(url_for("counselor.couple", couple_id=couple.id))
 
 

@@ -18,6 +18,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from ..domain.followups import MAX_OCCURRENCES, NOTE_MAX, simple_rule
 from ..domain.validate import is_whole_number
+from ..content import PlanSpec
 from ..extensions import db
 from ..forms import ActionForm
 from ..models import Couple, Followup, as_utc, utcnow
@@ -28,6 +29,7 @@ from ..services.couples import couple_for_partner, timezone_names
 from .auth import counselor_required, couple_for_counselor_or_404, couple_for_partner_or_404, partner_required
 
 bp = Blueprint("followups", __name__)
+bp.add_app_template_filter(reminders.day_and_time, "local_day_time")
 
 REPEATS = (("", _l("Once")), ("daily", _l("Every day")), ("weekly", _l("Every week")), ("monthly", _l("Every month")))
 MODES = (("together", _l("Together, in a live session")), ("apart", _l("Each on their own, at their own pace")),
@@ -61,7 +63,7 @@ class FollowupForm(FlaskForm):
         super().__init__(*args, **kwargs)
         # Set here, not in the field: wtforms warns about choices given to a field as tuples.
         self.repeat.choices, self.mode.choices = list(REPEATS), list(MODES)
-        self.plan_id.choices = [(spec.id, f"{spec.title} ({spec.minutes} min)") for spec in service.plan_choices(couple)]
+        self.plan_id.choices = plan_options(service.plan_choices(couple))
 
     def as_request(self) -> service.Request:
         """The service's request, or a ValueError naming the field's problem."""
@@ -83,6 +85,12 @@ class FollowupForm(FlaskForm):
         parts = _rule_parts(row.recurrence)
         self.repeat.data = parts.get("FREQ", "").lower()
         self.times.data = int(parts["COUNT"]) if is_whole_number(parts.get("COUNT", "")) else None
+
+
+def plan_options(specs: list[PlanSpec]) -> list[tuple[str, str]]:
+    """Select options for plans: each title in the reader's language, with its length."""
+    return [(spec.id, _("%(title)s (%(minutes)s min)", title=service.in_reader_language(spec).title, minutes=spec.minutes))
+            for spec in specs]
 
 
 class ReminderForm(FlaskForm):
@@ -130,6 +138,8 @@ def counselor_list(couple_id: int):
         return redirect(url_for("followups.counselor_list", couple_id=couple.id))
     rows = service.followups_of(couple)
     return render_template("followups/counselor.html", couple=couple, form=form, followups=rows,
+                           titles=service.titled(couple.counselor_id, rows),
+                           first_due={row.id: service.first_due(row) for row in rows},
                            repeats={row.id: describe_repeat(row.recurrence) for row in rows}, action_form=ActionForm(),
                            mode_labels=MODE_LABELS, joint_sessions=joint_sessions.sessions_of(couple.id))
 
@@ -146,7 +156,8 @@ def edit(couple_id: int, followup_id: int):
     elif form.validate() and _saved(form, lambda wanted: service.change(current_user, row.id, wanted, utcnow())):
         flash(_("The follow-up is changed. Both partners see the new version."))
         return redirect(url_for("followups.counselor_list", couple_id=couple.id))
-    return render_template("followups/edit.html", couple=couple, form=form, followup=row)
+    return render_template("followups/edit.html", couple=couple, form=form, followup=row,
+                           title=service.titled(couple.counselor_id, [row])[row.id])
 
 
 @bp.post("/counselor/couples/<int:couple_id>/follow-ups/<int:followup_id>/cancel")
@@ -223,6 +234,7 @@ def home_panel(user, couple: Couple) -> dict:
         "followups_to_do": [item for item in service.agenda(user, couple, now)
                             if item.status in ("upcoming", "due", "overdue")][:HOME_ITEMS],
         "next_joint_session": joint, "next_joint_local": as_utc(joint.starts_at).astimezone(zone) if joint else None,
+        "next_joint_title": service.titled(couple.counselor_id, [joint])[joint.id] if joint else None,
         "followups_zone": str(zone), "followup_action_form": ActionForm(),
     }
 
@@ -287,7 +299,7 @@ def reflection(occurrence_id: int):
             form.rating.data = str(saved.rating) if saved.rating else None
             form.text.data, form.shared.data = saved.text, saved.shared
     return render_template("followups/reflection.html", couple=couple, followup=followup, session_id=session_id,
-                           form=form)
+                           form=form, title=service.titled(couple.counselor_id, [followup])[followup.id])
 
 
 @bp.route("/partner/reminders", methods=["GET", "POST"])
@@ -359,7 +371,8 @@ def feed(token: str):
     couple = couple_for_partner(user) if user else None
     if couple is None:
         abort(404)
-    return ics_response(calendars.feed(couple, utcnow(), url_for("followups.partner_agenda", _external=True)), "follow-ups.ics")
+    return ics_response(calendars.feed(user, couple, utcnow(), url_for("followups.partner_agenda", _external=True)),
+                        "follow-ups.ics")
 
 
 def ics_response(body: bytes, filename: str) -> Response:

@@ -24,7 +24,7 @@ from ..services import followups as followup_service
 from ..services import joint_sessions as service
 from ..services.plans import plans_for_couple
 from .auth import counselor_required, couple_for_counselor_or_404
-from .followups import ics_response
+from .followups import ics_response, plan_options
 
 bp = Blueprint("joint_sessions", __name__)
 _FRESH_FEED = "fresh_counselor_feed_token"
@@ -40,7 +40,7 @@ class JointSessionForm(FlaskForm):
 
     def __init__(self, couple: Couple, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        self.plan_id.choices = [(spec.id, f"{spec.title} ({spec.minutes} min)") for spec in plans_for_couple(couple)]
+        self.plan_id.choices = plan_options(plans_for_couple(couple))
 
     def wanted(self) -> service.Wanted:
         """The service's request."""
@@ -58,6 +58,7 @@ def schedule(couple_id: int):
         return redirect(url_for("joint_sessions.schedule", couple_id=couple.id))
     rows, now = service.sessions_of(couple.id), utcnow()
     return render_template("followups/joint_sessions.html", couple=couple, form=form, rows=rows,
+                           titles=followup_service.titled(couple.counselor_id, rows),
                            past={row.id for row in rows if as_utc(row.starts_at) < now}, action_form=ActionForm())
 
 

@@ -43,7 +43,7 @@ def test_a_weekly_follow_up_from_assignment_to_starting_it_together(browser, ser
     a = logged_in_page(browser, server, couple.partner_a.email, PHONE, errors)
     a.get_by_role("link", name="All your follow-ups").click()
     assert a.locator("[id^=occurrence-]").count() == 4
-    assert "19:00" in a.locator("#main").inner_text()
+    assert "7:00" in a.locator("#main").inner_text()  # 7:00 PM, the English way
     assert_accessible(a, "the partner's follow-ups page")
     shot(a, "followups-partner-phone")
     a.get_by_role("link", name="Reminders, time zone and calendar").click()

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from builders import csrf_token, login, make_counselor, make_couple, make_followup, post_form
+from builders import csrf_token, login, make_counselor, make_couple, make_followup, post_form, shown_day_and_time
 from icalendar import Calendar
 from scale.test_counselor_queries import counted
 from sqlalchemy import func, select
@@ -61,7 +61,8 @@ def test_the_counselor_assigns_a_weekly_follow_up_and_both_partners_see_it(app, 
         login(other, partner.email)
         assert 'href="/partner/follow-ups"' in other.get("/partner/").get_data(as_text=True)
         page = other.get("/partner/follow-ups").get_data(as_text=True)
-        assert page.count("id=\"occurrence-") == 4 and "19:00" in page and "Try it after dinner." in page
+        first = shown_day_and_time(app, next_sunday_at_seven().replace(tzinfo=BERLIN), "Europe/Berlin")
+        assert page.count("id=\"occurrence-") == 4 and first in page and "Try it after dinner." in page
 
 
 @pytest.mark.parametrize(("overrides", "message"), [
@@ -175,7 +176,8 @@ def test_a_partner_sees_times_in_their_own_time_zone(app, world):
 
     assert response.status_code == 302
     page = client.get("/partner/follow-ups").get_data(as_text=True)
-    assert "13:00" in page and "America/New York" in page  # 19:00 in Berlin
+    in_new_york = shown_day_and_time(app, next_sunday_at_seven().replace(tzinfo=BERLIN), "America/New_York")
+    assert "1:00" in in_new_york and in_new_york in page and "America/New York" in page  # 19:00 in Berlin
     assert count(app, FollowupReminder, FollowupReminder.user_id == couple.partner_a.id) == 1
 
 

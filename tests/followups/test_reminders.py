@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from builders import login, make_counselor, make_couple, make_followup, post_form
+from builders import login, make_counselor, make_couple, make_followup, post_form, shown_day_and_time
 from sqlalchemy import func, insert, select
 
 from couples.config import SmtpSettings
@@ -73,7 +73,8 @@ def test_the_reminder_email_reaches_a_real_smtp_server_with_only_the_name_time_a
     message = inbox.messages[0]
     body = message.get_content()
     assert message["Subject"] == "Reminder: Short check-in"
-    assert assigned["due"].strftime("%H:%M") in body and "(Europe/Berlin)" in body
+    due = assigned["due"].replace(tzinfo=ZoneInfo("Europe/Berlin"))
+    assert f"{shown_day_and_time(app, due, 'Europe/Berlin')} (Europe/Berlin)" in body
     assert f"{app.config['SETTINGS'].public_url}/partner/follow-ups" in body
     assert NOTE not in body and "sister" not in message.as_string()
     assert [line for line in body.splitlines() if line] == [
