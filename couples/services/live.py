@@ -29,7 +29,7 @@ from ..extensions import db
 from ..models import (ABANDONED, OPEN_SESSION_STATUSES, AuditEntry, Couple, Followup, FollowupOccurrence, LiveSession,
                       Presence, SessionEvent, User, as_utc, audit)
 from ..realtime import publisher
-from . import concerns, consent, results
+from . import concerns, consent, presence, results
 from .plans import plan_by_id, plan_from_dict, plan_to_dict
 
 log = logging.getLogger(__name__)
@@ -647,17 +647,19 @@ def join(user_id: int, session_id: int, sid: str) -> tuple[str, dict[str, Any]]:
     memo, viewer = _seat(user_id, session_id)
     if viewer != "counselor" and consent.needs_consent_by_id(user_id):
         raise LiveError("consent_needed", consent.needed_message())
-    now = datetime.now(UTC)
+    now = time.time()
+    live_sids = [entry.sid for entry in presence.board().connections(session_id, now) if entry.disconnected_at is None]
+    # The user's earlier connections to the session that no process still holds are forgotten.
     db.session.execute(_PRESENCE.delete().where(
-        _PRESENCE.c.session_id == session_id, _PRESENCE.c.user_id == user_id,
-        _PRESENCE.c.seen_at < now - presence_fresh(),
+        _PRESENCE.c.session_id == session_id, _PRESENCE.c.user_id == user_id, _PRESENCE.c.sid.not_in(live_sids),
     ))
-    db.session.merge(Presence(sid=sid, session_id=session_id, user_id=user_id, seen_at=now))
+    db.session.merge(Presence(sid=sid, session_id=session_id, user_id=user_id, seen_at=datetime.fromtimestamp(now, UTC)))
     state = memo.state = _stored_state(session_id)
     db.session.commit()
-    presence = presence_of(session_id, memo.seats)
-    _announce_presence(session_id, viewer, presence)
-    return viewer, {**snapshot_for(session_id, memo, state, viewer), "presence": presence}
+    presence.board().seen(session_id, presence.Connection(sid, user_id, now))
+    shown = presence_of(session_id, memo.seats)
+    _announce_presence(session_id, viewer, shown)
+    return viewer, {**snapshot_for(session_id, memo, state, viewer), "presence": shown}
 
 
 def heartbeat(user_id: int, session_id: int, sid: str) -> tuple[int, dict[str, Any]]:
@@ -667,17 +669,18 @@ def heartbeat(user_id: int, session_id: int, sid: str) -> tuple[int, dict[str, A
     frames, so a client that missed one (a publish lost after the commit, a message queue down
     or reconnecting, a partner's process killed without a disconnect) notices within one
     heartbeat: a newer version makes it join again, and presence is simply replaced.
+    Nothing is written to the database: presence lives on the board (memory, or Redis).
     """
     memo, _ = _seat(user_id, session_id)
-    db.session.execute(_PRESENCE.update().where(_PRESENCE.c.sid == sid, _PRESENCE.c.session_id == session_id)
-                       .values(seen_at=datetime.now(UTC)))
     version = _connection().execute(_READ_VERSION, {"session_id": session_id}).scalar_one()
-    return version, presence_of(session_id, memo.seats)  # presence_of commits
+    db.session.rollback()  # ends the read; nothing was written
+    presence.board().seen(session_id, presence.Connection(sid, user_id, time.time()))
+    return version, presence_of(session_id, memo.seats)
 
 
-def presence_fresh() -> timedelta:
-    """How long a connection counts as joined after its last heartbeat (or join)."""
-    return timedelta(seconds=HEARTBEATS_PER_PRESENCE * current_app.config["HEARTBEAT_SECONDS"])
+def presence_fresh_seconds(config: Mapping[str, Any]) -> float:
+    """How long a connection counts as joined after its last heartbeat (or join), in seconds."""
+    return float(HEARTBEATS_PER_PRESENCE * config["HEARTBEAT_SECONDS"])
 
 
 def disconnect(sid: str) -> None:
@@ -685,49 +688,48 @@ def disconnect(sid: str) -> None:
     connection = db.session.get(Presence, sid)
     if connection is None:
         return
-    connection.disconnected_at = datetime.now(UTC)
+    now = time.time()
+    connection.disconnected_at = datetime.fromtimestamp(now, UTC)
     session_id, user_id = connection.session_id, connection.user_id
     db.session.commit()
+    presence.board().seen(session_id, presence.Connection(sid, user_id, now, now))
     remembered = _memo(session_id)
     viewer = remembered[0].seats.role_of(user_id) if remembered else None
+    db.session.rollback()  # ends the read
     if remembered is not None and viewer is not None:
         _announce_presence(session_id, viewer, presence_of(session_id, remembered[0].seats))
 
 
 def presence_of(session_id: int, seats: Seats) -> dict[str, dict[str, Any]]:
-    """'joined', 'reconnecting' or 'away' for each viewer, from the connection rows."""
-    now = datetime.now(UTC)
-    presence: dict[str, dict[str, Any]] = {viewer: {"status": "away"} for viewer in VIEWERS}
-    connections = db.session.execute(
-        select(_PRESENCE.c.user_id, _PRESENCE.c.seen_at, _PRESENCE.c.disconnected_at)
-        .where(_PRESENCE.c.session_id == session_id)
-    )
-    fresh = presence_fresh()
-    for connection in connections:
+    """'joined', 'reconnecting' or 'away' for each viewer, from the presence board."""
+    now = time.time()
+    shown: dict[str, dict[str, Any]] = {viewer: {"status": "away"} for viewer in VIEWERS}
+    fresh = presence_fresh_seconds(current_app.config)
+    for connection in presence.board().connections(session_id, now):
         viewer = seats.role_of(connection.user_id)
         if viewer is not None:
-            _merge_presence(presence[viewer], connection, now, fresh)
-    db.session.commit()
-    return presence
+            _merge_presence(shown[viewer], connection, now, fresh)
+    return shown
 
 
 _RANK = {"away": 0, "reconnecting": 1, "joined": 2}
+_GRACE = RECONNECT_GRACE.total_seconds()
 
 
-def _merge_presence(entry: dict[str, Any], connection: Any, now: datetime, fresh: timedelta) -> None:
-    # A connection whose process died (SIGKILL) never records its disconnect: its row stops being
+def _merge_presence(entry: dict[str, Any], connection: presence.Connection, now: float, fresh: float) -> None:
+    # A connection whose process died (SIGKILL) never records its disconnect: its entry stops being
     # refreshed by heartbeats and counts as away once it is older than ``fresh``.
-    if connection.disconnected_at is None and now - as_utc(connection.seen_at) < fresh:
+    if connection.disconnected_at is None and now - connection.seen_at < fresh:
         status, until = "joined", None
-    elif connection.disconnected_at is not None and now - as_utc(connection.disconnected_at) < RECONNECT_GRACE:
-        status, until = "reconnecting", (as_utc(connection.disconnected_at) + RECONNECT_GRACE).timestamp()
+    elif connection.disconnected_at is not None and now - connection.disconnected_at < _GRACE:
+        status, until = "reconnecting", connection.disconnected_at + _GRACE
     else:
         return
     if _RANK[status] > _RANK[entry["status"]]:
         entry.update(status=status, until=until)
 
 
-def _announce_presence(session_id: int, changed: str, presence: dict[str, Any]) -> None:
+def _announce_presence(session_id: int, changed: str, shown: dict[str, Any]) -> None:
     for viewer in VIEWERS:
         if viewer != changed:
-            publisher.send_presence(session_id, viewer, presence)
+            publisher.send_presence(session_id, viewer, shown)
