@@ -19,7 +19,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..domain import (Accepted, Completed, Event, Rejection, SafetyConcern, SessionState, StepFinished, apply, start,
@@ -46,17 +46,22 @@ _PRESENCE = Presence.__table__
 _LOCK = (_SESSIONS.update().where(_SESSIONS.c.id == bindparam("session_id"))
          .values(version=_SESSIONS.c.version).returning(_SESSIONS.c.version, _SESSIONS.c.state))
 _READ_STATE = select(_SESSIONS.c.state).where(_SESSIONS.c.id == bindparam("session_id"))
-_READ_VERSION = select(_SESSIONS.c.version).where(_SESSIONS.c.id == bindparam("session_id"))
 _RECORD = _EVENTS.insert()
+_SEATS_VERSION = select(Couple.seats_version).where(Couple.id == _SESSIONS.c.couple_id).scalar_subquery()
 _VERSION_AND_RECORD = select(
-    _SESSIONS.c.version,
+    _SESSIONS.c.version, _SESSIONS.c.status, _SESSIONS.c.updated_at, _SEATS_VERSION.label("seats_version"),
     select(_EVENTS.c.ack).where(
         _EVENTS.c.session_id == bindparam("session_id"), _EVENTS.c.user_id == bindparam("user_id"),
         _EVENTS.c.client_event_id == bindparam("client_event_id"),
-    ).scalar_subquery(),
+    ).scalar_subquery().label("ack"),
 ).where(_SESSIONS.c.id == bindparam("session_id"))
+# The write also checks what each event would otherwise read first: the session is not closed
+# unfinished and the couple's seats are still the ones the event was judged with.
 _SAVE = _SESSIONS.update().where(
     _SESSIONS.c.id == bindparam("session_id"), _SESSIONS.c.version == bindparam("expected_version"),
+    _SESSIONS.c.status != ABANDONED,
+    or_(_SESSIONS.c.status.not_in(OPEN_STATUSES), _SESSIONS.c.updated_at >= bindparam("open_since")),
+    _SEATS_VERSION == bindparam("seats_version"),
 ).values(
     state=bindparam("new_state"), version=bindparam("new_version"), status=bindparam("new_status"),
     updated_at=bindparam("now"),
@@ -295,12 +300,13 @@ def memos() -> SessionMemos:
 
 
 # Per event: is the session still open, and are the remembered seats still the couple's?
-_STANDING = (select(_SESSIONS.c.status, _SESSIONS.c.updated_at, Couple.seats_version)
+_STANDING = (select(_SESSIONS.c.version, _SESSIONS.c.status, _SESSIONS.c.updated_at, Couple.seats_version)
              .join(Couple, Couple.id == _SESSIONS.c.couple_id).where(_SESSIONS.c.id == bindparam("session_id")))
 
 
-def _memo(session_id: int) -> tuple[SessionMemo, bool] | None:
-    """The session's memo and whether it is closed unfinished; None if there is no such session.
+def _memo(session_id: int) -> tuple[SessionMemo, bool, int] | None:
+    """The session's memo, whether it is closed unfinished and its committed version; None if
+    there is no such session.
 
     Every call reads the couple's ``seats_version`` (one small indexed query), so a change of
     seats made by any process or command reaches every process at its next event or join.
@@ -314,7 +320,7 @@ def _memo(session_id: int) -> tuple[SessionMemo, bool] | None:
         memo = _load_memo(session_id)
         store.put(session_id, memo)
         _drop_unseated(session_id, memo.seats)
-    return memo, closed_unfinished(standing.status, standing.updated_at)
+    return memo, closed_unfinished(standing.status, standing.updated_at), standing.version
 
 
 def _drop_unseated(session_id: int, seats: Seats) -> None:
@@ -341,16 +347,30 @@ def _load_memo(session_id: int) -> SessionMemo:
                        found.mode)
 
 
-def _seat(user_id: int, session_id: int) -> tuple[SessionMemo, str]:
-    """The session's memo and how the user takes part in it; not_found for anyone else,
-    ``abandoned`` for a session closed unfinished."""
+def _seat(user_id: int, session_id: int) -> tuple[SessionMemo, str, int]:
+    """The session's memo, how the user takes part in it and the session's committed version;
+    not_found for anyone else, ``abandoned`` for a session closed unfinished."""
     remembered = _memo(session_id)
     viewer = remembered[0].seats.role_of(user_id) if remembered else None
     if remembered is None or viewer is None:
         raise _not_found()
-    memo, closed = remembered
+    memo, closed, version = remembered
     if closed:
-        raise LiveError(ABANDONED, gettext("This session was left unfinished and is closed. You can start a new one."))
+        raise _closed()
+    return memo, viewer, version
+
+
+def _closed() -> LiveError:
+    return LiveError(ABANDONED, gettext("This session was left unfinished and is closed. You can start a new one."))
+
+
+def _remembered_seat(user_id: int, session_id: int) -> tuple[SessionMemo, str]:
+    """The remembered memo and the user's seat in it, without a query; checked by the event's own
+    write or read (:data:`_SAVE`, :data:`_VERSION_AND_RECORD`). Anything not remembered is read."""
+    memo = memos().get(session_id)
+    viewer = memo.seats.role_of(user_id) if memo is not None else None
+    if memo is None or viewer is None:
+        memo, viewer, _ = _seat(user_id, session_id)
     return memo, viewer
 
 
@@ -491,24 +511,26 @@ def _apply_and_commit(user_id: int, command: LiveCommand) -> tuple[Outcome, tupl
     Refusals and no-ops write nothing: one read checks that they were judged on the stored
     version and that the id was not applied before (its row would hold the first outcome).
     """
-    memo, viewer = _seat(user_id, command.session_id)
+    memo, viewer = _remembered_seat(user_id, command.session_id)
     if memo.mode == "apart" and _apart_run_cancelled(command.session_id):
         return Refused("followup_cancelled", gettext("Your counselor cancelled this follow-up. Nothing was changed.")), None
-    for _ in range(MAX_ATTEMPTS):
+    for attempt in range(MAX_ATTEMPTS):
+        if attempt:  # the session moved on, closed, or its seats changed: read where it stands
+            memo, viewer, _ = _seat(user_id, command.session_id)
         locked = memo.contended or memo.state is None
         state = _lock(command.session_id, memo) if locked else memo.state
         now = time.time()
         result = apply(memo.plan, state, Event(viewer, command.type, command.step_id, command.data, now))
         if not (isinstance(result, Accepted) and result.changed):
-            version, earlier = _stored_version_and_record(user_id, command)
+            stored = _stored_version_and_record(user_id, command)
             db.session.rollback()  # ends the read; nothing was written
-            if earlier is not None:
-                return Repeated(_from_record(earlier)), None
-            if version != state.version:
-                memo.contended = True  # judged on an outdated state: judge again on the stored one
+            if stored.ack is not None:
+                return Repeated(_from_record(stored.ack)), None
+            if stored.version != state.version or not _still_standing(memo, stored):
+                memo.contended = True  # judged on an outdated state or seats: judge again on the stored ones
                 continue
             return _unchanged(command, viewer, result), None
-        if not _save_state(command.session_id, state.version, result.state, now):
+        if not _save_state(command.session_id, memo, state.version, result.state, now):
             db.session.rollback()
             memo.contended = True
             continue
@@ -526,11 +548,17 @@ def _apart_run_cancelled(session_id: int) -> bool:
     return found is not None and (found[0] is not None or found[1] is not None)
 
 
-def _stored_version_and_record(user_id: int, command: LiveCommand) -> tuple[int, dict[str, Any] | None]:
-    """The session's committed version and the stored outcome of this command id, if any."""
+def _stored_version_and_record(user_id: int, command: LiveCommand) -> Any:
+    """The session's committed version, row status, last change and seats version, and the
+    stored outcome of this command id (``ack``, None if not applied)."""
     return _connection().execute(_VERSION_AND_RECORD, {
         "session_id": command.session_id, "user_id": user_id, "client_event_id": command.id,
     }).one()
+
+
+def _still_standing(memo: SessionMemo, stored: Any) -> bool:
+    """Whether the session is not closed unfinished and its seats are the remembered ones."""
+    return stored.seats_version == memo.seats_version and not closed_unfinished(stored.status, stored.updated_at)
 
 
 def _unchanged(command: LiveCommand, viewer: str, result: Accepted | Rejection) -> Applied | Refused:
@@ -576,12 +604,14 @@ def _record(user_id: int, viewer: str, command: LiveCommand, outcome: Applied, n
     })
 
 
-def _save_state(session_id: int, expected_version: int, state: SessionState, now: float) -> bool:
-    """Write ``state`` if the stored version is still ``expected_version``."""
+def _save_state(session_id: int, memo: SessionMemo, expected_version: int, state: SessionState, now: float) -> bool:
+    """Write ``state`` if the stored version is still ``expected_version``, the session is not
+    closed unfinished and the couple's seats are still the memo's."""
     saved = _connection().execute(_SAVE, {
         "session_id": session_id, "expected_version": expected_version, "new_state": state.to_dict(),
         "new_version": state.version, "new_status": state.status,
-        "now": datetime.fromtimestamp(now, UTC),
+        "now": datetime.fromtimestamp(now, UTC), "open_since": datetime.now(UTC) - resumable_for(),
+        "seats_version": memo.seats_version,
     })
     return saved.rowcount == 1
 
@@ -624,11 +654,21 @@ def _publish(session_id: int, memo: SessionMemo, state: SessionState) -> None:
     own, and a client that missed a snapshot sees the newer version in its next heartbeat's
     acknowledgement and joins again to catch up.
     """
-    for viewer in VIEWERS:
+    for viewer in _watching(session_id, memo.seats):
         try:
             publisher.send_snapshot(session_id, viewer, snapshot_for(session_id, memo, state, viewer))
         except Exception:
             log.exception("session %s: snapshot %s for %s was not sent", session_id, state.version, viewer)
+
+
+def _watching(session_id: int, seats: Seats) -> tuple[str, ...]:
+    """The viewers to send a new snapshot to: both partners, and the counselor only while one of
+    their connections follows the session (joined or reconnecting, on any process). A counselor who
+    joins later gets the snapshot with the join; the board is written before the join reads the state,
+    so an event committed after that read finds the counselor on the board."""
+    if presence_of(session_id, seats)["counselor"]["status"] == "away":
+        return ("a", "b")
+    return VIEWERS
 
 
 def _alert(session_id: int, memo: SessionMemo, effects: tuple) -> None:
@@ -644,7 +684,7 @@ def _alert(session_id: int, memo: SessionMemo, effects: tuple) -> None:
 
 def join(user_id: int, session_id: int, sid: str) -> tuple[str, dict[str, Any]]:
     """Register ``sid`` as the user's connection to the session; returns (viewer, their snapshot)."""
-    memo, viewer = _seat(user_id, session_id)
+    memo, viewer, _ = _seat(user_id, session_id)
     if viewer != "counselor" and consent.needs_consent_by_id(user_id):
         raise LiveError("consent_needed", consent.needed_message())
     now = time.time()
@@ -654,9 +694,9 @@ def join(user_id: int, session_id: int, sid: str) -> tuple[str, dict[str, Any]]:
         _PRESENCE.c.session_id == session_id, _PRESENCE.c.user_id == user_id, _PRESENCE.c.sid.not_in(live_sids),
     ))
     db.session.merge(Presence(sid=sid, session_id=session_id, user_id=user_id, seen_at=datetime.fromtimestamp(now, UTC)))
+    presence.board().seen(session_id, presence.Connection(sid, user_id, now))  # before the state is read: see _watching
     state = memo.state = _stored_state(session_id)
     db.session.commit()
-    presence.board().seen(session_id, presence.Connection(sid, user_id, now))
     shown = presence_of(session_id, memo.seats)
     _announce_presence(session_id, viewer, shown)
     return viewer, {**snapshot_for(session_id, memo, state, viewer), "presence": shown}
@@ -671,8 +711,7 @@ def heartbeat(user_id: int, session_id: int, sid: str) -> tuple[int, dict[str, A
     heartbeat: a newer version makes it join again, and presence is simply replaced.
     Nothing is written to the database: presence lives on the board (memory, or Redis).
     """
-    memo, _ = _seat(user_id, session_id)
-    version = _connection().execute(_READ_VERSION, {"session_id": session_id}).scalar_one()
+    memo, _, version = _seat(user_id, session_id)
     db.session.rollback()  # ends the read; nothing was written
     presence.board().seen(session_id, presence.Connection(sid, user_id, time.time()))
     return version, presence_of(session_id, memo.seats)
