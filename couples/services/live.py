@@ -19,7 +19,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..domain import (Accepted, Completed, Event, Rejection, SafetyConcern, SessionState, StepFinished, apply, start,
@@ -60,7 +60,8 @@ _VERSION_AND_RECORD = select(
 _SAVE = _SESSIONS.update().where(
     _SESSIONS.c.id == bindparam("session_id"), _SESSIONS.c.version == bindparam("expected_version"),
     _SESSIONS.c.status != ABANDONED,
-    or_(_SESSIONS.c.status.not_in(OPEN_STATUSES), _SESSIONS.c.updated_at >= bindparam("open_since")),
+    # (no IN: an IN list's parameters are expanded again at every execution)
+    or_(and_(*(_SESSIONS.c.status != status for status in OPEN_STATUSES)), _SESSIONS.c.updated_at >= bindparam("open_since")),
     _SEATS_VERSION == bindparam("seats_version"),
 ).values(
     state=bindparam("new_state"), version=bindparam("new_version"), status=bindparam("new_status"),
@@ -484,11 +485,11 @@ def handle_event(user_id: int, command: LiveCommand) -> Outcome:
     return outcome
 
 
-def _lock(session_id: int, memo: SessionMemo) -> SessionState:
+def _lock(connection: Any, session_id: int, memo: SessionMemo) -> SessionState:
     """Lock the session row and return its state, in one statement (a no-op UPDATE takes the
     row lock on PostgreSQL and the write lock on SQLite). The stored state is decoded only if
     it is not the one this process already has."""
-    version, stored = _connection().execute(_LOCK, {"session_id": session_id}).one()
+    version, stored = connection.execute(_LOCK, {"session_id": session_id}).one()
     memo.contended = memo.state is None or memo.state.version != version
     if memo.contended:
         memo.state = SessionState.from_dict(stored)
@@ -517,12 +518,13 @@ def _apply_and_commit(user_id: int, command: LiveCommand) -> tuple[Outcome, tupl
     for attempt in range(MAX_ATTEMPTS):
         if attempt:  # the session moved on, closed, or its seats changed: read where it stands
             memo, viewer, _ = _seat(user_id, command.session_id)
+        connection = _connection()  # fetched once per transaction: each fetch walks the ORM session
         locked = memo.contended or memo.state is None
-        state = _lock(command.session_id, memo) if locked else memo.state
+        state = _lock(connection, command.session_id, memo) if locked else memo.state
         now = time.time()
         result = apply(memo.plan, state, Event(viewer, command.type, command.step_id, command.data, now))
         if not (isinstance(result, Accepted) and result.changed):
-            stored = _stored_version_and_record(user_id, command)
+            stored = _stored_version_and_record(connection, user_id, command)
             db.session.rollback()  # ends the read; nothing was written
             if stored.ack is not None:
                 return Repeated(_from_record(stored.ack)), None
@@ -530,11 +532,11 @@ def _apply_and_commit(user_id: int, command: LiveCommand) -> tuple[Outcome, tupl
                 memo.contended = True  # judged on an outdated state or seats: judge again on the stored ones
                 continue
             return _unchanged(command, viewer, result), None
-        if not _save_state(command.session_id, memo, state.version, result.state, now):
+        if not _save_state(connection, command.session_id, memo, state.version, result.state, now):
             db.session.rollback()
             memo.contended = True
             continue
-        return _finish(memo, user_id, viewer, command, result, now)
+        return _finish(connection, memo, user_id, viewer, command, result, now)
     raise LiveError("busy", "The session is very busy right now. Please try again.")
 
 
@@ -548,10 +550,10 @@ def _apart_run_cancelled(session_id: int) -> bool:
     return found is not None and (found[0] is not None or found[1] is not None)
 
 
-def _stored_version_and_record(user_id: int, command: LiveCommand) -> Any:
+def _stored_version_and_record(connection: Any, user_id: int, command: LiveCommand) -> Any:
     """The session's committed version, row status, last change and seats version, and the
     stored outcome of this command id (``ack``, None if not applied)."""
-    return _connection().execute(_VERSION_AND_RECORD, {
+    return connection.execute(_VERSION_AND_RECORD, {
         "session_id": command.session_id, "user_id": user_id, "client_event_id": command.id,
     }).one()
 
@@ -568,12 +570,12 @@ def _unchanged(command: LiveCommand, viewer: str, result: Accepted | Rejection) 
     return Applied(result.state.version)
 
 
-def _finish(memo: SessionMemo, user_id: int, viewer: str, command: LiveCommand, result: Accepted,
+def _finish(connection: Any, memo: SessionMemo, user_id: int, viewer: str, command: LiveCommand, result: Accepted,
             now: float) -> tuple[Outcome, tuple | None]:
     """Record the applied command with its outcome and commit; what to publish."""
     outcome = Applied(result.state.version)
     try:
-        _record(user_id, viewer, command, outcome, now)
+        _record(connection, user_id, viewer, command, outcome, now)
     except IntegrityError:
         db.session.rollback()
         return _earlier_outcome(user_id, command), None
@@ -597,17 +599,17 @@ def _earlier_outcome(user_id: int, command: LiveCommand) -> Repeated:
     return Repeated(_from_record(earlier))
 
 
-def _record(user_id: int, viewer: str, command: LiveCommand, outcome: Applied, now: float) -> None:
-    _connection().execute(_RECORD, {
+def _record(connection: Any, user_id: int, viewer: str, command: LiveCommand, outcome: Applied, now: float) -> None:
+    connection.execute(_RECORD, {
         "session_id": command.session_id, "user_id": user_id, "client_event_id": command.id, "type": command.type,
         "actor": viewer, "step_id": command.step_id, "data": dict(command.data), "ack": _to_record(outcome), "at": now,
     })
 
 
-def _save_state(session_id: int, memo: SessionMemo, expected_version: int, state: SessionState, now: float) -> bool:
+def _save_state(connection: Any, session_id: int, memo: SessionMemo, expected_version: int, state: SessionState, now: float) -> bool:
     """Write ``state`` if the stored version is still ``expected_version``, the session is not
     closed unfinished and the couple's seats are still the memo's."""
-    saved = _connection().execute(_SAVE, {
+    saved = connection.execute(_SAVE, {
         "session_id": session_id, "expected_version": expected_version, "new_state": state.to_dict(),
         "new_version": state.version, "new_status": state.status,
         "now": datetime.fromtimestamp(now, UTC), "open_since": datetime.now(UTC) - resumable_for(),
