@@ -1,9 +1,9 @@
 """JSON through orjson (several times faster than the standard library), with the standard
 library's interface where the app hands a JSON module to a library (python-socketio's packets).
 
-Anything orjson can't encode (an integer beyond 64 bits, a subclass it does not know) falls back
-to the standard library, so the output is always what ``json.dumps`` would accept; decoding
-errors are ``ValueError`` as with ``json.loads``.
+Anything orjson can't handle (an integer beyond 64 bits, a lone surrogate in a string, NaN) falls
+back to the standard library, so what is accepted is exactly what ``json`` accepts, only faster for
+everything ordinary; decoding errors are ``ValueError`` as with ``json.loads``.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ def dumps_bytes(value: Any) -> bytes:
     try:
         return orjson.dumps(value, option=_OPTIONS)
     except TypeError:
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+        return json.dumps(value, separators=(",", ":")).encode()  # ASCII: a lone surrogate is escaped
 
 
 def dumps(value: Any, **_ignored: Any) -> str:
@@ -31,5 +31,8 @@ def dumps(value: Any, **_ignored: Any) -> str:
 
 
 def loads(text: str | bytes, **_ignored: Any) -> Any:
-    """The value of a JSON text; ``orjson.JSONDecodeError`` is a ``ValueError``."""
-    return orjson.loads(text)
+    """The value of a JSON text; what orjson refuses is decoded by ``json`` (or refused with its ``ValueError``)."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
