@@ -17,7 +17,8 @@ import sys
 worker_class = "eventlet"
 workers = 2
 bind = f"{os.environ.get('COUPLES_HOST', '127.0.0.1')}:{os.environ.get('COUPLES_PORT', '5000')}"
-worker_connections = 1000
+worker_connections = int(os.environ.get("COUPLES_MAX_CONNECTIONS", "20000"))  # sockets per worker
+backlog = int(os.environ.get("COUPLES_LISTEN_BACKLOG", "4096"))
 graceful_timeout = 10
 
 # A WebSocket stays on the worker that accepted it, but each long-polling request may reach any

@@ -32,6 +32,22 @@ upgrade_database(app)
 start_reminder_task(app)  # every process sends due reminders; each is claimed exactly once
 
 
+def raise_open_file_limit() -> int:
+    """Raise this process's open-file soft limit to its hard limit (every socket is a file); returns it."""
+    try:
+        import resource
+    except ImportError:  # not on this platform
+        return 0
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != hard:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+            soft = hard
+        except (ValueError, OSError):
+            logging.getLogger("couples").warning("could not raise the open-file limit above %s", soft)
+    return soft
+
+
 def serve() -> None:
     """Serve HTTP and Socket.IO on COUPLES_HOST:COUPLES_PORT."""
     settings = app.config["SETTINGS"]
@@ -41,8 +57,13 @@ def serve() -> None:
     if ASYNC_MODE == "eventlet":
         import eventlet.wsgi
 
-        listener = eventlet.listen((settings.host, settings.port), backlog=1024)
-        eventlet.wsgi.server(listener, app, max_size=8192, log_output=False)
+        files = raise_open_file_limit()
+        if files and files < settings.max_connections + 64:
+            logging.getLogger("couples").warning(
+                "the open-file limit (%s) admits fewer sockets than COUPLES_MAX_CONNECTIONS (%s)",
+                files, settings.max_connections)
+        listener = eventlet.listen((settings.host, settings.port), backlog=settings.listen_backlog)
+        eventlet.wsgi.server(listener, app, max_size=settings.max_connections, log_output=False)
     else:
         socketio.run(app, host=settings.host, port=settings.port, allow_unsafe_werkzeug=True)
 

@@ -180,6 +180,8 @@ class Settings:
     crisis_lines: tuple[CrisisLine, ...] = DEFAULT_CRISIS_LINES
     heartbeat_seconds: int = 30
     websocket_only: bool = False
+    max_connections: int = 20_000  # eventlet's simultaneous connections per process (wsgi.py)
+    listen_backlog: int = 4096  # connections the kernel queues before the process accepts them
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     public_url: str = ""
     reminder_interval_seconds: int = 30
@@ -223,6 +225,8 @@ class Settings:
             crisis_lines=_parse_crisis_lines(_env("COUPLES_CRISIS_RESOURCES")),
             heartbeat_seconds=_env_positive_int("COUPLES_HEARTBEAT_SECONDS", 30),
             websocket_only=_env_flag("COUPLES_WEBSOCKET_ONLY"),
+            max_connections=_env_positive_int("COUPLES_MAX_CONNECTIONS", 20_000),
+            listen_backlog=_env_positive_int("COUPLES_LISTEN_BACKLOG", 4096),
             smtp=SmtpSettings.from_env(),
             public_url=_env("COUPLES_PUBLIC_URL").rstrip("/") or f"http://{host}:{port}",
             reminder_interval_seconds=_env_int("COUPLES_REMINDER_INTERVAL", 30),

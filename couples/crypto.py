@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import os
 import secrets
 import tempfile
@@ -33,6 +32,8 @@ from flask import Flask, current_app
 from sqlalchemy import JSON, LargeBinary, Text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
+
+from . import fastjson
 
 MARK = "enc1"
 """The first field of every sealed value: the format's version."""
@@ -275,7 +276,7 @@ class _NoComparison(TypeDecorator.Comparator[Any]):
 
 
 def _dump(value: Any) -> bytes:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+    return fastjson.dumps_bytes(value)
 
 
 class EncryptedText(TypeDecorator[str]):
@@ -307,7 +308,7 @@ class EncryptedJSON(TypeDecorator[Any]):
             return None
         if not isinstance(value, str):
             raise SealError("not a sealed value: the column holds plain data (run the migrations)")
-        return json.loads(keyring().open_text(value))
+        return fastjson.loads(keyring().open_text(value))
 
 
 class EncryptedBytes(TypeDecorator[bytes]):

@@ -98,7 +98,11 @@ class LiveClient:
 
     def _join(self) -> None:
         version = self.latest["version"] if self.latest else 0
-        ack = self.sio.call("join", {"session_id": self.session_id, "last_version": version}, namespace=NAMESPACE, timeout=10)
+        try:
+            ack = self.sio.call("join", {"session_id": self.session_id, "last_version": version}, namespace=NAMESPACE,
+                                timeout=10)
+        except socketio.exceptions.SocketIOError:
+            return  # the server went away with the join in flight (a crash test): the reconnect joins again
         if ack.get("ok"):
             self.heartbeat_seconds = ack["heartbeat"]
             self.joined.set()

@@ -9,12 +9,13 @@ is plain JSON data.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import fields, is_dataclass
 from typing import Any
 
 from .kinds import KINDS, Seen, kind_of
 from .machine import is_complete, step_complete
-from .plan import PARTNERS, Plan, Role, Viewer
+from .plan import PARTNERS, Plan, Role, Step, Viewer
 from .state import APART, SessionState
 
 VIEWERS = frozenset({"a", "b", "counselor"})
@@ -38,7 +39,7 @@ def view_for(plan: Plan, state: SessionState, viewer: Viewer, now: float) -> dic
         "paused_by": state.paused_by,
         "step_index": index,
         "step_count": len(plan.steps),
-        "step": {"kind": step.kind, **_plain(step)},
+        "step": {"kind": step.kind, **_settings(step)},
         "viewer": viewer,
         "ready": _flags(state.ready),
         "back_requested": _flags(state.back),
@@ -77,6 +78,14 @@ def _may_continue(plan: Plan, state: SessionState, viewer: Viewer) -> bool:
         return step_complete(plan, state, index)
     step = plan.steps[index]
     return kind_of(step).own_part(step, state.steps[index], viewer)
+
+
+@functools.lru_cache(maxsize=4096)
+def _settings(step: Step) -> dict[str, Any]:
+    """A step's settings as JSON data, built once per step (steps are immutable; views share the
+    result and nothing may change it)."""
+    plain: dict[str, Any] = _plain(step)
+    return plain
 
 
 def _plain(value: Any) -> Any:

@@ -12,6 +12,7 @@ from typing import Any
 
 from socketio import packet
 
+from .. import fastjson
 from ..content.parse import MAX_SIGNS
 from ..content.schema import ID_MAX_LENGTH
 from ..content.steps import MAX_ANSWER_LENGTH, MAX_ITEMS, MAX_NOTE_LENGTH, MAX_PICKS, MAX_PROPOSAL_LENGTH, MAX_QUESTIONS
@@ -171,8 +172,10 @@ class TolerantPacket(packet.Packet):
     name with arguments) without a word. Here such an event keeps its namespace and ack id
     and becomes the event ``UNDECODABLE``, which the namespace refuses with ``bad_payload``.
     A non-text event name counts as undecodable too. A frame without an ack id can't be
-    answered and is dropped, as before.
+    answered and is dropped, as before. Payloads are encoded and decoded with orjson.
     """
+
+    json = fastjson
 
     def decode(self, encoded_packet: Any) -> int:
         try:

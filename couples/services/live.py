@@ -19,7 +19,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..domain import (Accepted, Completed, Event, Rejection, SafetyConcern, SessionState, StepFinished, apply, start,
@@ -29,7 +29,7 @@ from ..extensions import db
 from ..models import (ABANDONED, OPEN_SESSION_STATUSES, AuditEntry, Couple, Followup, FollowupOccurrence, LiveSession,
                       Presence, SessionEvent, User, as_utc, audit)
 from ..realtime import publisher
-from . import concerns, consent, results
+from . import concerns, consent, presence, results
 from .plans import plan_by_id, plan_from_dict, plan_to_dict
 
 log = logging.getLogger(__name__)
@@ -46,17 +46,23 @@ _PRESENCE = Presence.__table__
 _LOCK = (_SESSIONS.update().where(_SESSIONS.c.id == bindparam("session_id"))
          .values(version=_SESSIONS.c.version).returning(_SESSIONS.c.version, _SESSIONS.c.state))
 _READ_STATE = select(_SESSIONS.c.state).where(_SESSIONS.c.id == bindparam("session_id"))
-_READ_VERSION = select(_SESSIONS.c.version).where(_SESSIONS.c.id == bindparam("session_id"))
 _RECORD = _EVENTS.insert()
+_SEATS_VERSION = select(Couple.seats_version).where(Couple.id == _SESSIONS.c.couple_id).scalar_subquery()
 _VERSION_AND_RECORD = select(
-    _SESSIONS.c.version,
+    _SESSIONS.c.version, _SESSIONS.c.status, _SESSIONS.c.updated_at, _SEATS_VERSION.label("seats_version"),
     select(_EVENTS.c.ack).where(
         _EVENTS.c.session_id == bindparam("session_id"), _EVENTS.c.user_id == bindparam("user_id"),
         _EVENTS.c.client_event_id == bindparam("client_event_id"),
-    ).scalar_subquery(),
+    ).scalar_subquery().label("ack"),
 ).where(_SESSIONS.c.id == bindparam("session_id"))
+# The write also checks what each event would otherwise read first: the session is not closed
+# unfinished and the couple's seats are still the ones the event was judged with.
 _SAVE = _SESSIONS.update().where(
     _SESSIONS.c.id == bindparam("session_id"), _SESSIONS.c.version == bindparam("expected_version"),
+    _SESSIONS.c.status != ABANDONED,
+    # (no IN: an IN list's parameters are expanded again at every execution)
+    or_(and_(*(_SESSIONS.c.status != status for status in OPEN_STATUSES)), _SESSIONS.c.updated_at >= bindparam("open_since")),
+    _SEATS_VERSION == bindparam("seats_version"),
 ).values(
     state=bindparam("new_state"), version=bindparam("new_version"), status=bindparam("new_status"),
     updated_at=bindparam("now"),
@@ -295,12 +301,13 @@ def memos() -> SessionMemos:
 
 
 # Per event: is the session still open, and are the remembered seats still the couple's?
-_STANDING = (select(_SESSIONS.c.status, _SESSIONS.c.updated_at, Couple.seats_version)
+_STANDING = (select(_SESSIONS.c.version, _SESSIONS.c.status, _SESSIONS.c.updated_at, Couple.seats_version)
              .join(Couple, Couple.id == _SESSIONS.c.couple_id).where(_SESSIONS.c.id == bindparam("session_id")))
 
 
-def _memo(session_id: int) -> tuple[SessionMemo, bool] | None:
-    """The session's memo and whether it is closed unfinished; None if there is no such session.
+def _memo(session_id: int) -> tuple[SessionMemo, bool, int] | None:
+    """The session's memo, whether it is closed unfinished and its committed version; None if
+    there is no such session.
 
     Every call reads the couple's ``seats_version`` (one small indexed query), so a change of
     seats made by any process or command reaches every process at its next event or join.
@@ -314,7 +321,7 @@ def _memo(session_id: int) -> tuple[SessionMemo, bool] | None:
         memo = _load_memo(session_id)
         store.put(session_id, memo)
         _drop_unseated(session_id, memo.seats)
-    return memo, closed_unfinished(standing.status, standing.updated_at)
+    return memo, closed_unfinished(standing.status, standing.updated_at), standing.version
 
 
 def _drop_unseated(session_id: int, seats: Seats) -> None:
@@ -341,16 +348,30 @@ def _load_memo(session_id: int) -> SessionMemo:
                        found.mode)
 
 
-def _seat(user_id: int, session_id: int) -> tuple[SessionMemo, str]:
-    """The session's memo and how the user takes part in it; not_found for anyone else,
-    ``abandoned`` for a session closed unfinished."""
+def _seat(user_id: int, session_id: int) -> tuple[SessionMemo, str, int]:
+    """The session's memo, how the user takes part in it and the session's committed version;
+    not_found for anyone else, ``abandoned`` for a session closed unfinished."""
     remembered = _memo(session_id)
     viewer = remembered[0].seats.role_of(user_id) if remembered else None
     if remembered is None or viewer is None:
         raise _not_found()
-    memo, closed = remembered
+    memo, closed, version = remembered
     if closed:
-        raise LiveError(ABANDONED, gettext("This session was left unfinished and is closed. You can start a new one."))
+        raise _closed()
+    return memo, viewer, version
+
+
+def _closed() -> LiveError:
+    return LiveError(ABANDONED, gettext("This session was left unfinished and is closed. You can start a new one."))
+
+
+def _remembered_seat(user_id: int, session_id: int) -> tuple[SessionMemo, str]:
+    """The remembered memo and the user's seat in it, without a query; checked by the event's own
+    write or read (:data:`_SAVE`, :data:`_VERSION_AND_RECORD`). Anything not remembered is read."""
+    memo = memos().get(session_id)
+    viewer = memo.seats.role_of(user_id) if memo is not None else None
+    if memo is None or viewer is None:
+        memo, viewer, _ = _seat(user_id, session_id)
     return memo, viewer
 
 
@@ -464,11 +485,11 @@ def handle_event(user_id: int, command: LiveCommand) -> Outcome:
     return outcome
 
 
-def _lock(session_id: int, memo: SessionMemo) -> SessionState:
+def _lock(connection: Any, session_id: int, memo: SessionMemo) -> SessionState:
     """Lock the session row and return its state, in one statement (a no-op UPDATE takes the
     row lock on PostgreSQL and the write lock on SQLite). The stored state is decoded only if
     it is not the one this process already has."""
-    version, stored = _connection().execute(_LOCK, {"session_id": session_id}).one()
+    version, stored = connection.execute(_LOCK, {"session_id": session_id}).one()
     memo.contended = memo.state is None or memo.state.version != version
     if memo.contended:
         memo.state = SessionState.from_dict(stored)
@@ -491,28 +512,31 @@ def _apply_and_commit(user_id: int, command: LiveCommand) -> tuple[Outcome, tupl
     Refusals and no-ops write nothing: one read checks that they were judged on the stored
     version and that the id was not applied before (its row would hold the first outcome).
     """
-    memo, viewer = _seat(user_id, command.session_id)
+    memo, viewer = _remembered_seat(user_id, command.session_id)
     if memo.mode == "apart" and _apart_run_cancelled(command.session_id):
         return Refused("followup_cancelled", gettext("Your counselor cancelled this follow-up. Nothing was changed.")), None
-    for _ in range(MAX_ATTEMPTS):
+    for attempt in range(MAX_ATTEMPTS):
+        if attempt:  # the session moved on, closed, or its seats changed: read where it stands
+            memo, viewer, _ = _seat(user_id, command.session_id)
+        connection = _connection()  # fetched once per transaction: each fetch walks the ORM session
         locked = memo.contended or memo.state is None
-        state = _lock(command.session_id, memo) if locked else memo.state
+        state = _lock(connection, command.session_id, memo) if locked else memo.state
         now = time.time()
         result = apply(memo.plan, state, Event(viewer, command.type, command.step_id, command.data, now))
         if not (isinstance(result, Accepted) and result.changed):
-            version, earlier = _stored_version_and_record(user_id, command)
+            stored = _stored_version_and_record(connection, user_id, command)
             db.session.rollback()  # ends the read; nothing was written
-            if earlier is not None:
-                return Repeated(_from_record(earlier)), None
-            if version != state.version:
-                memo.contended = True  # judged on an outdated state: judge again on the stored one
+            if stored.ack is not None:
+                return Repeated(_from_record(stored.ack)), None
+            if stored.version != state.version or not _still_standing(memo, stored):
+                memo.contended = True  # judged on an outdated state or seats: judge again on the stored ones
                 continue
             return _unchanged(command, viewer, result), None
-        if not _save_state(command.session_id, state.version, result.state, now):
+        if not _save_state(connection, command.session_id, memo, state.version, result.state, now):
             db.session.rollback()
             memo.contended = True
             continue
-        return _finish(memo, user_id, viewer, command, result, now)
+        return _finish(connection, memo, user_id, viewer, command, result, now)
     raise LiveError("busy", "The session is very busy right now. Please try again.")
 
 
@@ -526,11 +550,17 @@ def _apart_run_cancelled(session_id: int) -> bool:
     return found is not None and (found[0] is not None or found[1] is not None)
 
 
-def _stored_version_and_record(user_id: int, command: LiveCommand) -> tuple[int, dict[str, Any] | None]:
-    """The session's committed version and the stored outcome of this command id, if any."""
-    return _connection().execute(_VERSION_AND_RECORD, {
+def _stored_version_and_record(connection: Any, user_id: int, command: LiveCommand) -> Any:
+    """The session's committed version, row status, last change and seats version, and the
+    stored outcome of this command id (``ack``, None if not applied)."""
+    return connection.execute(_VERSION_AND_RECORD, {
         "session_id": command.session_id, "user_id": user_id, "client_event_id": command.id,
     }).one()
+
+
+def _still_standing(memo: SessionMemo, stored: Any) -> bool:
+    """Whether the session is not closed unfinished and its seats are the remembered ones."""
+    return stored.seats_version == memo.seats_version and not closed_unfinished(stored.status, stored.updated_at)
 
 
 def _unchanged(command: LiveCommand, viewer: str, result: Accepted | Rejection) -> Applied | Refused:
@@ -540,12 +570,12 @@ def _unchanged(command: LiveCommand, viewer: str, result: Accepted | Rejection) 
     return Applied(result.state.version)
 
 
-def _finish(memo: SessionMemo, user_id: int, viewer: str, command: LiveCommand, result: Accepted,
+def _finish(connection: Any, memo: SessionMemo, user_id: int, viewer: str, command: LiveCommand, result: Accepted,
             now: float) -> tuple[Outcome, tuple | None]:
     """Record the applied command with its outcome and commit; what to publish."""
     outcome = Applied(result.state.version)
     try:
-        _record(user_id, viewer, command, outcome, now)
+        _record(connection, user_id, viewer, command, outcome, now)
     except IntegrityError:
         db.session.rollback()
         return _earlier_outcome(user_id, command), None
@@ -569,19 +599,21 @@ def _earlier_outcome(user_id: int, command: LiveCommand) -> Repeated:
     return Repeated(_from_record(earlier))
 
 
-def _record(user_id: int, viewer: str, command: LiveCommand, outcome: Applied, now: float) -> None:
-    _connection().execute(_RECORD, {
+def _record(connection: Any, user_id: int, viewer: str, command: LiveCommand, outcome: Applied, now: float) -> None:
+    connection.execute(_RECORD, {
         "session_id": command.session_id, "user_id": user_id, "client_event_id": command.id, "type": command.type,
         "actor": viewer, "step_id": command.step_id, "data": dict(command.data), "ack": _to_record(outcome), "at": now,
     })
 
 
-def _save_state(session_id: int, expected_version: int, state: SessionState, now: float) -> bool:
-    """Write ``state`` if the stored version is still ``expected_version``."""
-    saved = _connection().execute(_SAVE, {
+def _save_state(connection: Any, session_id: int, memo: SessionMemo, expected_version: int, state: SessionState, now: float) -> bool:
+    """Write ``state`` if the stored version is still ``expected_version``, the session is not
+    closed unfinished and the couple's seats are still the memo's."""
+    saved = connection.execute(_SAVE, {
         "session_id": session_id, "expected_version": expected_version, "new_state": state.to_dict(),
         "new_version": state.version, "new_status": state.status,
-        "now": datetime.fromtimestamp(now, UTC),
+        "now": datetime.fromtimestamp(now, UTC), "open_since": datetime.now(UTC) - resumable_for(),
+        "seats_version": memo.seats_version,
     })
     return saved.rowcount == 1
 
@@ -624,11 +656,21 @@ def _publish(session_id: int, memo: SessionMemo, state: SessionState) -> None:
     own, and a client that missed a snapshot sees the newer version in its next heartbeat's
     acknowledgement and joins again to catch up.
     """
-    for viewer in VIEWERS:
+    for viewer in _watching(session_id, memo.seats):
         try:
             publisher.send_snapshot(session_id, viewer, snapshot_for(session_id, memo, state, viewer))
         except Exception:
             log.exception("session %s: snapshot %s for %s was not sent", session_id, state.version, viewer)
+
+
+def _watching(session_id: int, seats: Seats) -> tuple[str, ...]:
+    """The viewers to send a new snapshot to: both partners, and the counselor only while one of
+    their connections follows the session (joined or reconnecting, on any process). A counselor who
+    joins later gets the snapshot with the join; the board is written before the join reads the state,
+    so an event committed after that read finds the counselor on the board."""
+    if presence_of(session_id, seats)["counselor"]["status"] == "away":
+        return ("a", "b")
+    return VIEWERS
 
 
 def _alert(session_id: int, memo: SessionMemo, effects: tuple) -> None:
@@ -644,20 +686,22 @@ def _alert(session_id: int, memo: SessionMemo, effects: tuple) -> None:
 
 def join(user_id: int, session_id: int, sid: str) -> tuple[str, dict[str, Any]]:
     """Register ``sid`` as the user's connection to the session; returns (viewer, their snapshot)."""
-    memo, viewer = _seat(user_id, session_id)
+    memo, viewer, _ = _seat(user_id, session_id)
     if viewer != "counselor" and consent.needs_consent_by_id(user_id):
         raise LiveError("consent_needed", consent.needed_message())
-    now = datetime.now(UTC)
+    now = time.time()
+    live_sids = [entry.sid for entry in presence.board().connections(session_id, now) if entry.disconnected_at is None]
+    # The user's earlier connections to the session that no process still holds are forgotten.
     db.session.execute(_PRESENCE.delete().where(
-        _PRESENCE.c.session_id == session_id, _PRESENCE.c.user_id == user_id,
-        _PRESENCE.c.seen_at < now - presence_fresh(),
+        _PRESENCE.c.session_id == session_id, _PRESENCE.c.user_id == user_id, _PRESENCE.c.sid.not_in(live_sids),
     ))
-    db.session.merge(Presence(sid=sid, session_id=session_id, user_id=user_id, seen_at=now))
+    db.session.merge(Presence(sid=sid, session_id=session_id, user_id=user_id, seen_at=datetime.fromtimestamp(now, UTC)))
+    presence.board().seen(session_id, presence.Connection(sid, user_id, now))  # before the state is read: see _watching
     state = memo.state = _stored_state(session_id)
     db.session.commit()
-    presence = presence_of(session_id, memo.seats)
-    _announce_presence(session_id, viewer, presence)
-    return viewer, {**snapshot_for(session_id, memo, state, viewer), "presence": presence}
+    shown = presence_of(session_id, memo.seats)
+    _announce_presence(session_id, viewer, shown)
+    return viewer, {**snapshot_for(session_id, memo, state, viewer), "presence": shown}
 
 
 def heartbeat(user_id: int, session_id: int, sid: str) -> tuple[int, dict[str, Any]]:
@@ -667,17 +711,17 @@ def heartbeat(user_id: int, session_id: int, sid: str) -> tuple[int, dict[str, A
     frames, so a client that missed one (a publish lost after the commit, a message queue down
     or reconnecting, a partner's process killed without a disconnect) notices within one
     heartbeat: a newer version makes it join again, and presence is simply replaced.
+    Nothing is written to the database: presence lives on the board (memory, or Redis).
     """
-    memo, _ = _seat(user_id, session_id)
-    db.session.execute(_PRESENCE.update().where(_PRESENCE.c.sid == sid, _PRESENCE.c.session_id == session_id)
-                       .values(seen_at=datetime.now(UTC)))
-    version = _connection().execute(_READ_VERSION, {"session_id": session_id}).scalar_one()
-    return version, presence_of(session_id, memo.seats)  # presence_of commits
+    memo, _, version = _seat(user_id, session_id)
+    db.session.rollback()  # ends the read; nothing was written
+    presence.board().seen(session_id, presence.Connection(sid, user_id, time.time()))
+    return version, presence_of(session_id, memo.seats)
 
 
-def presence_fresh() -> timedelta:
-    """How long a connection counts as joined after its last heartbeat (or join)."""
-    return timedelta(seconds=HEARTBEATS_PER_PRESENCE * current_app.config["HEARTBEAT_SECONDS"])
+def presence_fresh_seconds(config: Mapping[str, Any]) -> float:
+    """How long a connection counts as joined after its last heartbeat (or join), in seconds."""
+    return float(HEARTBEATS_PER_PRESENCE * config["HEARTBEAT_SECONDS"])
 
 
 def disconnect(sid: str) -> None:
@@ -685,49 +729,48 @@ def disconnect(sid: str) -> None:
     connection = db.session.get(Presence, sid)
     if connection is None:
         return
-    connection.disconnected_at = datetime.now(UTC)
+    now = time.time()
+    connection.disconnected_at = datetime.fromtimestamp(now, UTC)
     session_id, user_id = connection.session_id, connection.user_id
     db.session.commit()
+    presence.board().seen(session_id, presence.Connection(sid, user_id, now, now))
     remembered = _memo(session_id)
     viewer = remembered[0].seats.role_of(user_id) if remembered else None
+    db.session.rollback()  # ends the read
     if remembered is not None and viewer is not None:
         _announce_presence(session_id, viewer, presence_of(session_id, remembered[0].seats))
 
 
 def presence_of(session_id: int, seats: Seats) -> dict[str, dict[str, Any]]:
-    """'joined', 'reconnecting' or 'away' for each viewer, from the connection rows."""
-    now = datetime.now(UTC)
-    presence: dict[str, dict[str, Any]] = {viewer: {"status": "away"} for viewer in VIEWERS}
-    connections = db.session.execute(
-        select(_PRESENCE.c.user_id, _PRESENCE.c.seen_at, _PRESENCE.c.disconnected_at)
-        .where(_PRESENCE.c.session_id == session_id)
-    )
-    fresh = presence_fresh()
-    for connection in connections:
+    """'joined', 'reconnecting' or 'away' for each viewer, from the presence board."""
+    now = time.time()
+    shown: dict[str, dict[str, Any]] = {viewer: {"status": "away"} for viewer in VIEWERS}
+    fresh = presence_fresh_seconds(current_app.config)
+    for connection in presence.board().connections(session_id, now):
         viewer = seats.role_of(connection.user_id)
         if viewer is not None:
-            _merge_presence(presence[viewer], connection, now, fresh)
-    db.session.commit()
-    return presence
+            _merge_presence(shown[viewer], connection, now, fresh)
+    return shown
 
 
 _RANK = {"away": 0, "reconnecting": 1, "joined": 2}
+_GRACE = RECONNECT_GRACE.total_seconds()
 
 
-def _merge_presence(entry: dict[str, Any], connection: Any, now: datetime, fresh: timedelta) -> None:
-    # A connection whose process died (SIGKILL) never records its disconnect: its row stops being
+def _merge_presence(entry: dict[str, Any], connection: presence.Connection, now: float, fresh: float) -> None:
+    # A connection whose process died (SIGKILL) never records its disconnect: its entry stops being
     # refreshed by heartbeats and counts as away once it is older than ``fresh``.
-    if connection.disconnected_at is None and now - as_utc(connection.seen_at) < fresh:
+    if connection.disconnected_at is None and now - connection.seen_at < fresh:
         status, until = "joined", None
-    elif connection.disconnected_at is not None and now - as_utc(connection.disconnected_at) < RECONNECT_GRACE:
-        status, until = "reconnecting", (as_utc(connection.disconnected_at) + RECONNECT_GRACE).timestamp()
+    elif connection.disconnected_at is not None and now - connection.disconnected_at < _GRACE:
+        status, until = "reconnecting", connection.disconnected_at + _GRACE
     else:
         return
     if _RANK[status] > _RANK[entry["status"]]:
         entry.update(status=status, until=until)
 
 
-def _announce_presence(session_id: int, changed: str, presence: dict[str, Any]) -> None:
+def _announce_presence(session_id: int, changed: str, shown: dict[str, Any]) -> None:
     for viewer in VIEWERS:
         if viewer != changed:
-            publisher.send_presence(session_id, viewer, presence)
+            publisher.send_presence(session_id, viewer, shown)

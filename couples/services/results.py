@@ -11,6 +11,7 @@ read the rows (:func:`facts_for_session`, :func:`ratings_for_couple`) and never 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from datetime import datetime, UTC
 from typing import Any
@@ -120,11 +121,17 @@ def _upsert(table: Table, rows: list[dict[str, Any]], key: tuple[str, ...], repl
     """One INSERT .. ON CONFLICT statement for all ``rows`` (none when there are none)."""
     if not rows:
         return
-    insert = _DIALECTS[db.session.get_bind().dialect.name](table)
-    if replace:
-        statement = insert.on_conflict_do_update(
-            index_elements=list(key),
-            set_={name: insert.excluded[name] for name in rows[0] if name not in key})
-    else:
-        statement = insert.on_conflict_do_nothing(index_elements=list(key))
+    statement = _upsert_statement(db.session.get_bind().dialect.name, table, key, tuple(rows[0]), replace)
     db.session.execute(statement, rows)
+
+
+@functools.lru_cache(maxsize=64)
+def _upsert_statement(dialect: str, table: Table, key: tuple[str, ...], columns: tuple[str, ...],
+                      replace: bool) -> Any:
+    """The upsert for one table, key and set of columns, built once: building ``excluded`` (an alias
+    of the table) took more time than a live event's own statements."""
+    insert = _DIALECTS[dialect](table)
+    if replace:
+        return insert.on_conflict_do_update(
+            index_elements=list(key), set_={name: insert.excluded[name] for name in columns if name not in key})
+    return insert.on_conflict_do_nothing(index_elements=list(key))
