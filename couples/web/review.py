@@ -8,8 +8,6 @@ or an export is written to the audit log by the service, in the same commit as t
 from __future__ import annotations
 
 import json
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask.blueprints import BlueprintSetupState
@@ -19,12 +17,12 @@ from flask_login import current_user
 
 from ..charts import ratings_chart, trend_chart
 from ..forms import ActionForm, NoteForm
-from ..models import Couple, LiveSession, as_utc, utcnow
+from ..models import Couple, LiveSession, utcnow
 from ..records import OUTCOMES, SECTION_ORDER, SECTION_TITLES, SummaryHeading, summary_pdf
 from ..services import exports, reflections
 from ..services import review as review_service
 from .auth import counselor_required, couple_for_counselor_or_404
-from .pages import local_date
+from .pages import local_date, local_moment
 
 bp = Blueprint("review", __name__, url_prefix="/counselor")
 
@@ -50,16 +48,6 @@ def _shared_words(state: BlueprintSetupState) -> None:
     """Templates name summary sections, step outcomes and audit actions with the same words as the PDF."""
     state.app.jinja_env.globals.update(summary_sections=SECTION_ORDER, summary_section_titles=SECTION_TITLES,
                                        step_outcomes=OUTCOMES, audit_actions=AUDIT_ACTIONS)
-
-
-@bp.app_template_filter("local_moment")
-def local_moment(moment: datetime | str | None, timezone: str) -> str:
-    """A moment (a datetime or ISO 8601 text) as date and time in ``timezone``, e.g. "3 Dec 2026, 14:05"."""
-    if not moment:
-        return ""
-    when = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
-    local = as_utc(when).astimezone(ZoneInfo(timezone))
-    return f"{local_date(local, timezone)}, {local:%H:%M}"
 
 
 def _session_or_404(session_id: int) -> LiveSession:
