@@ -6,13 +6,18 @@ language first."""
 from __future__ import annotations
 
 import re
+import time
 from datetime import UTC, datetime
 
 import pytest
+from aiosmtpd.controller import Controller
 from builders import PASSWORD, csrf_token, login, make_counselor, make_couple, post_form
 from flask_babel import force_locale
+from followups.conftest import Inbox
 
-from couples.config import CrisisLine
+from bench.infra import free_port
+
+from couples.config import CrisisLine, SmtpSettings
 from couples.extensions import db
 from couples.models import Couple, User
 from couples.services import accounts
@@ -183,3 +188,52 @@ def test_the_shipped_crisis_lines_are_named_in_the_readers_language(tmp_path):
     page = app.test_client().get("/help", headers=SPANISH).get_data(as_text=True)
 
     assert "Línea Nacional de Ayuda de SAMHSA" in page and "988 Línea de Prevención del Suicidio y Crisis" in page
+
+
+# -- errors ----------------------------------------------------------------------------------------
+
+
+def test_error_pages_and_an_expired_form_speak_the_readers_language(client):
+    missing = client.get("/no-such-page", headers=SPANISH)
+    expired = client.post("/login", data={"email": "a@example.org", "password": "x"}, headers=SPANISH)
+    as_json = client.get("/no-such-page", headers={**SPANISH, "Accept": "application/json"})
+
+    assert missing.status_code == 404 and "No encontramos la página" in missing.get_data(as_text=True)
+    assert expired.status_code == 400 and "El formulario venció" in expired.get_data(as_text=True)
+    assert as_json.json["error"] == "No encontramos la página"
+
+
+def test_a_page_behind_the_login_asks_to_log_in_in_the_readers_language(client):
+    response = client.get("/account", headers=SPANISH)
+
+    assert "Inicia sesión para continuar." in client.get(response.location, headers=SPANISH).get_data(as_text=True)
+
+
+class TestEmail:
+    """An e-mail goes out in its recipient's language, whoever asked for it and in whatever language."""
+
+    @pytest.fixture
+    def inbox(self):
+        inbox = Inbox()
+        controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+        controller.start()
+        yield inbox, controller.port
+        controller.stop()
+
+    @pytest.fixture
+    def app_config(self, app_config, inbox):
+        return {**app_config, "SMTP": SmtpSettings(host="127.0.0.1", port=inbox[1], sender="app@couples.test",
+                                                   starttls=False)}
+
+    def test_a_password_link_asked_for_in_english_reaches_a_spanish_reader_in_spanish(self, app, couple, inbox):
+        with app.app_context():
+            accounts.set_language(db.session.get(User, couple.partner_a_id), "es")
+
+        post_form(app.test_client(), "/reset", {"email": couple.partner_a.email})
+
+        deadline = time.monotonic() + 10
+        while not inbox[0].messages and time.monotonic() < deadline:
+            time.sleep(0.05)
+        [message] = inbox[0].messages
+        assert message["Subject"] == "Elige una nueva contraseña"
+        assert "Funciona una sola vez" in message.get_content()
