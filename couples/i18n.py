@@ -9,6 +9,7 @@ content are. docs/languages.md says how to add a language.
 from __future__ import annotations
 
 from flask import has_request_context, request
+from flask_babel import get_locale
 from flask_login import current_user
 
 LANGUAGES: dict[str, str] = {"en": "English", "es": "Español"}
@@ -30,6 +31,11 @@ def visitor_language() -> str:
     """An anonymous visitor's language: the one they picked (cookie), else the browser's."""
     chosen = request.cookies.get(LANGUAGE_COOKIE)
     return chosen if chosen in LANGUAGES else offered_language()
+
+
+def shown_language() -> str:
+    """The language this request is shown in (what a sign-up form offers first, ``<html lang>``)."""
+    return str(get_locale() or DEFAULT_LANGUAGE)
 
 
 def select_locale() -> str:

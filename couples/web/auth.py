@@ -13,14 +13,14 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
-from flask_babel import force_locale, get_locale
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf.csrf import generate_csrf
 
 from ..extensions import limiter, login_manager
-from ..i18n import DEFAULT_LANGUAGE
+from ..i18n import shown_language
 from ..forms import AcceptInvitationForm, LoginForm, SignupForm
 from ..models import Couple, User
 from ..services import accounts, totp
@@ -100,11 +100,6 @@ def couple_for_partner_or_404() -> Couple:
 def home_url(user: User) -> str:
     """Where a logged-in person starts."""
     return url_for("counselor.home") if user.is_counselor else url_for("partner.home")
-
-
-def shown_language() -> str:
-    """The language this page is shown in: what a sign-up form offers first."""
-    return str(get_locale() or DEFAULT_LANGUAGE)
 
 
 def _local_path(target: str | None) -> str | None:

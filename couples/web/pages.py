@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..config import CrisisLine, lines_for_language
-from ..i18n import LANGUAGE_COOKIE, LANGUAGE_COOKIE_SECONDS, LANGUAGES
+from ..i18n import LANGUAGE_COOKIE, LANGUAGE_COOKIE_SECONDS, LANGUAGES, shown_language
 from ..models import as_utc
 from ..services import accounts
 from .auth import _local_path, home_url
@@ -106,17 +106,15 @@ def local_number(number: float | int) -> str:
 def crisis_lines() -> list[tuple[str, str, str]]:
     """The crisis lines as ``(label, number, link)`` for this reader: those answering in their language
     first; the shipped lines' names translated, lines an operator configured named as written."""
-    language = str(get_locale() or "en")
     lines: tuple[CrisisLine, ...] = current_app.config["CRISIS_LINES"]
-    return [(_(line.label), line.number, line.link) for line in lines_for_language(lines, language)]
+    return [(_(line.label), line.number, line.link) for line in lines_for_language(lines, shown_language())]
 
 
 @bp.app_context_processor
 def language_context() -> dict[str, object]:
     """Every template may show the crisis lines (``crisis_lines()``) and the language switch
     (``languages``, ``shown_language``)."""
-    return {"crisis_lines": crisis_lines, "languages": LANGUAGES,
-            "shown_language": lambda: str(get_locale() or "en")}
+    return {"crisis_lines": crisis_lines, "languages": LANGUAGES, "shown_language": shown_language}
 
 
 @bp.post("/language")
