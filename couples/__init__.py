@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from flask_babel import lazy_gettext
 from werkzeug.middleware.proxy_fix import ProxyFix
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -106,7 +107,8 @@ def _init_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     app.session_interface = ConnectionSessionInterface()  # one cookie check per socket, not per message
     login_manager.login_view = "auth.login"
-    login_manager.login_message = "Please log in to continue."
+    login_manager.login_message = lazy_gettext("Please log in to continue.")
+    login_manager.localize_callback = str  # translated when flashed, in the reader's language
     login_manager.session_protection = "basic"
     socketio.init_app(
         app,

@@ -32,11 +32,17 @@ class CrisisLine(NamedTuple):
         return (self.label, self.number, self.link)
 
 
+def N_(text: str) -> str:
+    """Marks ``text`` for the translation catalogue without translating it here (this module knows no
+    request); pages show the default lines' labels translated (pages.crisis_lines)."""
+    return text
+
+
 # Both US lines answer in English and Spanish: SAMHSA's helpline offers Spanish-speaking staff, and
 # 988 connects to Spanish-speaking counselors (press 2 when calling, or text AYUDA to 988).
 DEFAULT_CRISIS_LINES = (
-    CrisisLine("SAMHSA National Helpline (free, confidential, 24/7)", "1-800-662-4357", "tel:18006624357", ("en", "es")),
-    CrisisLine("988 Suicide & Crisis Lifeline (call or text)", "988", "tel:988", ("en", "es")),
+    CrisisLine(N_("SAMHSA National Helpline (free, confidential, 24/7)"), "1-800-662-4357", "tel:18006624357", ("en", "es")),
+    CrisisLine(N_("988 Suicide & Crisis Lifeline (call or text)"), "988", "tel:988", ("en", "es")),
 )
 DEFAULT_CRISIS_RESOURCES = tuple(line.entry for line in DEFAULT_CRISIS_LINES)
 CRISIS_LINES_EXPECTED = ("COUPLES_CRISIS_RESOURCES entries look like 'label|number|link' or "

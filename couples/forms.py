@@ -6,9 +6,11 @@ from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import (BooleanField, EmailField, IntegerField, PasswordField, SelectField, StringField, SubmitField,
                      TextAreaField)
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from .content.parse import MAX_PLAN_EXERCISES
+from .i18n import LANGUAGES
 from .content.schema import TITLE_MAX
 from .services.accounts import EMAIL_MAX, NAME_MAX, PASSWORD_MAX, PASSWORD_MIN, check_email
 from .services.authoring import SOURCE_MAX
@@ -28,26 +30,27 @@ def _email_format(_form: FlaskForm, field: EmailField) -> None:
 
 def _email_field() -> EmailField:
     return EmailField(
-        "Email",
+        lazy_gettext("Email"),
         filters=[_strip],
-        validators=[DataRequired("Enter your email address."), Length(max=EMAIL_MAX), _email_format],
+        validators=[DataRequired(lazy_gettext("Enter your email address.")), Length(max=EMAIL_MAX), _email_format],
         render_kw={"autocomplete": "email", "autocapitalize": "none", "spellcheck": "false"},
     )
 
 
 def _new_password_fields() -> tuple[PasswordField, PasswordField]:
     password = PasswordField(
-        "Password",
+        lazy_gettext("Password"),
         validators=[
-            InputRequired("Choose a password."),
-            Length(PASSWORD_MIN, PASSWORD_MAX, f"Use between {PASSWORD_MIN} and {PASSWORD_MAX} characters."),
+            InputRequired(lazy_gettext("Choose a password.")),
+            Length(PASSWORD_MIN, PASSWORD_MAX, lazy_gettext("Use between %(min)s and %(max)s characters.")),
         ],
-        description=f"At least {PASSWORD_MIN} characters. A few unrelated words work well.",
+        description=lazy_gettext("At least %(min)s characters. A few unrelated words work well.", min=PASSWORD_MIN),
         render_kw={"autocomplete": "new-password", "minlength": PASSWORD_MIN, "maxlength": PASSWORD_MAX},
     )
     confirm = PasswordField(
-        "Repeat the password",
-        validators=[InputRequired("Repeat the password."), EqualTo("password", "The passwords don't match.")],
+        lazy_gettext("Repeat the password"),
+        validators=[InputRequired(lazy_gettext("Repeat the password.")),
+                    EqualTo("password", lazy_gettext("The passwords don't match."))],
         render_kw={"autocomplete": "new-password"},
     )
     return password, confirm
@@ -57,44 +60,65 @@ def _name_field(label: str, autocomplete: str = "off") -> StringField:
     return StringField(
         label,
         filters=[_strip],
-        validators=[DataRequired("Enter a name."), Length(1, NAME_MAX, f"Use at most {NAME_MAX} characters.")],
+        validators=[DataRequired(lazy_gettext("Enter a name.")),
+                    Length(1, NAME_MAX, lazy_gettext("Use at most %(max)s characters."))],
         render_kw={"maxlength": NAME_MAX, "autocomplete": autocomplete},
+    )
+
+
+def _language_field() -> SelectField:
+    """The language a person reads the app in; each language is named in itself."""
+    return SelectField(
+        lazy_gettext("Language"),
+        # Each option in its own language, marked so (screen readers then read "Español" in Spanish).
+        choices=[SelectChoice(code, name, render_kw={"lang": code}) for code, name in LANGUAGES.items()],
+        validate_choice=True,
+        description=lazy_gettext("The app's pages and e-mails come in this language. You can change it later."),
     )
 
 
 class LoginForm(FlaskForm):
     email = _email_field()
     password = PasswordField(
-        "Password",
-        validators=[InputRequired("Enter your password."), Length(max=PASSWORD_MAX)],
+        lazy_gettext("Password"),
+        validators=[InputRequired(lazy_gettext("Enter your password.")), Length(max=PASSWORD_MAX)],
         render_kw={"autocomplete": "current-password"},
     )
-    submit = SubmitField("Log in")
+    submit = SubmitField(lazy_gettext("Log in"))
 
 
 class SignupForm(FlaskForm):
-    display_name = _name_field("Your name (shown to the couples you work with)", "name")
+    display_name = _name_field(lazy_gettext("Your name (shown to the couples you work with)"), "name")
     email = _email_field()
     password, confirm = _new_password_fields()
-    submit = SubmitField("Create counselor account")
+    language = _language_field()
+    submit = SubmitField(lazy_gettext("Create counselor account"))
 
 
 class AcceptInvitationForm(FlaskForm):
     email = _email_field()
     password, confirm = _new_password_fields()
-    submit = SubmitField("Join")
+    language = _language_field()
+    submit = SubmitField(lazy_gettext("Join"))
+
+
+class LanguageForm(FlaskForm):
+    """Change the language of one's own account."""
+
+    language = _language_field()
+    submit = SubmitField(lazy_gettext("Save the language"))
 
 
 class NewCoupleForm(FlaskForm):
-    partner_a_name = _name_field("First partner's name")
-    partner_b_name = _name_field("Second partner's name")
+    partner_a_name = _name_field(lazy_gettext("First partner's name"))
+    partner_b_name = _name_field(lazy_gettext("Second partner's name"))
     timezone = SelectField(
-        "The couple's time zone",
+        lazy_gettext("The couple's time zone"),
         default="America/New_York",
         validate_choice=True,
-        description="Used to show session times in the couple's local time.",
+        description=lazy_gettext("Used to show session times in the couple's local time."),
     )
-    submit = SubmitField("Create couple and invitation links")
+    submit = SubmitField(lazy_gettext("Create couple and invitation links"))
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -120,14 +144,14 @@ class ExerciseForm(FlaskForm):
     """A counselor's exercise as TOML; the content validators check it, not the form."""
 
     source = TextAreaField(
-        "Exercise (TOML)",
-        validators=[InputRequired("Write or paste the exercise.")],
+        lazy_gettext("Exercise (TOML)"),
+        validators=[InputRequired(lazy_gettext("Write or paste the exercise."))],
         render_kw={"rows": 28, "spellcheck": "false", "autocapitalize": "none", "class": "code-box",
                    "data-max-chars": SOURCE_MAX,
                    "data-over-text": lazy_gettext("This is {count} characters over the limit. Nothing was sent: "
                                         "shorten it, then save again.")},
     )
-    submit = SubmitField("Check and save")
+    submit = SubmitField(lazy_gettext("Check and save"))
 
 
 ALL_COUPLES = "all"
@@ -137,17 +161,17 @@ class ComposePlanForm(FlaskForm):
     """Title and audience of a new plan; its exercises come as ``position-<exercise id>`` inputs."""
 
     title = StringField(
-        "Title",
+        lazy_gettext("Title"),
         filters=[_strip],
-        validators=[DataRequired("Give the plan a title.")],
+        validators=[DataRequired(lazy_gettext("Give the plan a title."))],
         render_kw={"maxlength": TITLE_MAX},
     )
-    couple = SelectField("For", validate_choice=True)
-    submit = SubmitField("Check and save the plan")
+    couple = SelectField(lazy_gettext("For"), validate_choice=True)
+    submit = SubmitField(lazy_gettext("Check and save the plan"))
 
     def __init__(self, couples, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.couple.choices = [(ALL_COUPLES, "All my couples")] + [(str(c.id), c.title) for c in couples]
+        self.couple.choices = [(ALL_COUPLES, lazy_gettext("All my couples"))] + [(str(c.id), c.title) for c in couples]
 
     def positions(self) -> list[tuple[str, IntegerField]]:
         """(exercise id, its position field) for every exercise offered, in page order."""

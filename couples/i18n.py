@@ -1,13 +1,15 @@
 """The languages people read the app in, and which one each request is shown in.
 
-A person's own choice (``User.language``) wins; before anyone is logged in, the browser's
-``Accept-Language`` decides. What people write is never translated: only the app's words and the
-shipped content are.
+A person's own choice (``User.language``) wins; before anyone is logged in, the language a visitor
+picked in the header (kept in the ``language`` cookie) decides, else the browser's
+``Accept-Language``. What people write is never translated: only the app's words and the shipped
+content are. docs/languages.md says how to add a language.
 """
 
 from __future__ import annotations
 
-from flask import request
+from flask import has_request_context, request
+from flask_babel import get_locale
 from flask_login import current_user
 
 LANGUAGES: dict[str, str] = {"en": "English", "es": "Español"}
@@ -15,16 +17,36 @@ LANGUAGES: dict[str, str] = {"en": "English", "es": "Español"}
 
 DEFAULT_LANGUAGE = "en"
 
+LANGUAGE_COOKIE = "language"
+"""Where an anonymous visitor's choice of language is remembered (pages.set_language sets it)."""
+LANGUAGE_COOKIE_SECONDS = 365 * 24 * 3600
+
 
 def offered_language() -> str:
     """The language the browser asks for first among those the app speaks (English when none)."""
     return request.accept_languages.best_match(LANGUAGES, default=DEFAULT_LANGUAGE)
 
 
+def visitor_language() -> str:
+    """An anonymous visitor's language: the one they picked (cookie), else the browser's."""
+    chosen = request.cookies.get(LANGUAGE_COOKIE)
+    return chosen if chosen in LANGUAGES else offered_language()
+
+
+def shown_language() -> str:
+    """The language of the locale in force: the reader's in a request (what a sign-up form offers
+    first, ``<html lang>``), the recipient's under ``force_locale``."""
+    locale = get_locale()
+    return locale.language if locale is not None else DEFAULT_LANGUAGE
+
+
 def select_locale() -> str:
-    """Flask-Babel's locale selector: the logged-in person's language, else the browser's."""
+    """Flask-Babel's locale selector: the logged-in person's language, else the visitor's; outside a
+    request (CLI, background tasks) the default, unless the caller forces one (``force_locale``)."""
+    if not has_request_context():
+        return DEFAULT_LANGUAGE
     if current_user and current_user.is_authenticated:
         language = getattr(current_user, "language", None)
         if language in LANGUAGES:
             return language
-    return offered_language()
+    return visitor_language()

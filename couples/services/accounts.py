@@ -10,10 +10,13 @@ import re
 import secrets
 from collections.abc import Callable
 
-from sqlalchemy import func, select, update
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
+from ..i18n import DEFAULT_LANGUAGE, LANGUAGES
 from ..models import Couple, User, audit
 from ..realtime import publisher
 
@@ -37,7 +40,7 @@ class EmailInUse(AccountError):
     """Another account already has this email address."""
 
     def __init__(self) -> None:
-        super().__init__("An account with that email already exists.")
+        super().__init__(lazy_gettext("An account with that email already exists."))
 
 
 def normalize_email(email: str) -> str:
@@ -48,21 +51,21 @@ def normalize_email(email: str) -> str:
 def check_email(email: str) -> str | None:
     """A sentence saying what is wrong with ``email``, or None when it looks usable."""
     if not EMAIL_PATTERN.match(email) or len(email) > EMAIL_MAX:
-        return "Enter an email address like name@example.org."
+        return _("Enter an email address like name@example.org.")
     return None
 
 
 def check_password(password: str) -> str | None:
     """A sentence saying what is wrong with ``password``, or None when it is acceptable."""
     if not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
-        return f"Use between {PASSWORD_MIN} and {PASSWORD_MAX} characters."
+        return _("Use between %(min)s and %(max)s characters.", min=PASSWORD_MIN, max=PASSWORD_MAX)
     return None
 
 
 def check_name(name: str) -> str | None:
     """A sentence saying what is wrong with a display name, or None."""
     if not 1 <= len(name.strip()) <= NAME_MAX:
-        return f"Use between 1 and {NAME_MAX} characters."
+        return _("Use between %(min)s and %(max)s characters.", min=1, max=NAME_MAX)
     return None
 
 
@@ -81,15 +84,16 @@ def email_in_use(email: str) -> bool:
     return user_by_email(email) is not None
 
 
-def new_user(*, email: str, display_name: str, password: str, role: str) -> User:
-    """Add (not commit) a user; raises :class:`EmailInUse` if the email is taken."""
+def new_user(*, email: str, display_name: str, password: str, role: str, language: str = DEFAULT_LANGUAGE) -> User:
+    """Add (not commit) a user reading ``language``; raises :class:`EmailInUse` if the email is taken."""
     email = normalize_email(email)
     for problem in (check_email(email), check_password(password), check_name(display_name)):
         if problem:
             raise AccountError(problem)
     if email_in_use(email):
         raise EmailInUse()
-    user = User(email=email, display_name=display_name.strip(), role=role)
+    user = User(email=email, display_name=display_name.strip(), role=role,
+                language=language if language in LANGUAGES else DEFAULT_LANGUAGE)
     user.set_password(password)
     db.session.add(user)
     try:
@@ -100,9 +104,11 @@ def new_user(*, email: str, display_name: str, password: str, role: str) -> User
     return user
 
 
-def create_counselor(*, email: str, display_name: str, password: str, via: str = "web") -> User:
-    """Create a counselor account and record the sign-up in the audit log."""
-    user = new_user(email=email, display_name=display_name, password=password, role="counselor")
+def create_counselor(*, email: str, display_name: str, password: str, via: str = "web",
+                     language: str = DEFAULT_LANGUAGE) -> User:
+    """Create a counselor account reading ``language`` and record the sign-up in the audit log."""
+    user = new_user(email=email, display_name=display_name, password=password, role="counselor",
+                    language=language)
     audit(user, "counselor.signed_up", f"user:{user.id}", f"via {via}")
     db.session.commit()
     return user
@@ -122,6 +128,24 @@ def authenticate(email: str, password: str) -> User | None:
     audit(None, "auth.login_failed", "login")
     db.session.commit()
     return None
+
+
+def set_language(user: User, language: str) -> None:
+    """Change the language ``user`` reads the app in (one of ``LANGUAGES``); the next page is in it.
+
+    Live sessions keep who sits where, with each seat's language, until the couple's
+    ``seats_version`` changes: bumping it for every couple the person sits in makes an open
+    session reload its seats, so the person's next snapshot comes in the new language.
+    """
+    if language not in LANGUAGES:
+        raise AccountError(_("Choose one of the languages offered."))
+    if user.language == language:
+        return
+    user.language = language
+    db.session.execute(update(Couple).where(or_(
+        Couple.partner_a_id == user.id, Couple.partner_b_id == user.id, Couple.counselor_id == user.id,
+    )).values(seats_version=Couple.seats_version + 1))
+    db.session.commit()
 
 
 def end_logins(user: User, action: str = "auth.logout") -> None:

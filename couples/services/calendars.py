@@ -28,7 +28,7 @@ from sqlalchemy import func, select
 
 from ..domain.followups import zone_named
 from ..extensions import db
-from ..i18n import DEFAULT_LANGUAGE
+from ..i18n import DEFAULT_LANGUAGE, shown_language
 from ..models import Couple, Followup, FollowupOccurrence, JointSession, User, as_utc
 from . import followups, joint_sessions
 
@@ -57,7 +57,7 @@ def counselor_feed(counselor: User, now: datetime, link: str) -> bytes:
 
 def _feed(couple_ids: list[int], counselor_id: int, now: datetime, link: str) -> bytes:
     """The built feed, from this process's cache while nothing in it changed (one query), else built."""
-    name, language = _("Follow-ups"), followups.shown_language()
+    name, language = _("Follow-ups"), shown_language()
     key = (tuple(couple_ids), link, language, _change_marker(couple_ids))
     cache = _cache()
     found = cache.get(key, now)

@@ -25,7 +25,6 @@ from dataclasses import replace as dataclass_replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, insert, or_, select, update
@@ -36,7 +35,7 @@ from ..content import Exercise, PlanSpec
 from ..domain import machine
 from ..domain.plan import Plan
 from ..extensions import db
-from ..i18n import DEFAULT_LANGUAGE
+from ..i18n import shown_language
 from ..models import (CalendarFeed, Couple, Followup, FollowupOccurrence, FollowupReminder, JointSession, LiveSession,
                       ReminderPreference, User, as_utc, audit, hash_token, utcnow)
 from . import live
@@ -247,12 +246,6 @@ def followup_plan(couple: Couple, plan_id: str, together: bool = False) -> Plan 
         return None
     first = (library[CHECK_IN_EXERCISE],) if together and exercise.id != CHECK_IN_EXERCISE else ()
     return _exercises_plan(plan_id, exercise, (*first, exercise))
-
-
-def shown_language() -> str:
-    """The language of the locale in force: the reader's in a request, the recipient's under ``force_locale``."""
-    locale = get_locale()
-    return locale.language if locale is not None else DEFAULT_LANGUAGE
 
 
 def in_reader_language(spec: PlanSpec) -> PlanSpec:

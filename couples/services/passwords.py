@@ -19,6 +19,7 @@ from email.message import EmailMessage
 import click
 from flask import current_app, url_for
 from flask.cli import with_appcontext
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
@@ -89,7 +90,8 @@ def request_by_email(email: str, link_for: Callable[[str], str], smtp: SmtpSetti
     token = _issue(user, None)
     audit(user, "password_reset.emailed", f"user:{user.id}")
     db.session.commit()
-    message = reset_message(smtp, user.email, link_for(token))
+    with force_locale(user.language):  # the e-mail speaks its recipient's language, not the asker's
+        message = reset_message(smtp, user.email, link_for(token))
     socketio.start_background_task(send_message, smtp, message)
 
 

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 import pyotp
 import segno
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
 from ..extensions import db
@@ -45,7 +46,7 @@ def setup_uri(user: User, secret: str) -> str:
 
 def qr_svg(uri: str) -> str:
     """The QR code of ``uri`` as inline SVG markup (no image request, nothing the CSP must allow)."""
-    return segno.make(uri, error="m").svg_inline(scale=5, border=4, title="QR code for your authenticator app")
+    return segno.make(uri, error="m").svg_inline(scale=5, border=4, title=_("QR code for your authenticator app"))
 
 
 def has_totp(user: User) -> bool:

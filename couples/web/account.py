@@ -15,6 +15,7 @@ from __future__ import annotations
 import time
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 from flask_login import current_user, login_required, logout_user
@@ -23,7 +24,7 @@ from wtforms import BooleanField, PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, InputRequired, Length
 
 from ..extensions import limiter
-from ..forms import ChangePasswordForm, ConsentForm, NewPasswordForm, ResetRequestForm
+from ..forms import ChangePasswordForm, ConsentForm, LanguageForm, NewPasswordForm, ResetRequestForm
 from ..services import accounts, consent, leaving, passwords, totp
 from ..services.accounts import PASSWORD_MAX, AccountError
 from ..services.reminders import smtp_settings
@@ -67,9 +68,26 @@ def lead_to_totp_setup():
 @bp.get("/account")
 @login_required
 def page():
-    """The person's own account: two-step login (counselors) and leaving."""
+    """The person's own account: language, password, two-step login (counselors) and leaving."""
+    return _account_page(LanguageForm(language=current_user.language))
+
+
+def _account_page(language_form: LanguageForm):
     return render_template("account/page.html", has_totp=totp.has_totp(current_user),
-                           codes_left=totp.recovery_codes_left(current_user))
+                           codes_left=totp.recovery_codes_left(current_user), language_form=language_form)
+
+
+@bp.post("/account/language")
+@login_required
+def change_language():
+    """Change the language one reads the app in; the confirmation, and every page after, is in it."""
+    form = LanguageForm()
+    if not form.validate_on_submit():
+        return _account_page(form)
+    accounts.set_language(current_user, form.language.data)
+    with force_locale(form.language.data):
+        flash(_("Your language is saved: the app is now in English."))
+    return redirect(url_for("account.page"))
 
 
 @bp.route("/account/delete", methods=["GET", "POST"])

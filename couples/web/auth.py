@@ -13,11 +13,14 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf.csrf import generate_csrf
 
 from ..extensions import limiter, login_manager
+from ..i18n import shown_language
 from ..forms import AcceptInvitationForm, LoginForm, SignupForm
 from ..models import Couple, User
 from ..services import accounts, totp
@@ -27,9 +30,6 @@ from ..services.reminders import smtp_settings
 bp = Blueprint("auth", __name__)
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-FAILED_LOGIN = "That email and password don't match. Please try again."
-
 
 # The login's generation, kept in the session cookie beside Flask-Login's user id.
 LOGIN_GENERATION = "login_generation"
@@ -150,7 +150,7 @@ def login():
         if user is not None:
             _start_session(user)
             return redirect(_local_path(request.args.get("next")) or home_url(user))
-        form.password.errors.append(FAILED_LOGIN)
+        form.password.errors.append(_("That email and password don't match. Please try again."))
     return render_template("auth/login.html", form=form, email_resets=smtp_settings().enabled)
 
 
@@ -164,7 +164,7 @@ def logout():
         accounts.end_logins(current_user)
     logout_user()
     session.clear()
-    flash("You are logged out.")
+    flash(_("You are logged out."))
     return redirect(url_for("auth.login"))
 
 
@@ -190,17 +190,17 @@ def signup():
     """Counselor sign-up."""
     if current_user.is_authenticated:
         return redirect(home_url(current_user))
-    form = SignupForm()
+    form = SignupForm(language=shown_language())
     if form.validate_on_submit():
         try:
-            user = accounts.create_counselor(
-                email=form.email.data, display_name=form.display_name.data, password=form.password.data
-            )
+            user = accounts.create_counselor(email=form.email.data, display_name=form.display_name.data,
+                                             password=form.password.data, language=form.language.data)
         except accounts.AccountError as error:
             form.email.errors.append(str(error))
         else:
             _start_session(user)
-            flash("Welcome! Your counselor account is ready.")
+            with force_locale(user.language):
+                flash(_("Welcome! Your counselor account is ready."))
             return redirect(url_for("counselor.home"))
     return render_template("auth/signup.html", form=form)
 
@@ -213,7 +213,7 @@ def accept_invitation(token: str):
         invitation = couple_service.open_invitation(token)
     except couple_service.InvitationUnavailable as gone:
         return _invitation_gone(gone.reason)
-    form = AcceptInvitationForm()
+    form = AcceptInvitationForm(language=shown_language())
     if form.validate_on_submit():
         try:
             user = couple_service.accept_invitation(token, email=form.email.data, password=form.password.data)
@@ -222,8 +222,10 @@ def accept_invitation(token: str):
         except accounts.AccountError as error:
             form.email.errors.append(str(error))
         else:
+            accounts.set_language(user, form.language.data)
             _start_session(user)
-            flash(f"Welcome, {user.display_name}. You have joined.")
+            with force_locale(user.language):
+                flash(_("Welcome, %(name)s. You have joined.", name=user.display_name))
             return redirect(url_for("partner.home"))
     couple = invitation.couple
     return render_template(
@@ -237,18 +239,21 @@ def accept_invitation(token: str):
 
 
 INVITATION_GONE = {
-    "used": ("This link has already been used", "Each invitation link works only once, and this one has been used."),
-    "expired": ("This link has expired", "Invitation links work for a limited number of days, and this one is too old."),
-    "revoked": ("This link was cancelled", "Your counselor cancelled this link, usually because they made a newer one."),
+    "used": (lazy_gettext("This link has already been used"),
+             lazy_gettext("Each invitation link works only once, and this one has been used.")),
+    "expired": (lazy_gettext("This link has expired"),
+                lazy_gettext("Invitation links work for a limited number of days, and this one is too old.")),
+    "revoked": (lazy_gettext("This link was cancelled"),
+                lazy_gettext("Your counselor cancelled this link, usually because they made a newer one.")),
     "unknown": (
-        "We don't recognise this link",
-        "It may be incomplete: links are long, and email or chat apps sometimes cut them off.",
+        lazy_gettext("We don't recognise this link"),
+        lazy_gettext("It may be incomplete: links are long, and email or chat apps sometimes cut them off."),
     ),
 }
 
 
 def _invitation_gone(reason: str):
     """Say what happened to the link and what to do; 404 if it never existed, else 410 (gone)."""
-    heading, explanation = INVITATION_GONE[reason]
+    heading, explanation = (str(text) for text in INVITATION_GONE[reason])
     status = 404 if reason == "unknown" else 410
     return render_template("auth/invite_gone.html", reason=reason, heading=heading, explanation=explanation), status

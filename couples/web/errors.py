@@ -1,8 +1,9 @@
-"""Friendly error pages, or JSON for clients that ask for it."""
+"""Friendly error pages, or JSON for clients that ask for it, in the reader's language."""
 
 from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, make_response, render_template, request
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -11,16 +12,16 @@ from ..extensions import db
 bp = Blueprint("errors", __name__)
 
 MESSAGES = {
-    400: ("Something about that request didn't work", "Please go back and try again."),
-    403: ("Not available", "This page isn't available to you."),
-    404: ("Page not found", "The page may have moved, or the link may be incomplete."),
-    405: ("That didn't work", "This page can't be used that way. Please go back and try again."),
-    410: ("This is no longer available", "Ask the person who sent you the link for a new one."),
-    413: ("That was too much at once", "Please send something shorter."),
-    429: ("Please wait a moment", "There were too many attempts in a short time. Wait a minute, then try again."),
-    500: ("Something went wrong on our side", "Please try again in a moment. Nothing you did caused this."),
+    400: (_l("Something about that request didn't work"), _l("Please go back and try again.")),
+    403: (_l("Not available"), _l("This page isn't available to you.")),
+    404: (_l("Page not found"), _l("The page may have moved, or the link may be incomplete.")),
+    405: (_l("That didn't work"), _l("This page can't be used that way. Please go back and try again.")),
+    410: (_l("This is no longer available"), _l("Ask the person who sent you the link for a new one.")),
+    413: (_l("That was too much at once"), _l("Please send something shorter.")),
+    429: (_l("Please wait a moment"), _l("There were too many attempts in a short time. Wait a minute, then try again.")),
+    500: (_l("Something went wrong on our side"), _l("Please try again in a moment. Nothing you did caused this.")),
 }
-CSRF_MESSAGE = ("The form expired, please try again", "Go back, reload the page, and send the form again.")
+CSRF_MESSAGE = (_l("The form expired, please try again"), _l("Go back, reload the page, and send the form again."))
 
 
 def wants_json() -> bool:
@@ -31,6 +32,7 @@ def wants_json() -> bool:
 
 def error_response(status: int, title: str, message: str) -> Response:
     """The error as JSON or as the friendly page, with ``status``."""
+    title, message = str(title), str(message)  # translated now, in the reader's language
     if wants_json():
         return make_response(jsonify(error=title, message=message, status=status), status)
     return make_response(render_template("errors/error.html", status=status, title=title, message=message), status)

@@ -8,25 +8,22 @@ or an export is written to the audit log by the service, in the same commit as t
 from __future__ import annotations
 
 import json
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask.blueprints import BlueprintSetupState
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 from flask_login import current_user
 
 from ..charts import ratings_chart, trend_chart
 from ..forms import ActionForm, NoteForm
-from ..i18n import DEFAULT_LANGUAGE
-from ..models import Couple, LiveSession, as_utc, utcnow
+from ..i18n import shown_language
+from ..models import Couple, LiveSession, utcnow
 from ..records import LANGUAGE_NOTES, OUTCOMES, SECTION_ORDER, SECTION_TITLES, SummaryHeading, summary_pdf
 from ..services import exports, reflections
 from ..services import review as review_service
 from .auth import counselor_required, couple_for_counselor_or_404
-from .pages import local_date
+from .pages import local_date, local_moment
 
 bp = Blueprint("review", __name__, url_prefix="/counselor")
 
@@ -55,22 +52,6 @@ def _shared_words(state: BlueprintSetupState) -> None:
                                        language_notes=LANGUAGE_NOTES)
 
 
-@bp.app_template_filter("local_moment")
-def local_moment(moment: datetime | str | None, timezone: str) -> str:
-    """A moment (a datetime or ISO 8601 text) as date and time in ``timezone``, e.g. "3 Dec 2026, 14:05"."""
-    if not moment:
-        return ""
-    when = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
-    local = as_utc(when).astimezone(ZoneInfo(timezone))
-    return f"{local_date(local, timezone)}, {local:%H:%M}"
-
-
-def reader_language() -> str:
-    """The language this request is shown in (the reader's own, see couples.i18n)."""
-    locale = get_locale()
-    return locale.language if locale else DEFAULT_LANGUAGE
-
-
 def _session_or_404(session_id: int) -> LiveSession:
     session = review_service.session_for_counselor(current_user, session_id)
     if session is None:
@@ -96,13 +77,13 @@ def timeline(couple_id: int):
 def summary(session_id: int):
     """One session's summary as signed, its facts and charts, and the counselor's private note."""
     view = review_service.summary_view(_session_or_404(session_id), request.args.get("number", type=int),
-                                       reader_language())
+                                       shown_language())
     return _summary_page(view, NoteForm(text=view.note.text if view.note else ""))
 
 
 def _summary_page(view: review_service.SummaryView, note_form: NoteForm, status: int = 200):
     """Render the page, then record the read: the audit row and the page go together."""
-    language = reader_language()
+    language = shown_language()
     trend_sessions, trends = review_service.couple_trends(view.couple.id, language)
     page = render_template(
         "review/summary.html", view=view, couple=view.couple, names=_names(view.couple), note_form=note_form,
@@ -120,7 +101,7 @@ def save_note(session_id: int):
     session = _session_or_404(session_id)
     form = NoteForm()
     if not form.validate_on_submit():
-        view = review_service.summary_view(session, language=reader_language())
+        view = review_service.summary_view(session, language=shown_language())
         return _summary_page(view, form, status=400)
     review_service.save_note(current_user, session, form.text.data or "")
     flash(_("Your note is saved. Only you can read it."))
@@ -148,7 +129,7 @@ def mark_reviewed(session_id: int):
 def summary_file(session_id: int):
     """A signed version of the summary as a PDF for the counselor's files."""
     session = _session_or_404(session_id)
-    found = review_service.signed_version(session, request.args.get("number", type=int), reader_language())
+    found = review_service.signed_version(session, request.args.get("number", type=int), shown_language())
     if found is None:
         abort(404)
     summary_id, version = found
@@ -159,7 +140,7 @@ def summary_file(session_id: int):
 
 def summary_pdf_response(session: LiveSession, version: review_service.SignedVersion) -> Response:
     """A signed version (its facts already in the reader's language) as a PDF download, in the reader's language."""
-    content, couple, language = version.content or {}, session.couple, reader_language()
+    content, couple, language = version.content or {}, session.couple, shown_language()
     heading = SummaryHeading(
         couple=couple.title,
         session=_("%(plan)s, session of %(date)s", plan=review_service.session_plan_title(session, language),
@@ -187,7 +168,7 @@ def ratings_svg(session_id: int):
     session = _session_or_404(session_id)
     couple = session.couple
     svg = ratings_chart(
-        review_service.session_ratings(session, reader_language()), (couple.partner_a_name, couple.partner_b_name),
+        review_service.session_ratings(session, shown_language()), (couple.partner_a_name, couple.partner_b_name),
         title=_("Ratings of each sign in this session"),
         desc=_("For each sign, one bar per partner; a longer bar is a higher rating. "
                "The table on the page gives the same numbers."),
@@ -200,7 +181,7 @@ def ratings_svg(session_id: int):
 def trends_svg(couple_id: int):
     """Each sign's ratings across all the couple's sessions, one line per partner."""
     couple = couple_for_counselor_or_404(couple_id)
-    started, trends = review_service.couple_trends(couple.id, reader_language())
+    started, trends = review_service.couple_trends(couple.id, shown_language())
     svg = trend_chart(
         trends, [local_date(moment, couple.timezone) for moment in started],
         (couple.partner_a_name, couple.partner_b_name),

@@ -20,7 +20,8 @@ from ..domain.validate import is_whole_number
 from ..extensions import db
 from ..services import review as review_service
 from ..services import summaries
-from .review import reader_language, summary_pdf_response
+from ..i18n import shown_language
+from .review import summary_pdf_response
 
 bp = Blueprint("summary", __name__)
 
@@ -64,7 +65,7 @@ def summary_file(session_id: int):
     summary, viewer = _summary_or_404(session_id)
     if summary is None or viewer == "counselor":
         abort(404)
-    found = review_service.signed_version(summary.session, None, reader_language())
+    found = review_service.signed_version(summary.session, None, shown_language())
     if found is None:
         abort(404)
     return summary_pdf_response(summary.session, found[1])
@@ -79,7 +80,7 @@ def _context(summary: Any, viewer: str) -> dict[str, Any]:
 
 def _partner_page(summary: Any, viewer: str, conflict: dict[str, Any] | None = None) -> str:
     """The page in the reader's language: the session's step texts too; what the partners wrote as written."""
-    language = reader_language()
+    language = shown_language()
     signed_copy = summaries.signed_copy(summary)
     view = summary_view(summaries.state_of(summary), cast(Role, viewer))
     return render_template(

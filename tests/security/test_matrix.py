@@ -65,6 +65,7 @@ ROUTES: dict[str, str] = {
     "POST auth.logout": "login login login login login login",  # back to the login page, logged in or not
     "POST auth.refresh_login": "401 ok ok ok ok ok",  # called by the live page's script,
     "POST quick_exit.beacon": EVERYONE,  # always 204; only the login's own token ends the login
+    "POST pages.set_language": EVERYONE,  # a visitor's language (a cookie); for someone logged in, their own
     "GET account.request_reset": "404 404 404 404 404 404",  # only where SMTP is set (not here)
     "POST account.request_reset": "404 404 404 404 404 404",
     "GET account.reset_password": "410 410 410 410 410 410",  # the link is the secret; a wrong one is gone
@@ -73,6 +74,7 @@ ROUTES: dict[str, str] = {
     "POST account.login_code": "login login login login login login",
     # anyone logged in: their own account
     "GET account.page": ANYONE_LOGGED_IN,
+    "POST account.change_language": ANYONE_LOGGED_IN,
     "GET account.change_password": ANYONE_LOGGED_IN,
     "POST account.change_password": ANYONE_LOGGED_IN,
     "GET account.delete": ANYONE_LOGGED_IN,

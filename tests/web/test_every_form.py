@@ -86,7 +86,7 @@ class FormFinder(HTMLParser):
 
 
 PAGES = {"visitor": ["/login", "/signup", "/invite/{token}", "/reset", "/reset/{reset_token}"],
-         "partner": ["/partner/", "/partner/follow-ups", "/partner/reminders", "/sessions/{finished_id}/summary",
+         "partner": ["/account", "/partner/", "/partner/follow-ups", "/partner/reminders", "/sessions/{finished_id}/summary",
                      "/partner/private-contact", "/account/password", "/account/delete",
                      "/partner/follow-ups/{done_occurrence_id}/reflection"],
          "newcomer": ["/account/what-your-counselor-sees"],

@@ -40,6 +40,7 @@ def test_help_lists_the_crisis_resources_and_what_the_app_is_not(app, client):
 
 def test_the_crisis_resources_come_from_the_configuration(tmp_path):
     from couples import create_app
+    from couples.config import CrisisLine
 
     app = create_app(
         {
@@ -47,7 +48,7 @@ def test_the_crisis_resources_come_from_the_configuration(tmp_path):
             "SECRET_KEY": "k",
             "ASYNC_MODE": "threading",
             "TESTING": True,
-            "CRISIS_RESOURCES": (("Local line", "555-0100", "tel:5550100"),),
+            "CRISIS_LINES": (CrisisLine("Local line", "555-0100", "tel:5550100"),),
         }
     )
 
