@@ -205,6 +205,12 @@ def _shown_title(plan: Plan, shown: Plan, stored_title: str) -> str:
     return stored_title if shown.language == plan.language else shown.title
 
 
+def plan_title_in(row: LiveSession, language: str) -> str:
+    """The title of the session's plan for a reader of ``language`` (pages show it; snapshots carry it too)."""
+    plan = plan_from_dict(row.plan)
+    return _shown_title(plan, in_language(plan, language), row.plan_title)
+
+
 def language_changed(user_id: int) -> None:
     """Call when a person's language changed, in the same transaction (the caller commits).
 
