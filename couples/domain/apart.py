@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from .basics import PARTNERS, Role, Viewer, other
-from .events import AT_FIRST_STEP, COMPLETED, NOT_ALLOWED, STEP_INCOMPLETE, Completed, Effect, Invalid, StepFinished
+from .events import N_, AT_FIRST_STEP, COMPLETED, NOT_ALLOWED, STEP_INCOMPLETE, Completed, Effect, Invalid, StepFinished
 from .kinds import kind_of
 from .plan import Plan
 from .state import APART, ByRole, SessionState
@@ -43,9 +43,9 @@ def check_actor(state: SessionState, actor: Viewer, shared_moment: bool) -> None
     """Refuse what has no meaning apart: pausing or the counselor steering (for anyone), and any event
     from a partner who has finished."""
     if shared_moment:
-        raise Invalid(NOT_ALLOWED, "A session done apart has no shared moment to pause or steer; each of you goes at your own pace.")
+        raise Invalid(NOT_ALLOWED, N_("A session done apart has no shared moment to pause or steer; each of you goes at your own pace."))
     if actor in state.finished:
-        raise Invalid(COMPLETED, "You have finished this exercise.")
+        raise Invalid(COMPLETED, N_("You have finished this exercise."))
 
 
 def ready(plan: Plan, state: SessionState, role: Role, now: float) -> Outcome:

@@ -35,35 +35,53 @@ LOCKED = "locked"
 NOT_YOUR_TURN = "not_your_turn"
 OUT_OF_ORDER = "out_of_order"
 
+
+def N_(message: str) -> str:
+    """Mark ``message`` for the translators without translating it (``pybabel`` extracts ``N_``).
+
+    The domain knows no languages: its messages are English, with ``%(name)s`` placeholders for the
+    values they mention, and the realtime layer shows each person the message in their language.
+    """
+    return message
+
+
 MESSAGES: dict[str, str] = {
-    UNKNOWN_EVENT: "That action is not recognised.",
-    UNKNOWN_STEP: "That step is not part of this session.",
-    NOT_CURRENT_STEP: "That step is not the current one any more.",
-    WRONG_STEP_TYPE: "That action does not fit this step.",
-    COMPLETED: "This session has already finished.",
-    PAUSED: "The session is paused.",
-    HELD: "The session is on hold until the counselor releases it.",
-    NOT_HELD: "There is no hold to lift; an ordinary pause ends with resume.",
-    NOT_ALLOWED: "That action is not available to you.",
-    STEP_INCOMPLETE: "This step is not finished yet.",
-    AT_FIRST_STEP: "This is already the first step.",
-    INVALID_VALUE: "That answer is not valid.",
-    TOO_LONG: "That text is too long.",
-    TOO_MANY: "There are already as many suggestions as allowed.",
-    LOCKED: "The answers for this step are final.",
-    NOT_YOUR_TURN: "It is not your turn.",
-    OUT_OF_ORDER: "That does not fit this moment of the exercise.",
+    UNKNOWN_EVENT: N_("That action is not recognised."),
+    UNKNOWN_STEP: N_("That step is not part of this session."),
+    NOT_CURRENT_STEP: N_("That step is not the current one any more."),
+    WRONG_STEP_TYPE: N_("That action does not fit this step."),
+    COMPLETED: N_("This session has already finished."),
+    PAUSED: N_("The session is paused."),
+    HELD: N_("The session is on hold until the counselor releases it."),
+    NOT_HELD: N_("There is no hold to lift; an ordinary pause ends with resume."),
+    NOT_ALLOWED: N_("That action is not available to you."),
+    STEP_INCOMPLETE: N_("This step is not finished yet."),
+    AT_FIRST_STEP: N_("This is already the first step."),
+    INVALID_VALUE: N_("That answer is not valid."),
+    TOO_LONG: N_("That text is too long."),
+    TOO_MANY: N_("There are already as many suggestions as allowed."),
+    LOCKED: N_("The answers for this step are final."),
+    NOT_YOUR_TURN: N_("It is not your turn."),
+    OUT_OF_ORDER: N_("That does not fit this moment of the exercise."),
 }
 ERROR_CODES: frozenset[str] = frozenset(MESSAGES)
 
 
 class Invalid(Exception):
-    """Raised inside the domain when an event must be rejected; never escapes :func:`apply`."""
+    """Raised inside the domain when an event must be rejected; never escapes :func:`apply`.
 
-    def __init__(self, code: str, message: str | None = None) -> None:
+    ``message`` (marked with :func:`N_`) may name ``values`` as ``%(name)s``."""
+
+    def __init__(self, code: str, message: str | None = None, **values: int | str) -> None:
         super().__init__(code)
         self.code = code
-        self.message = message or MESSAGES[code]
+        self.template = message or MESSAGES[code]
+        self.values = tuple(values.items())
+        self.message = self.template % values if values else self.template
+
+    def rejection(self) -> Rejection:
+        """The refusal :func:`apply` answers with."""
+        return Rejection(self.code, self.message, self.template, self.values)
 
 
 @dataclass(frozen=True)
@@ -142,7 +160,11 @@ class Accepted:
 
 @dataclass(frozen=True)
 class Rejection:
-    """The event was refused; the state is untouched. ``message`` is meant for people."""
+    """The event was refused; the state is untouched. ``message`` is meant for people, in English:
+    ``template`` (the text translations are looked up by) with ``values`` put in. An empty
+    ``template`` means ``message`` is the template and has no values."""
 
     code: str
     message: str
+    template: str = ""
+    values: tuple[tuple[str, int | str], ...] = ()

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from . import validate as v
-from .events import AT_FIRST_STEP, INVALID_VALUE, WRONG_STEP_TYPE, Completed, Event, Invalid
+from .events import N_, AT_FIRST_STEP, INVALID_VALUE, WRONG_STEP_TYPE, Completed, Event, Invalid
 from .machine import Outcome, enter, move_forward
 from .plan import Plan, TimerStep
 from .state import COUNSELOR_ENDED, CounselorNote, SessionState
@@ -55,7 +55,7 @@ def _end_session(state: SessionState, event: Event) -> Outcome:
 def _timer_step(plan: Plan, state: SessionState) -> TimerStep:
     step = plan.steps[state.step_index]
     if not isinstance(step, TimerStep):
-        raise Invalid(WRONG_STEP_TYPE, "Only a timer step has a timer to change.")
+        raise Invalid(WRONG_STEP_TYPE, N_("Only a timer step has a timer to change."))
     return step
 
 
@@ -65,7 +65,7 @@ def _extend_timer(plan: Plan, state: SessionState, event: Event) -> Outcome:
     step = _timer_step(plan, state)
     minutes = v.require(event.data, "minutes")
     if minutes not in EXTEND_MINUTES or isinstance(minutes, bool):
-        raise Invalid(INVALID_VALUE, "Extend the timer by 1 or 2 minutes.")
+        raise Invalid(INVALID_VALUE, N_("Extend the timer by 1 or 2 minutes."))
     length = step.seconds + state.timer_added
     started_at = max(state.step_started_at, event.now - length)  # a timer that ran out counts from 0 left
     return replace(state, step_started_at=started_at, timer_added=state.timer_added + 60 * minutes), ()

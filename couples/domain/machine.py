@@ -15,7 +15,7 @@ from typing import cast
 from . import apart
 from . import validate as v
 from .apart import can_run_apart as can_run_apart  # services ask the machine before starting apart
-from .events import (AT_FIRST_STEP, COMPLETED, HELD, INVALID_VALUE, NOT_ALLOWED, NOT_CURRENT_STEP, NOT_HELD, PAUSED,
+from .events import (N_, AT_FIRST_STEP, COMPLETED, HELD, INVALID_VALUE, NOT_ALLOWED, NOT_CURRENT_STEP, NOT_HELD, PAUSED,
                      STEP_INCOMPLETE, UNKNOWN_EVENT, UNKNOWN_STEP, WRONG_STEP_TYPE, Accepted, Completed, Effect,
                      Event, Invalid, Paused, Rejection, Resumed, StepChanged, StepFinished)
 from .kinds import STEP_EVENTS, kind_of
@@ -57,7 +57,7 @@ def apply(plan: Plan, state: SessionState, event: Event) -> Accepted | Rejection
     try:
         candidate, effects = _route(plan, state, event)
     except Invalid as problem:
-        return Rejection(problem.code, problem.message)
+        return problem.rejection()
     if candidate == state:
         return Accepted(state, (), False)
     return Accepted(replace(candidate, version=state.version + 1), effects, True)
@@ -94,11 +94,11 @@ def _check_envelope(event: Event) -> None:
     if not isinstance(event.type, str) or event.type not in KNOWN_EVENTS:
         raise Invalid(UNKNOWN_EVENT)
     if event.actor not in PARTNERS and (event.actor != "counselor" or event.type not in COUNSELOR_EVENTS):
-        raise Invalid(NOT_ALLOWED, "Only the partners take part in the exercises.")
+        raise Invalid(NOT_ALLOWED, N_("Only the partners take part in the exercises."))
     if event.type in COUNSELOR_ONLY and event.actor != "counselor":
-        raise Invalid(NOT_ALLOWED, "Only the counselor can do that.")
+        raise Invalid(NOT_ALLOWED, N_("Only the counselor can do that."))
     if not isinstance(event.data, Mapping):
-        raise Invalid(INVALID_VALUE, "The event has no valid payload.")
+        raise Invalid(INVALID_VALUE, N_("The event has no valid payload."))
     v.moment(event.now)
 
 

@@ -27,7 +27,8 @@ def view_for(plan: Plan, state: SessionState, viewer: Viewer, now: float) -> dic
     """The JSON view of ``state`` for ``viewer`` at time ``now``.
 
     Apart, a partner sees their own step, and of the other partner only whether they have finished;
-    the counselor sees the step both have reached and each partner's position."""
+    the counselor sees the step both have reached and each partner's position. The step's texts are
+    ``plan``'s (see :func:`couples.domain.plan.in_language`); ``step.language`` names their language."""
     if viewer not in VIEWERS:
         raise ValueError(f"unknown viewer {viewer!r}")
     index = state.position(viewer)
@@ -39,7 +40,7 @@ def view_for(plan: Plan, state: SessionState, viewer: Viewer, now: float) -> dic
         "paused_by": state.paused_by,
         "step_index": index,
         "step_count": len(plan.steps),
-        "step": {"kind": step.kind, **_settings(step)},
+        "step": {"kind": step.kind, **_settings(step), "language": plan.language_of(step.id)},
         "viewer": viewer,
         "ready": _flags(state.ready),
         "back_requested": _flags(state.back),

@@ -11,11 +11,13 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask import current_app, request
+from flask_babel import force_locale, gettext
 from flask_login import current_user
 from flask_socketio import Namespace, emit, join_room
 from socketio import exceptions as socket_errors
 
 from ..extensions import db
+from ..i18n import DEFAULT_LANGUAGE, LANGUAGES
 from ..services import live, totp
 from .pace import ALLOW, CLOSE, Pace
 from .protocol import (MESSAGES, NAMESPACE, UNDECODABLE, WIRE_CODES, ProtocolError, ack_for, ok, parse_event,
@@ -26,19 +28,23 @@ log = logging.getLogger(__name__)
 
 
 def acknowledged(handler: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
-    """Turn every failure into an error acknowledgement; nothing a client sends crashes a handler."""
+    """Turn every failure into an error acknowledgement; nothing a client sends crashes a handler.
+
+    The handler runs in the connection's language, so every message it answers with (and every
+    message the services it calls write) is in the language of the person it answers."""
 
     @functools.wraps(handler)
-    def wrapper(self: LiveNamespace, payload: Any = None) -> dict[str, Any]:
-        try:
-            return handler(self, payload)
-        except (ProtocolError, live.LiveError) as error:
-            log.info("refused %s from %s: %s", handler.__name__, request.sid, error.code)
-            return refused(error.code, error.message)
-        except Exception:
-            db.session.rollback()
-            log.exception("live handler %s failed", handler.__name__)
-            return refused("server_error", WIRE_CODES["server_error"])
+    def wrapper(self: PacedNamespace, payload: Any = None) -> dict[str, Any]:
+        with force_locale(self.languages.get(request.sid, DEFAULT_LANGUAGE)):
+            try:
+                return handler(self, payload)
+            except (ProtocolError, live.LiveError) as error:
+                log.info("refused %s from %s: %s", handler.__name__, request.sid, error.code)
+                return refused(error.code, error.message)
+            except Exception:
+                db.session.rollback()
+                log.exception("live handler %s failed", handler.__name__)
+                return refused("server_error", str(WIRE_CODES["server_error"]))
 
     return wrapper
 
@@ -52,8 +58,15 @@ def _raw_socket(environ: Mapping[str, Any]) -> Any:
     return found
 
 
-def _wire_refusal(code: str) -> dict[str, Any]:
-    return refused(code, WIRE_CODES[code])
+def early_refusals(messages: frozenset[str]) -> dict[str, dict[str, Any]]:
+    """The acks a namespace answers with before any work (see ``PacedNamespace.trigger_event``), in
+    the current locale: made once per language, since those answers come before any Flask context."""
+    return {
+        "slow_down": refused("slow_down", str(WIRE_CODES["slow_down"])),
+        "bad_payload": refused("bad_payload", gettext("Send one object with each message.")),
+        "unknown_event": refused("unknown_event", gettext("There is no such message; send %(names)s.",
+                                                          names=", ".join(sorted(messages)))),
+    }
 
 
 class PacedNamespace(Namespace):
@@ -66,6 +79,8 @@ class PacedNamespace(Namespace):
     def __init__(self, namespace: str, pace: Pace) -> None:
         super().__init__(namespace)
         self.users: dict[str, int] = {}
+        self.languages: dict[str, str] = {}  # each connection's language: its person's when they connected
+        self.early: dict[str, dict[str, dict[str, Any]]] = {}  # early_refusals by language
         self.pace = pace
 
     def trigger_event(self, event: Any, *args: Any) -> Any:
@@ -80,12 +95,16 @@ class PacedNamespace(Namespace):
         if pace != ALLOW:
             if pace == CLOSE:
                 self._close(sid)
-            return _wire_refusal("slow_down")
+            return self._early_refusal(sid, "slow_down")
         if event == UNDECODABLE or len(arguments) > 1:
-            return refused("bad_payload", "Send one object with each message.")
+            return self._early_refusal(sid, "bad_payload")
         if event not in self.messages:
-            return refused("unknown_event", f"There is no such message; send {', '.join(sorted(self.messages))}.")
+            return self._early_refusal(sid, "unknown_event")
         return super().trigger_event(event, sid, *arguments)
+
+    def _early_refusal(self, sid: str, code: str) -> dict[str, Any]:
+        """A refusal before any work, in the connection's language (English for one not connected)."""
+        return self.early.get(self.languages.get(sid, DEFAULT_LANGUAGE), self.early[DEFAULT_LANGUAGE])[code]
 
     def _close(self, sid: str) -> None:
         """Close a flooding connection, and shut its socket so the frames already on their way are
@@ -115,10 +134,21 @@ class PacedNamespace(Namespace):
             raise socket_errors.ConnectionRefusedError("unauthorized")
         join_room(login_room(current_user.id))
         self.users[request.sid] = current_user.id
+        self.speaks(request.sid, current_user.language)
+
+    def speaks(self, sid: str, language: str) -> None:
+        """Answer the connection in ``language`` from now on (in a Flask context: its early refusals
+        are translated here, once per language)."""
+        language = language if language in LANGUAGES else DEFAULT_LANGUAGE
+        self.languages[sid] = language
+        for code in {DEFAULT_LANGUAGE, language} - set(self.early):
+            with force_locale(code):
+                self.early[code] = early_refusals(self.messages)
 
     def forget(self, sid: str) -> None:
         """Drop what this namespace keeps about a connection that ended."""
         self.users.pop(sid, None)
+        self.languages.pop(sid, None)
         self.pace.forget(sid)
 
 
@@ -146,6 +176,7 @@ class LiveNamespace(PacedNamespace):
         request_ = parse_join(payload)
         viewer, snapshot = live.join(self.users[request.sid], request_.session_id, request.sid)
         join_room(viewer_room(request_.session_id, viewer))
+        self.speaks(request.sid, snapshot["language"])  # the seat's language, as of now
         emit("snapshot", snapshot)
         return {**ok(snapshot["version"]), "heartbeat": current_app.config["HEARTBEAT_SECONDS"]}
 

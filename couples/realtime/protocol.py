@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import gettext, lazy_gettext
 from socketio import packet
 
 from .. import fastjson
@@ -27,14 +28,15 @@ LARGEST_ID = 2**31 - 1  # the database's integer keys
 MESSAGES = ("join", "event", "heartbeat")
 """The names a client may emit on the namespace; any other gets ``unknown_event``."""
 
-WIRE_CODES: dict[str, str] = {
-    "bad_payload": "The message does not have the documented shape.",
-    "not_found": "There is no such session, or you are not part of it.",
-    "slow_down": "You are sending faster than anyone types. Please wait a moment and try again.",
-    "busy": "The session is very busy right now. Please try again.",
-    "server_error": "Something went wrong on our side. Please try again.",
+WIRE_CODES: dict[str, Any] = {
+    "bad_payload": lazy_gettext("The message does not have the documented shape."),
+    "not_found": lazy_gettext("There is no such session, or you are not part of it."),
+    "slow_down": lazy_gettext("You are sending faster than anyone types. Please wait a moment and try again."),
+    "busy": lazy_gettext("The session is very busy right now. Please try again."),
+    "server_error": lazy_gettext("Something went wrong on our side. Please try again."),
 }
-"""Codes the protocol layer answers with itself, besides the domain's ``ERROR_CODES``."""
+"""Codes the protocol layer answers with itself, besides the domain's ``ERROR_CODES``; each message
+is shown in the language of the person it answers."""
 
 
 # --- how large a message may be --------------------------------------------
@@ -81,7 +83,7 @@ class JoinRequest:
 
 def _require_mapping(payload: Any) -> dict[str, Any]:
     if not isinstance(payload, dict):
-        raise ProtocolError("The payload must be an object.")
+        raise ProtocolError(gettext("The payload must be an object."))
     return payload
 
 
@@ -89,7 +91,7 @@ def _positive_int(payload: dict[str, Any], key: str, default: int | None = None)
     value = payload.get(key, default)
     if (isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= LARGEST_ID
             or (default is None and value == 0)):
-        raise ProtocolError(f"'{key}' must be a positive whole number.")
+        raise ProtocolError(gettext("'%(key)s' must be a positive whole number.", key=key))
     return value
 
 
@@ -98,7 +100,7 @@ def _bounded_text(payload: dict[str, Any], key: str, limit: int, optional: bool 
     if value is None and optional:
         return None
     if not isinstance(value, str) or not 0 < len(value) <= limit:
-        raise ProtocolError(f"'{key}' must be text of 1 to {limit} characters.")
+        raise ProtocolError(gettext("'%(key)s' must be text of 1 to %(limit)s characters.", key=key, limit=limit))
     return value
 
 
@@ -127,10 +129,10 @@ def parse_event(payload: Any) -> LiveCommand:
     body = _require_mapping(payload)
     event_id = body.get("id")
     if not isinstance(event_id, str) or not CLIENT_ID.match(event_id):
-        raise ProtocolError("'id' must be 1 to 64 letters, digits, '-' or '_'.")
+        raise ProtocolError(gettext("'id' must be 1 to 64 letters, digits, '-' or '_'."))
     data = body.get("data", {})
     if not isinstance(data, dict) or not _plain_json(data):
-        raise ProtocolError("'data' must be an object.")
+        raise ProtocolError(gettext("'data' must be an object."))
     return LiveCommand(
         id=event_id,
         session_id=_positive_int(body, "session_id"),
@@ -150,12 +152,20 @@ def refused(code: str, message: str) -> dict[str, Any]:
     return {"ok": False, "error": {"code": code, "message": message}}
 
 
+def in_reader_language(message: str, values: tuple[tuple[str, int | str], ...] = ()) -> str:
+    """A refusal's English ``message`` (marked for translation where it was written, with
+    ``%(name)s`` placeholders for ``values``) in the language of the person it answers: the
+    current locale, which the namespace sets to the connection's language."""
+    return gettext(message, **dict(values))
+
+
 def ack_for(outcome: Outcome) -> dict[str, Any]:
-    """The acknowledgement of a command's outcome; a repeat is answered as the first time."""
+    """The acknowledgement of a command's outcome, its message in the reader's language; a repeat is
+    answered as the first time."""
     if isinstance(outcome, Repeated):
         return ack_for(outcome.earlier)
     if isinstance(outcome, Refused):
-        return refused(outcome.code, outcome.message)
+        return refused(outcome.code, in_reader_language(outcome.message, outcome.values))
     assert isinstance(outcome, Applied)
     return ok(outcome.version)
 

@@ -12,13 +12,14 @@ from collections.abc import Callable
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..i18n import DEFAULT_LANGUAGE, LANGUAGES
 from ..models import Couple, User, audit
 from ..realtime import publisher
+from . import live
 
 PASSWORD_MIN = 10
 PASSWORD_MAX = 128
@@ -133,18 +134,15 @@ def authenticate(email: str, password: str) -> User | None:
 def set_language(user: User, language: str) -> None:
     """Change the language ``user`` reads the app in (one of ``LANGUAGES``); the next page is in it.
 
-    Live sessions keep who sits where, with each seat's language, until the couple's
-    ``seats_version`` changes: bumping it for every couple the person sits in makes an open
-    session reload its seats, so the person's next snapshot comes in the new language.
+    Live sessions remember each seat's language; ``live.language_changed`` tells them, so the
+    person's next snapshot comes in the new language.
     """
     if language not in LANGUAGES:
         raise AccountError(_("Choose one of the languages offered."))
     if user.language == language:
         return
     user.language = language
-    db.session.execute(update(Couple).where(or_(
-        Couple.partner_a_id == user.id, Couple.partner_b_id == user.id, Couple.counselor_id == user.id,
-    )).values(seats_version=Couple.seats_version + 1))
+    live.language_changed(user.id)
     db.session.commit()
 
 

@@ -18,14 +18,16 @@ from datetime import datetime, timedelta, UTC
 from typing import Any
 
 from flask import current_app
-from flask_babel import gettext
+from flask_babel import force_locale, gettext
 from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..domain import (Accepted, Completed, Event, Rejection, SafetyConcern, SessionState, StepFinished, apply, start,
                       view_for)
-from ..domain.plan import Plan
+from ..domain.events import N_
+from ..domain.plan import Plan, in_language
 from ..extensions import db
+from ..i18n import DEFAULT_LANGUAGE
 from ..models import (ABANDONED, OPEN_SESSION_STATUSES, AuditEntry, Couple, Followup, FollowupOccurrence, LiveSession,
                       Presence, SessionEvent, User, as_utc, audit)
 from ..realtime import publisher
@@ -80,7 +82,7 @@ class LiveError(Exception):
 
 def _not_found() -> LiveError:
     # The same answer for "no such session" and "not yours": existence is not leaked.
-    return LiveError("not_found", "There is no such session, or you are not part of it.")
+    return LiveError("not_found", gettext("There is no such session, or you are not part of it."))
 
 
 # --- starting -------------------------------------------------------------
@@ -129,11 +131,11 @@ def start_session(user: User, couple: Couple, plan_id: str) -> LiveSession:
     if couple.role_of(user) is None:
         raise _not_found()
     if not (couple.partner_a_id and couple.partner_b_id):
-        raise LiveError("partners_missing", "Both partners need to have joined before a session can start.")
+        raise LiveError("partners_missing", gettext("Both partners need to have joined before a session can start."))
     _check_open_to(user, couple)
     plan = plan_by_id(couple, plan_id)
     if plan is None:
-        raise LiveError("unknown_plan", "That plan does not exist.")
+        raise LiveError("unknown_plan", gettext("That plan does not exist."))
     return start_plan(user, couple, plan)
 
 
@@ -179,20 +181,52 @@ def start_plan(user: User, couple: Couple, plan: Plan) -> LiveSession:
         return _the_open_session(couple_id)
     audit(user, "session.started", f"live_session:{row.id}", plan.id)
     db.session.commit()
-    _announce_start(couple, row)
+    _announce_start(couple, row, plan)
     return row
 
 
-def _announce_start(couple: Couple, row: LiveSession) -> None:
-    """Tell the couple's members' open pages (their home, the couple's page) that a session began.
+def _announce_start(couple: Couple, row: LiveSession, plan: Plan) -> None:
+    """Tell the couple's members' open pages (their home, the couple's page) that a session began,
+    each with the plan's title in their own language.
 
     After the commit; a failure here only means a page shows the session at its next load."""
     members = [user_id for user_id in (couple.partner_a_id, couple.partner_b_id, couple.counselor_id) if user_id]
     try:
-        publisher.send_session_started(members, {"couple_id": couple.id, "session_id": row.id,
-                                                  "plan_title": row.plan_title})
+        for user_id, language in languages_of(members).items():
+            publisher.send_session_started([user_id], {"couple_id": couple.id, "session_id": row.id,
+                                                        "plan_title": _shown_title(plan, in_language(plan, language),
+                                                                                   row.plan_title)})
     except Exception:
         log.exception("session %s: its start was not announced", row.id)
+
+
+def languages_of(user_ids: list[int]) -> dict[int, str]:
+    """Each of these people's language, by user id (one query)."""
+    found = db.session.execute(select(User.id, User.language).where(User.id.in_(user_ids)))
+    return {user_id: language or DEFAULT_LANGUAGE for user_id, language in found}
+
+
+def _shown_title(plan: Plan, shown: Plan, stored_title: str) -> str:
+    """The title of ``plan`` as ``shown`` in a language: its translation, else the title stored with the session."""
+    return stored_title if shown.language == plan.language else shown.title
+
+
+def plan_title_in(row: LiveSession, language: str) -> str:
+    """The title of the session's plan for a reader of ``language`` (pages show it; snapshots carry it too)."""
+    plan = plan_from_dict(row.plan)
+    return _shown_title(plan, in_language(plan, language), row.plan_title)
+
+
+def language_changed(user_id: int) -> None:
+    """Call when a person's language changed, in the same transaction (the caller commits).
+
+    Each couple the person sits in counts it as a change of seats (``seats_version``): every
+    process reloads that couple's sessions' seats, with their languages, at the next event or
+    join, so the person's next snapshot comes in the new language.
+    """
+    db.session.execute(update(Couple).where(or_(
+        Couple.partner_a_id == user_id, Couple.partner_b_id == user_id, Couple.counselor_id == user_id,
+    )).values(seats_version=Couple.seats_version + 1))
 
 
 def start_apart(user: User, couple: Couple, plan: Plan) -> LiveSession:
@@ -217,7 +251,7 @@ def _the_open_session(couple_id: int) -> LiveSession:
     row = db.session.scalar(select(LiveSession).where(LiveSession.couple_id == couple_id, LiveSession.mode == "together",
                                                       LiveSession.status.in_(OPEN_STATUSES)))
     if row is None:  # it ended in the meantime: let the partner simply try again
-        raise LiveError("busy", "The session is very busy right now. Please try again.")
+        raise LiveError("busy", gettext("The session is very busy right now. Please try again."))
     return row
 
 
@@ -234,15 +268,21 @@ def membership(user_id: int, session_id: int) -> tuple[LiveSession, str]:
 
 @dataclass(frozen=True)
 class Seats:
-    """Who sits where in a session's couple, and the partners' names."""
+    """Who sits where in a session's couple, the partners' names, and each seat's language
+    (``languages`` by viewer; a seat not listed reads the default language)."""
 
     a: int | None
     b: int | None
     counselor: int
     names: dict[str, str]
+    languages: dict[str, str] = field(default_factory=dict)
 
     def role_of(self, user_id: int) -> str | None:
         return {self.a: "a", self.b: "b", self.counselor: "counselor"}.get(user_id)
+
+    def language_of(self, viewer: str) -> str:
+        """The language ``viewer`` ('a', 'b' or 'counselor') reads the session in."""
+        return self.languages.get(viewer, DEFAULT_LANGUAGE)
 
 
 @dataclass
@@ -258,6 +298,15 @@ class SessionMemo:
     mode: str = "together"
     state: SessionState | None = None
     contended: bool = False  # another process changed the session lately: lock and read first
+    shown: dict[str, Plan] = field(default_factory=dict)  # the plan as shown in each language, made once
+
+    def plan_in(self, language: str) -> Plan:
+        """The plan as a reader of ``language`` sees it (step texts in that language where it has
+        them), translated once per memo, so no event pays for a translation."""
+        shown = self.shown.get(language)
+        if shown is None:
+            shown = self.shown[language] = in_language(self.plan, language)
+        return shown
 
 
 MEMO_SIZE = 4096
@@ -342,8 +391,11 @@ def _load_memo(session_id: int) -> SessionMemo:
                Couple.seats_version)
         .join(Couple, Couple.id == _SESSIONS.c.couple_id).where(_SESSIONS.c.id == session_id)
     ).one()
+    ids = {"a": found.partner_a_id, "b": found.partner_b_id, "counselor": found.counselor_id}
+    languages = languages_of([user_id for user_id in ids.values() if user_id])
     seats = Seats(found.partner_a_id, found.partner_b_id, found.counselor_id,
-                  {"a": found.partner_a_name, "b": found.partner_b_name})
+                  {"a": found.partner_a_name, "b": found.partner_b_name},
+                  {viewer: languages[user_id] for viewer, user_id in ids.items() if user_id in languages})
     return SessionMemo(found.couple_id, plan_from_dict(found.plan), found.plan_title, seats, found.seats_version,
                        found.mode)
 
@@ -406,10 +458,14 @@ class Applied:
 
 @dataclass(frozen=True)
 class Refused:
-    """The command was refused and changed nothing; ``code`` is stable, ``message`` is for people."""
+    """The command was refused and changed nothing; ``code`` is stable, ``message`` is for people.
+
+    ``message`` is English, with ``%(name)s`` placeholders for ``values``: the acknowledgement
+    shows it in the language of the person it answers (``realtime.protocol.ack_for``)."""
 
     code: str
     message: str
+    values: tuple[tuple[str, int | str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -514,7 +570,7 @@ def _apply_and_commit(user_id: int, command: LiveCommand) -> tuple[Outcome, tupl
     """
     memo, viewer = _remembered_seat(user_id, command.session_id)
     if memo.mode == "apart" and _apart_run_cancelled(command.session_id):
-        return Refused("followup_cancelled", gettext("Your counselor cancelled this follow-up. Nothing was changed.")), None
+        return Refused("followup_cancelled", N_("Your counselor cancelled this follow-up. Nothing was changed.")), None
     for attempt in range(MAX_ATTEMPTS):
         if attempt:  # the session moved on, closed, or its seats changed: read where it stands
             memo, viewer, _ = _seat(user_id, command.session_id)
@@ -537,7 +593,7 @@ def _apply_and_commit(user_id: int, command: LiveCommand) -> tuple[Outcome, tupl
             memo.contended = True
             continue
         return _finish(connection, memo, user_id, viewer, command, result, now)
-    raise LiveError("busy", "The session is very busy right now. Please try again.")
+    raise LiveError("busy", gettext("The session is very busy right now. Please try again."))
 
 
 def _apart_run_cancelled(session_id: int) -> bool:
@@ -566,7 +622,7 @@ def _still_standing(memo: SessionMemo, stored: Any) -> bool:
 def _unchanged(command: LiveCommand, viewer: str, result: Accepted | Rejection) -> Applied | Refused:
     if isinstance(result, Rejection):
         log.info("session %s: refused %r from %s: %s", command.session_id, command.type, viewer, result.code)
-        return Refused(result.code, result.message)
+        return Refused(result.code, result.template or result.message, result.values)
     return Applied(result.state.version)
 
 
@@ -636,13 +692,18 @@ def _apply_effects(memo: SessionMemo, session_id: int, user_id: int, effects: tu
 
 # --- what viewers receive ----------------------------------------------------
 
-def snapshot_for(session_id: int, memo: SessionMemo, state: SessionState, viewer: str) -> dict[str, Any]:
-    """Everything one viewer may see now: the domain's view plus the session's names."""
+def snapshot_for(session_id: int, memo: SessionMemo, state: SessionState, viewer: str,
+                 language: str | None = None) -> dict[str, Any]:
+    """Everything one viewer may see now: the domain's view plus the session's names, with the plan's
+    texts in ``language`` (by default the viewer's own). What partners wrote stays as written."""
     now = time.time()
+    language = language or memo.seats.language_of(viewer)
+    shown = memo.plan_in(language)
     return {
-        **view_for(memo.plan, state, viewer, now),
+        **view_for(shown, state, viewer, now),
         "session_id": session_id,
-        "plan_title": memo.plan_title,
+        "plan_title": _shown_title(memo.plan, shown, memo.plan_title),
+        "language": language,
         "names": dict(memo.seats.names),
         "server_now": now,
     }
@@ -677,7 +738,8 @@ def _alert(session_id: int, memo: SessionMemo, effects: tuple) -> None:
     """Alert the counselor of a concern, after the partners' snapshots left (docs/safety.md)."""
     if any(isinstance(effect, SafetyConcern) for effect in effects):
         try:
-            concerns.alert_counselor(memo.couple_id, session_id)
+            with force_locale(memo.seats.language_of("counselor")):  # the alert is in the counselor's language
+                concerns.alert_counselor(memo.couple_id, session_id)
         except Exception:
             log.exception("session %s: the concern alert was not sent", session_id)  # the couple stays flagged
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_from_directory, url_for
+from flask_babel import get_locale, gettext, lazy_gettext
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import RadioField
@@ -21,17 +22,24 @@ bp = Blueprint("live", __name__)
 SOCKET_IO_CLIENT = Path(__file__).resolve().parents[2] / "node_modules" / "socket.io-client" / "dist"
 
 
-class StartSessionForm(FlaskForm):
-    """The plan picker: each plan with its length and description (``descriptions`` by plan id);
-    the shortest is chosen until the person picks another."""
+def reader_language() -> str:
+    """The language this page is shown in."""
+    return get_locale().language
 
-    plan_id = RadioField("Plan", validators=[InputRequired()])
+
+class StartSessionForm(FlaskForm):
+    """The plan picker: each plan with its length and description (``descriptions`` by plan id), in
+    the reader's language where the plan has it; the shortest is chosen until the person picks another."""
+
+    plan_id = RadioField(lazy_gettext("Plan"), validators=[InputRequired()])
 
     def __init__(self, couple: Couple, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         specs = plans_for_couple(couple)
-        self.plan_id.choices = [(spec.id, f"{spec.title} (about {spec.minutes} min)") for spec in specs]
-        self.descriptions = {spec.id: spec.description for spec in specs}
+        shown = [spec.in_language(reader_language()) or spec for spec in specs]
+        self.plan_id.choices = [(spec.id, gettext("%(title)s (about %(minutes)s min)", title=spec.title,
+                                                  minutes=spec.minutes)) for spec in shown]
+        self.descriptions = {spec.id: spec.description for spec in shown}
         if not self.is_submitted() and specs:
             self.plan_id.data = specs[0].id
 
@@ -45,6 +53,7 @@ def sessions_panel(couple: Couple) -> dict[str, object]:
     can_start = (not sessions and not archived and not partner_left
                  and couple.partner_a_id is not None and couple.partner_b_id is not None)
     return {"live_sessions": sessions, "start_session_form": StartSessionForm(couple) if can_start else None,
+            "session_titles": {row.id: live.plan_title_in(row, reader_language()) for row in sessions},
             "couple_archived": archived, "partner_left": partner_left}
 
 
@@ -56,7 +65,7 @@ def start(couple_id: int):
         abort(404)
     form = StartSessionForm(couple)
     if not form.validate_on_submit():
-        flash("Please choose one of the plans.", "error")
+        flash(gettext("Please choose one of the plans."), "error")
         return redirect(request_home(couple))
     try:
         session = live.start_session(current_user, couple, form.plan_id.data)
@@ -84,11 +93,12 @@ def session_page(session_id: int):
         abort(404)
     if consent.needs_consent(current_user):  # accounts: the socket would refuse the join anyway
         return redirect(url_for("account.what_counselor_sees", next=request.path))
+    plan_title = live.plan_title_in(row, reader_language())
     if live.is_closed_unfinished(row):
         return render_template("live/closed.html", live_session=row, viewer=viewer, couple=row.couple,
-                               home=request_home(row.couple))
+                               home=request_home(row.couple), plan_title=plan_title)
     return render_template("live/session.html", live_session=row, viewer=viewer, couple=row.couple,
-                           max_message_bytes=MAX_MESSAGE_BYTES)
+                           max_message_bytes=MAX_MESSAGE_BYTES, plan_title=plan_title)
 
 
 @bp.get("/vendor/socket.io.esm.min.js")

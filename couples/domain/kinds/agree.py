@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 from .. import validate as v
 from ..basics import ByRole, Option, Role, Step
-from ..events import LOCKED, NOT_ALLOWED, TOO_MANY, Invalid
+from ..events import N_, LOCKED, NOT_ALLOWED, TOO_MANY, Invalid
 from ..stored import build
 from .base import Facts, Outcome, Seen, StepKind
 
@@ -84,7 +84,7 @@ def _unagreed(state: AgreeState) -> None:
 def propose(step: AgreeStep, state: AgreeState, role: Role, data: Mapping[str, Any]) -> Outcome:
     """Add a custom option visible to both; proposing an existing label again changes nothing."""
     if not step.allow_custom:
-        raise Invalid(NOT_ALLOWED, "This step does not take suggestions.")
+        raise Invalid(NOT_ALLOWED, N_("This step does not take suggestions."))
     _unagreed(state)
     label = v.text(v.require(data, "text"), step.max_length)
     labels = {option.label.casefold() for option in step.options} | {option.label.casefold() for option in state.custom}

@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 from .. import validate as v
 from ..basics import PARTNERS, ByRole, Pairs, Role, Scale, Step, pairs_from
-from ..events import NOT_ALLOWED, Invalid
+from ..events import N_, NOT_ALLOWED, Invalid
 from ..stored import build
 from .base import Facts, Outcome, Seen, StepKind, own, reveal_when_both, unlocked
 
@@ -68,7 +68,7 @@ def _notes(step: RatingStep, value: Any, items: list[str]) -> Pairs:
     """Optional per-item notes: stripped, empty ones dropped, only where the step allows notes."""
     notes = v.drop_empty(v.some_keyed(value, "notes", items, lambda _, note: v.clean_text(note, step.max_note_length)))
     if notes and not step.allow_notes:
-        raise Invalid(NOT_ALLOWED, "This step does not take notes.")
+        raise Invalid(NOT_ALLOWED, N_("This step does not take notes."))
     return notes
 
 

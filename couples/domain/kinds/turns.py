@@ -8,7 +8,7 @@ from typing import Any, ClassVar, Literal
 
 from .. import validate as v
 from ..basics import Role, Step, other
-from ..events import NOT_YOUR_TURN, OUT_OF_ORDER, Invalid
+from ..events import N_, NOT_YOUR_TURN, OUT_OF_ORDER, Invalid
 from ..stored import build
 from .base import Facts, Outcome, Seen, StepKind
 
@@ -81,7 +81,7 @@ def speaker_of(step: TurnsStep, turn: int) -> Role:
 def _expect(step: TurnsStep, state: TurnsState, role: Role, event_type: str) -> None:
     """Check that ``role`` may send ``event_type`` in the current phase."""
     if state.phase == "done":
-        raise Invalid(OUT_OF_ORDER, "All turns are finished.")
+        raise Invalid(OUT_OF_ORDER, N_("All turns are finished."))
     speaker = speaker_of(step, state.turn)
     if role != (other(speaker) if state.phase == "paraphrasing" else speaker):
         raise Invalid(NOT_YOUR_TURN)
