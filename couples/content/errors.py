@@ -10,12 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-KEY_MISSING = "%(expected)s (the key is missing)"
 
 
 def N_(message: str) -> str:
     """Mark ``message`` for translation where it is shown (it is returned unchanged)."""
     return message
+
+
+KEY_MISSING = N_("%(expected)s (the key is missing)")
 
 
 class Expected:
