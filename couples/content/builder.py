@@ -237,6 +237,19 @@ class ExerciseDraft:
     removed_at: int = 0
 
 
+def written_first_in(draft: ExerciseDraft, language: str) -> ExerciseDraft:
+    """The draft with ``language`` as the one it is written in, when it is written in it too: each text
+    field swaps with its twin (a counselor opens a copy of a bilingual exercise in their own language)."""
+    written, other = draft_languages(draft.values)
+    if written == language or other != language:
+        return draft
+    for values in (draft.values, *(step.values for step in draft.steps)):
+        for name in [name for name in values if name + TRANSLATION in values]:
+            values[name], values[name + TRANSLATION] = values[name + TRANSLATION], values[name]
+    draft.values["language"] = language
+    return draft
+
+
 # -- new steps and moving them ----------------------------------------------------------------
 
 

@@ -13,7 +13,7 @@ from ..content import ContentError, Exercise
 from ..content.builder import (BUILDER_KINDS, EXERCISE_FIELDS, LANGUAGE_FIELDS, QUESTION_PARTS,
                                TRANSLATED_FIELDS, TRANSLATED_QUESTION_PARTS, ExerciseDraft, apply_action,
                                draft_from_form, draft_languages, field_of_problem, fields_of, new_step,
-                               readable_location, translated)
+                               readable_location, translated, written_first_in)
 from ..content.errors import N_, Expected
 from ..i18n import LANGUAGES
 from ..content.parse import MAX_PLAN_EXERCISES, MAX_STEPS
@@ -210,6 +210,7 @@ def build_exercise():
     if request.method == "GET":
         draft = authoring.packaged_draft(request.args.get("from", ""))
         if draft is not None:
+            draft = written_first_in(draft, current_user.language)
             draft.values["title"] = _("%(title)s (my copy)", title=draft.values["title"])
     return _builder_page(None, draft)
 
