@@ -105,6 +105,7 @@ def test_the_builder_speaks_spanish_to_a_spanish_speaking_counselor_and_starts_i
     page = build_page(client)
     text = text_of(page)
     assert "Nuevo ejercicio" in text and "Sobre el ejercicio" in text and "Agregar paso" in text
+    assert "Paso 1: Leer en pareja" in text
     assert "New exercise" not in text and "About the exercise" not in text
     assert shown_form(page)["language"] == "es"
     answer = press(client, page, "save", **{"steps-0-title": "", "title": "Una nota", "summary": "Escribe.",
