@@ -415,6 +415,8 @@ class CustomPlan(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # -- the exercise builder (0010_builder): a retired plan leaves the pickers
     retired_at: Mapped[datetime | None]
+    # -- languages (0014_plan_language): the language the counselor wrote the title in ("en" or "es")
+    language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
 
     couple: Mapped[Couple | None] = relationship()
 

@@ -21,12 +21,35 @@ from typing import Any
 import tomli_w
 from flask_babel import lazy_gettext as _l
 
-from .errors import ContentError
+from ..i18n import LANGUAGES
+from .errors import N_, ContentError, Expected
 from .parse import MAX_STEPS
 
 HINT_SEPARATOR = "|"
 MAX_QUESTION_SLOTS = 10  # the validator's MAX_QUESTIONS; one blank slot is always offered below it
 EXERCISE_FIELDS = ("title", "summary", "minutes", "roles")
+
+# An exercise is written in one language ("language") and, when "translation" is "y", in the other
+# too: each text field then has a twin, named with TRANSLATION, holding the same text in the other
+# language (written to the file as ``<key>_<code>``, as the library's files are).
+TRANSLATION = "-tr"
+TRANSLATED_FIELDS = frozenset({"title", "summary", "roles", "body", "prompt", "options", "scale_labels", "items",
+                               "speaker_prompt", "listener_prompt"})
+"""The fields holding words partners read: the ones with a twin in the other language."""
+TRANSLATED_QUESTION_PARTS = ("label", "options")
+
+
+def translated(name: str) -> str:
+    """The form name of the twin of field ``name`` in the other language."""
+    return name + TRANSLATION
+
+
+def draft_languages(values: Mapping[str, str]) -> tuple[str, str | None]:
+    """The language a draft is written in and the other one it is also written in (None when it is not)."""
+    language = values.get("language", "")
+    language = language if language in LANGUAGES else "en"
+    other = next(code for code in LANGUAGES if code != language)
+    return language, other if values.get("translation") == "y" else None
 
 
 @dataclass(frozen=True)
@@ -154,6 +177,17 @@ BUILDER_KINDS: dict[str, BuilderKind] = {
 }
 
 
+LANGUAGE_FIELDS = (
+    Field("language", "choice", _l("Written in"), _l("The language you write the exercise in."),
+          choices=tuple(LANGUAGES.items())),
+    Field("translation", "choice", _l("In the other language too"),
+          _l("Partners who read the other language see your translation; without one, they see the exercise "
+             "as you wrote it, marked with its language."),
+          choices=(("", _l("No, only in the language above")), ("y", _l("Yes, I also write each text in the other language")))),
+)
+"""The exercise's languages, chosen above its fields (the first defaults to the counselor's own)."""
+
+
 def fields_of(kind: str) -> tuple[Field, ...]:
     """Every field of a step of ``kind``: the common ones, then its own (none for an unknown kind)."""
     return COMMON_FIELDS + (BUILDER_KINDS[kind].fields if kind in BUILDER_KINDS else ())
@@ -164,6 +198,10 @@ QUESTION_PARTS = (
     ("options", _l("Answers to pick from (one per line, at least 2)")),
     ("concerns", _l("Answers that should alert you (optional; one per line, written as above)")),
 )
+
+
+QUESTION_KEYS = (*(part for part, _ in QUESTION_PARTS), *(translated(part) for part in TRANSLATED_QUESTION_PARTS))
+"""Each question's fields in the form: its parts, then the twins of the translated ones."""
 
 
 @dataclass
@@ -182,10 +220,10 @@ class StepDraft:
 
     def questions(self) -> list[dict[str, str]]:
         """The check-in's questions as typed, plus one blank slot to add another."""
-        typed = [{part: self.value(f"q{index}-{part}") for part, _ in QUESTION_PARTS} for index in range(MAX_QUESTION_SLOTS)]
+        typed = [{part: self.value(f"q{index}-{part}") for part in QUESTION_KEYS} for index in range(MAX_QUESTION_SLOTS)]
         while typed and not any(typed[-1].values()):
             typed.pop()
-        return typed + [{part: "" for part, _ in QUESTION_PARTS}] * (len(typed) < MAX_QUESTION_SLOTS)
+        return typed + [{part: "" for part in QUESTION_KEYS}] * (len(typed) < MAX_QUESTION_SLOTS)
 
 
 @dataclass
@@ -197,6 +235,19 @@ class ExerciseDraft:
     removed: StepDraft | None = None
     """The step the last button removed, kept (in hidden fields) for one more press: Undo."""
     removed_at: int = 0
+
+
+def written_first_in(draft: ExerciseDraft, language: str) -> ExerciseDraft:
+    """The draft with ``language`` as the one it is written in, when it is written in it too: each text
+    field swaps with its twin (a counselor opens a copy of a bilingual exercise in their own language)."""
+    written, other = draft_languages(draft.values)
+    if written == language or other != language:
+        return draft
+    for values in (draft.values, *(step.values for step in draft.steps)):
+        for name in [name for name in values if name + TRANSLATION in values]:
+            values[name], values[name + TRANSLATION] = values[name + TRANSLATION], values[name]
+    draft.values["language"] = language
+    return draft
 
 
 # -- new steps and moving them ----------------------------------------------------------------
@@ -258,7 +309,9 @@ def counted(text: str, highest: int) -> int | None:
 def draft_from_form(form: Mapping[str, str]) -> ExerciseDraft:
     """The draft a builder form posted (missing fields are blank; at most MAX_STEPS + 1 steps read)."""
     count_number = counted(form.get("step_count", ""), MAX_STEPS + 1) or 0
-    draft = ExerciseDraft(values={name: form.get(name, "") for name in EXERCISE_FIELDS})
+    names = (*EXERCISE_FIELDS, *(translated(name) for name in EXERCISE_FIELDS if name in TRANSLATED_FIELDS),
+             *(f.name for f in LANGUAGE_FIELDS))
+    draft = ExerciseDraft(values={name: form.get(name, "") for name in names})
     draft.steps = [_step_from_form(form, f"steps-{index}-") for index in range(count_number)]
     if form.get("removed-kind"):
         at = form.get("removed-at", "")
@@ -270,8 +323,9 @@ def draft_from_form(form: Mapping[str, str]) -> ExerciseDraft:
 def _step_from_form(form: Mapping[str, str], prefix: str) -> StepDraft:
     step = StepDraft(kind=form.get(prefix + "kind", ""), id=form.get(prefix + "id", ""))
     names = [f.name for f in step.fields() if f.widget != "questions"]
+    names += [translated(name) for name in names if name in TRANSLATED_FIELDS]
     if step.kind == "check_in":
-        names += [f"q{number}-{part}" for number in range(MAX_QUESTION_SLOTS) for part, _ in QUESTION_PARTS]
+        names += [f"q{number}-{part}" for number in range(MAX_QUESTION_SLOTS) for part in QUESTION_KEYS]
     step.values = {name: form.get(prefix + name, "") for name in names}
     for f in step.fields():
         if f.widget == "check":  # an unticked box is not sent at all
@@ -287,9 +341,15 @@ def data_from_draft(draft: ExerciseDraft, exercise_id: str) -> tuple[dict[str, A
     (e.g. an alerting answer that is not one of its question's answers)."""
     problems: list[ContentError] = []
     data: dict[str, Any] = {"id": exercise_id}
+    language, other = draft_languages(draft.values)
+    if (language, other) != ("en", None):
+        data["languages"] = [language, other] if other else [language]
+    suffix = f"_{other}" if other else ""
     for name in EXERCISE_FIELDS:
         _put(data, name, draft.values.get(name, ""), number=name == "minutes")
-    data["steps"] = [_step_data(step, index, problems) for index, step in enumerate(draft.steps)]
+        if suffix and name in TRANSLATED_FIELDS:
+            _put(data, name + suffix, draft.values.get(translated(name), ""))
+    data["steps"] = [_step_data(step, index, problems, suffix) for index, step in enumerate(draft.steps)]
     return data, problems
 
 
@@ -310,13 +370,50 @@ def _lines(raw: str) -> list[str]:
     return [line.strip() for line in raw.splitlines() if line.strip()]
 
 
-def _step_data(step: StepDraft, index: int, problems: list[ContentError]) -> dict[str, Any]:
+def _step_data(step: StepDraft, index: int, problems: list[ContentError], suffix: str) -> dict[str, Any]:
+    """One step as a file holds it; ``suffix`` (``_es``) names the other language's keys, if any."""
     data: dict[str, Any] = {"id": step.id, "kind": step.kind}
     for f in step.fields():
         if f.only_when and step.value(f.only_when[0]) != f.only_when[1]:
             continue
         _WRITERS[f.widget](f, step, data, f"steps[{index}]", problems)
+        if suffix and (f.name in TRANSLATED_FIELDS or f.widget == "questions"):
+            _write_translation(f, step, data, f"steps[{index}]", problems, suffix)
     return data
+
+
+def _write_translation(f: Field, step: StepDraft, data: dict[str, Any], path: str, problems: list[ContentError],
+                       suffix: str) -> None:
+    """Add the other language's text of field ``f`` beside the one already written."""
+    raw = step.value(translated(f.name))
+    if f.widget == "questions":
+        typed = [question for question in step.questions() if any(question.values())]
+        for number, (question, entry) in enumerate(zip(typed, data.get("questions", []), strict=False)):
+            _put(entry, "label" + suffix, question[translated("label")])
+            _translate_entries(entry.get("options", []), _lines(question[translated("options")]), suffix,
+                               f"{path}.questions[{number}].options{suffix}", problems)
+    elif f.name == "scale_labels":
+        if _lines(raw):
+            data.setdefault("scale", {})["labels" + suffix] = _lines(raw)
+    elif f.widget == "lines":
+        key = f.name
+        _translate_entries(data.get(key, []), _lines(raw), suffix, f"{path}.{key}{suffix}", problems,
+                           hints=key == "items")
+    else:
+        _put(data, f.name + suffix, raw)
+
+
+def _translate_entries(entries: list[dict[str, Any]], lines: list[str], suffix: str, path: str,
+                       problems: list[ContentError], *, hints: bool = False) -> None:
+    """Give each entry (an option, an item) the label (and hint) on its line of the translation."""
+    if len(lines) > len(entries):
+        problems.append(ContentError("", path, Expected(
+            N_("one line for each line in the first language (%(count)s), in the same order"), count=len(entries))))
+    for entry, line in zip(entries, lines, strict=False):
+        label, _, hint = line.partition(HINT_SEPARATOR) if hints else (line, "", "")
+        entry["label" + suffix] = label.strip()
+        if hint.strip():
+            entry["hint" + suffix] = hint.strip()
 
 
 def _write_plain(f: Field, step: StepDraft, data: dict[str, Any], path: str, problems: list[ContentError]) -> None:
@@ -383,8 +480,8 @@ def _question(typed: dict[str, str], ident: str, path: str, problems: list[Conte
     concerns = _lines(typed["concerns"])
     unknown = [line for line in concerns if line not in by_label]
     if unknown:
-        problems.append(ContentError("", f"{path}.concern_if",
-                                     f"answers written exactly as in the list above (“{unknown[0]}” is not one)"))
+        problems.append(ContentError("", f"{path}.concern_if", Expected(
+            N_("answers written exactly as in the list above (“%(answer)s” is not one)"), answer=unknown[0])))
     if concerns and not unknown:
         question["concern_if"] = [by_label[line] for line in concerns]
     return question
@@ -425,12 +522,45 @@ def ids_for(labels: list[str]) -> list[str]:
 def draft_from_data(data: Mapping[str, Any]) -> ExerciseDraft:
     """The builder's view of exercise data (a parsed TOML file, validated before)."""
     draft = ExerciseDraft(values={name: _text(data.get(name)) for name in EXERCISE_FIELDS})
+    languages = data.get("languages") or ["en"]
+    draft.values["language"] = str(languages[0])
+    draft.values["translation"] = "y" if len(languages) > 1 else ""
+    suffix = f"_{languages[1]}" if len(languages) > 1 else ""
+    for name in EXERCISE_FIELDS:
+        if suffix and name in TRANSLATED_FIELDS:
+            draft.values[translated(name)] = _text(data.get(name + suffix))
     for entry in data.get("steps", []):
         step = StepDraft(kind=str(entry.get("kind", "")), id=str(entry.get("id", "")))
         for f in step.fields():
             step.values.update(_READERS[f.widget](f, entry))
+            if suffix and (f.name in TRANSLATED_FIELDS or f.widget == "questions"):
+                step.values.update(_read_translation(f, entry, suffix))
         draft.steps.append(step)
     return draft
+
+
+def _read_translation(f: Field, entry: Mapping[str, Any], suffix: str) -> dict[str, str]:
+    """The other language's text of field ``f`` in a step's data, for its twin field."""
+    def labels(entries: list[Mapping[str, Any]]) -> str:
+        return "\n".join(str(option.get("label" + suffix, "")) for option in entries)
+
+    if f.widget == "questions":
+        values = {}
+        for number, question in enumerate(entry.get("questions", [])):
+            values[f"q{number}-{translated('label')}"] = str(question.get("label" + suffix, ""))
+            values[f"q{number}-{translated('options')}"] = labels(question.get("options", []))
+        return values
+    if f.name == "scale_labels":
+        value = entry.get("scale", {}).get("labels" + suffix)
+        return {translated(f.name): "\n".join(value) if isinstance(value, list) else ""}
+    if f.name == "items":
+        lines = [str(item.get("label" + suffix, "")) + (f" {HINT_SEPARATOR} {item['hint' + suffix]}"
+                                                         if item.get("hint" + suffix) else "")
+                 for item in entry.get("items", [])]
+        return {translated(f.name): "\n".join(lines)}
+    if f.widget == "lines":
+        return {translated(f.name): labels(entry.get(f.name, []))}
+    return {translated(f.name): _text(entry.get(f.name + suffix))}
 
 
 def _text(value: Any) -> str:
@@ -496,10 +626,23 @@ _QUESTION_PATH = re.compile(r"^questions\[(\d+)\]\.?(.*)$")
 
 def field_of_problem(problem: ContentError) -> tuple[int | None, str]:
     """Which field a problem belongs beside: (step index or None, field name; "" for the step or
-    exercise as a whole)."""
-    match = _STEP_PATH.match(problem.field)
+    exercise as a whole). A problem with a translation (``title_es``) belongs beside the field's twin."""
+    path = _TRANSLATED_KEY.sub("", problem.field)
+    index, name = _field_of_path(path)
+    if name and path != problem.field:
+        return index, translated(name)
+    return index, name
+
+
+_TRANSLATED_KEY = re.compile(rf"_(?:{'|'.join(LANGUAGES)})(?=$|[.\[])")
+
+
+def _field_of_path(path: str) -> tuple[int | None, str]:
+    match = _STEP_PATH.match(path)
     if match is None:
-        return None, problem.field if problem.field in EXERCISE_FIELDS else ""
+        if path == "languages":
+            return None, "language"
+        return None, path if path in EXERCISE_FIELDS else ""
     index, rest = int(match.group(1)), match.group(2)
     question = _QUESTION_PATH.match(rest)
     if question:
@@ -518,14 +661,18 @@ def field_of_problem(problem: ContentError) -> tuple[int | None, str]:
 _KIND_FIELD_NAMES = {f.name for kind in BUILDER_KINDS.values() for f in kind.fields}
 
 _INDEXED = re.compile(r"([A-Za-z_]+)\[(\d+)\]")
-_SINGULAR = {"steps": "step", "options": "option", "items": "item", "questions": "question", "labels": "label",
-             "exercises": "exercise", "concern_if": "alerting answer"}
+_SINGULAR = {"steps": N_("step %(number)s"), "options": N_("option %(number)s"), "items": N_("item %(number)s"),
+             "questions": N_("question %(number)s"), "labels": N_("label %(number)s"),
+             "exercises": N_("exercise %(number)s"), "concern_if": N_("alerting answer %(number)s")}
 
 
-def readable_location(path: str) -> str:
-    """A field path as a person counts: ``steps[2].options[0].label`` -> "step 3, option 1, label"."""
+def readable_location(path: str, gettext: Callable[..., str] | None = None) -> str:
+    """A field path as a person counts: ``steps[2].options[0].label`` -> "step 3, option 1, label"
+    (the words translated by ``gettext``, a page's Flask-Babel one; English without)."""
     def counted(match: re.Match[str]) -> str:
-        word = match.group(1)
-        return f"{_SINGULAR.get(word, word)} {int(match.group(2)) + 1}"
+        word, number = match.group(1), int(match.group(2)) + 1
+        if word not in _SINGULAR:
+            return f"{word} {number}"
+        return gettext(_SINGULAR[word], number=number) if gettext else _SINGULAR[word] % {"number": number}
 
     return ", ".join(_INDEXED.sub(counted, part) for part in path.split(".")).replace("_", " ")

@@ -103,7 +103,8 @@ def check_folder(folder: Path) -> list[ContentError]:
 
 
 def build_plan(spec: PlanSpec, exercises: Mapping[str, Exercise]) -> Plan:
-    """Flatten ``spec`` into a :class:`Plan`; step ids become ``<exercise_id>.<step_id>``."""
+    """Flatten ``spec`` into a :class:`Plan`; step ids become ``<exercise_id>.<step_id>``. Each exercise is in the
+    plan's language where it has a text in it, else as written (``step_languages`` says so)."""
     source = f"plan {spec.id!r}"
     chosen: list[Exercise] = []
     for index, exercise_id in enumerate(spec.exercise_ids):
@@ -120,16 +121,17 @@ def build_plan(spec: PlanSpec, exercises: Mapping[str, Exercise]) -> Plan:
     for index, exercise_id in enumerate(ids):
         if ids.index(exercise_id) != index:
             raise ContentError(source, f"exercises[{index}]", f"each exercise at most once ({exercise_id!r} repeats)")
+    shown = [exercise.in_language(spec.language) or exercise for exercise in chosen]
     return Plan(
         id=spec.id,
         title=spec.title,
-        steps=_plan_steps(chosen),
+        steps=_plan_steps(shown),
         description=spec.description,
         minutes=spec.minutes,
         language=spec.language,
         translations=tuple(texts for language in LANGUAGES if language != spec.language
-                           if (texts := _plan_texts(spec, chosen, language)) is not None),
-        step_languages=tuple((step.id, exercise.language) for exercise in chosen if exercise.language != spec.language
+                           if (texts := _plan_texts(spec, chosen, shown, language)) is not None),
+        step_languages=tuple((step.id, exercise.language) for exercise in shown if exercise.language != spec.language
                              for step in _plan_steps([exercise])),
     )
 
@@ -141,9 +143,10 @@ def _plan_steps(exercises: list[Exercise]) -> tuple[Step, ...]:
     )
 
 
-def _plan_texts(spec: PlanSpec, exercises: list[Exercise], language: str) -> PlanTexts | None:
-    """The plan's words in ``language`` (None when it has none): the steps of exercises translated into it."""
-    translated = [version for exercise in exercises if exercise.language != language
+def _plan_texts(spec: PlanSpec, exercises: list[Exercise], shown: list[Exercise], language: str) -> PlanTexts | None:
+    """The plan's words in ``language`` (None when it has none): the steps of the exercises that have a text in
+    it, where the plan's own (``shown``) is in another language."""
+    translated = [version for exercise, own in zip(exercises, shown, strict=True) if own.language != language
                   if (version := exercise.in_language(language)) is not None]
     own = spec.in_language(language)
     if own is None and not translated:

@@ -9,7 +9,7 @@ from functools import lru_cache
 
 from couples.domain.plan import RatingItem, TimerStep
 
-from .errors import ContentError
+from .errors import N_, ContentError, Expected
 from .model import UNAVAILABLE_SIGNS, Exercise, PlanSpec, Signs
 from .schema import (
     DEFAULT_LANGUAGES,
@@ -71,10 +71,10 @@ def _signs_in(table: Table, collector: Collector) -> Signs:
     """The signs with the texts of ``table``'s language."""
     groups: dict[str, tuple[RatingItem, ...]] = {}
     for group in SIGN_GROUPS:
-        entries = collector.attempt(lambda group=group: table.tables(group, 1, MAX_SIGNS, what="signs"), default=[])
+        entries = collector.attempt(lambda group=group: table.tables(group, 1, MAX_SIGNS, what=N_("signs")), default=[])
         items = [collector.attempt(lambda entry=entry: _sign(entry)) for entry in entries]
         if not table.language:
-            for error in check_unique(entries, what="sign"):
+            for error in check_unique(entries, what=N_("sign")):
                 collector.add(error)
         groups[group] = tuple(item for item in items if item is not None)
     return Signs(**groups, language=table.language)
@@ -120,7 +120,8 @@ def collect_exercise(
     collector.attempt(lambda: table.check_keys(EXERCISE_KEYS))
     exercise_id = collector.attempt(lambda: table.ident("id"))
     if expected_id is not None and exercise_id is not None and exercise_id != expected_id:
-        collector.add(ContentError(source, "id", f"the file name without .toml ({expected_id!r})"))
+        collector.add(ContentError(source, "id", Expected(N_("the file name without .toml (%(id)s)"),
+                                                          id=repr(expected_id))))
     minutes = collector.attempt(lambda: table.integer("minutes", 1, 180))
     exercise = _exercise_in(table, signs, collector)
     if len(collector.errors) > before:
@@ -128,7 +129,8 @@ def collect_exercise(
     timer_seconds = sum(step.seconds for step in exercise.steps if isinstance(step, TimerStep))
     if timer_seconds > minutes * 60:
         needed = -(-timer_seconds // 60)
-        collector.add(ContentError(source, "minutes", f"an integer from {needed} to 180 (its timers alone take {needed} minutes)"))
+        collector.add(ContentError(source, "minutes", Expected(
+            N_("an integer from %(needed)s to 180 (its timers alone take %(needed)s minutes)"), needed=needed)))
         return None
     translations = tuple(
         (language, _exercise_in(table.in_language(language), _signs_for(signs, language), collector))
@@ -153,10 +155,10 @@ def _exercise_in(table: Table, signs: Signs | None, collector: Collector) -> Exe
     title = collector.attempt(lambda: table.text("title", TITLE_MAX, single_line=True))
     summary = collector.attempt(lambda: table.text("summary", SUMMARY_MAX))
     roles = collector.attempt(lambda: table.text("roles", ROLES_MAX))
-    entries = collector.attempt(lambda: table.tables("steps", 1, MAX_STEPS, what="steps"), default=[])
+    entries = collector.attempt(lambda: table.tables("steps", 1, MAX_STEPS, what=N_("steps")), default=[])
     steps = [collector.attempt(lambda entry=entry: parse_step(entry, signs)) for entry in entries]
     if not table.language:
-        for error in check_unique(entries, what="step"):
+        for error in check_unique(entries, what=N_("step")):
             collector.add(error)
     return Exercise(id="", title=title, summary=summary, minutes=0, roles=roles, steps=tuple(steps),
                     language=table.language)
@@ -185,21 +187,21 @@ def parse_exercise_toml(text: str, source: str, signs: Signs | None = None) -> E
 def loads_toml(text: str, source: str) -> dict:
     """Parse TOML text; every way the parser can fail is a ContentError saying what to change."""
     if not isinstance(text, str):
-        raise ContentError(source, "file", "TOML text")
+        raise ContentError(source, "file", Expected(N_("TOML text")))
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise ContentError(source, "file", f"valid TOML ({error})") from None
+        raise ContentError(source, "file", Expected(N_("valid TOML (%(error)s)"), error=str(error))) from None
     except ValueError:  # Python refuses to read integers of more than 4,300 digits
-        raise ContentError(source, "file", "numbers of at most 4,300 digits") from None
+        raise ContentError(source, "file", Expected(N_("numbers of at most 4,300 digits"))) from None
     except RecursionError:  # arrays or inline tables nested hundreds deep
-        raise ContentError(source, "file", "arrays and tables nested at most a few levels deep") from None
+        raise ContentError(source, "file", Expected(N_("arrays and tables nested at most a few levels deep"))) from None
 
 
 # -- plans --------------------------------------------------------------------------------
 
 
-def check_in_first_problem(exercise: Exercise) -> str | None:
+def check_in_first_problem(exercise: Exercise) -> Expected | None:
     """Why ``exercise`` cannot open a plan, or None if it is a safety check-in.
 
     The private check-in must come before any joint work: only reading steps may
@@ -210,10 +212,8 @@ def check_in_first_problem(exercise: Exercise) -> str | None:
             return None
         if step.kind != "read":
             break
-    return (
-        "a safety check-in exercise first (one with a check_in step before any joint step); "
-        f"{exercise.id!r} is not one"
-    )
+    return Expected(N_("a safety check-in exercise first (one with a check_in step before any joint step); "
+                       "%(id)s is not one"), id=repr(exercise.id))
 
 
 def collect_plan(
@@ -236,7 +236,8 @@ def collect_plan(
     collector.attempt(lambda: table.check_keys(PLAN_KEYS))
     plan_id = collector.attempt(lambda: table.ident("id"))
     if expected_id is not None and plan_id is not None and plan_id != expected_id:
-        collector.add(ContentError(source, "id", f"the file name without .toml ({expected_id!r})"))
+        collector.add(ContentError(source, "id", Expected(N_("the file name without .toml (%(id)s)"),
+                                                          id=repr(expected_id))))
     title = collector.attempt(lambda: table.text("title", TITLE_MAX, single_line=True))
     description = collector.attempt(lambda: table.text("description", DESCRIPTION_MAX))
     minutes = collector.attempt(lambda: table.integer("minutes", 1, 480))
@@ -248,11 +249,13 @@ def collect_plan(
             collector.add(ContentError(source, field, ID_EXPECTED))
         elif exercise_id in seen:
             collector.add(
-                ContentError(source, field, f"each exercise at most once ({exercise_id!r} is already exercises[{seen[exercise_id]}])")
+                ContentError(source, field, Expected(N_("each exercise at most once (%(id)s is already exercises[%(index)s])"),
+                                                 id=repr(exercise_id), index=seen[exercise_id]))
             )
         elif exercise_id not in exercises:
             if exercise_id not in broken:
-                collector.add(ContentError(source, field, f"the id of an existing exercise (there is no {exercise_id!r})"))
+                collector.add(ContentError(source, field, Expected(
+                    N_("the id of an existing exercise (there is no %(id)s)"), id=repr(exercise_id))))
         elif index == 0:
             problem = check_in_first_problem(exercises[exercise_id])
             if problem:
@@ -280,9 +283,9 @@ def _plan_texts_in(table: Table, spec: PlanSpec, collector: Collector) -> PlanSp
 
 
 def _exercise_ids(table: Table) -> list[str]:
-    ids = table.strings("exercises", MAX_PLAN_EXERCISES, what="exercise ids", item="an exercise id")
+    ids = table.strings("exercises", MAX_PLAN_EXERCISES, what=N_("exercise ids"), item=N_("an exercise id"))
     if not ids:
-        table.fail("exercises", f"a list of 1 to {MAX_PLAN_EXERCISES} exercise ids")
+        table.fail("exercises", Expected(N_("a list of 1 to %(count)s exercise ids"), count=MAX_PLAN_EXERCISES))
     return ids
 
 

@@ -11,14 +11,14 @@ from collections.abc import Callable, Collection, Iterator, Mapping
 from typing import Any, NoReturn, TypeVar
 from urllib.parse import unquote
 
-from .errors import ContentError
+from .errors import KEY_MISSING, N_, ContentError, Expected
 
 T = TypeVar("T")
 
 ID_MAX_LENGTH = 63
 ID_PATTERN = re.compile(rf"^[a-z0-9][a-z0-9-]{{0,{ID_MAX_LENGTH - 1}}}$")
-ID_EXPECTED = (f"an id of lowercase letters, digits and hyphens (1 to {ID_MAX_LENGTH} characters, "
-               "starting with a letter or digit)")
+ID_EXPECTED = Expected(N_("an id of lowercase letters, digits and hyphens (1 to %(count)s characters, "
+                          "starting with a letter or digit)"), count=ID_MAX_LENGTH)
 
 # A "<" directly followed by a letter, "/", "!" or "?" opens a tag, closing tag,
 # comment/doctype or processing instruction in HTML. Content is plain text, so
@@ -43,15 +43,18 @@ _MISSING: Any = object()
 # its own key beside each text, named with the language's suffix: ``title_es``.
 
 LANGUAGES = ("en", "es")
-LANGUAGE_NAMES = {"en": "English", "es": "Spanish"}
+TRANSLATION_EXPECTED = {
+    "en": N_('the English text of %(key)s ("en" is in languages; the key is missing)'),
+    "es": N_('the Spanish text of %(key)s ("es" is in languages; the key is missing)'),
+}
 DEFAULT_LANGUAGES = ("en",)
 TEXT_KEYS = frozenset({
     "title", "summary", "roles", "description", "body", "label", "hint", "prompt", "speaker_prompt",
     "listener_prompt", "labels",
 })
 """The keys that hold words people read: the only ones that carry a translation."""
-LANGUAGES_EXPECTED = ('a list of 1 or 2 different language codes from "en", "es" '
-                      "(the first is the language of the plain keys)")
+LANGUAGES_EXPECTED = Expected(N_('a list of 1 or 2 different language codes from "en", "es" '
+                                 "(the first is the language of the plain keys)"))
 
 
 def translated_key(key: str, language: str) -> str:
@@ -59,26 +62,32 @@ def translated_key(key: str, language: str) -> str:
     return f"{key}_{language}"
 
 
-def plain_text_problem(value: object, max_length: int, *, required: bool, single_line: bool) -> str | None:
+def text_expected(lowest: int, highest: int, *, single_line: bool) -> Expected:
+    """"Plain text of 1 to 500 characters", or "a single line of …"."""
+    message = (N_("a single line of plain text of %(lowest)s to %(highest)s characters") if single_line
+               else N_("plain text of %(lowest)s to %(highest)s characters"))
+    return Expected(message, lowest=lowest, highest=highest)
+
+
+def plain_text_problem(value: object, max_length: int, *, required: bool, single_line: bool) -> Expected | None:
     """Why ``value`` is not acceptable plain text, or None if it is."""
+    size = text_expected(1 if required else 0, max_length, single_line=single_line)
     lowest = 1 if required else 0
-    kind = "a single line of plain text" if single_line else "plain text"
-    size = f"{kind} of {lowest} to {max_length} characters"
     if not isinstance(value, str):
         return size
     text = value.strip()
     if len(text) < lowest or len(text) > max_length:
         return size
     if _HTML_TAG.search(text):
-        return "plain text without HTML tags"
+        return Expected(N_("plain text without HTML tags"))
     if _CONTROL.search(text):
-        return "plain text without control characters"
+        return Expected(N_("plain text without control characters"))
     if single_line and ("\n" in text or "\r" in text):
         return size
     return garbled_text_problem(text)
 
 
-def garbled_text_problem(text: str) -> str | None:
+def garbled_text_problem(text: str) -> Expected | None:
     """Why ``text`` looks garbled by a wrong character encoding, or None.
 
     Three ways text gets garbled on its way in: bytes that were not UTF-8 (they arrive as "�"),
@@ -86,10 +95,11 @@ def garbled_text_problem(text: str) -> str | None:
     bytes ("caf%C3%A9", "caf%E9": a form body's undecodable escapes arrive as they were sent).
     """
     if REPLACEMENT in text:
-        return f"text without “{REPLACEMENT}” (characters that could not be read: type them again)"
+        return Expected(N_("text without “%(character)s” (characters that could not be read: type them again)"),
+                        character=REPLACEMENT)
     repaired = _repaired(text)
     if repaired is not None:
-        return f"text without garbled characters (did you mean “{repaired}”?)"
+        return Expected(N_("text without garbled characters (did you mean “%(text)s”?)"), text=repaired)
     return None
 
 
@@ -154,7 +164,7 @@ class Table:
         self.source = source
         self.path = path
         if not isinstance(data, Mapping):
-            raise ContentError(source, path or "file", "a table of keys and values")
+            raise ContentError(source, path or "file", Expected(N_("a table of keys and values")))
         self.data: Mapping[str, Any] = data
         self.translations = translations
         self.language = language
@@ -181,10 +191,10 @@ class Table:
             return key
         translated = translated_key(key, self.language)
         if key in self.data and translated not in self.data:
-            self.fail(translated, f"the {LANGUAGE_NAMES[self.language]} text of {key} "
-                                  f"(\"{self.language}\" is in languages; the key is missing)")
+            self.fail(translated, Expected(TRANSLATION_EXPECTED[self.language], key=key))
         if translated in self.data and key not in self.data:
-            self.fail(translated, f"no {translated} where there is no {key}")
+            self.fail(translated, Expected(N_("no %(translated)s where there is no %(key)s"),
+                                           translated=translated, key=key))
         return translated
 
     # -- locating -----------------------------------------------------------------
@@ -193,7 +203,7 @@ class Table:
         """The dotted field path of ``key`` in this table."""
         return f"{self.path}.{key}" if self.path else key
 
-    def fail(self, key: str, expected: str) -> NoReturn:
+    def fail(self, key: str, expected: Expected) -> NoReturn:
         raise ContentError(self.source, self.at(key), expected)
 
     def has(self, key: str) -> bool:
@@ -209,15 +219,17 @@ class Table:
                 continue
             base, _, language = str(key).rpartition("_")
             if base in allowed and language in LANGUAGES:
-                self.fail(str(key), f"no {key} (add \"{language}\" to languages to translate {base})"
-                          if base in TEXT_KEYS else f"no {key} ({base} holds no text to translate)")
-            self.fail(str(key), f"a known key (one of: {', '.join(sorted(allowed))})")
+                self.fail(str(key), Expected(N_('no %(key)s (add "%(language)s" to languages to translate %(base)s)'),
+                                             key=key, language=language, base=base)
+                          if base in TEXT_KEYS else Expected(N_("no %(key)s (%(base)s holds no text to translate)"),
+                                                             key=key, base=base))
+            self.fail(str(key), Expected(N_("a known key (one of: %(keys)s)"), keys=", ".join(sorted(allowed))))
 
-    def _get(self, key: str, default: Any, expected: str) -> Any:
+    def _get(self, key: str, default: Any, expected: Expected) -> Any:
         if key in self.data:
             return self.data[key]
         if default is _MISSING:
-            self.fail(key, f"{expected} (the key is missing)")
+            self.fail(key, Expected(KEY_MISSING, expected=expected))
         return default
 
     # -- scalar values ------------------------------------------------------------
@@ -234,9 +246,8 @@ class Table:
         """A plain-text value, stripped of surrounding whitespace."""
         if not required and default is _MISSING:
             default = ""
-        shape = "a single line of plain text" if single_line else "plain text"
         key = self.text_key(key)
-        value = self._get(key, default, f"{shape} of {1 if required else 0} to {max_length} characters")
+        value = self._get(key, default, text_expected(1 if required else 0, max_length, single_line=single_line))
         problem = plain_text_problem(value, max_length, required=required, single_line=single_line)
         if problem:
             self.fail(key, problem)
@@ -249,8 +260,9 @@ class Table:
         return value
 
     def integer(self, key: str, lowest: int, highest: int, *, default: Any = _MISSING, lowest_name: str = "") -> int:
-        low = f"{lowest_name} ({lowest})" if lowest_name else str(lowest)
-        expected = f"an integer from {low} to {highest}"
+        expected = (Expected(N_("an integer from %(name)s (%(lowest)s) to %(highest)s"), name=lowest_name,
+                             lowest=lowest, highest=highest) if lowest_name
+                    else Expected(N_("an integer from %(lowest)s to %(highest)s"), lowest=lowest, highest=highest))
         value = self._get(key, default, expected)
         # bool is a subclass of int; ``true`` is not a number of minutes.
         if isinstance(value, bool) or not isinstance(value, int) or not lowest <= value <= highest:
@@ -258,13 +270,14 @@ class Table:
         return value
 
     def boolean(self, key: str, *, default: Any = _MISSING) -> bool:
-        value = self._get(key, default, "true or false")
+        expected = Expected(N_("true or false"))
+        value = self._get(key, default, expected)
         if not isinstance(value, bool):
-            self.fail(key, "true or false")
+            self.fail(key, expected)
         return value
 
     def one_of(self, key: str, values: Collection[str], *, default: Any = _MISSING) -> str:
-        expected = "one of " + ", ".join(f'"{value}"' for value in values)
+        expected = Expected(N_("one of %(values)s"), values=", ".join(f'"{value}"' for value in values))
         value = self._get(key, default, expected)
         if not isinstance(value, str) or value not in values:
             self.fail(key, expected)
@@ -278,44 +291,44 @@ class Table:
             return None
         return self._child(self.data[key], self.at(key))
 
-    def tables(self, key: str, lowest: int, highest: int, *, required: bool = True, what: str = "entries") -> list[Table]:
-        """An array of tables with ``lowest``..``highest`` entries."""
-        expected = f"a list of {lowest} to {highest} {what}"
+    def tables(self, key: str, lowest: int, highest: int, *, required: bool = True, what: str = N_("entries")
+               ) -> list[Table]:
+        """An array of tables with ``lowest``..``highest`` entries (``what``: the entries, in the plural)."""
+        expected = Expected(N_("a list of %(lowest)s to %(highest)s %(what)s"), lowest=lowest, highest=highest,
+                            what=Expected(what))
         value = self._get(key, _MISSING if required else [], expected)
         if not isinstance(value, list) or not lowest <= len(value) <= highest:
             self.fail(key, expected)
         return [self._child(item, f"{self.at(key)}[{index}]") for index, item in enumerate(value)]
 
     def strings(
-        self, key: str, highest: int, *, default: Any = _MISSING, what: str = "strings", item: str = "a string"
+        self, key: str, highest: int, *, default: Any = _MISSING, what: str = N_("strings"), item: str = N_("a string")
     ) -> list[str]:
-        expected = f"a list of at most {highest} {what}"
+        expected = Expected(N_("a list of at most %(highest)s %(what)s"), highest=highest, what=Expected(what))
         value = self._get(key, default, expected)
         if not isinstance(value, list) or len(value) > highest:
             self.fail(key, expected)
         for index, element in enumerate(value):
             if not isinstance(element, str):
-                self.fail(f"{key}[{index}]", item)
+                self.fail(f"{key}[{index}]", Expected(item))
         return list(value)
 
 
-def check_unique(tables: list[Table], key: str = "id", what: str = "entry") -> Iterator[ContentError]:
-    """Problems for entries whose ``key`` repeats an earlier entry's."""
+def check_unique(tables: list[Table], key: str = "id", what: str = N_("entry")) -> Iterator[ContentError]:
+    """Problems for entries whose ``key`` repeats an earlier entry's (``what``: one entry, marked with N_)."""
     seen: dict[str, str] = {}
     for table in tables:
         value = table.data.get(key)
         if not isinstance(value, str):
             continue
         if value in seen:
-            yield ContentError(
-                table.source,
-                table.at(key),
-                f"an id not used by another {what} ({value!r} is already {seen[value]})",
-            )
+            yield ContentError(table.source, table.at(key), Expected(
+                N_("an id not used by another %(what)s (%(value)s is already %(where)s)"),
+                what=Expected(what), value=repr(value), where=seen[value]))
         else:
             seen[value] = table.at(key)
 
 
-def first_unique_problem(tables: list[Table], key: str = "id", what: str = "entry") -> None:
+def first_unique_problem(tables: list[Table], key: str = "id", what: str = N_("entry")) -> None:
     for error in check_unique(tables, key, what):
         raise error

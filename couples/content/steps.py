@@ -25,6 +25,7 @@ from couples.domain.plan import (
     TurnsStep,
 )
 
+from .errors import N_, Expected
 from .model import UNAVAILABLE_SIGNS, Signs
 from .schema import (
     BODY_MAX,
@@ -68,13 +69,13 @@ def parse_step(table: Table, signs: Signs | None) -> Step:
 # -- pieces shared by several kinds ----------------------------------------------
 
 
-def parse_options(table: Table, key: str, lowest: int, what: str = "options") -> tuple[Option, ...]:
+def parse_options(table: Table, key: str, lowest: int, what: str = N_("options")) -> tuple[Option, ...]:
     entries = table.tables(key, lowest, MAX_OPTIONS, required=lowest > 0, what=what)
     options = []
     for entry in entries:
         entry.check_keys(("id", "label"))
         options.append(Option(id=entry.ident("id"), label=entry.text("label", LABEL_MAX, single_line=True)))
-    first_unique_problem(entries, what="option")
+    first_unique_problem(entries, what=N_("option"))
     return tuple(options)
 
 
@@ -86,13 +87,15 @@ def parse_scale(table: Table) -> Scale:
     low = scale.integer("min", -SCALE_LIMIT, SCALE_LIMIT, default=Scale.min)
     high = scale.integer("max", -SCALE_LIMIT, SCALE_LIMIT, default=Scale.max)
     if high <= low:
-        scale.fail("max", f"an integer greater than min ({low}) and at most {SCALE_LIMIT}")
+        scale.fail("max", Expected(N_("an integer greater than min (%(low)s) and at most %(limit)s"), low=low,
+                                   limit=SCALE_LIMIT))
     if high - low + 1 > MAX_SCALE_POINTS:
-        scale.fail("max", f"at most {MAX_SCALE_POINTS} points on the scale (max at most {low + MAX_SCALE_POINTS - 1})")
+        scale.fail("max", Expected(N_("at most %(points)s points on the scale (max at most %(highest)s)"),
+                                   points=MAX_SCALE_POINTS, highest=low + MAX_SCALE_POINTS - 1))
     key = scale.text_key("labels")
-    labels = scale.strings(key, MAX_SCALE_POINTS, default=[], what="labels", item="a label")
+    labels = scale.strings(key, MAX_SCALE_POINTS, default=[], what=N_("labels"), item=N_("a label"))
     if labels and len(labels) != high - low + 1:
-        scale.fail(key, f"one label per point on the scale ({high - low + 1} labels), or none")
+        scale.fail(key, Expected(N_("one label per point on the scale (%(count)s labels), or none"), count=high - low + 1))
     for index in range(len(labels)):
         labels[index] = _label_at(scale, key, index)
     return Scale(min=low, max=high, labels=tuple(labels))
@@ -116,13 +119,13 @@ def _read(table: Table, common: dict, signs: Signs | None) -> Step:
 def _private_answer(table: Table, common: dict, signs: Signs | None) -> Step:
     answer = table.one_of("answer", ("text", "choice", "scale"), default="text")
     if answer == "choice":
-        options = parse_options(table, "options", 2, what="options for a choice answer")
+        options = parse_options(table, "options", 2, what=N_("options for a choice answer"))
     elif table.has("options"):
-        table.fail("options", 'no options unless answer = "choice"')
+        table.fail("options", Expected(N_('no options unless answer = "choice"')))
     else:
         options = ()
     if answer != "scale" and table.has("scale"):
-        table.fail("scale", 'no scale unless answer = "scale"')
+        table.fail("scale", Expected(N_('no scale unless answer = "scale"')))
     return PrivateAnswerStep(
         **common,
         answer=answer,
@@ -136,16 +139,17 @@ def _private_answer(table: Table, common: dict, signs: Signs | None) -> Step:
 
 def _rating(table: Table, common: dict, signs: Signs | None) -> Step:
     if table.has("items") and table.has("items_from"):
-        table.fail("items_from", "either items or items_from, not both")
+        table.fail("items_from", Expected(N_("either items or items_from, not both")))
     if table.has("items_from") or not table.has("items"):
         where = table.one_of("items_from", SIGN_SOURCES)
         if signs is None:
-            table.fail("items_from", "a loaded signs.toml with texts in the exercise's languages to take the items from")
+            table.fail("items_from", Expected(N_(
+                "a loaded signs.toml with texts in the exercise's languages to take the items from")))
         items = signs.relationship if where == "signs.relationship" else signs.personal
         if not items and signs is not UNAVAILABLE_SIGNS:
-            table.fail("items_from", f"a non-empty list of signs in {where}")
+            table.fail("items_from", Expected(N_("a non-empty list of signs in %(where)s"), where=where))
     else:
-        entries = table.tables("items", 1, MAX_ITEMS, what="items")
+        entries = table.tables("items", 1, MAX_ITEMS, what=N_("items"))
         built = []
         for entry in entries:
             entry.check_keys(("id", "label", "hint"))
@@ -156,7 +160,7 @@ def _rating(table: Table, common: dict, signs: Signs | None) -> Step:
                     hint=entry.text("hint", HINT_MAX, required=False),
                 )
             )
-        first_unique_problem(entries, what="item")
+        first_unique_problem(entries, what=N_("item"))
         items = tuple(built)
     return RatingStep(
         **common,
@@ -186,11 +190,11 @@ def _agree(table: Table, common: dict, signs: Signs | None) -> Step:
     allow_custom = table.boolean("allow_custom", default=True)
     options = parse_options(table, "options", 0 if allow_custom else 2)
     if not allow_custom and len(options) < 2:
-        table.fail("options", "at least 2 options when allow_custom is false")
+        table.fail("options", Expected(N_("at least 2 options when allow_custom is false")))
     min_picks = table.integer("min_picks", 1, MAX_PICKS, default=1)
     max_picks = table.integer("max_picks", min_picks, MAX_PICKS, default=max(1, min_picks), lowest_name="min_picks")
     if not allow_custom and min_picks > len(options):
-        table.fail("min_picks", f"an integer from 1 to the number of options ({len(options)})")
+        table.fail("min_picks", Expected(N_("an integer from 1 to the number of options (%(count)s)"), count=len(options)))
     return AgreeStep(
         **common,
         options=options,
@@ -202,7 +206,7 @@ def _agree(table: Table, common: dict, signs: Signs | None) -> Step:
 
 
 def _check_in(table: Table, common: dict, signs: Signs | None) -> Step:
-    entries = table.tables("questions", 1, MAX_QUESTIONS, what="questions")
+    entries = table.tables("questions", 1, MAX_QUESTIONS, what=N_("questions"))
     questions = []
     for entry in entries:
         entry.check_keys(("id", "label", "options", "concern_if"))
@@ -210,14 +214,16 @@ def _check_in(table: Table, common: dict, signs: Signs | None) -> Step:
         label = entry.text("label", LABEL_MAX, single_line=True)
         options = parse_options(entry, "options", 2)
         known = [option.id for option in options]
-        concern_if = entry.strings("concern_if", MAX_OPTIONS, default=[], what="option ids", item="an option id")
+        concern_if = entry.strings("concern_if", MAX_OPTIONS, default=[], what=N_("option ids"),
+                                   item=N_("an option id"))
         for index, option_id in enumerate(concern_if):
             if option_id not in known:
-                entry.fail(f"concern_if[{index}]", f"the id of one of this question's options ({', '.join(known)})")
+                entry.fail(f"concern_if[{index}]", Expected(N_("the id of one of this question's options (%(ids)s)"),
+                                                     ids=", ".join(known)))
         if len(set(concern_if)) != len(concern_if):
-            entry.fail("concern_if", "each option id at most once")
+            entry.fail("concern_if", Expected(N_("each option id at most once")))
         questions.append(CheckQuestion(id=qid, label=label, options=options, concern_if=tuple(concern_if)))
-    first_unique_problem(entries, what="question")
+    first_unique_problem(entries, what=N_("question"))
     return CheckInStep(**common, questions=tuple(questions))
 
 

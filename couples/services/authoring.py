@@ -17,11 +17,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from ..content import PACKAGED_FOLDER, ContentError, Exercise, packaged_signs
+from ..content.errors import N_, Expected
 from ..content.builder import (ExerciseDraft, counted, data_from_draft, draft_from_data, field_of_problem, slug_of,
                                to_toml)
 from ..content.loader import read_toml
 from ..content.parse import collect_exercise, collect_plan, loads_toml
-from ..content.schema import Collector, Table
+from ..content.schema import LANGUAGES, Collector, Table
 from ..content.steps import parse_step
 from ..domain.machine import start
 from ..domain.plan import Plan, TurnsStep
@@ -29,10 +30,10 @@ from ..domain.view import view_for
 from ..extensions import db
 from ..models import CustomExercise, CustomPlan, User, audit, utcnow
 from .couples import couple_for_counselor
-from .plans import CUSTOM_EXERCISE_SOURCE, CUSTOM_PLAN_DESCRIPTION, exercises_for, library
+from .plans import CUSTOM_EXERCISE_SOURCE, CUSTOM_PLAN_DESCRIPTION, app_text_in, exercises_for, library
 
 SOURCE_MAX = 20_000
-PLAN_SOURCE = "your plan"
+PLAN_SOURCE = N_("your plan")
 CHECK_IN = "check-in"
 
 EXAMPLE_EXERCISE = '''\
@@ -67,6 +68,42 @@ title = "Read and take it in"
 body = "Read your partner's list slowly. Let it land before you reply."
 seconds = 60
 '''
+
+EXAMPLE_EXERCISE_ES = '''\
+id = "tres-cosas-buenas"
+languages = ["es"]
+title = "Tres cosas buenas"
+summary = "Cada quien anota tres buenos momentos de la última semana y luego los comparten."
+minutes = 8
+roles = "Cada quien escribe a solas primero; luego leen en pareja la lista de la otra persona."
+
+[[steps]]
+id = "por-que"
+kind = "read"
+title = "Por qué importan las cosas pequeñas"
+body = """
+Fijarse en los pequeños buenos momentos ayuda a que cuenten. Piensa en la última semana: \\
+una palabra amable, una risa compartida, un café preparado sin que lo pidieras.
+"""
+
+[[steps]]
+id = "escribir"
+kind = "private_answer"
+title = "Tres buenos momentos"
+body = "Escribe tres buenos momentos con tu pareja de la última semana."
+answer = "text"
+max_length = 1000
+prompt = "Esta semana me gustó cuando…"
+
+[[steps]]
+id = "pausa"
+kind = "timer"
+title = "Lee y tómate tu tiempo"
+body = "Lee despacio la lista de tu pareja. Deja que te llegue antes de responder."
+seconds = 60
+'''
+EXAMPLES = {"en": EXAMPLE_EXERCISE, "es": EXAMPLE_EXERCISE_ES}
+"""The worked example the import page starts with, in the counselor's language."""
 
 
 class AuthoringError(ValueError):
@@ -119,7 +156,7 @@ def _retime_plans_with(counselor: User, edited: Exercise) -> None:
     plans = db.session.scalars(select(CustomPlan).where(CustomPlan.counselor_id == counselor.id))
     for plan in plans:
         if edited.id in plan.exercise_ids:
-            plan.minutes = _plan_data(plan.title, plan.exercise_ids, exercises)["minutes"]
+            plan.minutes = _plan_data(plan.title, plan.exercise_ids, exercises, plan.language)["minutes"]
 
 
 def checked_draft(counselor: User, draft: ExerciseDraft,
@@ -153,7 +190,8 @@ def preview_of(draft: ExerciseDraft, number_text: str) -> dict[str, Any] | None:
     if any(field_of_problem(problem)[0] == index for problem in problems):
         return None
     try:
-        step = parse_step(Table(data["steps"][index], "preview", f"steps[{index}]"), packaged_signs())
+        table = Table(data["steps"][index], "preview", f"steps[{index}]", translations=tuple(data.get("languages", ())[1:]))
+        step = parse_step(table, packaged_signs())
     except ContentError:
         return None
     plan = Plan(id="preview", title=draft.values.get("title", ""), steps=(step,))
@@ -206,7 +244,8 @@ def retire_exercise(counselor: User, row: CustomExercise) -> None:
 def validated_exercise(counselor: User, toml_text: str) -> Exercise:
     """The exercise in ``toml_text``; raises AuthoringError listing every problem."""
     if len(toml_text) > SOURCE_MAX:
-        expected = f"at most {SOURCE_MAX:,} characters (this text has {len(toml_text):,})"
+        expected = Expected(N_("at most %(most)s characters (this text has %(count)s)"), most=f"{SOURCE_MAX:,}",
+                            count=f"{len(toml_text):,}")
         raise AuthoringError([ContentError(CUSTOM_EXERCISE_SOURCE, "file", expected)])
     collector = Collector()
     data = collector.attempt(lambda: loads_toml(toml_text, CUSTOM_EXERCISE_SOURCE))
@@ -225,13 +264,15 @@ def validated_exercise(counselor: User, toml_text: str) -> Exercise:
 
 def _id_clash(counselor: User, exercise_id: str) -> ContentError | None:
     if exercise_id in library().exercises:
-        return ContentError(CUSTOM_EXERCISE_SOURCE, "id", f"an id no packaged exercise uses ({exercise_id!r} is one)")
+        return ContentError(CUSTOM_EXERCISE_SOURCE, "id", Expected(
+            N_("an id no packaged exercise uses (%(id)s is one)"), id=repr(exercise_id)))
     mine = select(CustomExercise.id).where(CustomExercise.counselor_id == counselor.id, CustomExercise.slug == exercise_id)
     return _id_taken(exercise_id) if db.session.scalar(mine) is not None else None
 
 
 def _id_taken(exercise_id: str) -> ContentError:
-    return ContentError(CUSTOM_EXERCISE_SOURCE, "id", f"an id none of your exercises uses yet ({exercise_id!r} is taken)")
+    return ContentError(CUSTOM_EXERCISE_SOURCE, "id", Expected(
+        N_("an id none of your exercises uses yet (%(id)s is taken)"), id=repr(exercise_id)))
 
 
 def exercises_of(counselor: User) -> list[CustomExercise]:
@@ -252,19 +293,24 @@ def retired_exercise_ids(counselor: User) -> set[str]:
 
 
 def compose_plan(counselor: User, title: str, exercise_ids: Sequence[str], couple_id: int | None,
-                 row: CustomPlan | None = None) -> CustomPlan:
+                 row: CustomPlan | None = None, language: str | None = None) -> CustomPlan:
     """Store a plan of packaged and own exercises, for one of the counselor's couples or (None) all of them;
     with ``row``, as that plan's new version (sessions already started keep the one they started with).
+    ``language`` is the language the title is written in (by default the counselor's own).
 
     The plan is checked like a library plan file: known exercises, each once,
     and a safety check-in first.
     """
     problems: list[ContentError] = []
     if couple_id is not None and couple_for_counselor(counselor, couple_id) is None:
-        problems.append(ContentError(PLAN_SOURCE, "couple", "one of your couples, or all of them"))
+        problems.append(ContentError(PLAN_SOURCE, "couple", Expected(N_("one of your couples, or all of them"))))
+    language = language or counselor.language
+    if language not in LANGUAGES:
+        problems.append(ContentError(PLAN_SOURCE, "language", Expected(N_("English or Español"))))
+        language = counselor.language
     exercises = exercises_for(counselor.id)
     collector = Collector()
-    spec = collect_plan(_plan_data(title, exercise_ids, exercises), PLAN_SOURCE, exercises, collector)
+    spec = collect_plan(_plan_data(title, exercise_ids, exercises, language), PLAN_SOURCE, exercises, collector)
     problems.extend(collector.errors)
     if problems or spec is None:
         raise AuthoringError(problems)
@@ -272,7 +318,7 @@ def compose_plan(counselor: User, title: str, exercise_ids: Sequence[str], coupl
         row = CustomPlan(counselor_id=counselor.id)
         db.session.add(row)
     row.couple_id, row.slug, row.title = couple_id, spec.id, spec.title
-    row.exercise_ids, row.minutes = list(spec.exercise_ids), spec.minutes
+    row.exercise_ids, row.minutes, row.language = list(spec.exercise_ids), spec.minutes, spec.language
     db.session.flush()
     audit(counselor, "content.plan_composed", f"custom_plan:{row.id}", ",".join(spec.exercise_ids))
     db.session.commit()
@@ -292,13 +338,14 @@ def retire_plan(counselor: User, row: CustomPlan) -> None:
     db.session.commit()
 
 
-def _plan_data(title: str, exercise_ids: Sequence[str], exercises: Mapping[str, Exercise]) -> dict:
-    """The plan as a library file would spell it; its minutes are those of its exercises."""
+def _plan_data(title: str, exercise_ids: Sequence[str], exercises: Mapping[str, Exercise], language: str) -> dict:
+    """The plan as a library file would spell it, in ``language``; its minutes are those of its exercises."""
     minutes = sum(exercises[exercise_id].minutes for exercise_id in exercise_ids if exercise_id in exercises)
     return {
         "id": slug_of(title, "plan"),
+        "languages": [language],
         "title": title,
-        "description": CUSTOM_PLAN_DESCRIPTION,
+        "description": app_text_in(CUSTOM_PLAN_DESCRIPTION, language),
         "minutes": max(minutes, 1),
         "exercises": list(exercise_ids),
     }

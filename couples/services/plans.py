@@ -13,14 +13,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, replace
 from functools import lru_cache
 from typing import Any
 
+from flask_babel import force_locale, gettext
 from sqlalchemy import or_, select
 
 from ..content import (CUSTOM_PLAN_PREFIX, ContentError, Exercise, Library, PlanSpec, build_plan, load_library,
                        parse_exercise_toml)
+from ..content.errors import N_
+from ..content.schema import LANGUAGES
 from ..domain.plan import Plan, PlanTexts, Step, step_from_dict
 from ..domain.stored import build, only_numbered, upgraded
 from ..domain.validate import is_whole_number
@@ -29,8 +32,8 @@ from ..models import Couple, CustomExercise, CustomPlan
 
 log = logging.getLogger(__name__)
 
-CUSTOM_EXERCISE_SOURCE = "your exercise"
-CUSTOM_PLAN_DESCRIPTION = "A plan your counselor put together."
+CUSTOM_EXERCISE_SOURCE = N_("your exercise")
+CUSTOM_PLAN_DESCRIPTION = N_("A plan your counselor put together.")
 
 
 @lru_cache(maxsize=1)
@@ -66,14 +69,58 @@ def plan_by_id(couple: Couple, plan_id: str) -> Plan | None:
 
 
 def custom_spec(row: CustomPlan) -> PlanSpec:
-    """A stored custom plan as the plan spec the rest of the app runs."""
-    return PlanSpec(
+    """A stored custom plan as the plan spec the rest of the app runs: its title as the counselor wrote
+    it, in every language, and the app's description of it in each language."""
+    spec = PlanSpec(
         id=f"{CUSTOM_PLAN_PREFIX}{row.id}",
         title=row.title,
-        description=CUSTOM_PLAN_DESCRIPTION,
+        description=app_text_in(CUSTOM_PLAN_DESCRIPTION, row.language),
         minutes=row.minutes,
         exercise_ids=tuple(row.exercise_ids),
+        language=row.language,
     )
+    translations = tuple(
+        (code, PlanSpec(id=spec.id, title=row.title, description=app_text_in(CUSTOM_PLAN_DESCRIPTION, code),
+                        minutes=spec.minutes, exercise_ids=spec.exercise_ids, language=code))
+        for code in LANGUAGES if code != row.language
+    )
+    return replace(spec, translations=translations)
+
+
+def app_text_in(message: str, language: str) -> str:
+    """The app's ``message`` (marked with ``N_``) in ``language``, whatever the reader's own."""
+    with force_locale(language):
+        return gettext(message)
+
+
+@dataclass(frozen=True)
+class PlanChoice:
+    """A plan as a picker offers it to someone reading ``language``: its title and description in that
+    language where the plan has them. A counselor's title is shown as written (``title_language`` says in
+    which language), and ``written_in`` lists the languages of its exercises that have no text in the
+    reader's language (they are shown as written, marked with their language)."""
+
+    id: str
+    title: str
+    description: str
+    minutes: int
+    title_language: str
+    written_in: tuple[str, ...] = ()
+
+
+def choices_for(couple: Couple, language: str) -> list[PlanChoice]:
+    """The plans ``couple`` can start (as :func:`plans_for_couple`), for a picker read in ``language``."""
+    exercises = exercises_for(couple.counselor_id)
+    choices = []
+    for spec in plans_for_couple(couple):
+        texts = spec.in_language(language) or spec
+        custom = spec.id.startswith(CUSTOM_PLAN_PREFIX)
+        written_in = {exercises[exercise_id].language for exercise_id in spec.exercise_ids
+                      if exercise_id in exercises and exercises[exercise_id].in_language(language) is None}
+        choices.append(PlanChoice(id=spec.id, title=texts.title, description=texts.description, minutes=spec.minutes,
+                                  title_language=spec.language if custom else texts.language,
+                                  written_in=tuple(sorted(written_in))))
+    return choices
 
 
 def _custom_plan_rows(couple: Couple) -> list[CustomPlan]:

@@ -5,13 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..content import ContentError
-from ..content.builder import (BUILDER_KINDS, EXERCISE_FIELDS, QUESTION_PARTS, fields_of,
-                               ExerciseDraft, apply_action, draft_from_form, field_of_problem, new_step,
-                               readable_location)
+from ..content import ContentError, Exercise
+from ..content.builder import (BUILDER_KINDS, EXERCISE_FIELDS, LANGUAGE_FIELDS, QUESTION_PARTS,
+                               TRANSLATED_FIELDS, TRANSLATED_QUESTION_PARTS, ExerciseDraft, apply_action,
+                               draft_from_form, draft_languages, field_of_problem, fields_of, new_step,
+                               readable_location, translated, written_first_in)
+from ..content.errors import N_, Expected
+from ..i18n import LANGUAGES
 from ..content.parse import MAX_PLAN_EXERCISES, MAX_STEPS
 from ..content.steps import COMMON_KEYS, KIND_KEYS
 from ..forms import ALL_COUPLES, POSITION, ActionForm, ComposePlanForm, ExerciseForm, compose_plan_form
@@ -24,17 +28,36 @@ from .auth import counselor_required
 bp = Blueprint("content", __name__, url_prefix="/counselor/library")
 
 
+def reader_language() -> str:
+    """The language this page is shown in."""
+    return str(get_locale() or "en")
+
+
+def shown(exercise: Exercise | None, language: str) -> Exercise | None:
+    """``exercise`` in ``language`` where it has a text in it, else as written (its ``language`` says which)."""
+    return exercise if exercise is None else exercise.in_language(language) or exercise
+
+
 @bp.get("/")
 @counselor_required
 def library_page():
-    """Packaged exercises and plans, and the counselor's own."""
+    """Packaged exercises and plans, and the counselor's own, in the counselor's language where they have it;
+    each exercise says the languages it is written in."""
+    language = reader_language()
     own_exercises = [(row, stored_exercise(row.source)) for row in authoring.exercises_of(current_user)]
+    exercises = exercises_for(current_user.id)
+    packaged = library()
     return render_template(
         "content/library.html",
-        packaged=library(),
-        own_exercises=own_exercises,
+        language=language,
+        language_names=LANGUAGES,
+        packaged_plans=sorted((spec.in_language(language) or spec for spec in packaged.plans.values()),
+                              key=lambda spec: spec.minutes),
+        packaged_exercises=[shown(exercise, language) for exercise in packaged.exercises.values()],
+        own_exercises=[(row, exercise, shown(exercise, language)) for row, exercise in own_exercises],
         own_plans=authoring.plans_of(current_user),
-        exercises=exercises_for(current_user.id),
+        titles={exercise_id: shown(exercise, language).title for exercise_id, exercise in exercises.items()},
+        languages_of={exercise_id: exercise.languages for exercise_id, exercise in exercises.items()},
         action_form=ActionForm(),
     )
 
@@ -47,7 +70,7 @@ def new_exercise():
     form = ExerciseForm()
     problems: list[ContentError] = []
     if request.method == "GET":
-        form.source.data = authoring.EXAMPLE_EXERCISE
+        form.source.data = authoring.EXAMPLES.get(current_user.language, authoring.EXAMPLE_EXERCISE)
     elif form.validate_on_submit():
         try:
             row = authoring.create_exercise(current_user, form.source.data)
@@ -113,19 +136,24 @@ def _plan_page(row: CustomPlan | None):
             try:
                 couple_id = None if form.couple.data == ALL_COUPLES else int(form.couple.data)
                 ids = [authoring.CHECK_IN, *ordered_exercise_ids(form)]
-                saved = authoring.compose_plan(current_user, form.title.data, ids, couple_id, row)
+                saved = authoring.compose_plan(current_user, form.title.data, ids, couple_id, row,
+                                               language=request.form.get("language", ""))
             except authoring.AuthoringError as error:
                 problems = error.problems
             else:
                 flash(_("Saved the plan “%(title)s”. It is offered when a session starts.", title=saved.title))
                 return redirect(url_for("content.library_page"))
+    language = reader_language()
     return render_template(
         "content/compose_plan.html",
         form=form,
         plan=row,
         problems=[_readable(problem) for problem in problems],
-        check_in=library().exercises[authoring.CHECK_IN],
-        choices=choices,
+        check_in=shown(library().exercises[authoring.CHECK_IN], language),
+        choices=[shown(exercise, language) for exercise in choices],
+        languages_of={exercise.id: exercise.languages for exercise in choices},
+        language_names=LANGUAGES,
+        plan_language=request.form.get("language") or (row.language if row else current_user.language),
         positions={exercise_id: field.raw_data[0] if field.raw_data else "" for exercise_id, field in form.positions()},
         position_max=MAX_PLAN_EXERCISES,
     )
@@ -143,12 +171,13 @@ def _fill_plan_form(form: ComposePlanForm, row: CustomPlan) -> None:
 def position_problems(form: ComposePlanForm) -> list[ContentError]:
     """A problem for each position box holding anything but a whole number in range (or nothing),
     and for each position given to an exercise that is not offered (deleted from another tab)."""
-    expected = f"a whole number from 1 to {MAX_PLAN_EXERCISES}, or nothing to leave it out"
-    problems = [ContentError(authoring.PLAN_SOURCE, f"position of {exercise_id!r}", expected)
+    expected = Expected(N_("a whole number from 1 to %(most)s, or nothing to leave it out"), most=MAX_PLAN_EXERCISES)
+    problems = [ContentError(authoring.PLAN_SOURCE, _("position of %(id)s", id=repr(exercise_id)), expected)
                 for exercise_id, field in form.positions() if field.errors]
     offered = {field.name for _, field in form.positions()} | {POSITION + authoring.CHECK_IN}
-    problems += [ContentError(authoring.PLAN_SOURCE, f"position of {key.removeprefix(POSITION)!r}",
-                              f"the id of an existing exercise (there is no {key.removeprefix(POSITION)!r})")
+    problems += [ContentError(authoring.PLAN_SOURCE, _("position of %(id)s", id=repr(key.removeprefix(POSITION))),
+                              Expected(N_("the id of an existing exercise (there is no %(id)s)"),
+                                       id=repr(key.removeprefix(POSITION))))
                  for key, value in request.form.items() if key.startswith(POSITION) and key not in offered and value.strip()]
     return problems
 
@@ -163,9 +192,11 @@ def ordered_exercise_ids(form: ComposePlanForm) -> list[str]:
     return [exercise_id for _, _, exercise_id in sorted(picked)]
 
 
-def _readable(problem: ContentError) -> ContentError:
-    """The problem with its field path as a person counts ("step 3, title" for ``steps[2].title``)."""
-    return ContentError(problem.source, readable_location(problem.field), problem.expected)
+def _readable(problem: ContentError) -> dict[str, str]:
+    """The problem in the page's language, with its field path as a person counts ("step 3, title" for
+    ``steps[2].title``)."""
+    return {"source": _(problem.source) if problem.source else "", "field": readable_location(problem.field, _),
+            "expected": problem.words.translated(_)}
 
 
 # -- the exercise builder -------------------------------------------------------------------------
@@ -179,6 +210,7 @@ def build_exercise():
     if request.method == "GET":
         draft = authoring.packaged_draft(request.args.get("from", ""))
         if draft is not None:
+            draft = written_first_in(draft, current_user.language)
             draft.values["title"] = _("%(title)s (my copy)", title=draft.values["title"])
     return _builder_page(None, draft)
 
@@ -246,7 +278,7 @@ def _builder_page(row: CustomExercise | None, draft: ExerciseDraft | None):
             preview = authoring.preview_of(draft, action.removeprefix("preview-"))
             focus = "preview-heading" if preview else focus
     if draft is None:
-        draft = ExerciseDraft(values={"minutes": "10"})
+        draft = ExerciseDraft(values={"minutes": "10", "language": current_user.language})
         draft.steps.append(new_step(draft, "read"))
     placed = _placed(problems, draft)
     problems_at: dict[str, list[str]] = {}
@@ -255,9 +287,16 @@ def _builder_page(row: CustomExercise | None, draft: ExerciseDraft | None):
     return render_template(
         "content/builder.html", form=form, row=row, draft=draft, focus=focus, preview=preview,
         problems=placed, problems_at=problems_at, kinds=BUILDER_KINDS,
-        question_parts=QUESTION_PARTS, exercise_fields=_exercise_fields(),
-        max_steps=MAX_STEPS,
+        question_parts=QUESTION_PARTS, exercise_fields=_exercise_fields(), language_fields=LANGUAGE_FIELDS,
+        translated_fields=TRANSLATED_FIELDS, translated_question_parts=TRANSLATED_QUESTION_PARTS,
+        other_language=_other_language_name(draft), max_steps=MAX_STEPS,
     )
+
+
+def _other_language_name(draft: ExerciseDraft) -> str:
+    """The name of the language a draft's translation fields are in (the one it is not written in)."""
+    language, _other = draft_languages({**draft.values, "translation": "y"})
+    return LANGUAGES[_other or language]
 
 
 def _focus_after(action: str, moved: int | None, draft: ExerciseDraft) -> str:
@@ -274,6 +313,7 @@ def _focus_after(action: str, moved: int | None, draft: ExerciseDraft) -> str:
 
 
 def _exercise_fields() -> list[dict[str, Any]]:
+    """The fields about the exercise as a whole (its languages come before them)."""
     labels = {
         "title": (_("Title"), _("What you and the partners call this exercise.")),
         "summary": (_("Summary"), _("One or two sentences: what the partners do and why.")),
@@ -291,17 +331,30 @@ def _placed(problems: list[ContentError], draft: ExerciseDraft) -> list[dict[str
         index, name = field_of_problem(problem)
         if index is None:
             target = name or "steps-heading"
-            label = next((f["label"] for f in _exercise_fields() if f["name"] == name), "")
+            label = _exercise_label(draft, name)
             where = _("The exercise")
         else:
             target = f"steps-{index}-{name}" if name else f"step-{index + 1}"
             label = _field_label(draft, index, name)
             where = _("Step %(number)s", number=index + 1)
-        placed.append({"target": target, "message": _message(where, label, problem.expected)})
+        placed.append({"target": target, "message": _message(where, label, problem)})
     return placed
 
 
+def _exercise_label(draft: ExerciseDraft, name: str) -> str:
+    """What the exercise's field ``name`` is called on the page."""
+    if name.endswith(TRANSLATION_SUFFIX):
+        label = _exercise_label(draft, name.removesuffix(TRANSLATION_SUFFIX))
+        return _("%(field)s, in %(language)s", field=label, language=_other_language_name(draft)) if label else ""
+    labels = {f["name"]: f["label"] for f in _exercise_fields()} | {f.name: str(f.label) for f in LANGUAGE_FIELDS}
+    return labels.get(name, "")
+
+
 def _field_label(draft: ExerciseDraft, index: int, name: str) -> str:
+    """What the field ``name`` of step ``index`` is called on the page (its twin: "…, in Español")."""
+    if name.endswith(TRANSLATION_SUFFIX):
+        label = _field_label(draft, index, name.removesuffix(TRANSLATION_SUFFIX))
+        return _("%(field)s, in %(language)s", field=label, language=_other_language_name(draft)) if label else ""
     if name.startswith("q") and "-" in name:
         number, _sep, part = name[1:].partition("-")
         parts = dict(QUESTION_PARTS)
@@ -311,10 +364,14 @@ def _field_label(draft: ExerciseDraft, index: int, name: str) -> str:
     return str(next((f.label for f in fields if f.name == name), ""))
 
 
-def _message(where: str, label: str, expected: str) -> str:
-    missing = " (the key is missing)"
-    if expected.endswith(missing):
+TRANSLATION_SUFFIX = translated("")
+
+
+def _message(where: str, label: str, problem: ContentError) -> str:
+    """One problem as the builder lists it: where, which field, what was expected (in the page's language)."""
+    if problem.missing:
         return _("%(where)s: the %(field)s is missing.", where=where, field=(label or _("value")).lower())
+    expected = problem.words.translated(_)
     if label:
         return _("%(where)s, %(field)s: expected %(expected)s.", where=where, field=label, expected=expected)
     return _("%(where)s: expected %(expected)s.", where=where, expected=expected)
