@@ -21,6 +21,7 @@ snapshot or any message carrying it). Figures count only what was sent within th
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 import resource
 import time
@@ -70,6 +71,15 @@ class PacedPartner(Partner):
 
     def newest(self) -> int:
         return self.seen.get(self.session, (0, 0.0))[0] if self.session is not None else 0
+
+    async def connect(self) -> None:
+        await super().connect()
+        # python-engineio's client gives up on a connection that had nothing to send for the ping
+        # interval + 5 s (30 s), the browser only after the ping interval + the ping timeout (45 s)
+        # without a ping: be as patient as the browser, so that a late ping from a busy server
+        # doesn't drop connections a browser would keep.
+        eio = self.sio.eio
+        eio.ping_timeout = max(eio.ping_timeout, eio.ping_interval + eio.ping_timeout - 5)
 
     async def _on_connect(self) -> None:
         self.connections += 1
@@ -293,6 +303,9 @@ async def _work(specs: list[dict], scripts: dict[str, list], mode: str, control:
 def worker(specs: list[dict], scripts: dict[str, list], mode: str, control: Any, results: Any) -> None:
     """Entry point of one real-pace load-generator process."""
     raise_open_files()
+    # dropped connections are counted (reconnects), not logged one line each
+    for name in ("engineio.client", "socketio.client", "asyncio", "aiohttp"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
     try:
         asyncio.run(_work(specs, scripts, mode, control, results))
     except Exception as error:  # noqa: BLE001 - reported, never hangs the runner

@@ -132,7 +132,7 @@ def scenario(mode: str, db: str, sockets: int, opts: argparse.Namespace, paces: 
             proc.start()
             workers.append(proc)
         started = time.perf_counter()
-        connected = [_get(results, "connected", 60 + sockets / 10) for _ in workers]
+        connected = [_get(results, "connected", opts.connect_timeout) for _ in workers]
         result["connect_s"] = time.perf_counter() - started
         result["connected_sockets"] = 2 * sum(m["couples"] for m in connected)
         connect_ms = [x for m in connected for x in m["connect_ms"]]
@@ -224,9 +224,12 @@ HEADER = ("| setup | sockets connected | connect all s (p99 one ms) | p50 / p95 
 
 def table(results: list[dict]) -> str:
     """The markdown table of a run: one row per setup and size, the relay's beside the app's."""
-    relay = {r["sockets"]: r for r in results if r["mode"] == "relay"}
+    relay = {r["sockets"]: r for r in results if r["mode"] == "relay" and "failed" not in r}
     lines = [HEADER]
     for r in results:
+        if "failed" in r:
+            lines.append(f"| {r['mode']}, {r['db']} | {r['sockets']:,} | failed: {r['failed']} |")
+            continue
         base = relay.get(r["sockets"]) if r["mode"] == "app" else None
         setup = "bare relay" if r["mode"] == "relay" else f"app, {r['db']}"
         errors = ", ".join(f"{k}={v}" for k, v in {**r.get("connect_errors", {}), **r["errors"]}.items()) or "0"
@@ -251,17 +254,20 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--heartbeat", type=int, default=30, help="heartbeat interval the server names (seconds)")
     parser.add_argument("--drops-per-hour", type=float, default=1.0,
                         help="dropped connections per socket per hour (each reconnects and joins again)")
+    parser.add_argument("--connect-timeout", type=float, default=600,
+                        help="seconds for every socket to connect and join before the run counts as failed")
     parser.add_argument("--workers", type=int, default=2, help="load-generator processes")
     parser.add_argument("--no-relay", action="store_true", help="skip the bare relay")
     parser.add_argument("--quick", action="store_true",
                         help="smoke run: 100 sockets, SQLite, 10 s window, 5 s heartbeats")
-    parser.add_argument("--markdown", metavar="JSON", help="print the table of an earlier run's figures, run nothing")
+    parser.add_argument("--markdown", metavar="JSON", nargs="+",
+                        help="print the table of earlier runs' figures (one or more JSON files), run nothing")
     parser.add_argument("--out", default=None, help="write the figures as JSON here")
     opts = parser.parse_args(argv)
     if opts.markdown:
-        report = json.loads(Path(opts.markdown).read_text())
-        print(table(report["scenarios"]))
-        return report
+        scenarios = [r for path in opts.markdown for r in json.loads(Path(path).read_text())["scenarios"]]
+        print(table(scenarios))
+        return {"scenarios": scenarios}
     if opts.quick:
         opts.sockets, opts.db, opts.window, opts.warmup, opts.heartbeat = "100", "sqlite", 10.0, 2.0, 5
     raise_open_files()
@@ -271,22 +277,26 @@ def main(argv: list[str] | None = None) -> dict:
         parser.error(problem)
     paces = plan_paces()
     started = time.time()
-    results = []
-    for sockets in sizes:
-        results += [scenario("app", db, sockets, opts, paces) for db in dbs]
-        if not opts.no_relay:
-            results.append(scenario("relay", "-", sockets, opts, paces))
-    report = {"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
-              "plans": {p["id"]: {"minutes": p["minutes"], "events": len(p["script"]),
-                                  "seconds_per_event": round(p["pace"], 1)} for p in paces},
-              "options": {k: v for k, v in vars(opts).items() if k != "markdown"}, "scenarios": results,
-              "seconds": time.time() - started}
-    print(table(results))
-    plans = ", ".join(f"{k} ({v['minutes']} min, {v['events']} events)" for k, v in report["plans"].items())
-    print(f"\nplans: {plans}; took {report['seconds']:.0f} s")
     out = Path(opts.out) if opts.out else ARTIFACTS / f"bench-realpace-{time.strftime('%Y%m%d-%H%M%S')}.json"
     out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(report, indent=1, default=str))
+    report: dict[str, Any] = {
+        "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
+        "plans": {p["id"]: {"minutes": p["minutes"], "events": len(p["script"]),
+                            "seconds_per_event": round(p["pace"], 1)} for p in paces},
+        "options": {k: v for k, v in vars(opts).items() if k != "markdown"}, "scenarios": []}
+    runs = [(mode, db, sockets) for sockets in sizes
+            for mode, db in [("app", db) for db in dbs] + ([] if opts.no_relay else [("relay", "-")])]
+    for mode, db, sockets in runs:
+        try:
+            report["scenarios"].append(scenario(mode, db, sockets, opts, paces))
+        except Exception as error:  # noqa: BLE001 - recorded as this run's result; the others still run
+            report["scenarios"].append({"mode": mode, "db": db, "sockets": sockets, "failed": repr(error)})
+        report["seconds"] = time.time() - started
+        out.write_text(json.dumps(report, indent=1, default=str))  # after each run: a long matrix keeps what it has
+        print(table(report["scenarios"]).splitlines()[-1], file=sys.stderr, flush=True)
+    print(table(report["scenarios"]))
+    plans = ", ".join(f"{k} ({v['minutes']} min, {v['events']} events)" for k, v in report["plans"].items())
+    print(f"\nplans: {plans}; took {report['seconds']:.0f} s")
     print(f"figures written to {out}")
     return report
 
