@@ -265,7 +265,8 @@ def raise_open_files() -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
-async def _work(specs: list[dict], scripts: dict[str, list], mode: str, control: Any, results: Any) -> None:
+async def _work(specs: list[dict], scripts: dict[str, list], mode: str, control: Any, results: Any,
+                connect_seconds: float) -> None:
     figures = Figures()
     couples = [PacedCouple(spec, scripts[spec["plan"]], mode, figures) for spec in specs]
     gate = asyncio.Semaphore(CONNECTS_IN_FLIGHT)
@@ -281,7 +282,16 @@ async def _work(specs: list[dict], scripts: dict[str, list], mode: str, control:
                 return False
 
     started = time.perf_counter()
-    connected = sum(await asyncio.gather(*(connect(c) for c in couples)))
+    tasks = [asyncio.ensure_future(connect(c)) for c in couples]
+    finished, late = await asyncio.wait(tasks, timeout=connect_seconds)
+    for task in late:  # not connected in time: measured as not connected, and let go
+        task.cancel()
+    connected = sum(1 for task in finished if task.result())
+    for couple, task in zip(couples, tasks, strict=True):
+        if task in late:
+            couple.stopped = True
+            figures.error("connect:not_in_time")
+            await couple.close()
     results.put({"kind": "connected", "couples": connected, "seconds": time.perf_counter() - started,
                  "connect_ms": figures.connect_ms, "errors": dict(figures.errors)})
     figures.errors.clear()  # connect errors are reported above; the rest counts from here
@@ -300,13 +310,15 @@ async def _work(specs: list[dict], scripts: dict[str, list], mode: str, control:
     results.put({"kind": "closed"})
 
 
-def worker(specs: list[dict], scripts: dict[str, list], mode: str, control: Any, results: Any) -> None:
-    """Entry point of one real-pace load-generator process."""
+def worker(specs: list[dict], scripts: dict[str, list], mode: str, control: Any, results: Any,
+           connect_seconds: float = 600) -> None:
+    """Entry point of one real-pace load-generator process; couples not connected and joined within
+    ``connect_seconds`` are left out (and reported)."""
     raise_open_files()
     # dropped connections are counted (reconnects), not logged one line each
     for name in ("engineio.client", "socketio.client", "asyncio", "aiohttp"):
         logging.getLogger(name).setLevel(logging.CRITICAL)
     try:
-        asyncio.run(_work(specs, scripts, mode, control, results))
+        asyncio.run(_work(specs, scripts, mode, control, results, connect_seconds))
     except Exception as error:  # noqa: BLE001 - reported, never hangs the runner
         results.put({"kind": "failed", "error": repr(error)})
