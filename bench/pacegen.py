@@ -177,7 +177,10 @@ class PacedCouple:
         self.session_index, self.step = self.session_index + 1, 0
         for partner in self.partners.values():
             partner.session = self.session
-            await partner.join()
+            try:
+                await partner.join()
+            except Exception as error:  # noqa: BLE001 - counted; its heartbeats will try to catch up
+                self.figures.error(f"join_next_session:{type(error).__name__}")
         self.figures.count("sessions_started")
         return True
 
@@ -237,7 +240,11 @@ class PacedCouple:
         """Events at the plan's pace until the wall-clock ``until``."""
         pace = self.spec["pace"]
         while not self.stopped and await _sleep_until(random.expovariate(1 / pace), until):
-            await self.send_next()
+            try:
+                await self.send_next()
+            except Exception as error:  # noqa: BLE001 - one couple's failure is a figure, not the end of the run
+                self.figures.error(f"couple:{type(error).__name__}")
+                self.stopped = True
 
     async def drop_now_and_then(self, until: float, per_hour: float) -> None:
         if per_hour <= 0:
