@@ -43,7 +43,9 @@ class Partner:
     async def connect(self) -> None:
         kwargs: dict[str, Any] = {"namespaces": [NAMESPACE], "transports": ["websocket"], "wait_timeout": 15}
         if self.cookie is not None:
-            kwargs["headers"] = {"Cookie": self.cookie, "Origin": self.url}
+            # a fresh dict for every (re)connect: python-engineio deletes the Cookie header from the dict
+            # it is given, so a reconnect with the same dict would arrive without the login cookie
+            kwargs["headers"] = lambda: {"Cookie": self.cookie, "Origin": self.url}
         else:
             kwargs["auth"] = {"room": self.room}
         await self.sio.connect(self.url, **kwargs)
