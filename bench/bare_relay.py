@@ -1,11 +1,16 @@
 """The bare relay the benchmark compares the app with: Flask-SocketIO on eventlet, no database, no auth.
 
 A client connects with ``auth={"room": ...}``, joins that room, and every ``event`` it sends is forwarded
-as a ``snapshot`` to the room (both partners, as the app does) and acknowledged with its version.
-``python bench/bare_relay.py`` serves on COUPLES_PORT; RELAY_REDIS_URL makes several processes share rooms.
+as a ``snapshot`` to the room (both partners, as the app does) and acknowledged with its version. The
+room's newest snapshot is kept in memory, so that ``join`` (after a reconnect) and ``heartbeat`` answer
+as the app does: join sends it again, and both acks carry its version.
+``python bench/bare_relay.py`` serves on COUPLES_PORT; RELAY_REDIS_URL makes several processes share rooms
+(the newest snapshot is then only the one this process saw); RELAY_HEARTBEAT_SECONDS is the interval the
+join ack names (default 30, the app's); RELAY_MAX_CONNECTIONS and RELAY_BACKLOG size the listener.
 """
 
 import os
+import resource
 
 import eventlet
 
@@ -18,6 +23,8 @@ app = Flask(__name__)
 socketio = SocketIO(app, async_mode="eventlet", message_queue=os.environ.get("RELAY_REDIS_URL") or None,
                     cors_allowed_origins="*", channel="bare-relay")
 rooms: dict[str, str] = {}
+newest: dict[str, dict] = {}  # room -> its newest snapshot
+HEARTBEAT = int(os.environ.get("RELAY_HEARTBEAT_SECONDS") or 30)
 
 
 @app.get("/ping")
@@ -39,19 +46,32 @@ def disconnect(reason=None):
 
 @socketio.on("join", namespace="/live")
 def join(payload):
-    emit("snapshot", {"version": 0})
-    return {"ok": True, "version": 0}
+    snapshot = newest.get(rooms.get(request.sid, ""), {"version": 0})
+    emit("snapshot", snapshot)
+    return {"ok": True, "version": snapshot["version"], "heartbeat": HEARTBEAT}
 
 
 @socketio.on("event", namespace="/live")
 def event(payload):
     version = payload.get("version", 0)
-    socketio.emit("snapshot", {**payload, "version": version}, to=rooms.get(request.sid), namespace="/live")
+    room = rooms.get(request.sid, "")
+    newest[room] = snapshot = {**payload, "version": version}
+    socketio.emit("snapshot", snapshot, to=room, namespace="/live")
     return {"ok": True, "version": version}
+
+
+@socketio.on("heartbeat", namespace="/live")
+def heartbeat(payload):
+    return {"ok": True, "version": newest.get(rooms.get(request.sid, ""), {"version": 0})["version"],
+            "presence": {}}
 
 
 if __name__ == "__main__":
     import eventlet.wsgi
 
-    listener = eventlet.listen(("127.0.0.1", int(os.environ.get("COUPLES_PORT", "5100"))), backlog=1024)
-    eventlet.wsgi.server(listener, app, max_size=8192, log_output=False)
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    listener = eventlet.listen(("127.0.0.1", int(os.environ.get("COUPLES_PORT", "5100"))),
+                               backlog=int(os.environ.get("RELAY_BACKLOG") or 4096))
+    eventlet.wsgi.server(listener, app, max_size=int(os.environ.get("RELAY_MAX_CONNECTIONS") or 20000),
+                         log_output=False)

@@ -226,10 +226,11 @@ def app_server(database_url: str, port: int | None = None, redis: str = "", secr
     return Server(argv, env, port)
 
 
-def relay_server(port: int | None = None, redis: str = "") -> Server:
+def relay_server(port: int | None = None, redis: str = "", extra_env: dict | None = None) -> Server:
+    """The bare relay (bench/bare_relay.py); ``extra_env`` sets its RELAY_* settings."""
     port = port or free_port()
     return Server([sys.executable, str(ROOT / "bench" / "bare_relay.py")],
-                  {"RELAY_REDIS_URL": redis}, port, ready_path="/ping")
+                  {"RELAY_REDIS_URL": redis, **(extra_env or {})}, port, ready_path="/ping")
 
 
 def read_stats(path: str) -> dict[str, Any]:
@@ -259,10 +260,13 @@ the row ``active``, by which time the session before is ``completed``.
 """
 
 
-def seed_couples(app, n: int, plan, sessions_per_couple: int = 1, history: bool = False) -> list[dict[str, int]]:
+def seed_couples(app, n: int, plan, sessions_per_couple: int = 1, history: bool = False,
+                 first_states: list | None = None) -> list[dict[str, int]]:
     """``n`` joined couples of one counselor, each with ``sessions_per_couple`` sessions of ``plan``,
     inserted in bulk: the first open (active), the others queued to run after it, or with ``history``
-    completed before it (the counselor's desk as it looks after months of use).
+    completed before it (the counselor's desk as it looks after months of use). ``first_states`` gives
+    each couple's open session its own state (couple i gets ``first_states[i]``, e.g. a session already
+    some steps in); by default every open session is fresh.
 
     Every account shares one password hash (scrypt is deliberately slow); the benchmark logs in by
     signed cookie, not by password, so the figures measure sockets and events, not scrypt.
@@ -300,8 +304,8 @@ def seed_couples(app, n: int, plan, sessions_per_couple: int = 1, history: bool 
         rows = [{"couple_id": c.id, "plan_id": plan.id, "plan_title": plan.title, "plan": stored_plan,
                  "state": state.to_dict(), "version": state.version, "status": status,
                  "started_by_id": c.partner_a_id, "created_at": utcnow(), "updated_at": utcnow()}
-                for c in couples for index in range(sessions_per_couple)
-                for state, status in [(fresh, "active") if index == 0 else later]]
+                for i, c in enumerate(couples) for index in range(sessions_per_couple)
+                for state, status in [((first_states[i] if first_states else fresh), "active") if index == 0 else later]]
         db.session.execute(insert(LiveSession), rows)
         sessions: dict[int, list[int]] = {}
         for sid, cid in db.session.execute(select(LiveSession.id, LiveSession.couple_id)

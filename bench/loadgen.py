@@ -24,24 +24,35 @@ CALL_TIMEOUT = 10.0
 
 
 class Partner:
-    def __init__(self, url: str, cookie: str | None, room: str | None) -> None:
+    """One partner's socket. Every message carrying a ``version`` counts as the state reaching this
+    partner, whatever its name (a whole ``snapshot``, or a server that sends only what changed);
+    one without a ``session_id`` is about ``session``, the session this partner follows."""
+
+    def __init__(self, url: str, cookie: str | None, room: str | None, **client: Any) -> None:
         self.url, self.cookie, self.room = url, cookie, room
-        self.sio = socketio.AsyncClient(reconnection=False, handle_sigint=False)
+        self.sio = socketio.AsyncClient(**{"reconnection": False, "handle_sigint": False, **client})
         self.seen: dict[int, tuple[int, float]] = {}  # session -> (newest version, when it arrived)
         self.waiters: list[tuple[int, int, asyncio.Future]] = []
-        self.sio.on("snapshot", self._on_snapshot, namespace=NAMESPACE)
+        self.session: int | None = None
+        self.sio.on("*", self._on_any, namespace=NAMESPACE)
+
+    async def _on_any(self, _name: str, data: Any = None, *_rest: Any) -> None:
+        if isinstance(data, dict) and isinstance(data.get("version"), int):
+            await self._on_snapshot(data)
 
     async def connect(self) -> None:
         kwargs: dict[str, Any] = {"namespaces": [NAMESPACE], "transports": ["websocket"], "wait_timeout": 15}
         if self.cookie is not None:
-            kwargs["headers"] = {"Cookie": self.cookie, "Origin": self.url}
+            # a fresh dict for every (re)connect: python-engineio deletes the Cookie header from the dict
+            # it is given, so a reconnect with the same dict would arrive without the login cookie
+            kwargs["headers"] = lambda: {"Cookie": self.cookie, "Origin": self.url}
         else:
             kwargs["auth"] = {"room": self.room}
         await self.sio.connect(self.url, **kwargs)
 
     async def _on_snapshot(self, snapshot: dict) -> None:
         now = time.perf_counter()
-        session, version = snapshot.get("session_id"), snapshot.get("version", 0)
+        session, version = snapshot.get("session_id", self.session), snapshot.get("version", 0)
         if session is None:
             return
         if version > self.seen.get(session, (-1, 0.0))[0]:
@@ -100,6 +111,7 @@ class Couple:
 
     async def join(self) -> None:
         for partner in self.partners.values():
+            partner.session = self.session
             ack = await partner.call("join", {"session_id": self.session, "last_version": 0})
             if not ack.get("ok"):
                 raise RuntimeError(f"join refused: {ack}")

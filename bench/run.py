@@ -159,6 +159,10 @@ def scenario(mode: str, db: str, processes: int, couples: int, opts: argparse.Na
             saturation_p99=percentile(latencies["saturation"], 99),
             server_cpu_saturation=[(a - m) / opts.saturation if opts.saturation else None
                                    for a, m in zip(after["cpu"], middle["cpu"], strict=True)],
+            # user + system CPU of every server process over the saturation phase, per accepted event:
+            # unlike events/s, this ratio hardly depends on what else the machine is doing
+            cpu_ms_per_event=(1000 * sum(a - m for a, m in zip(after["cpu"], middle["cpu"], strict=True))
+                              / accepted["saturation"] if accepted["saturation"] else None),
             errors=errors,
         )
         if flood:
@@ -243,18 +247,27 @@ def _ms(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f}"
 
 
+def _times(value: float | None, base: float | None, spec: str) -> str:
+    """``value`` and, when there is a base to compare with, its ratio: ``1.23 (2.5x)``."""
+    if value is None:
+        return "-"
+    return f"{value:{spec}}" + (f" ({value / base:.1f}x)" if base else "")
+
+
 def table(results: list[dict]) -> str:
     relay = {(r["processes"], r["couples"]): r for r in results if r["mode"] == "relay"}
     one = {(r["db"], r["couples"]): r for r in results if r["mode"] == "app" and r["processes"] == 1}
     lines = ["| setup | couples | connect all s | p50 / p95 / p99 ms (realistic) | events/s realistic | "
-             "saturation events/s (x relay) | sat. p99 ms | KB/socket | SQL stmts/event | PG xacts/event | "
-             "2p/1p | errors |", "|" + "---|" * 12]
+             "saturation events/s (x relay) | sat. p99 ms | CPU ms/event, sat. (x relay) | KB/socket (x relay) | "
+             "SQL stmts/event | PG xacts/event | 2p/1p | errors |", "|" + "---|" * 13]
     for r in results:
         setup = "bare relay" if r["mode"] == "relay" else r["db"]
         setup += f", {r['processes']}p" + (" + Redis" if r["processes"] > 1 else "")
         base = relay.get((r["processes"], r["couples"]))
         compared = r["mode"] == "app" and base and base["saturation_rate"]
         ratio = f" ({r['saturation_rate'] / base['saturation_rate']:.2f}x)" if compared else ""
+        cpu = _times(r.get("cpu_ms_per_event"), base.get("cpu_ms_per_event") if compared else None, ".2f")
+        memory = _times(r["kb_per_socket"], base["kb_per_socket"] if compared else None, ".0f")
         single = one.get((r["db"], r["couples"])) if r["mode"] == "app" and r["processes"] > 1 else None
         scale = f"{r['saturation_rate'] / single['saturation_rate']:.2f}x" if single and single["saturation_rate"] else "-"
         if r["mode"] == "relay" and r["processes"] > 1:
@@ -264,7 +277,7 @@ def table(results: list[dict]) -> str:
         lines.append(
             f"| {setup} | {r['couples']} | {r['connect_s']:.1f} | {_ms(r['p50'])} / {_ms(r['p95'])} / {_ms(r['p99'])} | "
             f"{r['realistic_rate']:.0f} | {r['saturation_rate']:.0f}{ratio} | {_ms(r['saturation_p99'])} | "
-            f"{r['kb_per_socket']:.0f} | {r.get('statements_per_event', float('nan')):.1f} | "
+            f"{cpu} | {memory} | {r.get('statements_per_event', float('nan')):.1f} | "
             f"{r.get('pg_xacts_per_event', float('nan')):.2f} | {scale} | {errors} |")
     return "\n".join(lines)
 
@@ -327,7 +340,8 @@ def main(argv: list[str] | None = None) -> dict:
                 results.append(scenario("app", db, processes, n, opts, plan, script))
             if not opts.no_relay:
                 results.append(scenario("relay", "-", processes, n, opts, plan, script))
-    report: dict[str, Any] = {"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
+    report: dict[str, Any] = {"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0],
+                                          "load_average": os.getloadavg()},
                               "plan": plan.id, "script_events": len(script), "options": vars(opts),
                               "scenarios": results}
     if desk_on:

@@ -1,12 +1,17 @@
 """``wsgi.py`` with benchmark instruments, used only by bench/: the server is a subprocess, so it
 reports what it measured through a file.
 
-BENCH_STATS_FILE=path: count SQL statements (a ``before_cursor_execute`` listener on every Engine)
-and write ``{"statements": n}`` there twice a second.
+BENCH_STATS_FILE=path: count SQL statements (a ``before_cursor_execute`` listener on every Engine),
+the writes among them (INSERT, UPDATE, DELETE) and the commits, and write
+``{"statements": n, "writes": n, "commits": n}`` there four times a second.
+BENCH_MAX_CONNECTIONS / BENCH_BACKLOG: at least this many simultaneous connections and this listen
+backlog, whatever wsgi.py passes to eventlet (the real-pace scenario needs 10,000+ sockets).
+The open-file soft limit is raised to the hard limit, as one socket is one file.
 To profile the server under load, attach py-spy to its pid (see docs/performance.md).
 """
 
 import os
+import resource
 import runpy
 import sys
 from pathlib import Path
@@ -16,16 +21,25 @@ import eventlet
 eventlet.monkey_patch()
 os.environ.setdefault("PSYCOPG_WAIT_FUNC", "wait_select")
 
+import eventlet.wsgi  # noqa: E402
 from sqlalchemy import event  # noqa: E402
 from sqlalchemy.engine import Engine  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-counts = {"statements": 0}
+counts = {"statements": 0, "writes": 0, "commits": 0}
+WRITES = ("INSERT", "UPDATE", "DELETE")
 
 
 @event.listens_for(Engine, "before_cursor_execute")
-def _count(*_args) -> None:
+def _count(_conn, _cursor, statement, *_args) -> None:
     counts["statements"] += 1
+    if statement.lstrip()[:6].upper() in WRITES:
+        counts["writes"] += 1
+
+
+@event.listens_for(Engine, "commit")
+def _count_commit(_conn) -> None:
+    counts["commits"] += 1
 
 
 def _report(path: str) -> None:
@@ -39,6 +53,27 @@ def _report(path: str) -> None:
         os.replace(tmp, path)
 
 
+def raise_open_files() -> None:
+    """One socket is one open file: take the soft limit up to the hard one."""
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def _at_least(function, name: str, variable: str):
+    """``function`` called with its keyword ``name`` raised to the environment's ``variable``."""
+    floor = int(os.environ.get(variable) or 0)
+
+    def wrapped(*args, **kwargs):
+        if floor:
+            kwargs[name] = max(kwargs.get(name) or 0, floor)
+        return function(*args, **kwargs)
+
+    return wrapped
+
+
+raise_open_files()
+eventlet.listen = _at_least(eventlet.listen, "backlog", "BENCH_BACKLOG")
+eventlet.wsgi.server = _at_least(eventlet.wsgi.server, "max_size", "BENCH_MAX_CONNECTIONS")
 if os.environ.get("BENCH_STATS_FILE"):
     eventlet.spawn(_report, os.environ["BENCH_STATS_FILE"])
 

@@ -1,4 +1,5 @@
-"""The benchmark runs end to end at a tiny size (SQLite, one process, 5 couples) and produces figures.
+"""The benchmarks run end to end at a tiny size (SQLite, one process: 5 couples saturating, 100 sockets at
+a real pace) and produce figures.
 
 It asserts that figures exist, never what they are: timings are for docs/performance.md.
 """
@@ -33,3 +34,17 @@ def test_the_summary_page_benchmark_produces_figures():
     report = json.loads((run.ARTIFACTS / "bench-summary-page.json").read_text())
     assert report["results"]["sqlite"]["summary page"]["n"] == 6
     assert report["results"]["sqlite"]["trends.svg"]["p95"] is not None
+
+
+def test_the_real_pace_benchmark_produces_figures(tmp_path):
+    from bench import realpace
+
+    report = realpace.main(["--quick", "--out", str(tmp_path / "realpace.json")])
+    app, relay = (next(r for r in report["scenarios"] if r["mode"] == mode) for mode in ("app", "relay"))
+    for result in (app, relay):
+        assert result["connected_sockets"] == result["sockets"] == 100
+        assert result["events"] > 0 and result["heartbeats_per_s"] > 0 and result["kb_per_socket"] is not None
+        assert result["cpu_ms_per_message"] is not None
+    assert app["db_writes_per_s"] > 0
+    assert not app["errors"] and not app["connect_errors"], (app["errors"], app["connect_errors"])
+    assert "| app, sqlite | 100 of 100 |" in realpace.table(report["scenarios"])
