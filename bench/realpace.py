@@ -35,7 +35,7 @@ from .pacegen import raise_open_files, worker
 from .run import ARTIFACTS, _get, percentile
 
 SERVER_LIMITS = {"BENCH_MAX_CONNECTIONS": "20000", "BENCH_BACKLOG": "4096",  # bench/serve.py's floor under wsgi.py
-                 "COUPLES_MAX_CONNECTIONS": "20000", "COUPLES_BACKLOG": "4096"}  # wsgi.py's own, where it has them
+                 "COUPLES_MAX_CONNECTIONS": "20000", "COUPLES_LISTEN_BACKLOG": "4096"}  # wsgi.py's own, where it has them
 
 
 def plan_paces() -> list[dict[str, Any]]:

@@ -9,6 +9,7 @@ content are. docs/languages.md says how to add a language.
 from __future__ import annotations
 
 from flask import has_request_context, request
+from babel import Locale
 from flask_babel import get_locale
 from flask_login import current_user
 
@@ -38,6 +39,13 @@ def shown_language() -> str:
     first, ``<html lang>``), the recipient's under ``force_locale``."""
     locale = get_locale()
     return locale.language if locale is not None else DEFAULT_LANGUAGE
+
+
+def language_names() -> dict[str, str]:
+    """Each language the app speaks, named in the language shown now ("inglés" for a Spanish
+    reader): for saying what a text is written in. A language picker uses ``LANGUAGES`` instead."""
+    shown = shown_language()
+    return {code: Locale.parse(code).get_display_name(shown) or name for code, name in LANGUAGES.items()}
 
 
 def select_locale() -> str:

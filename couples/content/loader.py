@@ -102,9 +102,10 @@ def check_folder(folder: Path) -> list[ContentError]:
     return _scan(Path(folder))[1]
 
 
-def build_plan(spec: PlanSpec, exercises: Mapping[str, Exercise]) -> Plan:
+def build_plan(spec: PlanSpec, exercises: Mapping[str, Exercise], check_in_first: bool = True) -> Plan:
     """Flatten ``spec`` into a :class:`Plan`; step ids become ``<exercise_id>.<step_id>``. Each exercise is in the
-    plan's language where it has a text in it, else as written (``step_languages`` says so)."""
+    plan's language where it has a text in it, else as written (``step_languages`` says so). A plan opens with
+    the safety check-in; a follow-up done apart (``check_in_first=False``) may not."""
     source = f"plan {spec.id!r}"
     chosen: list[Exercise] = []
     for index, exercise_id in enumerate(spec.exercise_ids):
@@ -114,7 +115,7 @@ def build_plan(spec: PlanSpec, exercises: Mapping[str, Exercise]) -> Plan:
         chosen.append(exercise)
     if not chosen:
         raise ContentError(source, "exercises", "at least one exercise")
-    problem = check_in_first_problem(chosen[0])
+    problem = check_in_first_problem(chosen[0]) if check_in_first else None
     if problem:
         raise ContentError(source, "exercises[0]", problem)
     ids = [exercise.id for exercise in chosen]

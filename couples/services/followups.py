@@ -31,7 +31,7 @@ from sqlalchemy import delete, insert, or_, select, update
 
 from ..domain.followups import (MAX_OCCURRENCES, MODES, NOTE_MAX, Assignment, FollowupRejection, Mode, Status, check,
                                 occurrences, status_at, to_utc, zone_named)
-from ..content import Exercise, PlanSpec
+from ..content import Exercise, PlanSpec, build_plan
 from ..domain import machine
 from ..domain.plan import Plan
 from ..extensions import db
@@ -292,12 +292,17 @@ def _exercise_spec(exercise: Exercise) -> PlanSpec:
 
 
 def _exercises_plan(plan_id: str, named: Exercise, exercises: tuple[Exercise, ...]) -> Plan:
-    """Exercises as one plan named after ``named``, step ids spelt as in library plans
-    (``<exercise id>.<step id>``)."""
-    steps = tuple(dataclass_replace(step, id=f"{exercise.id}.{step.id}") for exercise in exercises
-                  for step in exercise.steps)
-    return Plan(id=plan_id, title=named.title, steps=steps, description=named.summary,
-                minutes=sum(exercise.minutes for exercise in exercises))
+    """Exercises as one plan named after ``named``, built as library plans are (step ids
+    ``<exercise id>.<step id>``, the texts of every language the exercises have)."""
+    minutes = sum(exercise.minutes for exercise in exercises)
+    ids = tuple(exercise.id for exercise in exercises)
+
+    def spec_of(exercise: Exercise) -> PlanSpec:
+        return PlanSpec(plan_id, exercise.title, exercise.summary, minutes, ids, exercise.language)
+
+    spec = dataclass_replace(spec_of(named), translations=tuple(
+        (language, spec_of(version)) for language, version in named.translations))
+    return build_plan(spec, {exercise.id: exercise for exercise in exercises}, check_in_first=False)
 
 
 def _checked(couple: Couple, request: Request, now: datetime) -> str:

@@ -32,7 +32,7 @@ from ..models import (ABANDONED, OPEN_SESSION_STATUSES, AuditEntry, Couple, Foll
                       Presence, SessionEvent, User, as_utc, audit)
 from ..realtime import publisher
 from . import concerns, consent, presence, results
-from .plans import plan_by_id, plan_from_dict, plan_to_dict
+from .plans import plan_by_id, plan_from_dict, plan_to_dict, title_in
 
 log = logging.getLogger(__name__)
 
@@ -213,8 +213,7 @@ def _shown_title(plan: Plan, shown: Plan, stored_title: str) -> str:
 
 def plan_title_in(row: LiveSession, language: str) -> str:
     """The title of the session's plan for a reader of ``language`` (pages show it; snapshots carry it too)."""
-    plan = plan_from_dict(row.plan)
-    return _shown_title(plan, in_language(plan, language), row.plan_title)
+    return title_in(row.plan, row.plan_title, language).text
 
 
 def language_changed(user_id: int) -> None:

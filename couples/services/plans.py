@@ -15,7 +15,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from flask_babel import force_locale, gettext
 from sqlalchemy import or_, select
@@ -172,6 +172,26 @@ field is renamed or re-shaped."""
 
 
 PLAN_UPGRADES = {1: only_numbered}
+
+
+class ShownTitle(NamedTuple):
+    """A plan's title as a reader sees it, and the language it is in (a page marks it with ``lang``
+    when that differs from the page's: a counselor's plan titled only in English, read in Spanish)."""
+
+    text: str
+    language: str
+
+
+def title_in(stored: Mapping[str, Any] | None, stored_title: str, language: str) -> ShownTitle:
+    """The title of a plan stored with a session (``plan_to_dict``) for a reader of ``language``:
+    its translation where it has one, else the title it was stored with. Reads only the titles, so
+    lists of sessions pay no decoding; a plan stored before languages existed is English."""
+    own = (stored or {}).get("language", "en")
+    if language != own:
+        for texts in (stored or {}).get("translations", ()):
+            if texts.get("language") == language and texts.get("title"):
+                return ShownTitle(texts["title"], language)
+    return ShownTitle(stored_title, own)
 
 
 def plan_to_dict(plan: Plan) -> dict[str, Any]:

@@ -22,13 +22,14 @@ from sqlalchemy.orm import aliased
 
 from ..charts import SignRating, SignTrend
 from ..domain.fact_language import content_in_language, item_labels
-from ..domain.plan import Plan, in_language
+from ..domain.plan import Plan
 from ..domain.review import (Flag, Stage, SummaryMarks, desk_flags, ended_unfinished, is_large_gap,
                              is_waiting_too_long, stage_of, waiting_since)
 from ..extensions import db
 from ..models import (AuditEntry, CounselorNote, Couple, LiveSession, RatingResult, SignedSummary, StepResult,
                       Summary, User, as_utc, audit, utcnow)
-from .plans import plan_from_dict
+from ..i18n import DEFAULT_LANGUAGE
+from .plans import ShownTitle, plan_from_dict, title_in
 
 NOTE_MAX = 20_000
 AUDIT_PAGE = 200
@@ -47,7 +48,7 @@ class SessionLine:
     """One session as the desk and the timeline list it."""
 
     id: int
-    plan_title: str
+    plan_title: ShownTitle
     started_at: datetime
     status: str
     stage: Stage
@@ -97,7 +98,7 @@ class SharedSummary:
     """A signed summary as the partners see it: what the counselor sees, and when it was read."""
 
     session_id: int
-    plan_title: str
+    plan_title: ShownTitle
     started_at: datetime
     number: int
     signed_at: datetime
@@ -120,11 +121,12 @@ def session_for_counselor(user: User, session_id: int) -> LiveSession | None:
 
 # --- the desk and the timeline -------------------------------------------------------------------------
 
-def desk(couples: list[Couple], now: datetime, wait_days: int) -> dict[int, DeskEntry]:
-    """Per couple: their newest session, its summary's stage and the flags; two queries in all."""
+def desk(couples: list[Couple], now: datetime, wait_days: int, language: str) -> dict[int, DeskEntry]:
+    """Per couple: their newest session (titled for a reader of ``language``), its summary's stage and
+    the flags; two queries in all."""
     ids = [couple.id for couple in couples]
     newest = select(func.max(LiveSession.id)).where(LiveSession.couple_id.in_(ids)).group_by(LiveSession.couple_id)
-    lines = _session_lines(LiveSession.id.in_(newest.scalar_subquery()))
+    lines = _session_lines(LiveSession.id.in_(newest.scalar_subquery()), language)
     by_couple = {line_couple: line for line_couple, line in lines}
     waiting = _couples_waiting(ids, now, wait_days)
     entries = {}
@@ -138,15 +140,16 @@ def desk(couples: list[Couple], now: datetime, wait_days: int) -> dict[int, Desk
     return entries
 
 
-def timeline(couple: Couple) -> list[SessionLine]:
-    """The couple's sessions, newest first, each with its summary's stage and flags; one query."""
-    return [line for _couple_id, line in _session_lines(LiveSession.couple_id == couple.id)]
+def timeline(couple: Couple, language: str) -> list[SessionLine]:
+    """The couple's sessions, newest first, each with its summary's stage and flags and its title
+    for a reader of ``language``; one query."""
+    return [line for _couple_id, line in _session_lines(LiveSession.couple_id == couple.id, language)]
 
 
-def _session_lines(which: Any) -> list[tuple[int, SessionLine]]:
+def _session_lines(which: Any, language: str) -> list[tuple[int, SessionLine]]:
     """(couple id, line) for the sessions ``which`` selects, newest first, in one query."""
     rows = db.session.execute(
-        select(LiveSession.id, LiveSession.couple_id, LiveSession.plan_title, LiveSession.created_at,
+        select(LiveSession.id, LiveSession.couple_id, LiveSession.plan_title, LiveSession.plan, LiveSession.created_at,
                LiveSession.status, Summary.status.label("summary_status"), Summary.signed_number,
                Summary.read_number, Summary.reviewed_number, Summary.signed_at,
                _unfinished_steps().label("unfinished_steps"), _large_gap().label("large_gap"))
@@ -159,7 +162,7 @@ def _session_lines(which: Any) -> list[tuple[int, SessionLine]]:
                              row.reviewed_number) if row.summary_status else None
         flags = desk_flags(safety=False, unfinished=ended_unfinished(row.status, row.unfinished_steps),
                            large_gaps=bool(row.large_gap), summary_waiting=False)
-        lines.append((row.couple_id, SessionLine(row.id, row.plan_title, as_utc(row.created_at), row.status,
+        lines.append((row.couple_id, SessionLine(row.id, title_in(row.plan, row.plan_title, language), as_utc(row.created_at), row.status,
                                                  stage_of(marks), as_utc(row.signed_at) if row.signed_at else None,
                                                  flags)))
     return lines
@@ -226,9 +229,9 @@ def session_plan(session: LiveSession) -> Plan:
     return plan_from_dict(session.plan)
 
 
-def session_plan_title(session: LiveSession, language: str) -> str:
-    """The session's plan title in ``language`` where its plan has one."""
-    return in_language(session_plan(session), language).title
+def session_plan_title(session: LiveSession, language: str) -> ShownTitle:
+    """The session's plan title in ``language`` where its plan has one, else as written."""
+    return title_in(session.plan, session.plan_title, language)
 
 
 def _read_after(summary: Summary, shown: SignedVersion | None) -> int | None:
@@ -401,15 +404,16 @@ def shared_summaries(couple: Couple, language: str | None = None) -> list[Shared
     rows = db.session.execute(
         select(Summary.id, LiveSession.id.label("session_id"), LiveSession.plan_title, LiveSession.created_at,
                SignedSummary.number, SignedSummary.signed_at, SignedSummary.content,
-               LiveSession.plan if language else literal(None).label("plan"))
+               LiveSession.plan)
         .join(LiveSession, LiveSession.id == Summary.session_id)
         .join(newest, newest.c.summary_id == Summary.id)
         .join(SignedSummary, and_(SignedSummary.summary_id == Summary.id, SignedSummary.number == newest.c.number))
         .where(Summary.couple_id == couple.id).order_by(LiveSession.id.desc())
     ).all()
     reads = _read_moments(row.id for row in rows)
-    return [SharedSummary(row.session_id, row.plan_title, as_utc(row.created_at), row.number,
-                          as_utc(row.signed_at), _in_language(row.content, row.plan, language), reads.get(row.id, []))
+    title_language = language or DEFAULT_LANGUAGE
+    return [SharedSummary(row.session_id, title_in(row.plan, row.plan_title, title_language), as_utc(row.created_at),
+                          row.number, as_utc(row.signed_at), _in_language(row.content, row.plan, language), reads.get(row.id, []))
             for row in rows]
 
 

@@ -70,7 +70,7 @@ from ..models import (
 from ..realtime import summary_publisher as publisher
 from . import results
 from .live import LiveError
-from .plans import plan_from_dict
+from .plans import ShownTitle, plan_from_dict, title_in
 
 log = logging.getLogger(__name__)
 
@@ -187,20 +187,21 @@ class FinishedSession:
     """A session that has ended, and where its summary stands (``None``: nobody opened it yet)."""
 
     session_id: int
-    plan_title: str
+    plan_title: ShownTitle
     ended_at: datetime
     summary_status: str | None
 
 
-def finished_sessions(couple_id: int, limit: int = 5) -> list[FinishedSession]:
-    """The couple's newest ended sessions with their summaries' status, in one query: the way back
-    to a summary from any device, later."""
+def finished_sessions(couple_id: int, language: str, limit: int = 5) -> list[FinishedSession]:
+    """The couple's newest ended sessions (titled for a reader of ``language``) with their summaries'
+    status, in one query: the way back to a summary from any device, later."""
     rows = db.session.execute(
-        select(LiveSession.id, LiveSession.plan_title, LiveSession.updated_at, Summary.status)
+        select(LiveSession.id, LiveSession.plan_title, LiveSession.plan, LiveSession.updated_at, Summary.status)
         .outerjoin(Summary, Summary.session_id == LiveSession.id)
         .where(LiveSession.couple_id == couple_id, LiveSession.status.in_(ENDED_SESSION_STATUSES))
         .order_by(LiveSession.id.desc()).limit(limit))
-    return [FinishedSession(*row) for row in rows]
+    return [FinishedSession(session_id, title_in(plan, plan_title, language), ended_at, status)
+            for session_id, plan_title, plan, ended_at, status in rows]
 
 
 def _create(session: LiveSession) -> Summary:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -15,7 +14,7 @@ from ..content.builder import (BUILDER_KINDS, EXERCISE_FIELDS, LANGUAGE_FIELDS, 
                                draft_from_form, draft_languages, field_of_problem, fields_of, new_step,
                                readable_location, translated, written_first_in)
 from ..content.errors import N_, Expected
-from ..i18n import LANGUAGES
+from ..i18n import language_names, shown_language
 from ..content.parse import MAX_PLAN_EXERCISES, MAX_STEPS
 from ..content.steps import COMMON_KEYS, KIND_KEYS
 from ..forms import ALL_COUPLES, POSITION, ActionForm, ComposePlanForm, ExerciseForm, compose_plan_form
@@ -28,11 +27,6 @@ from .auth import counselor_required
 bp = Blueprint("content", __name__, url_prefix="/counselor/library")
 
 
-def reader_language() -> str:
-    """The language this page is shown in."""
-    return str(get_locale() or "en")
-
-
 def shown(exercise: Exercise | None, language: str) -> Exercise | None:
     """``exercise`` in ``language`` where it has a text in it, else as written (its ``language`` says which)."""
     return exercise if exercise is None else exercise.in_language(language) or exercise
@@ -43,14 +37,14 @@ def shown(exercise: Exercise | None, language: str) -> Exercise | None:
 def library_page():
     """Packaged exercises and plans, and the counselor's own, in the counselor's language where they have it;
     each exercise says the languages it is written in."""
-    language = reader_language()
+    language = shown_language()
     own_exercises = [(row, stored_exercise(row.source)) for row in authoring.exercises_of(current_user)]
     exercises = exercises_for(current_user.id)
     packaged = library()
     return render_template(
         "content/library.html",
         language=language,
-        language_names=LANGUAGES,
+        language_names=language_names(),
         packaged_plans=sorted((spec.in_language(language) or spec for spec in packaged.plans.values()),
                               key=lambda spec: spec.minutes),
         packaged_exercises=[shown(exercise, language) for exercise in packaged.exercises.values()],
@@ -143,7 +137,7 @@ def _plan_page(row: CustomPlan | None):
             else:
                 flash(_("Saved the plan “%(title)s”. It is offered when a session starts.", title=saved.title))
                 return redirect(url_for("content.library_page"))
-    language = reader_language()
+    language = shown_language()
     return render_template(
         "content/compose_plan.html",
         form=form,
@@ -152,7 +146,7 @@ def _plan_page(row: CustomPlan | None):
         check_in=shown(library().exercises[authoring.CHECK_IN], language),
         choices=[shown(exercise, language) for exercise in choices],
         languages_of={exercise.id: exercise.languages for exercise in choices},
-        language_names=LANGUAGES,
+        language_names=language_names(),
         plan_language=request.form.get("language") or (row.language if row else current_user.language),
         positions={exercise_id: field.raw_data[0] if field.raw_data else "" for exercise_id, field in form.positions()},
         position_max=MAX_PLAN_EXERCISES,
@@ -296,7 +290,7 @@ def _builder_page(row: CustomExercise | None, draft: ExerciseDraft | None):
 def _other_language_name(draft: ExerciseDraft) -> str:
     """The name of the language a draft's translation fields are in (the one it is not written in)."""
     language, _other = draft_languages({**draft.values, "translation": "y"})
-    return LANGUAGES[_other or language]
+    return language_names()[_other or language]
 
 
 def _focus_after(action: str, moved: int | None, draft: ExerciseDraft) -> str:
@@ -351,7 +345,7 @@ def _exercise_label(draft: ExerciseDraft, name: str) -> str:
 
 
 def _field_label(draft: ExerciseDraft, index: int, name: str) -> str:
-    """What the field ``name`` of step ``index`` is called on the page (its twin: "…, in Español")."""
+    """What the field ``name`` of step ``index`` is called on the page (its twin: "…, in Spanish")."""
     if name.endswith(TRANSLATION_SUFFIX):
         label = _field_label(draft, index, name.removesuffix(TRANSLATION_SUFFIX))
         return _("%(field)s, in %(language)s", field=label, language=_other_language_name(draft)) if label else ""

@@ -6,6 +6,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from ..i18n import shown_language
 from ..forms import ActionForm, NewCoupleForm, RoutineForm
 from ..models import utcnow
 from ..services import couples as couple_service
@@ -34,7 +35,7 @@ def home():
         page=page,
         couples=page.couples,
         statuses={couple.id: couple_service.slot_statuses(couple) for couple in page.couples},
-        desk=review_service.desk(page.couples, utcnow(), current_app.config["SUMMARY_WAIT_DAYS"]),
+        desk=review_service.desk(page.couples, utcnow(), current_app.config["SUMMARY_WAIT_DAYS"], shown_language()),
         wait_days=current_app.config["SUMMARY_WAIT_DAYS"],
         followup_desk=reflections.desk(page.couples, utcnow()),
         archived_count=page.archived,

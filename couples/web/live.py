@@ -5,12 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_from_directory, url_for
-from flask_babel import get_locale, gettext, lazy_gettext
+from flask_babel import gettext, lazy_gettext
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import RadioField
 from wtforms.validators import InputRequired
 
+from ..i18n import shown_language
 from ..extensions import db
 from ..models import Couple
 from ..realtime.protocol import MAX_MESSAGE_BYTES
@@ -22,11 +23,6 @@ bp = Blueprint("live", __name__)
 SOCKET_IO_CLIENT = Path(__file__).resolve().parents[2] / "node_modules" / "socket.io-client" / "dist"
 
 
-def reader_language() -> str:
-    """The language this page is shown in."""
-    return get_locale().language
-
-
 class StartSessionForm(FlaskForm):
     """The plan picker: each plan with its length and description (``descriptions`` by plan id), in
     the reader's language where the plan has it; the shortest is chosen until the person picks another."""
@@ -36,7 +32,7 @@ class StartSessionForm(FlaskForm):
     def __init__(self, couple: Couple, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         specs = plans_for_couple(couple)
-        shown = [spec.in_language(reader_language()) or spec for spec in specs]
+        shown = [spec.in_language(shown_language()) or spec for spec in specs]
         self.plan_id.choices = [(spec.id, gettext("%(title)s (about %(minutes)s min)", title=spec.title,
                                                   minutes=spec.minutes)) for spec in shown]
         self.descriptions = {spec.id: spec.description for spec in shown}
@@ -53,7 +49,7 @@ def sessions_panel(couple: Couple) -> dict[str, object]:
     can_start = (not sessions and not archived and not partner_left
                  and couple.partner_a_id is not None and couple.partner_b_id is not None)
     return {"live_sessions": sessions, "start_session_form": StartSessionForm(couple) if can_start else None,
-            "session_titles": {row.id: live.plan_title_in(row, reader_language()) for row in sessions},
+            "session_titles": {row.id: live.plan_title_in(row, shown_language()) for row in sessions},
             "couple_archived": archived, "partner_left": partner_left}
 
 
@@ -93,7 +89,7 @@ def session_page(session_id: int):
         abort(404)
     if consent.needs_consent(current_user):  # accounts: the socket would refuse the join anyway
         return redirect(url_for("account.what_counselor_sees", next=request.path))
-    plan_title = live.plan_title_in(row, reader_language())
+    plan_title = live.plan_title_in(row, shown_language())
     if live.is_closed_unfinished(row):
         return render_template("live/closed.html", live_session=row, viewer=viewer, couple=row.couple,
                                home=request_home(row.couple), plan_title=plan_title)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 from flask_login import current_user
 
+from ..i18n import shown_language
 from ..services import exports
 from ..services import summaries as summary_service
 from ..services import review as review_service
@@ -27,7 +28,7 @@ def home():
         couple=couple,
         viewer_slot=viewer_slot,
         other_name=couple.name_of("b" if viewer_slot == "a" else "a"),
-        finished=summary_service.finished_sessions(couple.id),
+        finished=summary_service.finished_sessions(couple.id, shown_language()),
         **sessions_panel(couple),
         **home_panel(current_user, couple),
     )
@@ -42,7 +43,8 @@ def summaries():
         "partner/summaries.html",
         couple=couple,
         names={"a": couple.partner_a_name, "b": couple.partner_b_name},
-        summaries=review_service.shared_summaries(couple),
+        summaries=review_service.shared_summaries(couple, shown_language()),
+        language=shown_language(),
     )
 
 

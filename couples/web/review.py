@@ -68,7 +68,7 @@ def _names(couple: Couple) -> dict[str, str]:
 def timeline(couple_id: int):
     """The couple's sessions and their summaries, newest first."""
     couple = couple_for_counselor_or_404(couple_id)
-    return render_template("review/timeline.html", couple=couple, lines=review_service.timeline(couple),
+    return render_template("review/timeline.html", couple=couple, lines=review_service.timeline(couple, shown_language()),
                            followup_lines=reflections.timeline_lines(couple, utcnow()))
 
 
@@ -143,7 +143,7 @@ def summary_pdf_response(session: LiveSession, version: review_service.SignedVer
     content, couple, language = version.content or {}, session.couple, shown_language()
     heading = SummaryHeading(
         couple=couple.title,
-        session=_("%(plan)s, session of %(date)s", plan=review_service.session_plan_title(session, language),
+        session=_("%(plan)s, session of %(date)s", plan=review_service.session_plan_title(session, language).text,
                   date=local_date(session.created_at, couple.timezone)),
         names=_names(couple),
         signed=_signed_line(content, couple, version.number),

@@ -83,7 +83,7 @@ def test_a_counselor_writes_an_exercise_in_both_languages_with_every_text_twinne
 def test_a_missing_spanish_text_in_an_exercise_in_both_languages_is_a_problem_naming_the_field(app, client):
     page = one_step(client, translation="y", **{"title-tr": "Título", "summary-tr": "Resumen.", "roles-tr": "En pareja."})
     body = page.get_data(as_text=True)
-    assert "Step 1, Title, in Español: expected the Spanish text of title" in text_of(page)
+    assert "Step 1, Title, in Spanish: expected the Spanish text of title" in text_of(page)
     assert 'href="#steps-0-title-tr"' in body and 'id="steps-0-title-tr-error"' in body
     assert shown_form(page)["title-tr"] == "Título"  # nothing typed is lost
     with app.app_context():
@@ -96,7 +96,7 @@ def test_more_translated_answers_than_answers_is_a_problem_beside_the_translatio
     page = with_path(press(client, page, "add", new_kind="agree"), BUILD)
     page = press(client, page, "check", **{"steps-1-title": "Choose", "steps-1-title-tr": "Elijan",
                                            "steps-1-options": "A walk\nA film", "steps-1-options-tr": "Un paseo\nUna peli\nUna cena"})
-    assert "Step 2, Ideas to pick from, in Español: expected one line for each line in the first language (2)" in text_of(page)
+    assert "Step 2, Ideas to pick from, in Spanish: expected one line for each line in the first language (2)" in text_of(page)
     assert 'href="#steps-1-options-tr"' in page.get_data(as_text=True)
 
 

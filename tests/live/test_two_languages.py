@@ -172,7 +172,7 @@ def test_refusals_before_any_work_speak_the_connections_language(clients):
     assert call(spanish, "join", {"session_id": "seven"}) == {
         "code": "bad_payload", "message": "'session_id' debe ser un número entero positivo."}
     assert call(spanish, "join", {"session_id": 2**31 - 2}) == {
-        "code": "not_found", "message": "Esa sesión no existe, o no formas parte de ella."}
+        "code": "not_found", "message": "Esa sesión no existe o no formas parte de ella."}
 
 
 def test_a_language_change_reaches_the_next_snapshot(app, clients, couple, plan):

@@ -18,7 +18,6 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import update
 from browser import ARTIFACTS, DESKTOP, PHONE, assert_accessible, shot
 from builders import PASSWORD
 from walk.test_whole_product_browser import (PARTNERS, Walk, counselor_creates_a_couple, counselor_signs_up,
@@ -26,8 +25,6 @@ from walk.test_whole_product_browser import (PARTNERS, Walk, counselor_creates_a
 
 from couples.content import build_plan
 from couples.domain.plan import Plan, in_language
-from couples.extensions import db
-from couples.models import User
 from couples.services.plans import library
 
 pytestmark = [pytest.mark.browser, pytest.mark.live]
@@ -89,14 +86,7 @@ def submit(page) -> None:
     page.locator("main form [type=submit]").first.click()
 
 
-def speaks(app, email: str, language: str) -> None:
-    """Sets a person's language in the database (the server reads it at the next request)."""
-    with app.app_context():
-        db.session.execute(update(User).where(User.email == email).values(language=language))
-        db.session.commit()
-
-
-def b_joins_choosing_spanish(walk: BilingualWalk, app, link: str) -> None:
+def b_joins_choosing_spanish(walk: BilingualWalk, link: str) -> None:
     """B opens the link in a browser asking for Spanish, and signs up choosing Español."""
     from playwright.sync_api import expect
 
@@ -108,16 +98,10 @@ def b_joins_choosing_spanish(walk: BilingualWalk, app, link: str) -> None:
     page.locator("input[name=password]").fill(PASSWORD)
     page.locator("input[name=confirm]").fill(PASSWORD)
     choice = page.locator("main form select[name=language]")
-    if choice.count():  # the sign-up's language choice, offered from the browser's Accept-Language
-        expect(choice).to_have_value("es")
-        choice.select_option("es")
+    expect(choice).to_have_value("es")  # the sign-up's language choice, offered from the browser's Accept-Language
+    choice.select_option("es")
     submit(page)
     page.wait_for_url(re.compile(r".*/partner/$"))
-    if not choice.count():
-        # TODO(lead, after merging i18n-core): the invitation page's language choice replaces this;
-        # remove this fallback once the invitation form has its `language` select.
-        speaks(app, email, "es")
-        page.reload()
     walk.see("b", "home-joined")
 
 
@@ -286,7 +270,7 @@ def test_a_couple_reading_two_languages_does_a_whole_workshop_together(browser, 
     counselor_signs_up(walk)
     links = counselor_creates_a_couple(walk)
     partner_joins(walk, "a", links["a"], DESKTOP)
-    b_joins_choosing_spanish(walk, app, links["b"])
+    b_joins_choosing_spanish(walk, links["b"])
     session_url = a_starts_the_plan(walk)
     b_joins_the_session(walk, session_url)
     go_through_the_plan(walk, session_url)
