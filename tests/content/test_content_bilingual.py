@@ -151,7 +151,7 @@ def test_the_library_in_spanish_lists_the_shipped_exercises_spanish_titles_and_t
         assert exercise.in_language("es").title in text
     for spec in library().plans.values():
         assert spec.in_language("es").title in text
-    assert "Ejercicios que vienen con la aplicación" in text and "Escrito en English · Español" in text
+    assert "Ejercicios que vienen con la aplicación" in text and "Escrito en inglés · español" in text
     assert library().exercises["speaker-listener"].title not in text
 
 

@@ -79,6 +79,9 @@ def test_the_counselor_facilitates_and_both_partners_follow(browser, server, cou
     press(counselor, "Forward one step")
     for page in partners:
         expect(page.get_by_role("heading", name="One hope")).to_be_visible()
+    # The counselor's own page moves its focus to the new step when its snapshot arrives: wait for
+    # it, or that move can land between focusing "End the session" and pressing Enter.
+    expect(counselor.get_by_role("heading", name="One hope")).to_be_visible()
 
     press(counselor, "End the session")
     expect(counselor.get_by_role("button", name="Keep going")).to_be_focused()
