@@ -44,9 +44,7 @@ def page(session_id: int):
 @login_required
 def change(session_id: int):
     """One change from a form: ``type`` is add_item, edit_text, set_visibility, delete_item, sign or reopen."""
-    summary, viewer = _summary_or_404(session_id)
-    if summary is None or viewer == "counselor":
-        abort(404)
+    summary, viewer = _partners_summary_or_404(session_id)
     result = _apply_form(session_id, request.form)
     if isinstance(result, Rejection) and result.code == summaries.EDIT_CONFLICT:
         # Shown at once, with what the partner wrote beside the current text: nothing they typed is lost.
@@ -62,9 +60,7 @@ def change(session_id: int):
 @login_required
 def summary_file(session_id: int):
     """The newest version both partners signed (what their counselor sees) as a PDF, in the reader's language."""
-    summary, viewer = _summary_or_404(session_id)
-    if summary is None or viewer == "counselor":
-        abort(404)
+    summary, viewer = _partners_summary_or_404(session_id)
     found = review_service.signed_version(summary.session, None, shown_language())
     if found is None:
         abort(404)
@@ -106,6 +102,14 @@ def _apply_form(session_id: int, form: Any) -> summaries.Result:
     if "version" in form:
         data["version"] = int(form["version"]) if is_whole_number(form["version"]) else None
     return summaries.apply_change(current_user.id, session_id, summaries.Change(kind, data, client_id))
+
+
+def _partners_summary_or_404(session_id: int):
+    """(summary, 'a' or 'b') of an ended session; 404 for the counselor and while it is under way."""
+    summary, viewer = _summary_or_404(session_id)
+    if summary is None or viewer == "counselor":
+        abort(404)
+    return summary, viewer
 
 
 def _summary_or_404(session_id: int):
