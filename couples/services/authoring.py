@@ -332,7 +332,8 @@ def own_plan(counselor: User, plan_id: int) -> CustomPlan | None:
 
 
 def retire_plan(counselor: User, row: CustomPlan) -> None:
-    """Stop offering the plan when a session starts; sessions run with it keep their copy."""
+    """Stop offering the plan for new sessions and follow-ups; sessions run with it keep their copy, and
+    follow-ups assigned with it before still run it (:func:`couples.services.followups.still_to_start`)."""
     row.retired_at = utcnow()
     audit(counselor, "content.plan_retired", f"custom_plan:{row.id}", row.slug)
     db.session.commit()

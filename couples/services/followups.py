@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy import delete, distinct, func, insert, or_, select, update
 
 from ..domain.followups import (MAX_OCCURRENCES, MODES, NOTE_MAX, Assignment, FollowupRejection, Mode, Status, check,
                                 occurrences, status_at, to_utc, zone_named)
@@ -195,13 +195,22 @@ def change(counselor: User, followup_id: int, request: Request, now: datetime) -
         raise FollowupError("cancelled", _("This follow-up was cancelled and can no longer be changed."))
     couple = db.session.get(Couple, row.couple_id)
     assert couple is not None
-    row.title = _checked(couple, request, now)
+    row.title = _checked(couple, request, now, keeping=row.plan_id)
     row.plan_id, row.due_local, row.recurrence = request.plan_id, request.due_local, request.recurrence or None
     row.mode, row.note, row.timezone, row.updated_at = request.mode, request.note, couple.timezone, now
     _sync_occurrences(row, couple, now)
     audit(counselor, "followup.changed", f"followup:{row.id}", request.plan_id)
     db.session.commit()
     return row
+
+
+def still_to_start(plan_id: str) -> int:
+    """How many follow-ups, not cancelled, still have a time whose session has not started, for
+    ``plan_id``: what retiring that plan leaves running (they still start it, see :func:`start_together`)."""
+    query = (select(func.count(distinct(Followup.id))).join(FollowupOccurrence, FollowupOccurrence.followup_id == Followup.id)
+             .where(Followup.plan_id == plan_id, Followup.cancelled_at.is_(None),
+                    FollowupOccurrence.cancelled_at.is_(None), FollowupOccurrence.live_session_id.is_(None)))
+    return db.session.scalar(query) or 0
 
 
 def cancel(counselor: User, followup_id: int, now: datetime) -> Followup:
@@ -218,9 +227,9 @@ def cancel(counselor: User, followup_id: int, now: datetime) -> Followup:
 # -- what may be assigned ---------------------------------------------------------------------
 
 
-def plan_choices(couple: Couple) -> list[PlanSpec]:
+def plan_choices(couple: Couple, keeping: str | None = None) -> list[PlanSpec]:
     """What a follow-up may be: the plans the couple can run, then the single exercises they can
-    each do on their own (``exercise:<id>``).
+    each do on their own (``exercise:<id>``); a retired plan only as ``keeping``, the follow-up's own.
 
     Every plan opens with the safety check-in, which the domain never runs apart (a joint
     session may stop after it), so no plan can be done apart. A single exercise whose steps can
@@ -230,7 +239,7 @@ def plan_choices(couple: Couple) -> list[PlanSpec]:
     exercises = exercises_for(couple.counselor_id)
     singles = [_exercise_spec(exercise) for exercise in sorted(exercises.values(), key=lambda e: (e.title, e.id))
                if machine.can_run_apart(_exercises_plan(f"{EXERCISE_PREFIX}{exercise.id}", exercise, (exercise,)))]
-    return [*plans_for_couple(couple), *singles]
+    return [*plans_for_couple(couple, keeping), *singles]
 
 
 def followup_plan(couple: Couple, plan_id: str, together: bool = False) -> Plan | None:
@@ -305,11 +314,12 @@ def _exercises_plan(plan_id: str, named: Exercise, exercises: tuple[Exercise, ..
     return build_plan(spec, {exercise.id: exercise for exercise in exercises}, check_in_first=False)
 
 
-def _checked(couple: Couple, request: Request, now: datetime) -> str:
-    """The plan's title if the request may be saved, else the refusal."""
+def _checked(couple: Couple, request: Request, now: datetime, keeping: str | None = None) -> str:
+    """The plan's title if the request may be saved, else the refusal; ``keeping``: the plan a
+    follow-up being changed already has, allowed even if retired since."""
     if request.mode not in MODES:
         raise FollowupError("unknown_mode", _("Choose together, apart or either."))
-    spec = next((spec for spec in plan_choices(couple) if spec.id == request.plan_id), None)
+    spec = next((spec for spec in plan_choices(couple, keeping) if spec.id == request.plan_id), None)
     if spec is None:
         raise FollowupError("unknown_plan", _("Choose one of the plans this couple can run."))
     if request.mode in APART_MODES:

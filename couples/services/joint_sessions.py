@@ -84,7 +84,7 @@ def cancel(counselor: User, session_id: int, now: datetime) -> JointSession:
 
 def _fill(row: JointSession, couple: Couple, wanted: Wanted, now: datetime) -> None:
     """Check ``wanted`` and copy it into ``row``, or refuse without touching it."""
-    spec = next((spec for spec in plans_for_couple(couple) if spec.id == wanted.plan_id), None)
+    spec = next((spec for spec in plans_for_couple(couple, keeping=row.plan_id) if spec.id == wanted.plan_id), None)
     if spec is None:
         raise FollowupError("unknown_plan", _("Choose one of the plans this couple can run."))
     starts_local = wanted.starts_local.replace(second=0, microsecond=0)

@@ -42,13 +42,16 @@ def library() -> Library:
     return load_library()
 
 
-def plans_for_couple(couple: Couple) -> list[PlanSpec]:
+def plans_for_couple(couple: Couple, keeping: str | None = None) -> list[PlanSpec]:
     """The plans a couple can start (packaged and their counselor's own), shortest first.
 
-    A retired plan is not offered; :func:`plan_by_id` still runs it for follow-ups already planned.
+    A retired plan is offered for no new use; only as ``keeping``, the plan a follow-up or joint
+    session already has, so that changing its time keeps its plan. :func:`plan_by_id` still runs
+    it for follow-ups assigned before it was retired (docs/followups.md).
     """
     exercises = exercises_for(couple.counselor_id)
-    own = [custom_spec(row) for row in _custom_plan_rows(couple) if row.retired_at is None]  # retired: not offered
+    own = [custom_spec(row) for row in _custom_plan_rows(couple)
+           if row.retired_at is None or f"{CUSTOM_PLAN_PREFIX}{row.id}" == keeping]
     runnable = [spec for spec in own if all(exercise_id in exercises for exercise_id in spec.exercise_ids)]
     return sorted([*library().plans.values(), *runnable], key=lambda spec: (spec.minutes, spec.title))
 

@@ -6,9 +6,10 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
-from ..content import ContentError, Exercise
+from ..content import CUSTOM_PLAN_PREFIX, ContentError, Exercise
 from ..content.builder import (BUILDER_KINDS, EXERCISE_FIELDS, LANGUAGE_FIELDS, QUESTION_PARTS,
                                TRANSLATED_FIELDS, TRANSLATED_QUESTION_PARTS, ExerciseDraft, apply_action,
                                draft_from_form, draft_languages, field_of_problem, fields_of, new_step,
@@ -19,7 +20,7 @@ from ..content.parse import MAX_PLAN_EXERCISES, MAX_STEPS
 from ..content.steps import COMMON_KEYS, KIND_KEYS
 from ..forms import ALL_COUPLES, POSITION, ActionForm, ComposePlanForm, ExerciseForm, compose_plan_form
 from ..models import CustomExercise, CustomPlan
-from ..services import authoring
+from ..services import authoring, followups
 from ..services.couples import all_couples_of
 from ..services.plans import exercises_for, library, stored_exercise
 from .auth import counselor_required
@@ -100,11 +101,18 @@ def edit_plan(plan_id: int):
 @bp.post("/plans/<int:plan_id>/retire")
 @counselor_required
 def retire_plan(plan_id: int):
-    """Stop offering a plan; sessions and summaries made with it stay as they are."""
+    """Stop offering a plan for new use; sessions and summaries made with it stay as they are, and
+    follow-ups already assigned with it still run it (the counselor is told how many)."""
     row = _own_plan(plan_id)
     if ActionForm().validate_on_submit():
         authoring.retire_plan(current_user, row)
-        flash(_("Retired the plan “%(title)s”. It is no longer offered when a session starts.", title=row.title))
+        flash(_("Retired the plan “%(title)s”. It is no longer offered for new sessions or follow-ups.", title=row.title))
+        pending = followups.still_to_start(f"{CUSTOM_PLAN_PREFIX}{row.id}")
+        if pending:
+            flash(ngettext("%(num)d follow-up assigned before still runs it as planned; change or cancel it on "
+                           "its couple's follow-ups page.",
+                           "%(num)d follow-ups assigned before still run it as planned; change or cancel them on "
+                           "their couples' follow-ups pages.", pending))
     return redirect(url_for("content.library_page"))
 
 

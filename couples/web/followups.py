@@ -59,11 +59,11 @@ class FollowupForm(FlaskForm):
     )
     submit = SubmitField(_l("Save"))
 
-    def __init__(self, couple: Couple, *args: object, **kwargs: object) -> None:
+    def __init__(self, couple: Couple, *args: object, keeping: str | None = None, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         # Set here, not in the field: wtforms warns about choices given to a field as tuples.
         self.repeat.choices, self.mode.choices = list(REPEATS), list(MODES)
-        self.plan_id.choices = plan_options(service.plan_choices(couple))
+        self.plan_id.choices = plan_options(service.plan_choices(couple, keeping))
 
     def as_request(self) -> service.Request:
         """The service's request, or a ValueError naming the field's problem."""
@@ -150,7 +150,7 @@ def edit(couple_id: int, followup_id: int):
     """Change one follow-up; times already past stay as they were."""
     couple = couple_for_counselor_or_404(couple_id)
     row = _counselors_followup(couple, followup_id)
-    form = FollowupForm(couple)
+    form = FollowupForm(couple, keeping=row.plan_id)  # its plan, even if retired since
     if not form.is_submitted():
         form.fill_from(row)
     elif form.validate() and _saved(form, lambda wanted: service.change(current_user, row.id, wanted, utcnow())):

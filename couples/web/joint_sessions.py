@@ -38,9 +38,9 @@ class JointSessionForm(FlaskForm):
     starts_time = TimeField(_l("Time"), validators=[InputRequired(_l("Choose a time."))])
     submit = SubmitField(_l("Save"))
 
-    def __init__(self, couple: Couple, *args: object, **kwargs: object) -> None:
+    def __init__(self, couple: Couple, *args: object, keeping: str | None = None, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        self.plan_id.choices = plan_options(plans_for_couple(couple))
+        self.plan_id.choices = plan_options(plans_for_couple(couple, keeping))
 
     def wanted(self) -> service.Wanted:
         """The service's request."""
@@ -68,7 +68,7 @@ def edit(couple_id: int, session_id: int):
     """Move a joint session or change its plan."""
     couple = couple_for_counselor_or_404(couple_id)
     row = _counselors_session(couple, session_id)
-    form = JointSessionForm(couple)
+    form = JointSessionForm(couple, keeping=row.plan_id)  # its plan, even if retired since
     if not form.is_submitted():
         form.plan_id.data, form.starts_date.data, form.starts_time.data = (
             row.plan_id, row.starts_local.date(), row.starts_local.time())
