@@ -102,6 +102,11 @@ def rotate_key_command(grace: float, keep_old: bool) -> None:
                f" ({retaken} changed by a server meanwhile and taken again).")
     if rotation.retired:
         click.echo(f"Retired {', '.join(rotation.retired)}. Back up the key file now (docs/security.md).")
+    if rotation.scrubbed:
+        click.echo("The space the old values took is overwritten (VACUUM).")
+    else:
+        click.echo("The database's write-ahead log could not be emptied while a server was reading; "
+                   "its old pages go at the next checkpoint (docs/security.md).", err=True)
 
 
 @click.command("backup")

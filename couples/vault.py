@@ -175,6 +175,8 @@ class Rotation:
     new_key: str
     retired: list[str]
     passes: list[PassCounts] = field(default_factory=list)
+    scrubbed: bool = False
+    """Whether the space old values left behind was overwritten (see :func:`scrub_freed_space`)."""
 
 
 @contextmanager
@@ -195,6 +197,8 @@ def rotate_key(engine: Engine, ring: Keyring, columns: list[SealedColumn], grace
     write that had sealed just before the new key appeared can still land under an old key. The
     rotation therefore ends with a pass that finds nothing and starts ``grace`` seconds or more after
     the new key was written; only then are the old keys taken out of the file (unless ``keep_old``).
+    Last, the space the replaced values left behind is overwritten, so that no copy under an old key
+    outlives the rotation in the database's files (:func:`scrub_freed_space`).
     """
     with _only_rotation(ring.path):
         old_keys = read_key_file(ring.path)
@@ -216,6 +220,8 @@ def rotate_key(engine: Engine, ring: Keyring, columns: list[SealedColumn], grace
         if not keep_old:
             write_key_file(ring.path, [key])
             ring.refresh()
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            rotation.scrubbed = scrub_freed_space(connection, sorted({sealed.table for sealed in columns}))
         return rotation
 
 
@@ -321,12 +327,20 @@ def unseal_all(connection: Connection, columns: list[SealedColumn], ring: Keyrin
             connection.execute(update(target).where(where).values({sealed.column: type_coerce(value, STORED_TYPES[sealed.kind])}))
 
 
-def scrub_freed_space(connection: Connection, tables: list[str]) -> None:
+def scrub_freed_space(connection: Connection, tables: list[str]) -> bool:
     """Overwrite what updates left behind of old values: SQLite ``VACUUM`` (and an emptied WAL),
-    PostgreSQL ``VACUUM FULL`` of ``tables``. Runs outside a transaction (``connection`` in autocommit)."""
+    PostgreSQL ``VACUUM FULL`` of ``tables``. Runs outside a transaction (``connection`` in autocommit).
+
+    A plain PostgreSQL ``VACUUM`` would only mark dead rows' space reusable, their bytes still on the
+    page; ``VACUUM FULL`` writes each table (and its TOAST table) anew, locking it meanwhile: servers
+    wait for it, they fail nothing. False when SQLite's WAL could not be emptied (a reader held an
+    older snapshot past the busy timeout): its old pages then stay until a later checkpoint.
+    """
     if connection.dialect.name == "sqlite":
         connection.exec_driver_sql("VACUUM")
-        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    elif connection.dialect.name == "postgresql":
+        busy, _, _ = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
+        return not busy
+    if connection.dialect.name == "postgresql":
         for name in tables:
             connection.exec_driver_sql(f'VACUUM FULL "{name}"')
+    return True
