@@ -21,11 +21,12 @@ from flask_babel import gettext as _
 from flask_socketio import emit, join_room
 
 from ..domain.events import Rejection
+from ..i18n import DEFAULT_LANGUAGE
 from ..services import summaries
 from .namespace import PacedNamespace, acknowledged, pace_from
 from .pace import Pace
 from .protocol import CLIENT_ID, ProtocolError, ok, parse_session_ref, refused
-from .summary_publisher import NAMESPACE, encode, send_typing, summary_room, view_frame
+from .summary_publisher import NAMESPACE, encode, send_typing, summary_room, view_frame, view_room
 
 MAX_ITEM_ID_LENGTH = 32
 MAX_TYPE_LENGTH = 32
@@ -84,10 +85,13 @@ class SummaryNamespace(PacedNamespace):
 
     @acknowledged
     def on_join(self, payload: Any) -> dict[str, Any]:
-        """``{session_id}``: follow the summary; the partner's whole view arrives as a ``summary`` frame."""
+        """``{session_id}``: follow the summary; the partner's whole view arrives as a ``summary`` frame,
+        the session's step texts in the connection's language (as are the later ones)."""
         _, session_id = _body(payload)
-        viewer, view = summaries.join(self.users[request.sid], session_id)
+        language = self.languages.get(request.sid, DEFAULT_LANGUAGE)
+        viewer, view = summaries.join(self.users[request.sid], session_id, language)
         join_room(summary_room(session_id, viewer))
+        join_room(view_room(session_id, viewer, language))
         emit("summary", view_frame(session_id, view))
         return ok(view["version"])
 

@@ -20,6 +20,12 @@ def summary_room(session_id: int, viewer: str) -> str:
     return f"summary:{session_id}:{viewer}"
 
 
+def view_room(session_id: int, viewer: str, language: str) -> str:
+    """The room of one partner's summary sockets that read ``language``: ``summary`` frames carry the
+    session's step texts, which each socket gets in its own language."""
+    return f"summary:{session_id}:{viewer}:{language}"
+
+
 def encode(update: bytes) -> str:
     """CRDT bytes as they travel: base64 text."""
     return base64.b64encode(update).decode("ascii")
@@ -31,9 +37,10 @@ def view_frame(session_id: int, view: dict[str, Any]) -> dict[str, Any]:
     return {**view, "session_id": session_id, "docs": docs}
 
 
-def send_view(session_id: int, viewer: str, view: dict[str, Any]) -> None:
-    """One partner's own view, to that partner's sockets only."""
-    socketio.emit("summary", view_frame(session_id, view), to=summary_room(session_id, viewer), namespace=NAMESPACE)
+def send_view(session_id: int, viewer: str, language: str, view: dict[str, Any]) -> None:
+    """One partner's own view, its texts in ``language``, to that partner's sockets reading it only."""
+    socketio.emit("summary", view_frame(session_id, view), to=view_room(session_id, viewer, language),
+                  namespace=NAMESPACE)
 
 
 def send_item_update(session_id: int, versions: Mapping[str, int], item_id: str, update: bytes) -> None:

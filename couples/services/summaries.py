@@ -57,6 +57,7 @@ from ..domain.summary import (
     summary_view,
 )
 from ..extensions import db
+from ..i18n import LANGUAGES
 from ..models import (
     ENDED_SESSION_STATUSES,
     LiveSession,
@@ -275,10 +276,11 @@ def view_with_docs(summary_id: int, state: SummaryState, viewer: Role) -> dict[s
     return {**view, "docs": docs}
 
 
-def join(user_id: int, session_id: int) -> tuple[Role, dict[str, Any]]:
-    """For a partner following the summary live: (their role, their view with documents)."""
+def join(user_id: int, session_id: int, language: str) -> tuple[Role, dict[str, Any]]:
+    """For a partner following the summary live: (their role, their view with documents, the
+    session's step texts in ``language``, as the pages show them)."""
     summary, viewer = _partner_summary(user_id, session_id)
-    view = view_with_docs(summary.id, state_of(summary), viewer)
+    view = readable(summary, view_with_docs(summary.id, state_of(summary), viewer), language)
     db.session.commit()
     return viewer, view
 
@@ -488,9 +490,14 @@ def _actor(user_id: int) -> User | None:
 
 
 def publish_views(place: Place, state: SummaryState, viewers: tuple[Role, ...] = PARTNERS) -> None:
-    """Each partner's own view, to that partner's sockets only (after the commit)."""
+    """Each partner's own view, to that partner's sockets only (after the commit), each socket getting
+    the session's step texts in its own language: one frame per interface language, to the sockets
+    of that language (a room each, wherever they are connected)."""
+    plan = plan_from_dict(db.session.scalar(select(LiveSession.plan).where(LiveSession.id == place.session_id)))
     for viewer in viewers:
-        publisher.send_view(place.session_id, viewer, view_with_docs(place.summary_id, state, viewer))
+        view = view_with_docs(place.summary_id, state, viewer)
+        for language in LANGUAGES:
+            publisher.send_view(place.session_id, viewer, language, content_in_language(plan, view, language))
     db.session.commit()
 
 

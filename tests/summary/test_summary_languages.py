@@ -9,9 +9,11 @@ import re
 from dataclasses import dataclass
 
 import pytest
-from builders import login, make_counselor, make_couple, make_signed_summary, post_form
+from builders import PASSWORD, login, make_counselor, make_couple, make_signed_summary, post_form
 from flask_babel import force_locale
 from pypdf import PdfReader
+from servers import login_cookie
+from summary.conftest import SummaryClient
 
 from couples.domain import Plan, RatingItem, RatingStep, Scale, start
 from couples.domain.events import Rejection
@@ -243,3 +245,33 @@ def test_the_partners_signed_summaries_can_be_read_in_spanish_and_stay_as_stored
 
     assert [fact["title"] for fact in in_spanish[0].content["facts"]][:2] == ["Señales que notamos", "Cercanía"]
     assert [fact["title"] for fact in as_stored[0].content["facts"]][:2] == ["Signs we notice", "Closeness"]
+
+
+def fact_texts(view: dict) -> dict[str, tuple]:
+    """Each fact of a ``summary`` frame by step: its title, its texts' language and its rated items' labels."""
+    return {fact["step_id"]: (fact["title"], fact["language"],
+                              tuple(item["label"] for item in (fact.get("facts") or {}).get("items", ())))
+            for fact in view["facts"]}
+
+
+@pytest.mark.live
+def test_each_partners_summary_frames_carry_the_step_texts_in_their_sockets_language(app, server, bilingual):
+    alex, sam = (SummaryClient(server.url, login_cookie(server.url, email, PASSWORD), bilingual.session_id).connect()
+                 for email in (bilingual.a_email, bilingual.b_email))
+    try:
+        assert alex.join()["ok"] and sam.join()["ok"]
+        assert alex.change("add_item", section="noticed", visibility="us", text="Cocinar juntos")["ok"]
+        for client in (alex, sam):  # the frame of the join, then the one published after the change
+            client.wait_for(lambda client=client: len([name for name, _ in client.frames if name == "summary"]) == 2)
+        frames = {name: [frame for kind, frame in client.frames if kind == "summary"]
+                  for name, client in (("alex", alex), ("sam", sam))}
+    finally:
+        alex.close()
+        sam.close()
+
+    for english, spanish in zip(frames["alex"], frames["sam"], strict=True):
+        assert fact_texts(english)["signs"] == ("Signs we notice", "en", ("Short replies", "Always busy"))
+        assert fact_texts(spanish)["signs"] == ("Señales que notamos", "es", ("Respuestas cortas", "Siempre con prisa"))
+        assert fact_texts(spanish)["extra"] == ("Our counselor's question", "en", ())  # written in English only
+        assert fact_texts(spanish)["ritual"][0] == "Un ritual" and fact_texts(english)["ritual"][0] == "A ritual"
+    assert "Cocinar juntos" in str(frames["alex"][-1]) and "Cocinar juntos" in str(frames["sam"][-1])
