@@ -40,6 +40,7 @@ from ..models import (CalendarFeed, Couple, Followup, FollowupOccurrence, Follow
                       ReminderPreference, User, as_utc, audit, hash_token, utcnow)
 from . import live
 from .couples import couple_for_counselor
+from .authoring import retired_exercise_ids
 from .plans import exercises_for, library, plan_by_id, plans_for_couple
 
 OFFSET_CHOICES = (10, 60, 180, 1440, 2880)
@@ -229,7 +230,7 @@ def cancel(counselor: User, followup_id: int, now: datetime) -> Followup:
 
 def plan_choices(couple: Couple, keeping: str | None = None) -> list[PlanSpec]:
     """What a follow-up may be: the plans the couple can run, then the single exercises they can
-    each do on their own (``exercise:<id>``); a retired plan only as ``keeping``, the follow-up's own.
+    each do on their own (``exercise:<id>``); a retired plan or exercise only as ``keeping``, the follow-up's own.
 
     Every plan opens with the safety check-in, which the domain never runs apart (a joint
     session may stop after it), so no plan can be done apart. A single exercise whose steps can
@@ -237,8 +238,10 @@ def plan_choices(couple: Couple, keeping: str | None = None) -> list[PlanSpec]:
     (after the check-in, as every session together) or either. See docs/followups.md.
     """
     exercises = exercises_for(couple.counselor_id)
+    retired = retired_exercise_ids(couple.counselor) - {(keeping or "").removeprefix(EXERCISE_PREFIX)}
     singles = [_exercise_spec(exercise) for exercise in sorted(exercises.values(), key=lambda e: (e.title, e.id))
-               if machine.can_run_apart(_exercises_plan(f"{EXERCISE_PREFIX}{exercise.id}", exercise, (exercise,)))]
+               if exercise.id not in retired
+               and machine.can_run_apart(_exercises_plan(f"{EXERCISE_PREFIX}{exercise.id}", exercise, (exercise,)))]
     return [*plans_for_couple(couple, keeping), *singles]
 
 

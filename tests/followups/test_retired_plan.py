@@ -1,4 +1,5 @@
-"""Retiring a plan stops its new use; follow-ups assigned with it before keep it, and the counselor is told."""
+"""Retiring a plan (or an exercise) stops its new use; follow-ups assigned with it before keep it, and
+the counselor is told."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from builders import login, make_counselor, make_couple, make_followup, post_for
 from sqlalchemy import func, select
 from followups.test_followup_pages import assign_form, next_sunday_at_seven
 
+from couples.content.builder import ExerciseDraft, new_step
 from couples.extensions import db
 from couples.models import Followup, FollowupOccurrence, LiveSession, User
 from couples.services import authoring
@@ -90,3 +92,28 @@ def test_retiring_a_plan_no_follow_up_uses_says_nothing_of_follow_ups(app, clien
 
     told = client.get("/counselor/library/").get_data(as_text=True)
     assert "no longer offered" in told and "still run" not in told
+
+
+def own_exercise(counselor: User) -> tuple[int, str]:
+    """A one-step reading exercise of the counselor's (one partner can do it alone): its row id and follow-up id."""
+    draft = ExerciseDraft(values={"title": "Calm words", "summary": "Read.", "minutes": "5", "roles": "Both read."})
+    draft.steps.append(new_step(draft, "read"))
+    draft.steps[0].values["title"] = "Read this"
+    row = authoring.save_draft(db.session.get(User, counselor.id), draft)
+    return row.id, f"exercise:{row.slug}"
+
+
+def test_a_retired_exercise_is_offered_for_no_new_follow_up_but_one_assigned_before_keeps_it(app, client):
+    with app.app_context():
+        counselor = make_counselor(email="dana@example.org")
+        couple = make_couple(counselor)
+        exercise_row, exercise_id = own_exercise(counselor)
+        followup_id = make_followup(counselor, couple, next_sunday_at_seven(), plan_id=exercise_id, mode="apart")
+    login(client, "dana@example.org")
+    assign_url = f"/counselor/couples/{couple.id}/follow-ups"
+    offered_before = f'value="{exercise_id}"' in client.get(assign_url).get_data(as_text=True)
+
+    post_form(client, "/counselor/library/", {}, action=f"/counselor/library/exercises/{exercise_row}/retire")
+
+    assert offered_before and f'value="{exercise_id}"' not in client.get(assign_url).get_data(as_text=True)
+    assert selected_plan(client.get(f"{assign_url}/{followup_id}").get_data(as_text=True)) == exercise_id
