@@ -109,9 +109,23 @@ class LanguageForm(FlaskForm):
     submit = SubmitField(lazy_gettext("Save the language"))
 
 
+def _noted_language_field(label: str) -> SelectField:
+    """A partner's language as their counselor knows it, or not noted (their browser decides)."""
+    return SelectField(
+        label,
+        choices=[SelectChoice("", lazy_gettext("Not noted")),
+                 *(SelectChoice(code, name, render_kw={"lang": code}) for code, name in LANGUAGES.items())],
+        default="",
+        validate_choice=True,
+        description=lazy_gettext("Optional. Their invitation page opens in it and offers it for their account."),
+    )
+
+
 class NewCoupleForm(FlaskForm):
     partner_a_name = _name_field(lazy_gettext("First partner's name"))
+    partner_a_language = _noted_language_field(lazy_gettext("First partner's language"))
     partner_b_name = _name_field(lazy_gettext("Second partner's name"))
+    partner_b_language = _noted_language_field(lazy_gettext("Second partner's language"))
     timezone = SelectField(
         lazy_gettext("The couple's time zone"),
         default="America/New_York",
@@ -123,6 +137,10 @@ class NewCoupleForm(FlaskForm):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.timezone.choices = [(name, name.replace("_", " ")) for name in timezone_names()]
+
+    def languages(self) -> dict[str, str | None]:
+        """The language noted for each partner's slot (None: not noted)."""
+        return {"a": self.partner_a_language.data or None, "b": self.partner_b_language.data or None}
 
 
 class ActionForm(FlaskForm):

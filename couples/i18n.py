@@ -1,9 +1,10 @@
 """The languages people read the app in, and which one each request is shown in.
 
 A person's own choice (``User.language``) wins; before anyone is logged in, the language a visitor
-picked in the header (kept in the ``language`` cookie) decides, else the browser's
-``Accept-Language``. What people write is never translated: only the app's words and the shipped
-content are. docs/languages.md says how to add a language.
+picked in the header (kept in the ``language`` cookie) decides, else (on an invitation page) the
+one their counselor noted for them, else the browser's ``Accept-Language``. What people write is
+never translated: only the app's words and the shipped content are. docs/languages.md says how to
+add a language.
 """
 
 from __future__ import annotations
@@ -28,10 +29,13 @@ def offered_language() -> str:
     return request.accept_languages.best_match(LANGUAGES, default=DEFAULT_LANGUAGE)
 
 
-def visitor_language() -> str:
-    """An anonymous visitor's language: the one they picked (cookie), else the browser's."""
+def visitor_language(noted: str | None = None) -> str:
+    """An anonymous visitor's language: the one they picked (cookie), else ``noted`` (the one their
+    counselor noted for them, on an invitation link), else the browser's."""
     chosen = request.cookies.get(LANGUAGE_COOKIE)
-    return chosen if chosen in LANGUAGES else offered_language()
+    if chosen in LANGUAGES:
+        return chosen
+    return noted if noted in LANGUAGES else offered_language()
 
 
 def shown_language() -> str:

@@ -147,6 +147,8 @@ class Invitation(db.Model):
     used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The partner's language as their counselor noted it (0015); None: not noted, their browser's.
+    language: Mapped[str | None] = mapped_column(String(8))
 
     couple: Mapped[Couple] = relationship(back_populates="invitations")
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 import zoneinfo
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
@@ -19,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
+from ..i18n import LANGUAGES
 from ..models import Couple, Followup, FollowupOccurrence, Invitation, User, as_utc, audit, hash_token, utcnow
 from .accounts import AccountError, check_name, new_user
 from .live import open_sessions
@@ -155,9 +157,14 @@ def slot_statuses(couple: Couple, now: datetime | None = None) -> list[SlotStatu
 
 
 def create_couple(
-    counselor: User, *, partner_a_name: str, partner_b_name: str, timezone: str
+    counselor: User, *, partner_a_name: str, partner_b_name: str, timezone: str,
+    languages: Mapping[str, str | None] | None = None,
 ) -> tuple[Couple, dict[str, str]]:
-    """Create a couple and one invitation per partner; returns the couple and ``{slot: token}``."""
+    """Create a couple and one invitation per partner; returns the couple and ``{slot: token}``.
+
+    ``languages`` (slot -> code, optional): what the counselor knows of each partner's language; their
+    invitation page opens in it (unless the visitor picked one) and offers it for their account."""
+    languages = languages or {}
     if not counselor.is_counselor:
         raise CoupleError(_("Only counselors can create couples."))
     for name in (partner_a_name, partner_b_name):
@@ -166,6 +173,8 @@ def create_couple(
             raise CoupleError(problem)
     if timezone not in timezone_names():
         raise CoupleError(_("Choose a time zone from the list."))
+    if any(language not in (None, *LANGUAGES) for language in languages.values()):
+        raise CoupleError(_("Choose a language from the list."))
     couple = Couple(
         counselor_id=counselor.id,
         partner_a_name=partner_a_name.strip(),
@@ -175,7 +184,7 @@ def create_couple(
     db.session.add(couple)
     db.session.flush()
     audit(counselor, "couple.created", f"couple:{couple.id}")
-    tokens = {slot: _issue(counselor, couple, slot) for slot in SLOTS}
+    tokens = {slot: _issue(counselor, couple, slot, languages.get(slot)) for slot in SLOTS}
     db.session.commit()
     return couple, tokens
 
@@ -201,21 +210,24 @@ def reissue_invitation(counselor: User, couple: Couple, slot: str) -> str:
     if getattr(couple, f"partner_{slot}_id") is not None:
         raise CoupleError(_("%(name)s has already joined; no new link is needed.", name=couple.name_of(slot)))
     now = utcnow()
-    for invitation in couple.invitations:
-        if invitation.slot == slot and invitation.status(now) == "open":
+    earlier = sorted((invitation for invitation in couple.invitations if invitation.slot == slot), key=lambda i: i.id)
+    for invitation in earlier:
+        if invitation.status(now) == "open":
             invitation.revoked_at = now
             audit(counselor, "invitation.revoked", f"invitation:{invitation.id}", f"couple:{couple.id} slot:{slot}")
-    token = _issue(counselor, couple, slot)
+    token = _issue(counselor, couple, slot, earlier[-1].language if earlier else None)  # the language noted stays
     db.session.commit()
     return token
 
 
-def _issue(counselor: User, couple: Couple, slot: str) -> str:
-    """Add (not commit) a fresh invitation for ``slot``; returns its token."""
+def _issue(counselor: User, couple: Couple, slot: str, language: str | None) -> str:
+    """Add (not commit) a fresh invitation for ``slot`` (``language``: the one noted for the partner);
+    returns its token."""
     token = secrets.token_urlsafe(32)
     invitation = Invitation(
         couple=couple,
         slot=slot,
+        language=language,
         token_hash=hash_token(token),
         expires_at=utcnow() + timedelta(days=current_app.config["INVITATION_DAYS"]),
     )

@@ -20,9 +20,9 @@ from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf.csrf import generate_csrf
 
 from ..extensions import limiter, login_manager
-from ..i18n import shown_language
+from ..i18n import shown_language, visitor_language
 from ..forms import AcceptInvitationForm, LoginForm, SignupForm
-from ..models import Couple, User
+from ..models import Couple, Invitation, User
 from ..services import accounts, totp
 from ..services import couples as couple_service
 from ..services.reminders import smtp_settings
@@ -208,11 +208,18 @@ def signup():
 @bp.route("/invite/<token>", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["LOGIN_LIMIT"], methods=["POST"])
 def accept_invitation(token: str):
-    """A partner joins their couple through their single-use link."""
+    """A partner joins their couple through their single-use link, reading it in the language their
+    counselor noted for them (a language they picked in the header, or their own account's, wins)."""
     try:
         invitation = couple_service.open_invitation(token)
     except couple_service.InvitationUnavailable as gone:
         return _invitation_gone(gone.reason)
+    with force_locale(shown_language() if current_user.is_authenticated else visitor_language(invitation.language)):
+        return _invitation_page(token, invitation)
+
+
+def _invitation_page(token: str, invitation: Invitation):
+    """The invitation's form, and joining through it (see :func:`accept_invitation`)."""
     form = AcceptInvitationForm(language=shown_language())
     if form.validate_on_submit():
         try:

@@ -54,6 +54,7 @@ def new_couple():
                 partner_a_name=form.partner_a_name.data,
                 partner_b_name=form.partner_b_name.data,
                 timezone=form.timezone.data,
+                languages=form.languages(),
             )
         except couple_service.CoupleError as error:
             form.timezone.errors.append(str(error))

@@ -288,3 +288,64 @@ def test_the_counselor_home_shows_join_status_and_the_attention_badge(app, clien
     assert html.count("Invited, link open until") == 2
     assert html.count("Needs attention") == 1
     assert "Europe/Berlin" in html
+
+
+def links_made(client, response) -> dict[str, str]:
+    """The two fresh invitation paths the couple's page shows once, by partner (Alex: a, Sam: b)."""
+    links = re.findall(r'>http://localhost(/invite/[^<]+)</textarea>', client.get(response.location).get_data(as_text=True))
+    assert len(links) == 2
+    return dict(zip("ab", links, strict=True))
+
+
+def selected_language(page: str) -> str:
+    """The option the join form's language picker shows as chosen."""
+    picker = re.search(r'<select[^>]*name="language".*?</select>', page, re.S)
+    assert picker is not None
+    chosen = [option for option in re.findall(r"<option[^>]*>", picker[0]) if re.search(r"\sselected", option)]
+    assert len(chosen) == 1
+    return re.search(r'value="(\w*)"', chosen[0]).group(1)
+
+
+def test_a_partners_noted_language_opens_their_invitation_in_it_and_is_offered_for_their_account(app, client):
+    with app.app_context():
+        counselor = make_counselor()
+    login(client, counselor.email)
+    created = post_form(client, "/counselor/couples/new", {
+        "partner_a_name": "Alex", "partner_a_language": "es", "partner_b_name": "Sam", "partner_b_language": "",
+        "timezone": "America/Chicago"})
+    links = links_made(client, created)
+
+    english_browser = {"Accept-Language": "en-US,en;q=0.9"}
+    alex_page = app.test_client().get(links["a"], headers=english_browser).get_data(as_text=True)
+    sam_page = app.test_client().get(links["b"], headers={"Accept-Language": "es"}).get_data(as_text=True)
+    chooser = app.test_client()
+    chooser.set_cookie("language", "en")  # picked in the header: their own choice wins over the note
+    chosen_page = chooser.get(links["a"]).get_data(as_text=True)
+    joined = post_form(visitor := app.test_client(), links["a"], {**join_data(), "language": "es"})
+
+    assert '<html lang="es">' in alex_page and "Unirme" in alex_page and selected_language(alex_page) == "es"
+    assert '<html lang="es">' in sam_page and selected_language(sam_page) == "es"  # not noted: their browser's
+    assert '<html lang="en">' in chosen_page and selected_language(chosen_page) == "en"
+    assert joined.location == "/partner/" and visitor.get("/partner/").status_code == 200
+    with app.app_context():
+        assert db.session.scalar(select(User.language).where(User.email == "alex@example.org")) == "es"
+
+
+def test_a_reissued_link_keeps_the_language_noted_and_an_unknown_one_is_refused(app, client):
+    with app.app_context():
+        counselor = make_counselor()
+    login(client, counselor.email)
+    form = {"partner_a_name": "Alex", "partner_a_language": "es", "partner_b_name": "Sam", "timezone": "America/Chicago"}
+    refused = post_form(client, "/counselor/couples/new", {**form, "partner_b_language": "fr"})
+    created = post_form(client, "/counselor/couples/new", form)
+    with app.app_context():
+        couple_id = db.session.scalar(select(Couple.id))
+    detail = f"/counselor/couples/{couple_id}"
+    reissued = post_form(client, detail, {}, action=f"{detail}/invitations/a/reissue")
+    new_link = re.findall(r'>http://localhost(/invite/[^<]+)</textarea>', client.get(reissued.location).get_data(as_text=True))
+
+    assert refused.status_code == 200 and created.status_code == 302
+    assert '<html lang="es">' in app.test_client().get(new_link[0], headers={"Accept-Language": "en"}).get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Couple)) == 1
+        assert [i.language for i in db.session.scalars(select(Invitation).order_by(Invitation.id))] == ["es", None, "es"]
