@@ -207,6 +207,11 @@ def _figures(done: list[dict], before: dict, after: dict, window: float) -> dict
         figures["db_writes_per_s"] = (after["writes"] - before.get("writes", 0)) / window
         figures["db_commits_per_s"] = (after["commits"] - before.get("commits", 0)) / window
         figures["statements_per_s"] = (after["statements"] - before.get("statements", 0)) / window
+    if "gc_seconds" in after and "gc_seconds" in before:
+        # The cyclic collector's runs in the window, per generation, and its share of one core.
+        figures["gc_runs"] = [a - b for a, b in zip(after["gc_runs"], before["gc_runs"], strict=True)]
+        figures["gc_seconds"] = [a - b for a, b in zip(after["gc_seconds"], before["gc_seconds"], strict=True)]
+        figures["gc_share"] = sum(figures["gc_seconds"]) / window
     return figures
 
 

@@ -12,9 +12,10 @@ from __future__ import annotations
 import socketio
 
 from .publisher import LOGIN_ROOM_PREFIX
+from .rooms import IndexedRoomsManager
 
 
-class LoginRoomsManager(socketio.Manager):
+class LoginRoomsManager(IndexedRoomsManager):
     """One process: closing a login room disconnects its sockets."""
 
     def close_room(self, room: str, namespace: str) -> None:

@@ -229,3 +229,28 @@ def test_the_counselor_can_start_and_open_a_session_but_other_couples_cannot(app
     login(stranger, other.partner_a.email, PASSWORD)
     assert stranger.get(session_url).status_code == 404
     assert post_form(stranger, "/partner/", {"plan_id": "short-check-in"}, action=f"/couples/{couple.id}/sessions").status_code == 404
+
+
+def test_a_sockets_messages_sign_no_cookie_even_when_its_connect_changed_the_session(app, couple, session_id,
+                                                                                    monkeypatch):
+    from builders import PASSWORD, login
+
+    from .conftest import Participant
+
+    http = app.test_client()
+    login(http, couple.partner_a.email, PASSWORD)
+    # Another browser than the login's: Flask-Login marks the session no longer fresh (modified) at connect.
+    socket = socketio.test_client(app, namespace=NAMESPACE, flask_test_client=http,
+                                  headers={"User-Agent": "another browser"})
+    a = Participant(couple.partner_a, http, socket, session_id)
+    signed = []
+    interface = app.session_interface
+    monkeypatch.setattr(interface, "save_session",
+                        lambda *args: signed.append(args) or type(interface).save_session(interface, *args))
+
+    assert a.join()["ok"]
+    assert a.act("ready", "welcome")["ok"]
+    assert a.emit("heartbeat", {"session_id": session_id})["ok"]
+
+    assert signed == []  # a socket can't set a cookie: nothing was signed for a response no one receives
+    socket.disconnect(namespace=NAMESPACE)
