@@ -9,7 +9,7 @@ add a language.
 
 from __future__ import annotations
 
-from flask import has_request_context, request
+from flask import g, has_request_context, request
 from babel import Locale
 from flask_babel import get_locale
 from flask_login import current_user
@@ -52,9 +52,19 @@ def language_names() -> dict[str, str]:
     return {code: Locale.parse(code).get_display_name(shown) or name for code, name in LANGUAGES.items()}
 
 
+def answer_in(language: str) -> None:
+    """Speak ``language`` for the rest of the app context: a Socket.IO message is answered in its
+    connection's language. Only a name is kept; it becomes a locale if something is translated."""
+    g.reader_language = language
+
+
 def select_locale() -> str:
-    """Flask-Babel's locale selector: the logged-in person's language, else the visitor's; outside a
-    request (CLI, background tasks) the default, unless the caller forces one (``force_locale``)."""
+    """Flask-Babel's locale selector: the language a Socket.IO message is answered in (``answer_in``),
+    else the logged-in person's language, else the visitor's; outside a request (CLI, background
+    tasks) the default, unless the caller forces one (``force_locale``)."""
+    answered = g.get("reader_language")
+    if answered is not None:
+        return answered
     if not has_request_context():
         return DEFAULT_LANGUAGE
     if current_user and current_user.is_authenticated:

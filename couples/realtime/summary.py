@@ -18,7 +18,6 @@ from typing import Any
 
 from flask import request
 from flask_babel import gettext as _
-from flask_socketio import emit, join_room
 
 from ..domain.events import Rejection
 from ..i18n import DEFAULT_LANGUAGE
@@ -84,29 +83,29 @@ class SummaryNamespace(PacedNamespace):
         self.last_typing = {key: at for key, at in self.last_typing.items() if key[0] != request.sid}
 
     @acknowledged
-    def on_join(self, payload: Any) -> dict[str, Any]:
+    def on_join(self, sid: str, payload: Any) -> dict[str, Any]:
         """``{session_id}``: follow the summary; the partner's whole view arrives as a ``summary`` frame,
         the session's step texts in the connection's language (as are the later ones)."""
         _, session_id = _body(payload)
-        language = self.languages.get(request.sid, DEFAULT_LANGUAGE)
-        viewer, view = summaries.join(self.users[request.sid], session_id, language)
-        join_room(summary_room(session_id, viewer))
-        join_room(view_room(session_id, viewer, language))
-        emit("summary", view_frame(session_id, view))
+        language = self.languages.get(sid, DEFAULT_LANGUAGE)
+        viewer, view = summaries.join(self.users[sid], session_id, language)
+        self.enter_room(sid, summary_room(session_id, viewer))
+        self.enter_room(sid, view_room(session_id, viewer, language))
+        self.emit("summary", view_frame(session_id, view), room=sid)
         return ok(view["version"])
 
     @acknowledged
-    def on_change(self, payload: Any) -> dict[str, Any]:
+    def on_change(self, sid: str, payload: Any) -> dict[str, Any]:
         """``{id, session_id, type, data}``: add_item, set_visibility, delete_item, sign or reopen."""
         body, session_id = _body(payload)
         data = body.get("data", {})
         if not isinstance(data, dict):
             raise ProtocolError(_("'data' must be an object."))
         change = summaries.Change(_short_text(body, "type", MAX_TYPE_LENGTH), data, _client_id(body))
-        return answer(summaries.apply_change(self.users[request.sid], session_id, change))
+        return answer(summaries.apply_change(self.users[sid], session_id, change))
 
     @acknowledged
-    def on_edit(self, payload: Any) -> dict[str, Any]:
+    def on_edit(self, sid: str, payload: Any) -> dict[str, Any]:
         """``{id, session_id, item_id, update}``: a Yjs update of one item's text, base64-encoded.
 
         A refused edit is followed by an ``item_state`` frame to this socket: the client's copy
@@ -114,24 +113,24 @@ class SummaryNamespace(PacedNamespace):
         """
         body, session_id = _body(payload)
         item_id = _short_text(body, "item_id", MAX_ITEM_ID_LENGTH)
-        user_id = self.users[request.sid]
+        user_id = self.users[sid]
         _client_id(body)  # required by the envelope; an update applied twice changes nothing anyway
         result = summaries.apply_text_update(user_id, session_id, item_id, _update_bytes(body))
         if isinstance(result, Rejection):
             doc = summaries.item_doc(user_id, session_id, item_id)
             if doc is not None:
-                emit("item_state", {"session_id": session_id, "item_id": item_id, "doc": encode(doc)})
+                self.emit("item_state", {"session_id": session_id, "item_id": item_id, "doc": encode(doc)}, room=sid)
         return answer(result)
 
     @acknowledged
-    def on_typing(self, payload: Any) -> dict[str, Any]:
+    def on_typing(self, sid: str, payload: Any) -> dict[str, Any]:
         """``{session_id, item_id}``: this partner is typing there; relayed at most twice a second."""
         body, session_id = _body(payload)
         item_id = _short_text(body, "item_id", MAX_ITEM_ID_LENGTH)
-        now, key = time.monotonic(), (request.sid, item_id)
+        now, key = time.monotonic(), (sid, item_id)
         if now - self.last_typing.get(key, 0.0) >= TYPING_INTERVAL:
             self.last_typing[key] = now
-            who, readers = summaries.typing_audience(self.users[request.sid], session_id, item_id)
+            who, readers = summaries.typing_audience(self.users[sid], session_id, item_id)
             send_typing(session_id, readers, item_id, who)
         return {"ok": True}
 

@@ -8,6 +8,7 @@ below only save decoding work and are checked against the row's version.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import threading
@@ -18,10 +19,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, UTC
 from typing import Any
 
-from flask import current_app
+from flask import current_app, has_request_context
 from flask_babel import force_locale, gettext
 from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from ..domain import (Accepted, Completed, Event, Rejection, SafetyConcern, SessionState, StepFinished, apply, start,
                       view_for)
@@ -437,12 +439,13 @@ def _closed() -> LiveError:
     return LiveError(ABANDONED, gettext("This session was left unfinished and is closed. You can start a new one."))
 
 
-def _remembered_seat(user_id: int, session_id: int) -> tuple[SessionMemo, str]:
+def _remembered_seat(transaction: _EventTransaction, user_id: int, session_id: int) -> tuple[SessionMemo, str]:
     """The remembered memo and the user's seat in it, without a query; checked by the event's own
     write or read (:data:`_SAVE`, :data:`_VERSION_AND_RECORD`). Anything not remembered is read."""
     memo = memos().get(session_id)
     viewer = memo.seats.role_of(user_id) if memo is not None else None
     if memo is None or viewer is None:
+        transaction.orm()
         memo, viewer, _ = _seat(user_id, session_id)
     return memo, viewer
 
@@ -541,17 +544,72 @@ def _connection() -> Any:
     return db.session.connection()
 
 
+class _EventTransaction:
+    """The one connection and transaction all of one event's statements share.
+
+    Where the app context has no ORM session yet (a Socket.IO message: Flask-SQLAlchemy keeps one
+    session per app context, and each message has a context of its own), the event runs on a Core
+    connection from the engine's pool: building an ORM session and its transaction per event cost
+    more than the event's two statements. The few steps that need ``db.session`` (a memo to load,
+    an effect to write, a repeated id to look up) call :meth:`orm` first, which binds the app
+    context's ``db.session`` to this same connection and transaction: on SQLite a second
+    connection would wait for the write lock this one holds. Where a session exists already (a
+    page request, a test), the event simply runs in it, as before.
+    """
+
+    def __init__(self) -> None:
+        self.own = not db.session.registry.has()
+        self.core: Any = db.engine.connect() if self.own else None
+        self.bound: Session | None = None
+
+    @property
+    def connection(self) -> Any:
+        """The connection, in the event's transaction (begun by its first statement)."""
+        return self.core if self.own else _connection()
+
+    def orm(self) -> None:
+        """Make ``db.session`` work on this transaction's connection (once per event)."""
+        if self.own and self.bound is None:
+            # rollback_only: the session's commit leaves the connection's transaction to ours.
+            self.bound = Session(bind=self.core, join_transaction_mode="rollback_only")
+            db.session.registry.set(self.bound)
+
+    def commit(self) -> None:
+        """Commit what the event wrote, through the ORM session too if it was used."""
+        if not self.own or self.bound is not None:
+            db.session.commit()  # the ORM's part first: it flushes what was added (an audit entry)
+        if self.own:
+            self.core.commit()
+
+    def rollback(self) -> None:
+        """Roll back what was read or written; the next statement begins a new transaction."""
+        if not self.own or self.bound is not None:
+            db.session.rollback()
+        if self.own:
+            self.core.rollback()
+
+    def close(self) -> None:
+        """Give the connection back, rolling back what was not committed; later ``db.session``
+        uses in the app context (publishing, an alert) get a session of their own."""
+        if self.bound is not None:
+            db.session.remove()
+        if self.own:
+            self.core.close()
+        else:
+            db.session.rollback()
+
+
 def handle_event(user_id: int, command: LiveCommand) -> Outcome:
     """Apply one participant's command; a command id seen before returns its first outcome."""
     key = (command.session_id, user_id, command.id)
     remembered = _refusals().get(key)
     if remembered is not None:
         return Repeated(remembered)
+    transaction = _EventTransaction()
     try:
-        outcome, changed = _apply_and_commit(user_id, command)
-    except Exception:
-        db.session.rollback()
-        raise
+        outcome, changed = _apply_and_commit(transaction, user_id, command)
+    finally:
+        transaction.close()
     if isinstance(outcome, Refused):
         _refusals().remember(key, outcome)
     if changed is not None:
@@ -575,7 +633,8 @@ def _lock(connection: Any, session_id: int, memo: SessionMemo) -> SessionState:
 MAX_ATTEMPTS = 5
 
 
-def _apply_and_commit(user_id: int, command: LiveCommand) -> tuple[Outcome, tuple | None]:
+def _apply_and_commit(transaction: _EventTransaction, user_id: int, command: LiveCommand
+                      ) -> tuple[Outcome, tuple | None]:
     """Decide on the newest state, write it only if it is still the newest, record, commit.
 
     Usually this process made the newest state itself, so it decides on its memo and saves
@@ -588,20 +647,23 @@ def _apply_and_commit(user_id: int, command: LiveCommand) -> tuple[Outcome, tupl
     Refusals and no-ops write nothing: one read checks that they were judged on the stored
     version and that the id was not applied before (its row would hold the first outcome).
     """
-    memo, viewer = _remembered_seat(user_id, command.session_id)
-    if memo.mode == "apart" and _apart_run_cancelled(command.session_id):
-        return Refused("followup_cancelled", N_("Your counselor cancelled this follow-up. Nothing was changed.")), None
+    memo, viewer = _remembered_seat(transaction, user_id, command.session_id)
+    if memo.mode == "apart":
+        transaction.orm()
+        if _apart_run_cancelled(command.session_id):
+            return Refused("followup_cancelled", N_("Your counselor cancelled this follow-up. Nothing was changed.")), None
     for attempt in range(MAX_ATTEMPTS):
         if attempt:  # the session moved on, closed, or its seats changed: read where it stands
+            transaction.orm()
             memo, viewer, _ = _seat(user_id, command.session_id)
-        connection = _connection()  # fetched once per transaction: each fetch walks the ORM session
+        connection = transaction.connection
         locked = memo.contended or memo.state is None
         state = _lock(connection, command.session_id, memo) if locked else memo.state
         now = time.time()
         result = apply(memo.plan, state, Event(viewer, command.type, command.step_id, command.data, now))
         if not (isinstance(result, Accepted) and result.changed):
             stored = _stored_version_and_record(connection, user_id, command)
-            db.session.rollback()  # ends the read; nothing was written
+            transaction.rollback()  # ends the read; nothing was written
             if stored.ack is not None:
                 return Repeated(_from_record(stored.ack)), None
             if stored.version != state.version or not _still_standing(memo, stored):
@@ -609,10 +671,10 @@ def _apply_and_commit(user_id: int, command: LiveCommand) -> tuple[Outcome, tupl
                 continue
             return _unchanged(command, viewer, result), None
         if not _save_state(connection, command.session_id, memo, state.version, result.state, now):
-            db.session.rollback()
+            transaction.rollback()
             memo.contended = True
             continue
-        return _finish(connection, memo, user_id, viewer, command, result, now)
+        return _finish(transaction, memo, user_id, viewer, command, result, now)
     raise LiveError("busy", gettext("The session is very busy right now. Please try again."))
 
 
@@ -646,17 +708,20 @@ def _unchanged(command: LiveCommand, viewer: str, result: Accepted | Rejection) 
     return Applied(result.state.version)
 
 
-def _finish(connection: Any, memo: SessionMemo, user_id: int, viewer: str, command: LiveCommand, result: Accepted,
-            now: float) -> tuple[Outcome, tuple | None]:
+def _finish(transaction: _EventTransaction, memo: SessionMemo, user_id: int, viewer: str, command: LiveCommand,
+            result: Accepted, now: float) -> tuple[Outcome, tuple | None]:
     """Record the applied command with its outcome and commit; what to publish."""
     outcome = Applied(result.state.version)
     try:
-        _record(connection, user_id, viewer, command, outcome, now)
+        _record(transaction.connection, user_id, viewer, command, outcome, now)
     except IntegrityError:
-        db.session.rollback()
+        transaction.rollback()
+        transaction.orm()
         return _earlier_outcome(user_id, command), None
-    _apply_effects(memo, command.session_id, user_id, result.effects, result.state)
-    db.session.commit()
+    if result.effects:
+        transaction.orm()
+        _apply_effects(memo, command.session_id, user_id, result.effects, result.state)
+    transaction.commit()
     memo.state = result.state
     return outcome, (memo, result.state, result.effects)
 
@@ -758,10 +823,18 @@ def _alert(session_id: int, memo: SessionMemo, effects: tuple) -> None:
     """Alert the counselor of a concern, after the partners' snapshots left (docs/safety.md)."""
     if any(isinstance(effect, SafetyConcern) for effect in effects):
         try:
-            with force_locale(memo.seats.language_of("counselor")):  # the alert is in the counselor's language
+            # The alert is in the counselor's language, and links to their page: building a URL needs
+            # a request's URL adapter, which a Socket.IO message (handled in an app context only,
+            # realtime.namespace) does not push. The app is served at the root, so an empty one does.
+            with _url_context(), force_locale(memo.seats.language_of("counselor")):
                 concerns.alert_counselor(memo.couple_id, session_id)
         except Exception:
             log.exception("session %s: the concern alert was not sent", session_id)  # the couple stays flagged
+
+
+def _url_context() -> contextlib.AbstractContextManager[Any]:
+    """A request context for ``url_for`` if there is none (see :func:`_alert`)."""
+    return contextlib.nullcontext() if has_request_context() else current_app.test_request_context()
 
 
 # --- presence ------------------------------------------------------------------
