@@ -245,6 +245,27 @@ def make_finished_session(couple: Couple, plan_id: str = "short-check-in", statu
     return row.id
 
 
+def make_concern_session(couple: Couple, plan: Plan) -> int:
+    """A finished session of ``plan`` (a read step ``welcome``, then a check-in ``check`` asking ``safe``)
+    in which partner A's check-in raised a concern, stored as the live service stores one: the state,
+    and the audit entry that flags it. Returns its id."""
+    from couples.domain import Event, apply
+    from couples.models import AuditEntry
+
+    state = start(plan, 0.0)
+    for actor, type_, step_id, data in (("a", "ready", "welcome", {}), ("b", "ready", "welcome", {}),
+                                        ("a", "answer", "check", {"answers": {"safe": "no"}})):
+        state = apply(plan, state, Event(actor, type_, step_id, data, 1.0)).state
+    row = LiveSession(couple_id=couple.id, plan_id=plan.id, plan_title=plan.title, plan=plan_to_dict(plan),
+                      state=state.to_dict(), version=state.version, status="completed", started_by_id=couple.partner_a_id)
+    db.session.add(row)
+    db.session.flush()
+    db.session.add(AuditEntry(actor_id=couple.partner_a_id, action="safety.concern", target=f"couple:{couple.id}",
+                              detail=f"live_session:{row.id}"))
+    db.session.commit()
+    return row.id
+
+
 def make_followup(counselor: User, couple: Couple, due_local, recurrence: str | None = "FREQ=WEEKLY;COUNT=4",
                   plan_id: str = "short-check-in", now=None, note: str = "", mode: str = "together"):
     """A follow-up the counselor assigned through the real service; returns its id."""

@@ -84,6 +84,16 @@ def server(app):
     running.stop()
 
 
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server on a free local port, for the length of one test: its inbox, and the
+    ``SmtpSettings`` that send to it (tests/mail.py)."""
+    from mail import smtp_server
+
+    with smtp_server() as running:
+        yield running
+
+
 @pytest.fixture(scope="module")
 def browser():
     """Debian's Chromium driven by Playwright, one per test module (tests/browser.py)."""

@@ -18,7 +18,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from ..domain.concerns import CheckInAnswer, raised_concerns
+from ..domain.kinds.check_in import CheckInAnswer, raised_concerns
 from ..domain.plan import in_language
 from ..domain.state import SessionState
 from ..extensions import db

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import secrets
 import zoneinfo
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
+from typing import Protocol, TypeVar
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -69,6 +70,27 @@ def couple_for_counselor(user: User, couple_id: int) -> Couple | None:
         return None
     couple = db.session.get(Couple, couple_id)
     return couple if couple is not None and couple.counselor_id == user.id else None
+
+
+
+class _OfACouple(Protocol):
+    """A row that belongs to one couple (a follow-up, a joint session)."""
+
+    @property
+    def couple_id(self) -> int: ...
+
+
+Row = TypeVar("Row", bound=_OfACouple)
+
+
+def row_for_counselor(user: User, model: type[Row], row_id: int, missing: Callable[[], Exception]) -> tuple[Row, Couple]:
+    """The ``model`` row ``row_id`` and its couple if that is one of ``user``'s couples; else ``missing()``
+    is raised, one answer for "no such row" and "not yours", so that existence is not leaked."""
+    row = db.session.get(model, row_id)
+    couple = None if row is None else couple_for_counselor(user, row.couple_id)
+    if row is None or couple is None:
+        raise missing()
+    return row, couple
 
 
 def couple_for_partner(user: User) -> Couple | None:

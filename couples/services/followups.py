@@ -39,8 +39,8 @@ from ..i18n import shown_language
 from ..models import (CalendarFeed, Couple, Followup, FollowupOccurrence, FollowupReminder, JointSession, LiveSession,
                       ReminderPreference, User, as_utc, audit, hash_token, utcnow)
 from . import live
-from .couples import couple_for_counselor
 from .authoring import retired_exercise_ids
+from .couples import couple_for_counselor, row_for_counselor
 from .plans import exercises_for, library, plan_by_id, plans_for_couple
 
 OFFSET_CHOICES = (10, 60, 180, 1440, 2880)
@@ -183,19 +183,14 @@ def _refuse_if_archived(couple: Couple) -> None:
 
 def followup_for_counselor(counselor: User, followup_id: int) -> Followup:
     """The counselor's own follow-up (of one of their couples), else ``not_found``."""
-    row = db.session.get(Followup, followup_id)
-    if row is None or couple_for_counselor(counselor, row.couple_id) is None:
-        raise not_found()
-    return row
+    return row_for_counselor(counselor, Followup, followup_id, not_found)[0]
 
 
 def change(counselor: User, followup_id: int, request: Request, now: datetime) -> Followup:
     """Change what the counselor assigned; times already past stay as they were."""
-    row = followup_for_counselor(counselor, followup_id)
+    row, couple = row_for_counselor(counselor, Followup, followup_id, not_found)
     if row.cancelled_at is not None:
         raise FollowupError("cancelled", _("This follow-up was cancelled and can no longer be changed."))
-    couple = db.session.get(Couple, row.couple_id)
-    assert couple is not None
     row.title = _checked(couple, request, now, keeping=row.plan_id)
     row.plan_id, row.due_local, row.recurrence = request.plan_id, request.due_local, request.recurrence or None
     row.mode, row.note, row.timezone, row.updated_at = request.mode, request.note, couple.timezone, now

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from ..domain.followups import Assignment, check, to_utc, zone_named
 from ..extensions import db
 from ..models import Couple, JointSession, User, audit
-from .couples import couple_for_counselor
+from .couples import couple_for_counselor, row_for_counselor
 from .followups import FollowupError, refused
 from .plans import plans_for_couple
 
@@ -53,19 +53,14 @@ def schedule(counselor: User, couple_id: int, wanted: Wanted, now: datetime) -> 
 
 def session_for_counselor(counselor: User, session_id: int) -> JointSession:
     """The counselor's own joint session (of one of their couples), else ``not_found``."""
-    row = db.session.get(JointSession, session_id)
-    if row is None or couple_for_counselor(counselor, row.couple_id) is None:
-        raise _not_found()
-    return row
+    return row_for_counselor(counselor, JointSession, session_id, _not_found)[0]
 
 
 def change(counselor: User, session_id: int, wanted: Wanted, now: datetime) -> JointSession:
     """Move a scheduled joint session or change its plan; a cancelled one cannot be changed."""
-    row = session_for_counselor(counselor, session_id)
+    row, couple = row_for_counselor(counselor, JointSession, session_id, _not_found)
     if row.cancelled_at is not None:
         raise FollowupError("cancelled", _("This session was cancelled. Schedule a new one instead."))
-    couple = db.session.get(Couple, row.couple_id)
-    assert couple is not None
     _fill(row, couple, wanted, now)
     audit(counselor, "joint_session.changed", f"joint_session:{row.id}", wanted.plan_id)
     db.session.commit()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from couples.domain.concerns import CheckInAnswer, raised_concerns
+from couples.domain.kinds.check_in import CheckInAnswer, raised_concerns
 
 
 def test_only_the_partner_whose_answers_raised_it_is_listed_with_every_answer(drive, kit):

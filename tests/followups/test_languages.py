@@ -11,7 +11,8 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from builders import login, make_counselor, make_couple, make_followup, post_form, shown_day_and_time
+from builders import (login, make_concern_session, make_counselor, make_couple, make_followup, post_form,
+                      shown_day_and_time)
 from icalendar import Calendar
 from sqlalchemy import func, select, update
 
@@ -211,10 +212,7 @@ def test_private_feeds_are_in_their_owners_language_whoever_fetches_them(app, wo
 
 
 def test_a_spanish_counselor_reads_a_concern_in_spanish_with_the_partners_contact_as_written(app, world):
-    from couples.domain import Event, apply, start
     from couples.domain.plan import CheckInStep, CheckQuestion, Option, Plan, PlanTexts, ReadStep
-    from couples.models import AuditEntry
-    from couples.services.plans import plan_to_dict
 
     def check(label: str, yes: str, no: str, title: str) -> CheckInStep:
         options = (Option("yes", yes), Option("no", no))
@@ -225,22 +223,11 @@ def test_a_spanish_counselor_reads_a_concern_in_spanish_with_the_partners_contac
         check("Do you feel safe?", "Yes", "No", "Just for you")),
         translations=(PlanTexts("es", "Primero, un momento a solas", steps=(
             check("¿Te sientes a salvo?", "Sí", "No", "Solo para ti"),)),))
-    state = start(plan, 0.0)
-    for actor, type_, step_id, data in (("a", "ready", "welcome", {}), ("b", "ready", "welcome", {}),
-                                        ("a", "answer", "check", {"answers": {"safe": "no"}})):
-        state = apply(plan, state, Event(actor, type_, step_id, data, 1.0)).state
     couple = world["couple"]
     contact = "Call me at work, never at home"
     post_form(partner(app, world, "a"), "/partner/private-contact", {"private_contact": contact})
     with app.app_context():
-        row = LiveSession(couple_id=couple.id, plan_id=plan.id, plan_title=plan.title, plan=plan_to_dict(plan),
-                          state=state.to_dict(), version=state.version, status="completed",
-                          started_by_id=couple.partner_a_id)
-        db.session.add(row)
-        db.session.flush()
-        db.session.add(AuditEntry(actor_id=couple.partner_a_id, action="safety.concern", target=f"couple:{couple.id}",
-                                  detail=f"live_session:{row.id}"))
-        db.session.commit()
+        make_concern_session(couple, plan)
 
     concern = page(world["counselor"], f"/counselor/couples/{couple.id}").split('id="concerns"', 1)[1]
     concern = concern.split("</section>", 1)[0]

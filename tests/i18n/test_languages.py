@@ -6,18 +6,13 @@ language first."""
 from __future__ import annotations
 
 import re
-import time
 from datetime import UTC, datetime
 
 import pytest
-from aiosmtpd.controller import Controller
 from builders import PASSWORD, csrf_token, login, make_counselor, make_couple, post_form
 from flask_babel import force_locale
-from followups.conftest import Inbox
 
-from bench.infra import free_port
-
-from couples.config import CrisisLine, SmtpSettings
+from couples.config import CrisisLine
 from couples.extensions import db
 from couples.models import Couple, User
 from couples.services import accounts
@@ -213,27 +208,15 @@ class TestEmail:
     """An e-mail goes out in its recipient's language, whoever asked for it and in whatever language."""
 
     @pytest.fixture
-    def inbox(self):
-        inbox = Inbox()
-        controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-        controller.start()
-        yield inbox, controller.port
-        controller.stop()
+    def app_config(self, app_config, smtp_server):
+        return {**app_config, "SMTP": smtp_server[1]}
 
-    @pytest.fixture
-    def app_config(self, app_config, inbox):
-        return {**app_config, "SMTP": SmtpSettings(host="127.0.0.1", port=inbox[1], sender="app@couples.test",
-                                                   starttls=False)}
-
-    def test_a_password_link_asked_for_in_english_reaches_a_spanish_reader_in_spanish(self, app, couple, inbox):
+    def test_a_password_link_asked_for_in_english_reaches_a_spanish_reader_in_spanish(self, app, couple, smtp_server):
         with app.app_context():
             accounts.set_language(db.session.get(User, couple.partner_a_id), "es")
 
         post_form(app.test_client(), "/reset", {"email": couple.partner_a.email})
 
-        deadline = time.monotonic() + 10
-        while not inbox[0].messages and time.monotonic() < deadline:
-            time.sleep(0.05)
-        [message] = inbox[0].messages
+        [message] = smtp_server[0].wait_for()
         assert message["Subject"] == "Elige una nueva contraseña"
         assert "Funciona una sola vez" in message.get_content()

@@ -10,7 +10,7 @@ import time
 
 import pytest
 import socketio
-from builders import PASSWORD, login, post_form
+from builders import PASSWORD, login, make_concern_session, post_form
 from servers import login_cookie, start_in_browser
 
 from couples.extensions import db
@@ -158,40 +158,20 @@ def test_counselors_have_no_private_contact_page(app, couple):
     assert client.get("/partner/private-contact").status_code == 404
 
 
-def add_concern_session(app, couple, plan) -> None:
-    """A finished session of ``plan`` in which partner A's check-in raised a concern, stored as the
-    live service stores one (the state, and the audit entry that flags it)."""
-    from couples.domain import Event, apply, start
-    from couples.models import AuditEntry, LiveSession
-    from couples.services.plans import plan_to_dict
-
-    state = start(plan, 0.0)
-    for actor, type_, step_id, data in (("a", "ready", "welcome", {}), ("b", "ready", "welcome", {}),
-                                        ("a", "answer", "check", {"answers": {"safe": "no"}})):
-        state = apply(plan, state, Event(actor, type_, step_id, data, 1.0)).state
-    with app.app_context():
-        row = LiveSession(couple_id=couple.id, plan_id=plan.id, plan_title=plan.title, plan=plan_to_dict(plan),
-                          state=state.to_dict(), version=state.version, status="completed",
-                          started_by_id=couple.partner_a_id)
-        db.session.add(row)
-        db.session.flush()
-        db.session.add(AuditEntry(actor_id=couple.partner_a_id, action="safety.concern", target=f"couple:{couple.id}",
-                                  detail=f"live_session:{row.id}"))
-        db.session.commit()
-
-
 def test_the_couple_page_queries_as_much_for_one_concern_as_for_many(app, couple, plan):
     from scale.test_counselor_queries import counted
 
     counselor = app.test_client()
     login(counselor, couple.counselor.email)
     url = f"/counselor/couples/{couple.id}"
-    add_concern_session(app, couple, plan)
+    with app.app_context():
+        make_concern_session(couple, plan)
     counselor.get(url)
     with counted(app) as one:
         assert counselor.get(url).get_data(as_text=True).count("concern-report") == 1
-    for _ in range(5):
-        add_concern_session(app, couple, plan)
+    with app.app_context():
+        for _ in range(5):
+            make_concern_session(couple, plan)
     with counted(app) as many:
         assert counselor.get(url).get_data(as_text=True).count("concern-report") == 3  # the latest three
     assert len(many) == len(one), "\n".join(many)

@@ -18,10 +18,10 @@ from __future__ import annotations
 import re
 
 import pytest
-from browser import ARTIFACTS, DESKTOP, PHONE, assert_accessible, shot
+from browser import DESKTOP, PHONE
 from builders import PASSWORD
-from walk.test_whole_product_browser import (PARTNERS, Walk, counselor_creates_a_couple, counselor_signs_up,
-                                             expect_heading, partner_joins)
+from walk.walking import (PARTNERS, Walk, add_a_commitment, counselor_creates_a_couple, counselor_reads_the_summary,
+                          counselor_signs_up, expect_heading, partner_joins)
 
 from couples.content import build_plan
 from couples.domain.plan import Plan, in_language
@@ -46,27 +46,13 @@ WORDS = {  # the browser scripts' words each partner's page shows (static/js, me
 class BilingualWalk(Walk):
     """The whole-product walk's record of screens, with each partner's language."""
 
+    folder = "bilingual"
+    locale = "en-US"  # B's browser alone asks for Spanish
+
     def __init__(self, browser, server, plan: Plan) -> None:
         super().__init__(browser, server)
         self.texts = {role: in_language(plan, language) for role, language in LANGUAGES.items()}
         self.step_count = len(plan.steps)
-        (ARTIFACTS / "bilingual").mkdir(parents=True, exist_ok=True)
-
-    def open(self, who: str, viewport: dict, locale: str = "en-US"):
-        """A fresh browser context for ``who``, its browser asking for ``locale``."""
-        page = self.browser.new_context(viewport=viewport, locale=locale).new_page()
-        self.errors.watch(page)
-        self.pages[who] = page
-        return page
-
-    def see(self, who: str, what: str) -> None:
-        """Photograph what ``who`` sees now into test-artifacts/bilingual/ and check it with axe-core."""
-        self.screens += 1
-        page = self.pages[who]
-        page.evaluate("window.scrollTo(0, 0)")
-        shot(page, f"bilingual/{self.screens:03d}-{who}-{what}")
-        assert_accessible(page, f"screen {self.screens}: {who}, {what}")
-        assert self.errors == [], self.errors
 
     def say(self, role: str, key: str, **values: object) -> str:
         """The words ``role``'s page shows for ``key``."""
@@ -231,13 +217,7 @@ def write_and_sign_the_summary(walk: BilingualWalk) -> None:
         page.get_by_role("link", name=walk.say(role, "summary")).click()
         expect(page.locator("[data-summary].summary-live")).to_have_count(1)
     walk.see("b", "summary-empty")
-    region = a.get_by_role("region", name="What we commit to")
-    region.get_by_text("Add a point").click()
-    region.get_by_label("Your point").fill("A walk together every Sunday")
-    region.get_by_label("Who sees it").select_option(label="Both of us and our counselor")
-    with a.expect_navigation():
-        region.get_by_role("button", name="Add").click()
-    expect(a.locator("[data-summary].summary-live")).to_have_count(1)
+    add_a_commitment(a, "A walk together every Sunday")
     expect(b.locator("[data-summary]")).to_contain_text("A walk together every Sunday")  # reloads by itself
     sign = "form:has(input[name=type][value=sign]) [type=submit]"
     reopen = "form:has(input[name=type][value=reopen]) [type=submit]"
@@ -253,18 +233,6 @@ def write_and_sign_the_summary(walk: BilingualWalk) -> None:
     walk.see("b", "summary-co-signed")
 
 
-def counselor_reads_the_summary(walk: BilingualWalk) -> None:
-    from playwright.sync_api import expect
-
-    page = walk.pages["counselor"]
-    page.get_by_role("link", name="My couples").first.click()
-    page.get_by_role("link", name=re.compile("Alex")).first.click()
-    page.get_by_role("link", name="Sessions and summaries").click()
-    page.get_by_role("link", name=walk.texts["a"].title).first.click()
-    expect(page.get_by_text("A walk together every Sunday")).to_be_visible()
-    walk.see("counselor", "reads-summary")
-
-
 def test_a_couple_reading_two_languages_does_a_whole_workshop_together(browser, server, app, plan):
     walk = BilingualWalk(browser, server, plan)
     counselor_signs_up(walk)
@@ -275,5 +243,5 @@ def test_a_couple_reading_two_languages_does_a_whole_workshop_together(browser, 
     b_joins_the_session(walk, session_url)
     go_through_the_plan(walk, session_url)
     write_and_sign_the_summary(walk)
-    counselor_reads_the_summary(walk)
+    counselor_reads_the_summary(walk, walk.texts["a"].title)
     assert walk.errors == [], walk.errors

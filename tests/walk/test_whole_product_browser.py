@@ -17,97 +17,13 @@ import re
 from datetime import date, timedelta
 
 import pytest
-from browser import ARTIFACTS, DESKTOP, PHONE, ConsoleErrors, assert_accessible, shot
+from browser import DESKTOP, PHONE
 from builders import PASSWORD
 from live.test_quick_exit import wait_until_logged_out
+from walk.walking import (PARTNERS, Walk, add_a_commitment, counselor_creates_a_couple, counselor_reads_the_summary,
+                          counselor_signs_up, expect_heading, partner_joins)
 
 pytestmark = [pytest.mark.browser, pytest.mark.live]
-
-COUNSELOR_EMAIL = "dana@example.org"
-PARTNERS = {"a": ("Alex", "alex@example.org"), "b": ("Sam", "sam@example.org")}
-
-
-class Walk:
-    """The three people's pages, and a numbered record of every screen they saw."""
-
-    def __init__(self, browser, server) -> None:
-        self.browser, self.server = browser, server
-        self.errors = ConsoleErrors()
-        self.pages: dict[str, object] = {}
-        self.screens = 0
-        self.in_session: list[str] = ["a", "b"]  # who watches the live session; the counselor joins later
-        (ARTIFACTS / "walk").mkdir(parents=True, exist_ok=True)
-
-    def open(self, who: str, viewport: dict):
-        """A fresh browser context for ``who``; its console errors count against the walk."""
-        page = self.browser.new_context(viewport=viewport).new_page()
-        self.errors.watch(page)
-        self.pages[who] = page
-        return page
-
-    def see(self, who: str, what: str) -> None:
-        """Photograph what ``who`` sees now and check it with axe-core."""
-        self.screens += 1
-        page = self.pages[who]
-        # From the top: a full-page shot of a scrolled page draws the sticky Quick-exit bar mid-page.
-        page.evaluate("window.scrollTo(0, 0)")
-        shot(page, f"walk/{self.screens:03d}-{who}-{what}")
-        assert_accessible(page, f"screen {self.screens}: {who}, {what}")
-        assert self.errors == [], self.errors
-
-
-def expect_heading(page, name: str) -> None:
-    from playwright.sync_api import expect
-
-    expect(page.get_by_role("heading", name=name, exact=True)).to_be_visible()
-
-
-# --- the counselor sets up --------------------------------------------------------------------
-
-def counselor_signs_up(walk: Walk) -> None:
-    page = walk.open("counselor", DESKTOP)
-    page.goto(f"{walk.server.url}/signup")
-    walk.see("counselor", "signup")
-    page.get_by_label("Your name (shown to the couples you work with)").fill("Dana Rivers")
-    page.get_by_label("Email").fill(COUNSELOR_EMAIL)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_label("Repeat the password").fill(PASSWORD)
-    page.get_by_role("button", name="Create counselor account").click()
-    page.wait_for_url(re.compile(r".*/counselor/?$"))
-    walk.see("counselor", "home-empty")
-
-
-def counselor_creates_a_couple(walk: Walk) -> dict[str, str]:
-    """A new couple; returns both invitation links, as copied from the page."""
-    page = walk.pages["counselor"]
-    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=walk.server.url)
-    page.get_by_role("link", name="New couple").first.click()
-    walk.see("counselor", "new-couple")
-    page.get_by_label("First partner's name").fill("Alex")
-    page.get_by_label("Second partner's name").fill("Sam")
-    page.get_by_role("button", name="Create couple and invitation links").click()
-    page.wait_for_url(re.compile(r".*/counselor/couples/\d+$"))
-    links = {}
-    for role, (name, _email) in PARTNERS.items():
-        page.get_by_role("button", name=f"Copy the link for {name}").click()
-        links[role] = page.evaluate("navigator.clipboard.readText()")
-        assert links[role] == page.get_by_label(f"Link for {name}").input_value()
-    walk.see("counselor", "couple-with-links")
-    return links
-
-
-def partner_joins(walk: Walk, role: str, link: str, viewport: dict) -> None:
-    name, email = PARTNERS[role]
-    page = walk.open(role, viewport)
-    page.goto(link)
-    walk.see(role, "invitation")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_label("Repeat the password").fill(PASSWORD)
-    page.get_by_role("button", name=f"Join as {name}").click()
-    page.wait_for_url(re.compile(r".*/partner/$"))
-    walk.see(role, "home-joined")
-
 
 # --- the session ------------------------------------------------------------------------------
 
@@ -327,13 +243,7 @@ def write_and_sign_the_summary(walk: Walk) -> None:
         expect(page.get_by_role("heading", name="Our summary of Opening up")).to_be_visible()
         expect(page.locator("[data-summary].summary-live")).to_have_count(1)
     walk.see("b", "summary-empty")
-    region = a.get_by_role("region", name="What we commit to")
-    region.get_by_text("Add a point").click()
-    region.get_by_label("Your point").fill("A walk together every Sunday")
-    region.get_by_label("Who sees it").select_option(label="Both of us and our counselor")
-    with a.expect_navigation():
-        region.get_by_role("button", name="Add").click()
-    expect(a.locator("[data-summary].summary-live")).to_have_count(1)
+    add_a_commitment(a, "A walk together every Sunday")
     expect(b.get_by_role("region", name="What we commit to").get_by_label("Text of this item"))\
         .to_have_value("A walk together every Sunday")
     walk.see("a", "summary-written")
@@ -349,20 +259,6 @@ def write_and_sign_the_summary(walk: Walk) -> None:
         expect(page.get_by_text("You both signed this summary")).to_be_visible()
     walk.see("a", "summary-co-signed")
     walk.see("b", "summary-co-signed")
-
-
-def counselor_reads_the_summary(walk: Walk) -> None:
-    from playwright.sync_api import expect
-
-    page = walk.pages["counselor"]
-    page.get_by_role("link", name="My couples").first.click()
-    walk.see("counselor", "home-with-couple")
-    page.get_by_role("link", name=re.compile("Alex")).first.click()
-    page.get_by_role("link", name="Sessions and summaries").click()
-    walk.see("counselor", "sessions-and-summaries")
-    page.get_by_role("link", name="Opening up").click()
-    expect(page.get_by_text("A walk together every Sunday")).to_be_visible()
-    walk.see("counselor", "reads-summary")
 
 
 def counselor_assigns_a_follow_up(walk: Walk) -> None:
@@ -407,7 +303,7 @@ def test_three_people_walk_through_the_whole_product(browser, server):
     b_joins_the_session(walk, session_url)
     go_through_opening_up(walk, session_url)
     write_and_sign_the_summary(walk)
-    counselor_reads_the_summary(walk)
+    counselor_reads_the_summary(walk, "Opening up")
     counselor_assigns_a_follow_up(walk)
     a_sees_the_follow_up_at_home(walk)
     assert walk.errors == [], walk.errors

@@ -8,13 +8,10 @@ import time
 from datetime import timedelta
 
 import pytest
-from aiosmtpd.controller import Controller
 from builders import PASSWORD, csrf_token, login, make_counselor, make_couple, post_form
-from followups.conftest import Inbox
+from mail import Inbox
 from sqlalchemy import select, update
 
-from bench.infra import free_port
-from couples.config import SmtpSettings
 from couples.extensions import db
 from couples.models import AuditEntry, PasswordReset, hash_token, utcnow
 
@@ -207,24 +204,12 @@ class TestByEmail:
     """With SMTP set, to a real SMTP server the test starts."""
 
     @pytest.fixture
-    def inbox(self):
-        inbox = Inbox()
-        controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-        controller.start()
-        yield inbox, controller.port
-        controller.stop()
+    def app_config(self, app_config, smtp_server):
+        return {**app_config, "SMTP": smtp_server[1], "LOGIN_LIMIT": "5 per minute"}
 
     @pytest.fixture
-    def app_config(self, app_config, inbox):
-        smtp = SmtpSettings(host="127.0.0.1", port=inbox[1], sender="app@couples.test", starttls=False)
-        return {**app_config, "SMTP": smtp, "LOGIN_LIMIT": "5 per minute"}
-
-    @staticmethod
-    def wait_for_mail(inbox, count: int = 1) -> list:
-        deadline = time.monotonic() + 10
-        while len(inbox.messages) < count and time.monotonic() < deadline:
-            time.sleep(0.05)
-        return inbox.messages
+    def inbox(self, smtp_server) -> Inbox:
+        return smtp_server[0]
 
     def test_anyone_gets_a_link_by_e_mail_and_the_e_mail_holds_only_the_link(self, app, world, inbox):
         email = world["couple"].partner_a.email
@@ -233,7 +218,7 @@ class TestByEmail:
 
         answer = post_form(client, "/reset", {"email": email.upper()})
 
-        [message] = self.wait_for_mail(inbox[0])
+        [message] = inbox.wait_for()
         body = message.get_content()
         [link] = re.findall(r"https?://\S+", body)
         assert message["To"] == email and message["From"] == "app@couples.test"
@@ -249,9 +234,9 @@ class TestByEmail:
         known = post_form(client, "/reset", {"email": world["couple"].partner_a.email}).get_data(as_text=True)
         unknown = post_form(client, "/reset", {"email": "nobody@example.org"}).get_data(as_text=True)
 
-        self.wait_for_mail(inbox[0])
+        inbox.wait_for()
         time.sleep(0.5)  # time for a second e-mail, were one (wrongly) on its way
-        assert len(inbox[0].messages) == 1
+        assert len(inbox.messages) == 1
         strip = re.compile(r'name="csrf_token"[^>]*>')
         assert strip.sub("", known) == strip.sub("", unknown)
 
@@ -266,9 +251,9 @@ class TestByEmail:
         for _ in range(4):
             post_form(app.test_client(), "/reset", {"email": email})
 
-        self.wait_for_mail(inbox[0], 3)
+        inbox.wait_for(3)
         time.sleep(0.5)
-        assert len(inbox[0].messages) == 3
+        assert len(inbox.messages) == 3
 
 
 # -- for the operator ------------------------------------------------------------------------------

@@ -1,19 +1,25 @@
 """The safety check-in: private questions, never shown to the partner, never in a summary.
 
 A concerning answer alerts the counselor privately and nothing else at that moment (see
-:func:`couples.domain.machine.stops_for_individual_time` and docs/safety.md)."""
+:func:`couples.domain.machine.stops_for_individual_time` and docs/safety.md). Afterwards the
+counselor's pages read what raised it (:func:`raised_concerns`), next to the way to reach that
+partner privately; a partner never sees the other's check-in answers."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from .. import validate as v
 from ..basics import PARTNERS, ByRole, Option, Pairs, Role, Step, pairs_from
 from ..events import SafetyConcern
 from ..stored import build
 from .base import Outcome, Seen, StepKind, own, unlocked
+
+if TYPE_CHECKING:  # both are built from the kinds, this module among them
+    from ..plan import Plan
+    from ..state import SessionState
 
 
 @dataclass(frozen=True)
@@ -80,6 +86,50 @@ def concern(step: CheckInStep, state: CheckInState, role: Role) -> bool:
     """Whether ``role``'s check-in answers raised a concern."""
     return raises_concern(step, state.answers.get(role))
 
+
+
+# -- what the counselor reads about a concern ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CheckInAnswer:
+    """One question of a check-in as one partner answered it, and whether that answer is a concern."""
+
+    question: str
+    answer: str
+    concern: bool
+
+
+@dataclass(frozen=True)
+class RaisedConcern:
+    """A partner whose check-in in one step of a session raised a concern, with all their answers."""
+
+    role: Role
+    step_title: str
+    answers: tuple[CheckInAnswer, ...]
+
+
+def raised_concerns(plan: Plan, state: SessionState) -> list[RaisedConcern]:
+    """Every partner's check-in in the session that raised a concern, in plan order."""
+    found = []
+    for step, step_state in zip(plan.steps, state.steps, strict=True):
+        if not (isinstance(step, CheckInStep) and isinstance(step_state, CheckInState)):
+            continue
+        for role in PARTNERS:
+            given = step_state.answers.get(role)
+            if raises_concern(step, given):
+                found.append(RaisedConcern(role, step.title, _answers(step, dict(given or ()))))
+    return found
+
+
+def _answers(step: CheckInStep, given: dict[str, str]) -> tuple[CheckInAnswer, ...]:
+    """The partner's answers in the step's question order, with the options' labels."""
+    answers = []
+    for question in step.questions:
+        option_id = given.get(question.id)
+        label = next((option.label for option in question.options if option.id == option_id), "")
+        answers.append(CheckInAnswer(question.label, label, option_id in question.concern_if))
+    return tuple(answers)
 
 KIND = StepKind("check_in", CheckInStep, CheckInState.from_dict, lambda step: CheckInState(),
                 lambda step, state: state.answers.both(), {"answer": answer_check_in}, view,
