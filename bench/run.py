@@ -49,6 +49,46 @@ def _get(queue: Any, kind: str, timeout: float) -> dict:
     return message
 
 
+class Workers:
+    """Load-generator processes (``target(share, *args, control, results)`` each), every one with its
+    own control queue, all reporting on one results queue."""
+
+    def __init__(self, target: Any, shares: list[list[dict]], *args: Any) -> None:
+        context = multiprocessing.get_context("spawn")
+        self.results: Any = context.Queue()
+        self.controls: list[Any] = []
+        self.processes: list[Any] = []
+        for share in shares:
+            control = context.Queue()
+            self.controls.append(control)
+            process = context.Process(target=target, args=(share, *args, control, self.results), daemon=True)
+            process.start()
+            self.processes.append(process)
+
+    def get(self, kind: str, timeout: float) -> list[dict]:
+        """Every worker's next message, which must be of ``kind``."""
+        return [_get(self.results, kind, timeout) for _ in self.processes]
+
+    def tell(self, message: Any) -> None:
+        for control in self.controls:
+            control.put(message)
+
+    def close(self) -> None:
+        """Let the workers disconnect their sockets, and wait (a while) until they have."""
+        self.tell("close")
+        for _ in self.processes:
+            try:
+                _get(self.results, "closed", 60)
+            except Exception:  # noqa: BLE001
+                break
+
+    def stop(self) -> None:
+        for process in self.processes:
+            process.join(timeout=10)
+            if process.is_alive():
+                process.kill()
+
+
 def scenario(mode: str, db: str, processes: int, couples: int, opts: argparse.Namespace, plan, script,
              flood: bool = False) -> dict:
     """One run: servers up, couples connected, realistic then saturation phase; returns its figures.
@@ -62,7 +102,7 @@ def scenario(mode: str, db: str, processes: int, couples: int, opts: argparse.Na
     database, url = None, ""
     redis = infra.redis_url(int(opts.redis_db)) if processes > 1 else ""
     servers: list[infra.Server] = []
-    workers: list[multiprocessing.Process] = []
+    workers: Workers | None = None
     result: dict[str, Any] = {"mode": mode, "db": db if mode == "app" else "-", "processes": processes, "couples": couples}
     try:
         if mode == "app":
@@ -98,19 +138,11 @@ def scenario(mode: str, db: str, processes: int, couples: int, opts: argparse.Na
         time.sleep(0.5)
         rss_idle = sum(s.rss_kb() for s in servers)
 
-        context = multiprocessing.get_context("spawn")
-        results = context.Queue()
-        controls = []
         n_workers = max(1, min(opts.workers, couples))
         shares = [specs[:couples][w::n_workers] for w in range(n_workers)] + ([specs[couples:]] if flood else [])
-        for share in shares:
-            control = context.Queue()
-            controls.append(control)
-            proc = context.Process(target=worker, args=(share, script, mode, control, results), daemon=True)
-            proc.start()
-            workers.append(proc)
         connect_started = time.perf_counter()
-        connected = [_get(results, "connected", 180) for _ in workers]
+        workers = Workers(worker, shares, script, mode)
+        connected = workers.get("connected", 180)
         result["connect_s"] = time.perf_counter() - connect_started
         result["connected"] = sum(m["couples"] for m in connected) - flood
         time.sleep(1.0)
@@ -127,20 +159,13 @@ def scenario(mode: str, db: str, processes: int, couples: int, opts: argparse.Na
         start = time.time() + 0.5
         schedule = {"start": start, "realistic": opts.realistic, "gap": opts.gap, "saturation": opts.saturation,
                     "pace": opts.pace}
-        for control in controls:
-            control.put(schedule)
+        workers.tell(schedule)
         time.sleep(max(0.0, start + opts.realistic + opts.gap / 2 - time.time()))
         middle = sample()
-        done = [_get(results, "done", opts.realistic + opts.gap + opts.saturation + 120) for _ in workers]
+        done = workers.get("done", opts.realistic + opts.gap + opts.saturation + 120)
         time.sleep(0.6)
         after = sample()
-        for control in controls:
-            control.put("close")
-        for _ in workers:
-            try:
-                _get(results, "closed", 60)
-            except Exception:  # noqa: BLE001
-                break
+        workers.close()
 
         latencies = {phase: [x for m in done for x in m["latencies"][phase]] for phase in ("realistic", "saturation")}
         accepted = {phase: sum(m["accepted"][phase] for m in done) for phase in ("realistic", "saturation")}
@@ -176,10 +201,8 @@ def scenario(mode: str, db: str, processes: int, couples: int, opts: argparse.Na
                     after["pg"][k] - before["pg"][k] for k in ("tup_inserted", "tup_updated", "tup_deleted")) / events
         return result
     finally:
-        for proc in workers:
-            proc.join(timeout=10)
-            if proc.is_alive():
-                proc.kill()
+        if workers:
+            workers.stop()
         for server in servers:
             server.stop()
         if database:
@@ -243,7 +266,8 @@ def desk(opts: argparse.Namespace, couples: int = 1000, sessions: int = 20_000, 
         infra.drop_database(database)
 
 
-def _ms(value: float | None) -> str:
+def ms(value: float | None) -> str:
+    """A figure in milliseconds for a table, or "-" when there is none."""
     return "-" if value is None else f"{value:.1f}"
 
 
@@ -275,8 +299,8 @@ def table(results: list[dict]) -> str:
             scale = f"{r['saturation_rate'] / rbase['saturation_rate']:.2f}x" if rbase and rbase["saturation_rate"] else "-"
         errors = ", ".join(f"{k}={v}" for k, v in r["errors"].items()) or "0"
         lines.append(
-            f"| {setup} | {r['couples']} | {r['connect_s']:.1f} | {_ms(r['p50'])} / {_ms(r['p95'])} / {_ms(r['p99'])} | "
-            f"{r['realistic_rate']:.0f} | {r['saturation_rate']:.0f}{ratio} | {_ms(r['saturation_p99'])} | "
+            f"| {setup} | {r['couples']} | {r['connect_s']:.1f} | {ms(r['p50'])} / {ms(r['p95'])} / {ms(r['p99'])} | "
+            f"{r['realistic_rate']:.0f} | {r['saturation_rate']:.0f}{ratio} | {ms(r['saturation_p99'])} | "
             f"{cpu} | {memory} | {r.get('statements_per_event', float('nan')):.1f} | "
             f"{r.get('pg_xacts_per_event', float('nan')):.2f} | {scale} | {errors} |")
     return "\n".join(lines)
@@ -328,8 +352,8 @@ def main(argv: list[str] | None = None) -> dict:
         report = {"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]}, "plan": plan.id,
                   "options": vars(opts), "flood": flood_comparison(opts, plan, script)}
         f = report["flood"]
-        print(f"flood: {f['couples']} couples, median realistic p99 {_ms(f['p99_quiet_ms'])} ms without, "
-              f"{_ms(f['p99_flooded_ms'])} ms with one flooding client (x{f['ratio'] or float('nan'):.2f}) "
+        print(f"flood: {f['couples']} couples, median realistic p99 {ms(f['p99_quiet_ms'])} ms without, "
+              f"{ms(f['p99_flooded_ms'])} ms with one flooding client (x{f['ratio'] or float('nan'):.2f}) "
               f"over {f['rounds']} rounds {f['each_p99_ms']}; the flooder's answers: {f['flood']}")
         return _write(report, opts)
     results = []
