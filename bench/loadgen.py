@@ -77,6 +77,7 @@ class Socket:
         self.on_message, self.on_close = on_message, on_close
         self.ws: aiohttp.ClientWebSocketResponse | None = None
         self.connected = False
+        self.dropping = False  # closing after a drop: the reader has yet to see the end
         self.last_ping = 0.0  # monotonic time of the newest engine.io ping (or of the open)
         self.patience = 45.0  # the open packet's ping interval + ping timeout, as the browser waits
         self.acks: dict[int, asyncio.Future] = {}
@@ -150,7 +151,7 @@ class Socket:
 
     async def send(self, name: str, payload: Any) -> asyncio.Future:
         """Send an event asking for an acknowledgement; the future gets the ack's first argument."""
-        if not self.connected or self.ws is None:
+        if not self.connected or self.dropping or self.ws is None or self.ws.closed:
             raise SocketClosed("not connected")
         ack_id = next(self.ids)
         self.acks[ack_id] = future = asyncio.get_running_loop().create_future()
@@ -163,12 +164,16 @@ class Socket:
 
     def overdue(self, now: float) -> bool:
         """True when no ping came for longer than the browser waits: its connection counts as lost."""
-        return self.connected and now - self.last_ping > self.patience
+        return self.connected and not self.dropping and now - self.last_ping > self.patience
 
     async def drop(self) -> None:
         """Lose the connection without a goodbye: the same ending as a network drop."""
-        if self.ws is not None:
-            await self.ws.close()
+        if self.ws is not None and not self.dropping:
+            self.dropping = True
+            try:
+                await self.ws.close()
+            finally:
+                self.dropping = False
 
     async def close(self) -> None:
         """Leave on purpose (no reconnect follows)."""

@@ -166,7 +166,7 @@ async def watch_pings(partners: list[PacedPartner], until: float) -> None:
         for partner in partners:
             if partner.socket.overdue(now):
                 partner.figures.count("ping_timeouts")
-                await partner.socket.drop()
+                asyncio.get_running_loop().create_task(partner.socket.drop())
 
 
 class PacedCouple:
@@ -255,9 +255,11 @@ class PacedCouple:
                 continue
             try:
                 return await sender.socket.call("event", payload, ACK_TIMEOUT)
-            except Exception:  # noqa: BLE001 - no answer in time, or the socket dropped meanwhile
+            except TimeoutError:  # no answer in time: the browser sends it again (same id)
                 if counted:
                     self.figures.count("resent")
+            except Exception:  # noqa: BLE001 - the socket dropped meanwhile: it is resent after the reconnect
+                await asyncio.sleep(0.1)
         if counted:
             self.figures.error("event_never_answered")
         self.stopped = True
