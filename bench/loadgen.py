@@ -55,8 +55,9 @@ def http_session() -> aiohttp.ClientSession:
     socket sends its own partner's login cookie."""
     global _http
     if _http is None:
+        # no session-wide timeout either: it would end websockets that outlive it (OPEN_TIMEOUT bounds the opening)
         _http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0, force_close=True),
-                                      cookie_jar=aiohttp.DummyCookieJar())
+                                      cookie_jar=aiohttp.DummyCookieJar(), timeout=aiohttp.ClientTimeout(total=None))
     return _http
 
 

@@ -1,13 +1,15 @@
 """The real-pace load generator: couples who behave like the browser client, in a worker process.
 
-Each partner is a python-socketio AsyncClient that does what ``static/js/live/connection.js`` does:
+Each partner is a lean socket (bench/loadgen.py) that does what ``static/js/live/connection.js`` does:
 
 - on (re)connect it joins the session with the newest version it has seen;
 - it sends a heartbeat every ``heartbeat`` seconds (the interval the join ack names) and joins again
   when an ack (of an event or a heartbeat) names a version newer than the newest it has seen;
 - it reconnects by itself after a dropped connection, with socket.io-client's defaults (first try
   after 1 s, then up to 5 s, randomised by half), and resends an unanswered event with the same id
-  (after the reconnect, or after 8 s without an answer while connected).
+  (after the reconnect, or after 8 s without an answer while connected);
+- it answers the server's engine.io pings, and takes a connection that had no ping for the ping
+  interval + the ping timeout (45 s) as lost, as socket.io-client does.
 
 A couple sends its plan's events at the plan's pace: the gaps between its events are random
 (exponential) with a mean of the plan's minutes over its number of events, and the partner whose turn it is

@@ -6,7 +6,7 @@
 
 For each couples count N and setup (one process on SQLite, one on PostgreSQL, two processes on
 PostgreSQL sharing Redis), it starts the real server(s), seeds N couples with open sessions of a library
-plan, connects 2N python-socketio clients (in --workers processes), then runs a realistic phase (each
+plan, connects 2N Socket.IO clients (bench/loadgen.py, in --workers processes), then runs a realistic phase (each
 couple sends one event per --pace seconds, ~1 event / 2 s per partner) and a saturation phase (every
 couple sends back to back). The bare relay (bench/bare_relay.py) runs under the same load, and the app's
 figures are shown as ratios of the relay's. With two processes, partner A is on one process and partner
