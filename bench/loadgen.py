@@ -254,14 +254,17 @@ class Figures:
 
 
 class Couple:
-    def __init__(self, spec: dict, script: list, mode: str, figures: Figures) -> None:
+    """Two partners of one couple (a room of their own on the relay), from the spec's step of its script."""
+
+    def __init__(self, spec: dict, script: list, mode: str, figures: Any) -> None:
         self.spec, self.script, self.mode, self.figures = spec, script, mode, figures
-        self.partners = {
-            role: Partner(spec["urls"][role], spec["cookies"][role] if mode == "app" else None, f"couple-{spec['couple_id']}")
-            for role in ("a", "b")
-        }
-        self.session_index, self.step, self.sent, self.relay_version = 0, 0, 0, 0
+        self.partners = {role: self.partner(spec["urls"][role], spec["cookies"][role] if mode == "app" else None,
+                                            f"couple-{spec['couple_id']}") for role in ("a", "b")}
+        self.session_index, self.step, self.sent, self.relay_version = 0, spec.get("step", 0), 0, 0
         self.stopped = False
+
+    def partner(self, url: str, cookie: str | None, room: str) -> Partner:
+        return Partner(url, cookie, room)
 
     @property
     def session(self) -> int:

@@ -30,7 +30,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from .loadgen import Partner, connect_all, cpu_seconds, report_and_close, run_worker
+from .loadgen import Couple, Partner, connect_all, cpu_seconds, report_and_close, run_worker
 
 ACK_TIMEOUT = 8.0  # connection.js ACK_TIMEOUT_MS
 # socket.io-client's reconnection defaults, as the browser runs them
@@ -171,21 +171,13 @@ async def watch_pings(partners: list[PacedPartner], until: float) -> None:
                 asyncio.get_running_loop().create_task(partner.socket.drop())
 
 
-class PacedCouple:
+class PacedCouple(Couple):
     """Two partners following one session from a given step, sending its events at the plan's pace."""
 
-    def __init__(self, spec: dict, script: list, mode: str, figures: Figures) -> None:
-        self.spec, self.script, self.mode, self.figures = spec, script, mode, figures
-        room = f"couple-{spec['couple_id']}"
-        self.partners = {role: PacedPartner(self, spec["urls"][role], spec["cookies"].get(role) if mode == "app" else None,
-                                            room) for role in ("a", "b")}
-        self.session_index, self.step, self.sent = 0, spec["step"], 0
-        self.relay_version = 0
-        self.stopped = False
+    figures: Figures
 
-    @property
-    def session(self) -> int:
-        return self.spec["sessions"][self.session_index]
+    def partner(self, url: str, cookie: str | None, room: str) -> PacedPartner:
+        return PacedPartner(self, url, cookie, room)
 
     async def connect(self) -> None:
         """Connect and join both partners; each one's time to be following the session is recorded."""
@@ -283,8 +275,6 @@ class PacedCouple:
         while await _sleep_until(random.expovariate(2 * per_hour / 3600), until):  # two sockets per couple
             await random.choice(list(self.partners.values())).drop()
 
-    async def close(self) -> None:
-        await asyncio.gather(*(partner.close() for partner in self.partners.values()))
 
 
 async def _sleep_until(seconds: float, until: float) -> bool:

@@ -32,7 +32,7 @@ from typing import Any
 from . import infra
 from .loadgen import raise_open_files
 from .pacegen import worker
-from .run import ARTIFACTS, Workers, ms, percentile
+from .run import Workers, database_for, ms, out_path, percentile, shared_arguments
 
 SERVER_LIMITS = {"BENCH_MAX_CONNECTIONS": "20000", "BENCH_BACKLOG": "4096",  # bench/serve.py's floor under wsgi.py
                  "COUPLES_MAX_CONNECTIONS": "20000", "COUPLES_LISTEN_BACKLOG": "4096"}  # wsgi.py's own, where it has them
@@ -103,10 +103,7 @@ def scenario(mode: str, db: str, sockets: int, opts: argparse.Namespace, paces: 
                               "couples": couples, "load_average_before": os.getloadavg()}
     try:
         if mode == "app":
-            if db == "postgres":
-                database, url = infra.create_database("couples_realpace")
-            else:
-                url = f"sqlite:///{tmp / 'bench.sqlite3'}"
+            database, url = database_for(db, tmp, "couples_realpace")
             env = {**SERVER_LIMITS, **infra.PERSON_PACE, "COUPLES_HEARTBEAT_SECONDS": str(opts.heartbeat)}
             server = infra.app_server(url, stats_file=stats_file, extra_env=env).start()
             app = infra.make_app(url)
@@ -239,13 +236,11 @@ def main(argv: list[str] | None = None) -> dict:
                         help="dropped connections per socket per hour (each reconnects and joins again)")
     parser.add_argument("--connect-timeout", type=float, default=600,
                         help="seconds for the sockets to connect and join; the run goes on with those that did")
-    parser.add_argument("--workers", type=int, default=2, help="load-generator processes")
-    parser.add_argument("--no-relay", action="store_true", help="skip the bare relay")
     parser.add_argument("--quick", action="store_true",
                         help="smoke run: 100 sockets, SQLite, 10 s window, 5 s heartbeats")
+    shared_arguments(parser)
     parser.add_argument("--markdown", metavar="JSON", nargs="+",
                         help="print the table of earlier runs' figures (one or more JSON files), run nothing")
-    parser.add_argument("--out", default=None, help="write the figures as JSON here")
     opts = parser.parse_args(argv)
     if opts.markdown:
         scenarios = [r for path in opts.markdown for r in json.loads(Path(path).read_text())["scenarios"]]
@@ -260,8 +255,7 @@ def main(argv: list[str] | None = None) -> dict:
         parser.error(problem)
     paces = plan_paces()
     started = time.time()
-    out = Path(opts.out) if opts.out else ARTIFACTS / f"bench-realpace-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    out.parent.mkdir(exist_ok=True)
+    out = out_path(opts, "bench-realpace")
     report: dict[str, Any] = {
         "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
         "plans": {p["id"]: {"minutes": p["minutes"], "events": len(p["script"]),

@@ -49,6 +49,14 @@ def _get(queue: Any, kind: str, timeout: float) -> dict:
     return message
 
 
+def database_for(db: str, tmp: Path, name: str) -> tuple[str | None, str]:
+    """A fresh PostgreSQL database called after ``name`` (to drop afterwards) or a SQLite file in ``tmp``;
+    its name (None for SQLite) and URL."""
+    if db == "postgres":
+        return infra.create_database(name)
+    return None, f"sqlite:///{tmp / 'bench.sqlite3'}"
+
+
 class Workers:
     """Load-generator processes (``target(share, *args, control, results)`` each), every one with its
     own control queue, all reporting on one results queue."""
@@ -106,10 +114,7 @@ def scenario(mode: str, db: str, processes: int, couples: int, opts: argparse.Na
     result: dict[str, Any] = {"mode": mode, "db": db if mode == "app" else "-", "processes": processes, "couples": couples}
     try:
         if mode == "app":
-            if db == "postgres":
-                database, url = infra.create_database("couples_bench")
-            else:
-                url = f"sqlite:///{tmp / 'bench.sqlite3'}"
+            database, url = database_for(db, tmp, "couples_bench")
             for i in range(processes):
                 servers.append(infra.app_server(url, redis=redis, stats_file=str(tmp / f"stats{i}.json"),
                                                 extra_env=infra.PERSON_PACE if opts.flood else None).start())
@@ -306,6 +311,20 @@ def table(results: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def shared_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options both scenarios take: load-generator processes, the relay beside the app, the figures' file."""
+    parser.add_argument("--workers", type=int, default=2, help="load-generator processes")
+    parser.add_argument("--no-relay", action="store_true", help="skip the bare relay")
+    parser.add_argument("--out", default=None, help="write the figures as JSON here")
+
+
+def out_path(opts: argparse.Namespace, name: str) -> Path:
+    """Where the figures go: ``--out``, or a file named after ``name`` and the time in test-artifacts/."""
+    out = Path(opts.out) if opts.out else ARTIFACTS / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    out.parent.mkdir(exist_ok=True)
+    return out
+
+
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n\n")[0])
     parser.add_argument("--couples", default="50,200,500", help="comma-separated couple counts")
@@ -316,17 +335,15 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--saturation", type=float, default=6.0, help="seconds of the saturation phase")
     parser.add_argument("--gap", type=float, default=2.0, help="seconds between the phases")
     parser.add_argument("--pace", type=float, default=1.0, help="seconds between a couple's events (realistic)")
-    parser.add_argument("--workers", type=int, default=2, help="load-generator processes")
     parser.add_argument("--expect-rate", type=float, default=2500, help="events/s to seed sessions for")
     parser.add_argument("--redis-db", default="14", help="Redis database number for the multi-process runs")
-    parser.add_argument("--no-relay", action="store_true", help="skip the bare relay")
     parser.add_argument("--desk", action=argparse.BooleanOptionalAction, default=None,
                         help="measure the counselor desk (default: on, off with --quick)")
     parser.add_argument("--flood", action="store_true",
                         help="only compare the first couples count's realistic p99 without and with one flooding client")
     parser.add_argument("--flood-rounds", type=int, default=3, help="alternating quiet and flooded runs for --flood")
     parser.add_argument("--quick", action="store_true", help="smoke run: 5 couples, SQLite, 1 process, 2 s phases")
-    parser.add_argument("--out", default=None, help="write the figures as JSON here")
+    shared_arguments(parser)
     opts = parser.parse_args(argv)
     if opts.quick:
         opts.couples, opts.processes, opts.db = "5", "1", "sqlite"
@@ -381,8 +398,7 @@ def main(argv: list[str] | None = None) -> dict:
 
 
 def _write(report: dict, opts: argparse.Namespace) -> dict:
-    out = Path(opts.out) if opts.out else ARTIFACTS / f"bench-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    out.parent.mkdir(exist_ok=True)
+    out = out_path(opts, "bench")
     out.write_text(json.dumps(report, indent=1, default=str))
     print(f"figures written to {out}")
     return report
