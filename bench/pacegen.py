@@ -1,13 +1,15 @@
 """The real-pace load generator: couples who behave like the browser client, in a worker process.
 
-Each partner is a python-socketio AsyncClient that does what ``static/js/live/connection.js`` does:
+Each partner is a lean socket (bench/loadgen.py) that does what ``static/js/live/connection.js`` does:
 
 - on (re)connect it joins the session with the newest version it has seen;
 - it sends a heartbeat every ``heartbeat`` seconds (the interval the join ack names) and joins again
   when an ack (of an event or a heartbeat) names a version newer than the newest it has seen;
 - it reconnects by itself after a dropped connection, with socket.io-client's defaults (first try
   after 1 s, then up to 5 s, randomised by half), and resends an unanswered event with the same id
-  (after the reconnect, or after 8 s without an answer while connected).
+  (after the reconnect, or after 8 s without an answer while connected);
+- it answers the server's engine.io pings, and takes a connection that had no ping for the ping
+  interval + the ping timeout (45 s) as lost, as socket.io-client does.
 
 A couple sends its plan's events at the plan's pace: the gaps between its events are random
 (exponential) with a mean of the plan's minutes over its number of events, and the partner whose turn it is
@@ -21,20 +23,20 @@ snapshot or any message carrying it). Figures count only what was sent within th
 from __future__ import annotations
 
 import asyncio
-import logging
+import itertools
+import math
 import random
-import resource
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from .loadgen import NAMESPACE, Partner
+from .loadgen import Couple, Partner, connect_all, cpu_seconds, report_and_close, run_worker
 
 ACK_TIMEOUT = 8.0  # connection.js ACK_TIMEOUT_MS
-RECONNECT = {"reconnection": True, "reconnection_delay": 1, "reconnection_delay_max": 5,
-             "randomization_factor": 0.5}  # socket.io-client's defaults, as the browser runs them
+# socket.io-client's reconnection defaults, as the browser runs them
+RECONNECT_DELAY_MS, RECONNECT_DELAY_MAX_MS, RANDOMIZATION = 1000, 5000, 0.5
 GIVE_UP = 60.0  # an event still unanswered this long after its first emit is an error
-CONNECTS_IN_FLIGHT = 25  # per worker: a crowd arriving, not a SYN flood
+PING_CHECK = 1.0  # seconds between two looks for connections whose pings stopped
 
 
 @dataclass
@@ -59,33 +61,36 @@ class Figures:
 
 
 class PacedPartner(Partner):
-    """A partner who joins again after every reconnect and keeps beating, as the browser does."""
+    """A partner who reconnects by itself, joins again after every reconnect and keeps beating, as the
+    browser does."""
 
     def __init__(self, couple: PacedCouple, url: str, cookie: str | None, room: str | None) -> None:
-        super().__init__(url, cookie, room, **RECONNECT)
-        self.couple, self.figures = couple, couple.figures
+        super().__init__(url, cookie, room)
+        self.figures = couple.figures
         self.interval = 30.0
-        self.connections = 0
         self.catching_up = False
-        self.sio.on("connect", self._on_connect, namespace=NAMESPACE)
+        self.leaving = False
 
     def newest(self) -> int:
         return self.seen.get(self.session, (0, 0.0))[0] if self.session is not None else 0
 
-    async def connect(self) -> None:
-        await super().connect()
-        # python-engineio's client gives up on a connection that had nothing to send for the ping
-        # interval + 5 s (30 s), the browser only after the ping interval + the ping timeout (45 s)
-        # without a ping: be as patient as the browser, so that a late ping from a busy server
-        # doesn't drop connections a browser would keep.
-        eio = self.sio.eio
-        eio.ping_timeout = max(eio.ping_timeout, eio.ping_interval + eio.ping_timeout - 5)
+    def _on_drop(self) -> None:
+        if not self.leaving:
+            asyncio.get_running_loop().create_task(self.reconnect())
 
-    async def _on_connect(self) -> None:
-        self.connections += 1
-        if self.connections > 1:  # a reconnect: join again (not inside the handler, whose ack it would block)
+    async def reconnect(self) -> None:
+        """Try again and again, at socket.io-client's delays, then join again (the browser's "connect")."""
+        for attempt in itertools.count():
+            await asyncio.sleep(reconnect_delay(attempt))
+            if self.leaving:
+                return
+            try:
+                await self.connect()
+            except Exception:  # noqa: BLE001 - refused or timed out: the next try comes later
+                continue
             self.figures.count("reconnects")
-            asyncio.get_running_loop().create_task(self.rejoin())
+            await self.rejoin()
+            return
 
     async def rejoin(self) -> None:
         try:
@@ -118,7 +123,7 @@ class PacedPartner(Partner):
         tick = time.time() + random.uniform(0, self.interval)
         while await _sleep_until(tick - time.time(), until):
             tick += self.interval  # a fixed rhythm, as setInterval keeps
-            if self.sio.connected:
+            if self.socket.connected:
                 started, sent_at = time.perf_counter(), time.time()
                 try:
                     ack = await self.call("heartbeat", {"session_id": self.session})
@@ -136,27 +141,43 @@ class PacedPartner(Partner):
 
     async def drop(self) -> None:
         """Lose the connection without saying goodbye (the client then reconnects by itself)."""
-        ws = getattr(self.sio.eio, "ws", None)
-        if self.sio.connected and ws is not None:
+        if self.socket.connected:
             self.figures.count("drops")
-            await ws.close()
+            await self.socket.drop()
+
+    async def close(self) -> None:
+        self.leaving = True
+        await super().close()
 
 
-class PacedCouple:
+def reconnect_delay(attempt: int) -> float:
+    """socket.io-client's reconnection delay before try ``attempt`` (0, 1, …), in seconds: its Backoff
+    with the defaults (1 s doubling, randomised by half, at most 5 s)."""
+    ms = RECONNECT_DELAY_MS * 2 ** min(attempt, 16)
+    rand = random.random()
+    deviation = math.floor(rand * RANDOMIZATION * ms)
+    ms = ms - deviation if math.floor(rand * 10) & 1 == 0 else ms + deviation
+    return min(ms, RECONNECT_DELAY_MAX_MS) / 1000
+
+
+async def watch_pings(partners: list[PacedPartner], until: float) -> None:
+    """Drop a connection that had no engine.io ping for the ping interval + the ping timeout, as the
+    browser does (it then reconnects); one watcher for the whole worker, not a timer per socket."""
+    while await _sleep_until(PING_CHECK, until):
+        now = time.monotonic()
+        for partner in partners:
+            if partner.socket.overdue(now):
+                partner.figures.count("ping_timeouts")
+                asyncio.get_running_loop().create_task(partner.socket.drop())
+
+
+class PacedCouple(Couple):
     """Two partners following one session from a given step, sending its events at the plan's pace."""
 
-    def __init__(self, spec: dict, script: list, mode: str, figures: Figures) -> None:
-        self.spec, self.script, self.mode, self.figures = spec, script, mode, figures
-        room = f"couple-{spec['couple_id']}"
-        self.partners = {role: PacedPartner(self, spec["urls"][role], spec["cookies"].get(role) if mode == "app" else None,
-                                            room) for role in ("a", "b")}
-        self.session_index, self.step, self.sent = 0, spec["step"], 0
-        self.relay_version = 0
-        self.stopped = False
+    figures: Figures
 
-    @property
-    def session(self) -> int:
-        return self.spec["sessions"][self.session_index]
+    def partner(self, url: str, cookie: str | None, room: str) -> PacedPartner:
+        return PacedPartner(self, url, cookie, room)
 
     async def connect(self) -> None:
         """Connect and join both partners; each one's time to be following the session is recorded."""
@@ -223,14 +244,16 @@ class PacedCouple:
         """Send ``payload`` until it is answered: again after each unanswered try (same id), as the browser."""
         give_up = time.perf_counter() + GIVE_UP
         while time.perf_counter() < give_up:
-            if not sender.sio.connected:
+            if not sender.socket.connected:
                 await asyncio.sleep(0.1)  # the socket reconnects by itself; its join comes first
                 continue
             try:
-                return await asyncio.wait_for(sender.call("event", payload), ACK_TIMEOUT)
-            except Exception:  # noqa: BLE001 - no answer in time, or the socket dropped meanwhile
+                return await sender.socket.call("event", payload, ACK_TIMEOUT)
+            except TimeoutError:  # no answer in time: the browser sends it again (same id)
                 if counted:
                     self.figures.count("resent")
+            except Exception:  # noqa: BLE001 - the socket dropped meanwhile: it is resent after the reconnect
+                await asyncio.sleep(0.1)
         if counted:
             self.figures.error("event_never_answered")
         self.stopped = True
@@ -252,12 +275,6 @@ class PacedCouple:
         while await _sleep_until(random.expovariate(2 * per_hour / 3600), until):  # two sockets per couple
             await random.choice(list(self.partners.values())).drop()
 
-    async def close(self) -> None:
-        for partner in self.partners.values():
-            try:
-                await partner.sio.disconnect()
-            except Exception:  # noqa: BLE001
-                pass
 
 
 async def _sleep_until(seconds: float, until: float) -> bool:
@@ -266,39 +283,12 @@ async def _sleep_until(seconds: float, until: float) -> bool:
     return time.time() < until
 
 
-def raise_open_files() -> None:
-    """One socket is one open file: take the soft limit up to the hard one."""
-    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-
-
-async def _work(specs: list[dict], scripts: dict[str, list], mode: str, control: Any, results: Any,
-                connect_seconds: float) -> None:
+async def _work(specs: list[dict], scripts: dict[str, list], mode: str, connect_seconds: float, control: Any,
+                results: Any) -> None:
     figures = Figures()
     couples = [PacedCouple(spec, scripts[spec["plan"]], mode, figures) for spec in specs]
-    gate = asyncio.Semaphore(CONNECTS_IN_FLIGHT)
-
-    async def connect(couple: PacedCouple) -> bool:
-        async with gate:
-            try:
-                await couple.connect()
-                return True
-            except Exception as error:  # noqa: BLE001
-                figures.error(f"connect:{type(error).__name__}")
-                couple.stopped = True
-                return False
-
     started = time.perf_counter()
-    tasks = [asyncio.ensure_future(connect(c)) for c in couples]
-    finished, late = await asyncio.wait(tasks, timeout=connect_seconds)
-    for task in late:  # not connected in time: measured as not connected, and let go
-        task.cancel()
-    connected = sum(1 for task in finished if task.result())
-    for couple, task in zip(couples, tasks, strict=True):
-        if task in late:
-            couple.stopped = True
-            figures.error("connect:not_in_time")
-            await couple.close()
+    connected = await connect_all(couples, figures.errors, connect_seconds)  # type: ignore[arg-type]
     results.put({"kind": "connected", "couples": connected, "seconds": time.perf_counter() - started,
                  "connect_ms": figures.connect_ms, "errors": dict(figures.errors)})
     figures.errors.clear()  # connect errors are reported above; the rest counts from here
@@ -307,25 +297,26 @@ async def _work(specs: list[dict], scripts: dict[str, list], mode: str, control:
     figures.window = tuple(schedule["window"])
     end = figures.window[1]
     live = [c for c in couples if not c.stopped]
-    tasks = [c.run(end) for c in live] + [p.beat(end) for c in live for p in c.partners.values()] + \
-            [c.drop_now_and_then(end, schedule["drops_per_hour"]) for c in live]
+    partners = [p for c in live for p in c.partners.values()]
+    tasks = [c.run(end) for c in live] + [p.beat(end) for p in partners] + \
+            [c.drop_now_and_then(end, schedule["drops_per_hour"]) for c in live] + [watch_pings(partners, end)]
+    cpu = loop.create_task(_cpu_in_window(figures.window))
     await asyncio.gather(*tasks)
-    results.put({"kind": "done", "latencies": figures.latencies, "heartbeat_ms": figures.heartbeat_ms,
-                 "counts": figures.counts, "errors": figures.errors})
-    await loop.run_in_executor(None, control.get)  # the server figures are read before anyone disconnects
-    await asyncio.gather(*(c.close() for c in couples))
-    results.put({"kind": "closed"})
+    await report_and_close(couples, {"latencies": figures.latencies, "heartbeat_ms": figures.heartbeat_ms,
+                                     "counts": figures.counts, "errors": figures.errors, "cpu_s": await cpu},
+                           control, results)
 
 
-def worker(specs: list[dict], scripts: dict[str, list], mode: str, control: Any, results: Any,
-           connect_seconds: float = 600) -> None:
+async def _cpu_in_window(window: tuple[float, float]) -> float:
+    """This process's CPU seconds over the measuring window: what the load generator itself costs."""
+    await asyncio.sleep(max(0.0, window[0] - time.time()))
+    before = cpu_seconds()
+    await asyncio.sleep(max(0.0, window[1] - time.time()))
+    return cpu_seconds() - before
+
+
+def worker(specs: list[dict], scripts: dict[str, list], mode: str, connect_seconds: float, control: Any,
+           results: Any) -> None:
     """Entry point of one real-pace load-generator process; couples not connected and joined within
     ``connect_seconds`` are left out (and reported)."""
-    raise_open_files()
-    # dropped connections are counted (reconnects), not logged one line each
-    for name in ("engineio.client", "socketio.client", "asyncio", "aiohttp"):
-        logging.getLogger(name).setLevel(logging.CRITICAL)
-    try:
-        asyncio.run(_work(specs, scripts, mode, control, results, connect_seconds))
-    except Exception as error:  # noqa: BLE001 - reported, never hangs the runner
-        results.put({"kind": "failed", "error": repr(error)})
+    run_worker(lambda: _work(specs, scripts, mode, connect_seconds, control, results), results)

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing
 import os
 import random
 import sys
@@ -31,8 +30,9 @@ from pathlib import Path
 from typing import Any
 
 from . import infra
-from .pacegen import raise_open_files, worker
-from .run import ARTIFACTS, _get, percentile
+from .loadgen import raise_open_files
+from .pacegen import worker
+from .run import Workers, database_for, ms, out_path, percentile, shared_arguments
 
 SERVER_LIMITS = {"BENCH_MAX_CONNECTIONS": "20000", "BENCH_BACKLOG": "4096",  # bench/serve.py's floor under wsgi.py
                  "COUPLES_MAX_CONNECTIONS": "20000", "COUPLES_LISTEN_BACKLOG": "4096"}  # wsgi.py's own, where it has them
@@ -97,16 +97,13 @@ def scenario(mode: str, db: str, sockets: int, opts: argparse.Namespace, paces: 
     label = f"{mode}:{db if mode == 'app' else '-'}:{sockets}"
     print(f"-- {label}", file=sys.stderr, flush=True)
     tmp = Path(tempfile.mkdtemp(prefix="couples-realpace-"))
-    database, server, workers = None, None, []
+    database, server, workers = None, None, None
     stats_file = str(tmp / "stats.json")
     result: dict[str, Any] = {"mode": mode, "db": db if mode == "app" else "-", "sockets": sockets,
                               "couples": couples, "load_average_before": os.getloadavg()}
     try:
         if mode == "app":
-            if db == "postgres":
-                database, url = infra.create_database("couples_realpace")
-            else:
-                url = f"sqlite:///{tmp / 'bench.sqlite3'}"
+            database, url = database_for(db, tmp, "couples_realpace")
             env = {**SERVER_LIMITS, **infra.PERSON_PACE, "COUPLES_HEARTBEAT_SECONDS": str(opts.heartbeat)}
             server = infra.app_server(url, stats_file=stats_file, extra_env=env).start()
             app = infra.make_app(url)
@@ -122,18 +119,11 @@ def scenario(mode: str, db: str, sockets: int, opts: argparse.Namespace, paces: 
         time.sleep(0.5)
         rss_idle = server.rss_kb()
 
-        context = multiprocessing.get_context("spawn")
-        results, controls = context.Queue(), []
         scripts = {pace["id"]: pace["script"] for pace in paces}
-        for share in (specs[w::opts.workers] for w in range(opts.workers)):
-            control = context.Queue()
-            controls.append(control)
-            proc = context.Process(target=worker, args=(share, scripts, mode, control, results, opts.connect_timeout),
-                                   daemon=True)
-            proc.start()
-            workers.append(proc)
         started = time.perf_counter()
-        connected = [_get(results, "connected", opts.connect_timeout + 60) for _ in workers]
+        workers = Workers(worker, [specs[w::opts.workers] for w in range(opts.workers)], scripts, mode,
+                          opts.connect_timeout)
+        connected = workers.get("connected", opts.connect_timeout + 60)
         result["connect_s"] = time.perf_counter() - started
         result["connected_sockets"] = 2 * sum(m["couples"] for m in connected)
         connect_ms = [x for m in connected for x in m["connect_ms"]]
@@ -145,30 +135,23 @@ def scenario(mode: str, db: str, sockets: int, opts: argparse.Namespace, paces: 
             if result["connected_sockets"] else None
 
         window = (time.time() + opts.warmup, time.time() + opts.warmup + opts.window)
-        for control in controls:
-            control.put({"window": window, "drops_per_hour": opts.drops_per_hour})
+        workers.tell({"window": window, "drops_per_hour": opts.drops_per_hour})
         time.sleep(max(0.0, window[0] - time.time()))
         before = {"cpu": server.cpu_seconds(), **infra.read_stats(stats_file)}
         time.sleep(max(0.0, window[1] - time.time()))
         after = {"cpu": server.cpu_seconds(), **infra.read_stats(stats_file)}
         result["kb_per_socket_end"] = (server.rss_kb() - rss_idle) / result["connected_sockets"] \
             if result["connected_sockets"] else None
-        done = [_get(results, "done", GIVE_UP_AFTER) for _ in workers]
-        for control in controls:
-            control.put("close")
-        for _ in workers:
-            try:
-                _get(results, "closed", 60)
-            except Exception:  # noqa: BLE001
-                break
+        done = workers.get("done", GIVE_UP_AFTER)
+        workers.close()
         result.update(_figures(done, before, after, opts.window))
+        # the load generator's own CPU (% of a core, each process): a full one would make the figures its own
+        result["loadgen_cpu_share"] = [m["cpu_s"] / opts.window for m in done]
         result["load_average_after"] = os.getloadavg()
         return result
     finally:
-        for proc in workers:
-            proc.join(timeout=10)
-            if proc.is_alive():
-                proc.kill()
+        if workers:
+            workers.stop()
         if server:
             server.stop()
         if database:
@@ -215,10 +198,6 @@ def _figures(done: list[dict], before: dict, after: dict, window: float) -> dict
     return figures
 
 
-def _ms(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1f}"
-
-
 def _x(value: float | None, base: float | None) -> str:
     return f" ({value / base:.2f}x)" if value is not None and base else ""
 
@@ -243,10 +222,10 @@ def table(results: list[dict]) -> str:
         load = "/".join(f"{x:.1f}" for x in (r["load_average_before"][0], r["load_average_after"][0]))
         lines.append(
             f"| {setup} | {r['connected_sockets']:,} of {r['sockets']:,} | {r['connect_s']:.0f} "
-            f"({_ms(r['connect_p99_ms'])}) | {_ms(r['p50_ms'])} / {_ms(r['p95_ms'])} / {_ms(r['p99_ms'])} | "
+            f"({ms(r['connect_p99_ms'])}) | {ms(r['p50_ms'])} / {ms(r['p95_ms'])} / {ms(r['p99_ms'])} | "
             f"{errors} | {r['events_per_s']:.1f} | {r['heartbeats_per_s']:.0f} | {writes} | "
             f"{r['kb_per_socket']:.0f}{_x(r['kb_per_socket'], base and base['kb_per_socket'])} | "
-            f"{100 * r['cpu_share']:.0f} | {_ms(r['cpu_ms_per_event'])}"
+            f"{100 * r['cpu_share']:.0f} | {ms(r['cpu_ms_per_event'])}"
             f"{_x(r['cpu_ms_per_event'], base and base['cpu_ms_per_event'])} | {load} |")
     return "\n".join(lines)
 
@@ -262,13 +241,11 @@ def main(argv: list[str] | None = None) -> dict:
                         help="dropped connections per socket per hour (each reconnects and joins again)")
     parser.add_argument("--connect-timeout", type=float, default=600,
                         help="seconds for the sockets to connect and join; the run goes on with those that did")
-    parser.add_argument("--workers", type=int, default=2, help="load-generator processes")
-    parser.add_argument("--no-relay", action="store_true", help="skip the bare relay")
     parser.add_argument("--quick", action="store_true",
                         help="smoke run: 100 sockets, SQLite, 10 s window, 5 s heartbeats")
+    shared_arguments(parser)
     parser.add_argument("--markdown", metavar="JSON", nargs="+",
                         help="print the table of earlier runs' figures (one or more JSON files), run nothing")
-    parser.add_argument("--out", default=None, help="write the figures as JSON here")
     opts = parser.parse_args(argv)
     if opts.markdown:
         scenarios = [r for path in opts.markdown for r in json.loads(Path(path).read_text())["scenarios"]]
@@ -283,8 +260,7 @@ def main(argv: list[str] | None = None) -> dict:
         parser.error(problem)
     paces = plan_paces()
     started = time.time()
-    out = Path(opts.out) if opts.out else ARTIFACTS / f"bench-realpace-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    out.parent.mkdir(exist_ok=True)
+    out = out_path(opts, "bench-realpace")
     report: dict[str, Any] = {
         "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
         "plans": {p["id"]: {"minutes": p["minutes"], "events": len(p["script"]),
@@ -301,6 +277,10 @@ def main(argv: list[str] | None = None) -> dict:
         out.write_text(json.dumps(report, indent=1, default=str))  # after each run: a long matrix keeps what it has
         print(table(report["scenarios"]).splitlines()[-1], file=sys.stderr, flush=True)
     print(table(report["scenarios"]))
+    for r in report["scenarios"]:
+        if "loadgen_cpu_share" in r:
+            shares = " + ".join(f"{100 * share:.0f}" for share in r["loadgen_cpu_share"])
+            print(f"load generator, {r['mode']} {r['sockets']:,}: {shares} % of a core (its processes, window)")
     plans = ", ".join(f"{k} ({v['minutes']} min, {v['events']} events)" for k, v in report["plans"].items())
     print(f"\nplans: {plans}; took {report['seconds']:.0f} s")
     print(f"figures written to {out}")

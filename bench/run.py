@@ -6,7 +6,7 @@
 
 For each couples count N and setup (one process on SQLite, one on PostgreSQL, two processes on
 PostgreSQL sharing Redis), it starts the real server(s), seeds N couples with open sessions of a library
-plan, connects 2N python-socketio clients (in --workers processes), then runs a realistic phase (each
+plan, connects 2N Socket.IO clients (bench/loadgen.py, in --workers processes), then runs a realistic phase (each
 couple sends one event per --pace seconds, ~1 event / 2 s per partner) and a saturation phase (every
 couple sends back to back). The bare relay (bench/bare_relay.py) runs under the same load, and the app's
 figures are shown as ratios of the relay's. With two processes, partner A is on one process and partner
@@ -49,6 +49,54 @@ def _get(queue: Any, kind: str, timeout: float) -> dict:
     return message
 
 
+def database_for(db: str, tmp: Path, name: str) -> tuple[str | None, str]:
+    """A fresh PostgreSQL database called after ``name`` (to drop afterwards) or a SQLite file in ``tmp``;
+    its name (None for SQLite) and URL."""
+    if db == "postgres":
+        return infra.create_database(name)
+    return None, f"sqlite:///{tmp / 'bench.sqlite3'}"
+
+
+class Workers:
+    """Load-generator processes (``target(share, *args, control, results)`` each), every one with its
+    own control queue, all reporting on one results queue."""
+
+    def __init__(self, target: Any, shares: list[list[dict]], *args: Any) -> None:
+        context = multiprocessing.get_context("spawn")
+        self.results: Any = context.Queue()
+        self.controls: list[Any] = []
+        self.processes: list[Any] = []
+        for share in shares:
+            control = context.Queue()
+            self.controls.append(control)
+            process = context.Process(target=target, args=(share, *args, control, self.results), daemon=True)
+            process.start()
+            self.processes.append(process)
+
+    def get(self, kind: str, timeout: float) -> list[dict]:
+        """Every worker's next message, which must be of ``kind``."""
+        return [_get(self.results, kind, timeout) for _ in self.processes]
+
+    def tell(self, message: Any) -> None:
+        for control in self.controls:
+            control.put(message)
+
+    def close(self) -> None:
+        """Let the workers disconnect their sockets, and wait (a while) until they have."""
+        self.tell("close")
+        for _ in self.processes:
+            try:
+                _get(self.results, "closed", 60)
+            except Exception:  # noqa: BLE001
+                break
+
+    def stop(self) -> None:
+        for process in self.processes:
+            process.join(timeout=10)
+            if process.is_alive():
+                process.kill()
+
+
 def scenario(mode: str, db: str, processes: int, couples: int, opts: argparse.Namespace, plan, script,
              flood: bool = False) -> dict:
     """One run: servers up, couples connected, realistic then saturation phase; returns its figures.
@@ -62,14 +110,11 @@ def scenario(mode: str, db: str, processes: int, couples: int, opts: argparse.Na
     database, url = None, ""
     redis = infra.redis_url(int(opts.redis_db)) if processes > 1 else ""
     servers: list[infra.Server] = []
-    workers: list[multiprocessing.Process] = []
+    workers: Workers | None = None
     result: dict[str, Any] = {"mode": mode, "db": db if mode == "app" else "-", "processes": processes, "couples": couples}
     try:
         if mode == "app":
-            if db == "postgres":
-                database, url = infra.create_database("couples_bench")
-            else:
-                url = f"sqlite:///{tmp / 'bench.sqlite3'}"
+            database, url = database_for(db, tmp, "couples_bench")
             for i in range(processes):
                 servers.append(infra.app_server(url, redis=redis, stats_file=str(tmp / f"stats{i}.json"),
                                                 extra_env=infra.PERSON_PACE if opts.flood else None).start())
@@ -98,19 +143,11 @@ def scenario(mode: str, db: str, processes: int, couples: int, opts: argparse.Na
         time.sleep(0.5)
         rss_idle = sum(s.rss_kb() for s in servers)
 
-        context = multiprocessing.get_context("spawn")
-        results = context.Queue()
-        controls = []
         n_workers = max(1, min(opts.workers, couples))
         shares = [specs[:couples][w::n_workers] for w in range(n_workers)] + ([specs[couples:]] if flood else [])
-        for share in shares:
-            control = context.Queue()
-            controls.append(control)
-            proc = context.Process(target=worker, args=(share, script, mode, control, results), daemon=True)
-            proc.start()
-            workers.append(proc)
         connect_started = time.perf_counter()
-        connected = [_get(results, "connected", 180) for _ in workers]
+        workers = Workers(worker, shares, script, mode)
+        connected = workers.get("connected", 180)
         result["connect_s"] = time.perf_counter() - connect_started
         result["connected"] = sum(m["couples"] for m in connected) - flood
         time.sleep(1.0)
@@ -127,20 +164,13 @@ def scenario(mode: str, db: str, processes: int, couples: int, opts: argparse.Na
         start = time.time() + 0.5
         schedule = {"start": start, "realistic": opts.realistic, "gap": opts.gap, "saturation": opts.saturation,
                     "pace": opts.pace}
-        for control in controls:
-            control.put(schedule)
+        workers.tell(schedule)
         time.sleep(max(0.0, start + opts.realistic + opts.gap / 2 - time.time()))
         middle = sample()
-        done = [_get(results, "done", opts.realistic + opts.gap + opts.saturation + 120) for _ in workers]
+        done = workers.get("done", opts.realistic + opts.gap + opts.saturation + 120)
         time.sleep(0.6)
         after = sample()
-        for control in controls:
-            control.put("close")
-        for _ in workers:
-            try:
-                _get(results, "closed", 60)
-            except Exception:  # noqa: BLE001
-                break
+        workers.close()
 
         latencies = {phase: [x for m in done for x in m["latencies"][phase]] for phase in ("realistic", "saturation")}
         accepted = {phase: sum(m["accepted"][phase] for m in done) for phase in ("realistic", "saturation")}
@@ -176,10 +206,8 @@ def scenario(mode: str, db: str, processes: int, couples: int, opts: argparse.Na
                     after["pg"][k] - before["pg"][k] for k in ("tup_inserted", "tup_updated", "tup_deleted")) / events
         return result
     finally:
-        for proc in workers:
-            proc.join(timeout=10)
-            if proc.is_alive():
-                proc.kill()
+        if workers:
+            workers.stop()
         for server in servers:
             server.stop()
         if database:
@@ -243,7 +271,8 @@ def desk(opts: argparse.Namespace, couples: int = 1000, sessions: int = 20_000, 
         infra.drop_database(database)
 
 
-def _ms(value: float | None) -> str:
+def ms(value: float | None) -> str:
+    """A figure in milliseconds for a table, or "-" when there is none."""
     return "-" if value is None else f"{value:.1f}"
 
 
@@ -275,11 +304,25 @@ def table(results: list[dict]) -> str:
             scale = f"{r['saturation_rate'] / rbase['saturation_rate']:.2f}x" if rbase and rbase["saturation_rate"] else "-"
         errors = ", ".join(f"{k}={v}" for k, v in r["errors"].items()) or "0"
         lines.append(
-            f"| {setup} | {r['couples']} | {r['connect_s']:.1f} | {_ms(r['p50'])} / {_ms(r['p95'])} / {_ms(r['p99'])} | "
-            f"{r['realistic_rate']:.0f} | {r['saturation_rate']:.0f}{ratio} | {_ms(r['saturation_p99'])} | "
+            f"| {setup} | {r['couples']} | {r['connect_s']:.1f} | {ms(r['p50'])} / {ms(r['p95'])} / {ms(r['p99'])} | "
+            f"{r['realistic_rate']:.0f} | {r['saturation_rate']:.0f}{ratio} | {ms(r['saturation_p99'])} | "
             f"{cpu} | {memory} | {r.get('statements_per_event', float('nan')):.1f} | "
             f"{r.get('pg_xacts_per_event', float('nan')):.2f} | {scale} | {errors} |")
     return "\n".join(lines)
+
+
+def shared_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options both scenarios take: load-generator processes, the relay beside the app, the figures' file."""
+    parser.add_argument("--workers", type=int, default=2, help="load-generator processes")
+    parser.add_argument("--no-relay", action="store_true", help="skip the bare relay")
+    parser.add_argument("--out", default=None, help="write the figures as JSON here")
+
+
+def out_path(opts: argparse.Namespace, name: str) -> Path:
+    """Where the figures go: ``--out``, or a file named after ``name`` and the time in test-artifacts/."""
+    out = Path(opts.out) if opts.out else ARTIFACTS / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    out.parent.mkdir(exist_ok=True)
+    return out
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -292,17 +335,15 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--saturation", type=float, default=6.0, help="seconds of the saturation phase")
     parser.add_argument("--gap", type=float, default=2.0, help="seconds between the phases")
     parser.add_argument("--pace", type=float, default=1.0, help="seconds between a couple's events (realistic)")
-    parser.add_argument("--workers", type=int, default=2, help="load-generator processes")
     parser.add_argument("--expect-rate", type=float, default=2500, help="events/s to seed sessions for")
     parser.add_argument("--redis-db", default="14", help="Redis database number for the multi-process runs")
-    parser.add_argument("--no-relay", action="store_true", help="skip the bare relay")
     parser.add_argument("--desk", action=argparse.BooleanOptionalAction, default=None,
                         help="measure the counselor desk (default: on, off with --quick)")
     parser.add_argument("--flood", action="store_true",
                         help="only compare the first couples count's realistic p99 without and with one flooding client")
     parser.add_argument("--flood-rounds", type=int, default=3, help="alternating quiet and flooded runs for --flood")
     parser.add_argument("--quick", action="store_true", help="smoke run: 5 couples, SQLite, 1 process, 2 s phases")
-    parser.add_argument("--out", default=None, help="write the figures as JSON here")
+    shared_arguments(parser)
     opts = parser.parse_args(argv)
     if opts.quick:
         opts.couples, opts.processes, opts.db = "5", "1", "sqlite"
@@ -328,8 +369,8 @@ def main(argv: list[str] | None = None) -> dict:
         report = {"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]}, "plan": plan.id,
                   "options": vars(opts), "flood": flood_comparison(opts, plan, script)}
         f = report["flood"]
-        print(f"flood: {f['couples']} couples, median realistic p99 {_ms(f['p99_quiet_ms'])} ms without, "
-              f"{_ms(f['p99_flooded_ms'])} ms with one flooding client (x{f['ratio'] or float('nan'):.2f}) "
+        print(f"flood: {f['couples']} couples, median realistic p99 {ms(f['p99_quiet_ms'])} ms without, "
+              f"{ms(f['p99_flooded_ms'])} ms with one flooding client (x{f['ratio'] or float('nan'):.2f}) "
               f"over {f['rounds']} rounds {f['each_p99_ms']}; the flooder's answers: {f['flood']}")
         return _write(report, opts)
     results = []
@@ -357,8 +398,7 @@ def main(argv: list[str] | None = None) -> dict:
 
 
 def _write(report: dict, opts: argparse.Namespace) -> dict:
-    out = Path(opts.out) if opts.out else ARTIFACTS / f"bench-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    out.parent.mkdir(exist_ok=True)
+    out = out_path(opts, "bench")
     out.write_text(json.dumps(report, indent=1, default=str))
     print(f"figures written to {out}")
     return report
