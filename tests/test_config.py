@@ -87,3 +87,15 @@ def test_how_long_a_summary_may_wait_before_the_desk_flags_it_is_a_setting(monke
     assert app.config["SUMMARY_WAIT_DAYS"] == 3
     monkeypatch.delenv("COUPLES_SUMMARY_WAIT_DAYS")
     assert Settings.from_env().summary_wait_days == 7
+
+
+def test_passwords_are_hashed_with_scrypt_at_full_cost_unless_a_test_lowers_it(tmp_path):
+    from couples.models import User
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/h.db", "SECRET_KEY": "x",
+                      "ASYNC_MODE": "threading"})
+    user = User()
+    with app.app_context():
+        user.set_password("correct horse battery")
+    assert user.password_hash.startswith("scrypt:32768:8:1$")  # werkzeug's scrypt: n=2**15, r=8, p=1
+    assert user.check_password("correct horse battery") and not user.check_password("wrong horse battery")
