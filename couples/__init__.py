@@ -90,6 +90,8 @@ def _configure(app: Flask, settings: Settings, overrides: dict[str, Any]) -> Non
         REQUIRE_TOTP=settings.require_totp,
         # Encryption at rest: the key file lives outside the database (couples/crypto.py).
         ENCRYPTION_KEY_FILE=settings.key_file or str(instance / "encryption.keys"),
+        # werkzeug's scrypt (n=2**15, r=8, p=1); not an environment setting: only tests choose a lower cost.
+        PASSWORD_HASH_METHOD="scrypt",
     )
     app.config.update(overrides)
 

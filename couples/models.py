@@ -7,6 +7,7 @@ import hashlib
 from datetime import datetime, UTC
 from typing import Any, Literal
 
+from flask import current_app
 from flask_login import UserMixin
 from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, Text, UniqueConstraint, event, inspect, text
 from sqlalchemy import false as sql_false
@@ -60,7 +61,8 @@ class User(UserMixin, db.Model):
     couples: Mapped[list[Couple]] = relationship(back_populates="counselor", foreign_keys="Couple.counselor_id")
 
     def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password, method="scrypt")
+        # The method names its cost in the stored hash, so checking follows whatever cost it was made with.
+        self.password_hash = generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

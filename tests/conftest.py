@@ -1,5 +1,9 @@
 """Fixtures every test suite can use: an app on a fresh, migrated SQLite file, and its client.
 
+The real migrations run once per test run, on a template file; each test's SQLite database starts
+as a copy of it (an upgrade per test cost 0.2-0.6 s, times ~700 tests). tests/web/test_migrations.py
+and the PostgreSQL suites still run the migrations themselves.
+
 Builders (tests/builders.py) need an app context: ``with app.app_context(): ...``.
 Suites with their own needs (sockets, browsers) add fixtures in their own conftest.py.
 """
@@ -7,6 +11,7 @@ Suites with their own needs (sockets, browsers) add fixtures in their own confte
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -44,24 +49,48 @@ def app_config(tmp_path: Path) -> dict:
         # Tests drive sessions at machine speed; tests/live/test_floods.py checks a person's pace.
         "LIVE_MESSAGE_RATE": 100_000,
         "LIVE_MESSAGE_BURST": 100_000,
+        # scrypt at 1/32 of the production cost: test accounts are made and logged into by the
+        # thousand (0.2 s each at full cost). tests/test_config.py checks the production setting.
+        "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",
     }
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory) -> Path:
+    """A SQLite file brought to the newest migration by the real migrations, once per run."""
+    path = tmp_path_factory.mktemp("template") / "migrated.db"
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "SECRET_KEY": "template", "TESTING": True,
+                      "ASYNC_MODE": "threading"})
+    upgrade_database(app)
+    _dispose(app)  # closes the last connection: SQLite folds its write-ahead log into the file
+    return path
+
+
 @pytest.fixture
-def app(app_config: dict):
+def app(app_config: dict, migrated_sqlite: Path):
     """The app on a migrated database. CSRF protection and rate limits stay on, as in production."""
     app = create_app(app_config)
-    migrate(app)
+    migrate(app, migrated_sqlite)
     yield app
+    _dispose(app)
+
+
+def migrate(app, template: Path) -> None:
+    """A new SQLite file starts as a copy of ``template``; then the real upgrade runs (at the newest
+    migration already, it only checks the version), so any other database is migrated for real."""
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("sqlite:///"):
+        path = Path(uri.removeprefix("sqlite:///").split("?", 1)[0])
+        if not path.exists():
+            shutil.copyfile(template, path)
+    upgrade_database(app)
+
+
+def _dispose(app) -> None:
     with app.app_context():
         from couples.extensions import db
 
         db.engine.dispose()
-
-
-def migrate(app) -> None:
-    """Run the real migrations."""
-    upgrade_database(app)
 
 
 @pytest.fixture

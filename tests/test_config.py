@@ -103,3 +103,15 @@ def test_the_serving_process_keeps_the_garbage_collector_off_its_start_up_heap(t
     frozen, enabled = done.stdout.split()[-2:]
     assert int(frozen) > 100_000  # the app's modules, mappings, content and catalogues
     assert enabled == "True"  # collections still run, for what the process makes while it serves
+
+
+def test_passwords_are_hashed_with_scrypt_at_full_cost_unless_a_test_lowers_it(tmp_path):
+    from couples.models import User
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/h.db", "SECRET_KEY": "x",
+                      "ASYNC_MODE": "threading"})
+    user = User()
+    with app.app_context():
+        user.set_password("correct horse battery")
+    assert user.password_hash.startswith("scrypt:32768:8:1$")  # werkzeug's scrypt: n=2**15, r=8, p=1
+    assert user.check_password("correct horse battery") and not user.check_password("wrong horse battery")
