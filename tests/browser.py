@@ -79,3 +79,9 @@ def shot(page, name: str) -> None:
     """A full-page screenshot in ``test-artifacts/<name>.png``."""
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def on_screen(page, text: str):
+    """The page's elements showing ``text``, leaving out the screen-reader announcer (``[data-announcer]``,
+    visually hidden), which repeats a status such as "All turns are done." for a moment."""
+    return page.get_by_text(text).and_(page.locator(":not([data-announcer])"))

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from browser import DESKTOP, PHONE, assert_accessible, logged_in_page, shot
+from browser import DESKTOP, PHONE, assert_accessible, logged_in_page, on_screen, shot
 
 from couples.content import build_plan
 from couples.services.plans import library
@@ -61,7 +61,7 @@ def take_turns(pages) -> None:
 
     a = pages[0]
     for _ in range(40):
-        if a.get_by_text("All turns are done").count():
+        if on_screen(a, "All turns are done").count():
             return
         for page in pages:
             area = page.locator("[data-step] form.answer-form textarea")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from browser import DESKTOP, PHONE, assert_accessible, logged_in_page, shot
+from browser import DESKTOP, PHONE, assert_accessible, logged_in_page, on_screen, shot
 from builders import PASSWORD
 from servers import LiveClient, login_cookie
 
@@ -81,7 +81,7 @@ def test_two_partners_complete_a_private_answer_and_a_turns_step_in_two_browsers
         listener.get_by_label("What did you hear?").fill(f"You said: {words}")
         listener.get_by_role("button", name="Check my understanding").click()
         speaker.get_by_role("button", name="That's it").click()
-    expect(a.get_by_text("All turns are done")).to_be_visible()
+    expect(on_screen(a, "All turns are done")).to_be_visible()
     shot(b, "live-turns-desktop")
     for page in (a, b):
         page.get_by_role("button", name="Continue").click()

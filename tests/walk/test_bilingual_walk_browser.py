@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from browser import DESKTOP, PHONE
+from browser import DESKTOP, PHONE, on_screen
 from builders import PASSWORD
 from walk.walking import (PARTNERS, Walk, add_a_commitment, counselor_creates_a_couple, counselor_reads_the_summary,
                           counselor_signs_up, expect_heading, partner_joins)
@@ -177,7 +177,7 @@ def take_turns(walk: BilingualWalk, index: int, words: dict[str, str]) -> None:
         walk.press(listener_role, "check")
         walk.press(speaker_role, "confirm")
     for role in LANGUAGES:
-        expect(walk.pages[role].get_by_text(walk.say(role, "turns done"))).to_be_visible()
+        expect(on_screen(walk.pages[role], walk.say(role, "turns done"))).to_be_visible()
     walk.see("b", "turns-done")
 
 

@@ -17,7 +17,7 @@ import re
 from datetime import date, timedelta
 
 import pytest
-from browser import DESKTOP, PHONE
+from browser import DESKTOP, PHONE, on_screen
 from builders import PASSWORD
 from live.test_quick_exit import wait_until_logged_out
 from walk.walking import (PARTNERS, Walk, add_a_commitment, counselor_creates_a_couple, counselor_reads_the_summary,
@@ -109,11 +109,14 @@ def private_choice(walk: Walk, title: str, choices: dict[str, str]) -> None:
 
 
 def private_text(walk: Walk, title: str, prompt: str, texts: dict[str, str]) -> None:
+    from playwright.sync_api import expect
+
     for role, text in texts.items():
         page = walk.pages[role]
         expect_heading(page, title)
         page.get_by_label(prompt).fill(text)
         page.get_by_role("button", name="Save my answer").click()
+        expect(page.get_by_role("button", name="Save my answer")).to_be_hidden()  # the server has it
 
 
 def take_turns(walk: Walk, rounds: list[tuple[str, str, str, str]]) -> None:
@@ -128,7 +131,7 @@ def take_turns(walk: Walk, rounds: list[tuple[str, str, str, str]]) -> None:
         listener.get_by_label(listener_prompt).fill(f"You said: {words}")
         listener.get_by_role("button", name="Check my understanding").click()
         speaker.get_by_role("button", name="That's it").click()
-    expect(walk.pages["a"].get_by_text("All turns are done")).to_be_visible()
+    expect(on_screen(walk.pages["a"], "All turns are done")).to_be_visible()
 
 
 def quick_exit_and_back(walk: Walk, session_url: str) -> None:
