@@ -6,34 +6,14 @@ from __future__ import annotations
 
 import uuid
 
+from builders import make_live_session
 from sqlalchemy import func, select
 
-from builders import make_live_session
+from bench.infra import event_script
 from couples.content import build_plan, load_library
 from couples.extensions import db
 from couples.models import LiveSession, SessionEvent, StepResult
-from couples.domain import Event as DomainEvent
-from couples.domain import Rejection, apply, start, view_for
 from couples.services import live
-from live.drive import complete_plan
-
-
-def _script(plan) -> list[tuple[str, str, str | None, dict]]:
-    """The events that complete ``plan``, found on the pure domain."""
-    state = start(plan, 0.0)
-    script: list[tuple[str, str, str | None, dict]] = []
-
-    def send(role: str, type_: str, step_id: str | None, data: dict) -> dict:
-        nonlocal state
-        result = apply(plan, state, DomainEvent(role, type_, step_id, data, 1.0 + len(script)))
-        if isinstance(result, Rejection):
-            return {"ok": False, "error": result.code}
-        script.append((role, type_, step_id, data))
-        state = result.state
-        return {"ok": True, "version": state.version}
-
-    complete_plan(send, lambda role: view_for(plan, state, role, 1.0 + len(script)))
-    return script
 
 
 def test_each_event_in_its_own_context_commits_its_effects_and_returns_its_connection(app):
@@ -43,7 +23,7 @@ def test_each_event_in_its_own_context_commits_its_effects_and_returns_its_conne
         couple, session_id = make_live_session(plan)
         users = {"a": couple.partner_a_id, "b": couple.partner_b_id}
         pool = db.engine.pool
-    script = _script(plan)
+    script = event_script(plan)
     first_id, first_outcome = "", None
     for role, type_, step_id, data in script:
         with app.app_context():  # as the namespace handles each message
