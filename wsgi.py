@@ -33,17 +33,30 @@ upgrade_database(app)
 start_reminder_task(app)  # every process sends due reminders; each is claimed exactly once
 
 
+FULL_COLLECTION_EVERY = 1000
+"""Collections of the middle generation between two full collections (Python's default: 10)."""
+
+
 def settle_heap() -> None:
     """Keep Python's cyclic garbage collector off the start-up heap.
 
     The app's modules, SQLAlchemy's mappings, the content library and the translations are some
     200,000 objects that live as long as the process, and every full collection walked them all
     (half a second on the benchmark machine, during which no socket is served). Frozen after
-    start-up, collections skip them. (Larger collection thresholds were measured too and not taken:
-    fewer collections, each as much longer, for no less CPU.)
+    start-up, collections skip them. (A larger threshold for the youngest generation was measured too
+    and not taken: fewer collections, each as much longer, for no less CPU.)
+
+    Full collections also walk every connection's objects: at 10,000 sockets each took 1.4 s, five a
+    minute at a practice's pace, and nothing was served meanwhile (p99 1.7 s). A full collection now
+    waits for ``FULL_COLLECTION_EVERY`` collections of the middle generation instead of Python's 10:
+    about once in a quarter of an hour at that load, where p99 fell to 52 ms (docs/performance.md).
+    Objects are still freed by reference counting as soon as they are unused; only garbage in
+    reference cycles that survived two younger collections waits longer.
     """
     gc.collect()  # what start-up left as garbage is freed, not frozen
     gc.freeze()
+    young, middle, _ = gc.get_threshold()
+    gc.set_threshold(young, middle, FULL_COLLECTION_EVERY)
 
 
 settle_heap()
