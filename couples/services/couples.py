@@ -72,7 +72,6 @@ def couple_for_counselor(user: User, couple_id: int) -> Couple | None:
     return couple if couple is not None and couple.counselor_id == user.id else None
 
 
-
 class _OfACouple(Protocol):
     """A row that belongs to one couple (a follow-up, a joint session)."""
 
