@@ -24,6 +24,15 @@ def dumps_bytes(value: Any) -> bytes:
         return json.dumps(value, separators=(",", ":")).encode()  # ASCII: a lone surrogate is escaped
 
 
+def encodes(value: Any) -> bool:
+    """Whether orjson encodes ``value`` (it refuses bytes, big integers and lone surrogates)."""
+    try:
+        orjson.dumps(value, option=_OPTIONS)
+    except TypeError:
+        return False
+    return True
+
+
 def dumps(value: Any, **_ignored: Any) -> str:
     """``value`` as compact JSON text; ``json.dumps``'s keyword arguments are accepted and ignored
     (the output is always compact)."""
