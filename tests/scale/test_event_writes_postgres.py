@@ -1,0 +1,158 @@
+"""On PostgreSQL an event without effects is written in one statement, a transaction of its own:
+the state and the event's record together or not at all. Two apps on one database stand for two
+processes, each with its own memo, so that one of them decides on a state the other moved on."""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+
+import pytest
+from builders import make_live_session
+from sqlalchemy import event, func, select
+
+from bench import infra
+from bench.infra import event_script
+from couples.domain import Event, apply, start
+from couples.extensions import db
+from couples.models import LiveSession, SessionEvent
+from couples.services import live
+
+pytestmark = [pytest.mark.live, pytest.mark.postgres]
+PLAN = infra.library_plan("everyday-connection")
+SCRIPT = event_script(PLAN)
+
+
+@pytest.fixture(scope="module")
+def second_app(pg_url, pg_app):
+    """Another app on the same database: another process's memo."""
+    app = infra.make_app(pg_url, secret="scale-secret")
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+class Ran(list):
+    """Statements run, and (``alone``) whether each ran as a transaction of its own."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.alone: list[bool] = []
+
+
+@contextlib.contextmanager
+def statements_of(app):
+    """The statements the app's engine runs meanwhile (BEGIN and COMMIT are not statements here);
+    ``alone`` says for each whether it ran as a transaction of its own (autocommit)."""
+    ran = Ran()
+
+    def count(conn, _cursor, statement, *_args):
+        ran.append(statement)
+        ran.alone.append(conn.connection.driver_connection.autocommit)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield ran
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def send(app, user_id: int, session_id: int, step: tuple, command_id: str | None = None) -> live.Outcome:
+    """One scripted event, handled as a Socket.IO message is: in an app context of its own."""
+    _role, type_, step_id, data = step
+    with app.app_context():
+        return live.handle_event(user_id, live.LiveCommand(command_id or uuid.uuid4().hex, session_id, type_,
+                                                           step_id, data))
+
+
+def stored(app, session_id: int) -> tuple[int, int]:
+    """The session's stored version and how many events it recorded."""
+    with app.app_context():
+        version = db.session.get(LiveSession, session_id).version
+        events = db.session.scalar(select(func.count()).where(SessionEvent.session_id == session_id))
+        db.session.remove()
+        return version, events
+
+
+@pytest.fixture
+def session(pg_app):
+    with pg_app.app_context():
+        couple, session_id = make_live_session(PLAN)
+        return {"a": couple.partner_a_id, "b": couple.partner_b_id}, session_id
+
+
+def effects_in_script() -> list[bool]:
+    """Whether each scripted event has effects (finishes a step, completes the plan), by the pure domain."""
+    state, found = start(PLAN, 0.0), []
+    for role, type_, step_id, data in SCRIPT:
+        result = apply(PLAN, state, Event(role, type_, step_id, data, 1.0))
+        found.append(bool(result.effects))
+        state = result.state
+    return found
+
+
+def test_events_without_effects_are_one_statement_each_and_the_whole_plan_is_stored(pg_app, session):
+    users, session_id = session
+    effects = effects_in_script()
+    for index, step in enumerate(SCRIPT):
+        with statements_of(pg_app) as ran:
+            assert isinstance(send(pg_app, users[step[0]], session_id, step), live.Applied), step
+        if index < 2:
+            continue  # a new memo locks and reads the row until a read finds it current
+        if effects[index]:  # the state, the record and what the effects call for, then one commit
+            assert ran[0].startswith("UPDATE live_sessions SET state"), ran
+            assert ran[1].startswith("INSERT INTO session_events") and not any(ran.alone), ran
+        else:
+            assert len(ran) == 1 and ran[0].startswith("WITH saved AS") and ran.alone == [True], ran
+
+    assert 0 < sum(effects) < len(SCRIPT)
+    with pg_app.app_context():
+        assert db.engine.pool.checkedout() == 0  # every event gave its connection back
+        assert db.session.get(LiveSession, session_id).status == "completed"
+        with db.engine.connect() as connection:  # back in transactions: a later statement is not committed alone
+            assert connection.connection.driver_connection.autocommit is False
+        db.session.remove()
+    assert stored(pg_app, session_id)[1] == len(SCRIPT)
+
+
+def test_a_repeated_id_writes_nothing_even_where_its_new_content_would_change_the_state(pg_app, session):
+    users, session_id = session
+    effects = effects_in_script()
+    k = 2
+    role = SCRIPT[k][0]
+    j = next(j for j in range(k + 1, len(SCRIPT)) if SCRIPT[j][0] == role and not effects[j])
+    for step in SCRIPT[:k]:
+        send(pg_app, users[step[0]], session_id, step)
+    first = send(pg_app, users[role], session_id, SCRIPT[k], command_id="the-same-id")
+    for step in SCRIPT[k + 1:j]:
+        send(pg_app, users[step[0]], session_id, step)
+    before = stored(pg_app, session_id)
+
+    with statements_of(pg_app) as ran:  # the partner's next event, under the id they used before
+        again = send(pg_app, users[role], session_id, SCRIPT[j], command_id="the-same-id")
+
+    assert ran[0].startswith("WITH saved AS")  # written in one statement, refused by the unique key
+    assert again == live.Repeated(first)
+    assert stored(pg_app, session_id) == before
+    assert isinstance(send(pg_app, users[role], session_id, SCRIPT[j]), live.Applied)
+
+
+def test_an_event_decided_on_a_state_another_process_moved_on_is_judged_again_and_counts_once(
+        pg_app, second_app, session):
+    users, session_id = session
+    effects = effects_in_script()
+    k = next(k for k in range(3, len(SCRIPT)) if not effects[k])
+    for step in SCRIPT[:k - 1]:  # this process remembers the session's state
+        send(pg_app, users[step[0]], session_id, step)
+    send(second_app, users[SCRIPT[k - 1][0]], session_id, SCRIPT[k - 1])  # the other moves it on
+
+    with statements_of(pg_app) as ran:
+        outcome = send(pg_app, users[SCRIPT[k][0]], session_id, SCRIPT[k])
+
+    assert isinstance(outcome, live.Applied)
+    assert ran[0].startswith("WITH saved AS")  # decided on the remembered state: found it outdated
+    assert any(statement.startswith("UPDATE live_sessions SET version") for statement in ran[1:])  # locked, read
+    assert ran.alone == [True] + [False] * (len(ran) - 1)  # and written in a transaction again
+    assert stored(pg_app, session_id) == (outcome.version, k + 1)
