@@ -12,7 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from . import crypto, fastjson, js_messages
+from . import crypto, js_messages
 from .config import Settings, secret_key_from
 from .extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
 from .i18n import select_locale
@@ -50,9 +50,6 @@ def _configure(app: Flask, settings: Settings, overrides: dict[str, Any]) -> Non
         SETTINGS=settings,
         SECRET_KEY=overrides.get("SECRET_KEY") or secret_key_from(instance),
         SQLALCHEMY_DATABASE_URI=settings.database_url or f"sqlite:///{instance / 'couples.sqlite3'}",
-        # JSON columns (an event's ack; the sealed string an encrypted column holds) through orjson:
-        # the standard library's encoder was a visible part of every live event.
-        SQLALCHEMY_ENGINE_OPTIONS={"json_serializer": fastjson.dumps, "json_deserializer": fastjson.loads},
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.secure_cookies,
@@ -94,6 +91,7 @@ def _configure(app: Flask, settings: Settings, overrides: dict[str, Any]) -> Non
         PASSWORD_HASH_METHOD="scrypt",
     )
     app.config.update(overrides)
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", settings.engine_options(app.config["SQLALCHEMY_DATABASE_URI"]))
 
 
 def _init_extensions(app: Flask) -> None:

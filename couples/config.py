@@ -8,8 +8,9 @@ import secrets
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
+from . import fastjson
 from .realtime.pace import DEFAULT_BURST, DEFAULT_RATE
 
 ASYNC_MODES = ("eventlet", "gevent", "threading")
@@ -188,6 +189,7 @@ class Settings:
     websocket_only: bool = False
     max_connections: int = 20_000  # eventlet's simultaneous connections per process (wsgi.py)
     listen_backlog: int = 4096  # connections the kernel queues before the process accepts them
+    database_pool: int = 20  # PostgreSQL connections one process keeps open (engine_options)
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     public_url: str = ""
     reminder_interval_seconds: int = 30
@@ -195,6 +197,20 @@ class Settings:
     require_totp: bool = False  # counselors must set up one-time passwords (services/totp.py)
     # --- encryption at rest (couples/crypto.py) ---
     key_file: str = ""
+
+    def engine_options(self, database_url: str) -> dict[str, Any]:
+        """SQLAlchemy's engine options for the database at ``database_url``.
+
+        JSON columns (an event's ack; the sealed string an encrypted column holds) go through
+        orjson: the standard library's encoder was a visible part of every live event. On a
+        server database the pool keeps ``database_pool`` connections open: with SQLAlchemy's five,
+        a busy process opened a new connection for most events (and PostgreSQL a new backend for
+        each) and closed it again after the commit. Events waiting for the database hold one each.
+        """
+        options: dict[str, Any] = {"json_serializer": fastjson.dumps, "json_deserializer": fastjson.loads}
+        if not database_url.startswith("sqlite"):
+            options["pool_size"] = self.database_pool
+        return options
 
     @property
     def crisis_resources(self) -> tuple[tuple[str, str, str], ...]:
@@ -233,6 +249,7 @@ class Settings:
             websocket_only=_env_flag("COUPLES_WEBSOCKET_ONLY"),
             max_connections=_env_positive_int("COUPLES_MAX_CONNECTIONS", 20_000),
             listen_backlog=_env_positive_int("COUPLES_LISTEN_BACKLOG", 4096),
+            database_pool=_env_positive_int("COUPLES_DATABASE_POOL", 20),
             smtp=SmtpSettings.from_env(),
             public_url=_env("COUPLES_PUBLIC_URL").rstrip("/") or f"http://{host}:{port}",
             reminder_interval_seconds=_env_int("COUPLES_REMINDER_INTERVAL", 30),

@@ -35,6 +35,7 @@ def test_a_wildcard_origin_is_refused(monkeypatch):
     ("COUPLES_PORT", "five thousand", "COUPLES_PORT must be a whole number"),
     ("COUPLES_CRISIS_RESOURCES", "just a label", "label|number|link"),
     ("COUPLES_HEARTBEAT_SECONDS", "0", "COUPLES_HEARTBEAT_SECONDS must be at least 1"),
+    ("COUPLES_DATABASE_POOL", "0", "COUPLES_DATABASE_POOL must be at least 1"),
     ("COUPLES_IDLE_MINUTES", "half an hour", "COUPLES_IDLE_MINUTES must be a number of minutes"),
     ("COUPLES_IDLE_MINUTES", "0", "COUPLES_IDLE_MINUTES must be a positive number of minutes"),
     ("COUPLES_IDLE_MINUTES", "nan", "COUPLES_IDLE_MINUTES must be a positive number of minutes"),

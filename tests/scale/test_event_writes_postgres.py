@@ -14,6 +14,7 @@ from sqlalchemy import event, func, select
 from bench import infra
 from bench.infra import event_script
 from couples.domain import Event, apply, start
+from couples import create_app
 from couples.extensions import db
 from couples.models import LiveSession, SessionEvent
 from couples.services import live
@@ -156,3 +157,27 @@ def test_an_event_decided_on_a_state_another_process_moved_on_is_judged_again_an
     assert any(statement.startswith("UPDATE live_sessions SET version") for statement in ran[1:])  # locked, read
     assert ran.alone == [True] + [False] * (len(ran) - 1)  # and written in a transaction again
     assert stored(pg_app, session_id) == (outcome.version, k + 1)
+
+
+@pytest.mark.parametrize("pool", [3, 12])
+def test_a_burst_of_events_reuses_the_pools_connections_instead_of_opening_new_ones(pg_url, monkeypatch, pool):
+    """Eight events waiting for the database at once, twice: with a pool of three (SQLAlchemy's
+    default is five) the second burst opens five connections again, closed after each use; with
+    the pool a busy process needs, the eight opened by the first burst serve the second."""
+    monkeypatch.setenv("COUPLES_DATABASE_POOL", str(pool))
+    app = create_app({"SQLALCHEMY_DATABASE_URI": pg_url, "SECRET_KEY": "x", "ASYNC_MODE": "threading"})
+    opened = []
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "connect", lambda *_args: opened.append(1))
+
+    for _burst in range(2):
+        waiting = [engine.connect() for _ in range(8)]
+        for connection in waiting:
+            connection.exec_driver_sql("SELECT 1")
+        for connection in waiting:
+            connection.close()
+    engine.dispose()
+
+    assert engine.pool.size() == pool
+    assert len(opened) == (8 + 5 if pool == 3 else 8)
