@@ -752,25 +752,34 @@ def _write(transaction: _EventTransaction, memo: SessionMemo, user_id: int, view
     outcome = Applied(result.state.version)
     save = _save_parameters(command.session_id, memo, decided_on, result.state, now)
     record = _record_parameters(user_id, viewer, command, outcome, now)
+    at_once = not result.effects and transaction.can_run_alone
     try:
-        if not result.effects and transaction.can_run_alone:
-            if transaction.run_alone(_SAVE_AND_RECORD, {**save, **record}).rowcount != 1:
-                return None
-        else:
-            if transaction.connection.execute(_SAVE, save).rowcount != 1:
-                transaction.rollback()
-                return None
-            transaction.connection.execute(_RECORD, {"session_id": command.session_id, **record})
-            if result.effects:
-                transaction.orm()
-                _apply_effects(memo, command.session_id, user_id, result.effects, result.state)
-            transaction.commit()
+        saved = (transaction.run_alone(_SAVE_AND_RECORD, {**save, **record}).rowcount == 1 if at_once
+                 else _save_and_record(transaction, save, record))
     except IntegrityError:  # the command id was applied before: its first outcome stands
         transaction.rollback()
         transaction.orm()
         return _earlier_outcome(user_id, command), None
+    if not saved:
+        return None
+    if not at_once:
+        if result.effects:
+            transaction.orm()
+            _apply_effects(memo, command.session_id, user_id, result.effects, result.state)
+        transaction.commit()
     memo.state = result.state
     return outcome, (memo, result.state, result.effects)
+
+
+def _save_and_record(transaction: _EventTransaction, save: dict[str, Any], record: dict[str, Any]) -> bool:
+    """The state's write, then the command's record, in the event's transaction; False, rolled
+    back, when the write found the session moved on."""
+    connection = transaction.connection
+    if connection.execute(_SAVE, save).rowcount != 1:
+        transaction.rollback()
+        return False
+    connection.execute(_RECORD, {"session_id": save["session_id"], **record})
+    return True
 
 
 def _earlier_outcome(user_id: int, command: LiveCommand) -> Repeated:
