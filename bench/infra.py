@@ -275,7 +275,7 @@ def seed_couples(app, n: int, plan, sessions_per_couple: int = 1, history: bool 
 
     from couples.domain import start
     from couples.extensions import db
-    from couples.models import Couple, LiveSession, User, utcnow
+    from couples.models import Couple, LiveSession, SessionPlan, User, utcnow
     from couples.services.plans import plan_to_dict
 
     with app.app_context():
@@ -301,7 +301,7 @@ def seed_couples(app, n: int, plan, sessions_per_couple: int = 1, history: bool 
         done = replace(fresh, status="completed")
         later = (done, "completed") if history else (fresh, QUEUED)
         stored_plan = plan_to_dict(plan)
-        rows = [{"couple_id": c.id, "plan_id": plan.id, "plan_title": plan.title, "plan": stored_plan,
+        rows = [{"couple_id": c.id, "plan_id": plan.id, "plan_title": plan.title,
                  "state": state.to_dict(), "version": state.version, "status": status,
                  "started_by_id": c.partner_a_id, "created_at": utcnow(), "updated_at": utcnow()}
                 for i, c in enumerate(couples) for index in range(sessions_per_couple)
@@ -312,6 +312,8 @@ def seed_couples(app, n: int, plan, sessions_per_couple: int = 1, history: bool 
                                            .where(LiveSession.couple_id.in_([c.id for c in couples]))
                                            .order_by(LiveSession.id)):
             sessions.setdefault(cid, []).append(sid)
+        db.session.execute(insert(SessionPlan), [{"session_id": sid, "plan": stored_plan}
+                                                 for ids in sessions.values() for sid in ids])
         db.session.commit()
         return [{"couple_id": c.id, "a": c.partner_a_id, "b": c.partner_b_id, "sessions": sessions[c.id],
                  "counselor": counselor.id} for c in couples]

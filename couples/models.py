@@ -9,9 +9,9 @@ from typing import Any, Literal
 
 from flask import current_app
 from flask_login import UserMixin
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, Text, UniqueConstraint, event, inspect, text
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, Text, UniqueConstraint, event, inspect, select, text
 from sqlalchemy import false as sql_false
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .crypto import EncryptedBytes, EncryptedJSON, EncryptedText
@@ -197,11 +197,26 @@ ENDED_SESSION_STATUSES = ("completed", ABANDONED)
 """Row statuses of a session that has ended: its results are recorded and its summary can be written."""
 
 
+class SessionPlan(db.Model):
+    """The plan a session runs, as it was when the session started; never changed afterwards.
+
+    It has a table of its own, beside its session's row rather than in it: SQLite writes a whole
+    row again on every update, and a plan (about 20 KB) in the row that every event updates was
+    copied into the log with each event.
+    """
+
+    __tablename__ = "live_session_plans"
+
+    session_id: Mapped[int] = mapped_column(ForeignKey("live_sessions.id"), primary_key=True)
+    plan: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
 class LiveSession(db.Model):
     """One workshop run by a couple. ``state`` is the domain state, the source of truth.
 
     ``status`` mirrors the state's status for queries; ``abandoned`` marks a session closed
-    unfinished by the server (its state keeps the status it had).
+    unfinished by the server (its state keeps the status it had). ``plan`` reads the session's
+    :class:`SessionPlan`; it is given once, when the session is made.
     """
 
     __tablename__ = "live_sessions"
@@ -210,7 +225,8 @@ class LiveSession(db.Model):
     couple_id: Mapped[int] = mapped_column(ForeignKey("couples.id"), index=True)
     plan_id: Mapped[str] = mapped_column(String(64))
     plan_title: Mapped[str] = mapped_column(String(120))
-    plan: Mapped[dict[str, Any]] = mapped_column(JSON)
+    plan: Mapped[dict[str, Any]] = column_property(
+        select(SessionPlan.plan).where(SessionPlan.session_id == id).scalar_subquery())
     state: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON)
     version: Mapped[int]
     status: Mapped[str] = mapped_column(String(16))
@@ -221,6 +237,10 @@ class LiveSession(db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     couple: Mapped[Couple] = relationship()
+    stored_plan: Mapped[SessionPlan] = relationship(lazy="raise")  # written with the session, read as ``plan``
+
+    def __init__(self, *, plan: dict[str, Any], **columns: Any) -> None:
+        super().__init__(stored_plan=SessionPlan(plan=plan), **columns)
 
     __table_args__ = (
         Index("ix_live_sessions_couple_status", "couple_id", "status"),

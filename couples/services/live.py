@@ -417,7 +417,7 @@ def _drop_unseated(session_id: int, seats: Seats) -> None:
 
 def _load_memo(session_id: int) -> SessionMemo:
     found = db.session.execute(
-        select(_SESSIONS.c.couple_id, _SESSIONS.c.plan, _SESSIONS.c.plan_title, _SESSIONS.c.mode, Couple.partner_a_id,
+        select(_SESSIONS.c.couple_id, LiveSession.plan, _SESSIONS.c.plan_title, _SESSIONS.c.mode, Couple.partner_a_id,
                Couple.partner_b_id, Couple.counselor_id, Couple.partner_a_name, Couple.partner_b_name,
                Couple.seats_version)
         .join(Couple, Couple.id == _SESSIONS.c.couple_id).where(_SESSIONS.c.id == session_id)
