@@ -10,7 +10,7 @@ from flask.cli import with_appcontext
 
 from . import vault
 from .content import PACKAGED_FOLDER, check_folder, load_library
-from .crypto import keyring
+from .crypto import KEY_FILE_LOOK_EVERY, keyring
 from .database import upgrade_database
 from .extensions import db
 from .services import accounts, live, reminders
@@ -87,7 +87,8 @@ def _sealed_columns() -> list[vault.SealedColumn]:
 
 @click.command("rotate-key")
 @click.option("--grace", default=2.0, show_default=True, type=click.FloatRange(0, 600),
-              help="Seconds the last, clean pass waits after the new key appeared, for writes already under way.")
+              help="Seconds the last, clean pass waits after the new key appeared, for writes already under way "
+                   f"(at least {2 * KEY_FILE_LOOK_EVERY:g}, twice the time between two looks at the key file by a server).")
 @click.option("--keep-old", is_flag=True, help="Keep the old keys in the key file (they are retired by default).")
 @with_appcontext
 def rotate_key_command(grace: float, keep_old: bool) -> None:

@@ -21,6 +21,7 @@ import os
 import secrets
 import tempfile
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +41,9 @@ MARK = "enc1"
 NONCE_BYTES = 12
 KEY_BYTES = 32
 OPENED_CACHE = 256
+KEY_FILE_LOOK_EVERY = 0.25
+"""Seconds sealing trusts the newest key it knows before it looks at the key file again: a stat per
+seal was a visible part of every live event. A rotation waits longer than this (``vault.rotate_key``)."""
 """How many recently opened text values each process keeps (see :meth:`Keyring.open_text`)."""
 KEY_FILE_HEADER = (
     "# couples encryption keys. Keep this file secret, outside the database's backups, and back it\n"
@@ -144,14 +148,16 @@ def key_id_of(sealed: str | bytes) -> str | None:
 class Keyring:
     """The keys of one key file, as this process knows them.
 
-    Sealing stats the file first and re-reads it when it changed (a rotation added a key);
-    opening a value under an unknown key id re-reads it once before giving up.
+    Sealing stats the file first (at most every :data:`KEY_FILE_LOOK_EVERY` seconds) and re-reads it
+    when it changed (a rotation added a key); opening a value under an unknown key id re-reads it
+    once before giving up.
     """
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.Lock()
         self._seen: tuple[int, int, int] | None = None
+        self._looked_at = 0.0
         self._keys: dict[str, Key] = {}
         self._newest: Key | None = None
         self._opened: OrderedDict[str, bytes] = OrderedDict()
@@ -159,6 +165,7 @@ class Keyring:
 
     def refresh(self) -> None:
         """Re-read the key file if it changed since the last read."""
+        self._looked_at = time.monotonic()
         stat = self.path.stat()
         seen = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
         if seen == self._seen:
@@ -172,8 +179,9 @@ class Keyring:
 
     @property
     def newest(self) -> Key:
-        """The key new values are sealed with (after a look at the file)."""
-        self.refresh()
+        """The key new values are sealed with (after a look at the file, unless one was just taken)."""
+        if time.monotonic() - self._looked_at >= KEY_FILE_LOOK_EVERY:
+            self.refresh()
         assert self._newest is not None
         return self._newest
 

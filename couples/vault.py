@@ -28,7 +28,8 @@ from sqlalchemy import table as table_clause
 from sqlalchemy import tuple_, type_coerce, update
 from sqlalchemy.types import TypeEngine
 
-from .crypto import EncryptedBytes, EncryptedJSON, EncryptedText, Key, Keyring, key_id_of, read_key_file, write_key_file
+from .crypto import (KEY_FILE_LOOK_EVERY, EncryptedBytes, EncryptedJSON, EncryptedText, Key, Keyring, key_id_of,
+                     read_key_file, write_key_file)
 
 Kind = Literal["text", "json", "bytes"]
 STORED_TYPES: dict[str, TypeEngine[Any]] = {"text": Text(), "json": JSON(), "bytes": LargeBinary()}
@@ -193,13 +194,15 @@ def rotate_key(engine: Engine, ring: Keyring, columns: list[SealedColumn], grace
                keep_old: bool = False, max_passes: int = 50) -> Rotation:
     """Add a new key, re-seal every value under it while servers keep running, then retire the old keys.
 
-    Servers seal with the newest key they know and look at the key file before each seal, so only a
-    write that had sealed just before the new key appeared can still land under an old key. The
-    rotation therefore ends with a pass that finds nothing and starts ``grace`` seconds or more after
-    the new key was written; only then are the old keys taken out of the file (unless ``keep_old``).
+    Servers seal with the newest key they know and look at the key file before sealing (at most every
+    :data:`~couples.crypto.KEY_FILE_LOOK_EVERY` seconds), so only a write sealed before a server's
+    next look can still land under an old key. The rotation therefore ends with a pass that finds
+    nothing and starts ``grace`` seconds (at least twice that interval) or more after the new key was
+    written; only then are the old keys taken out of the file (unless ``keep_old``).
     Last, the space the replaced values left behind is overwritten, so that no copy under an old key
     outlives the rotation in the database's files (:func:`scrub_freed_space`).
     """
+    grace = max(grace, 2 * KEY_FILE_LOOK_EVERY)
     with _only_rotation(ring.path):
         old_keys = read_key_file(ring.path)
         key = Key.generate(taken={k.id for k in old_keys})
