@@ -41,10 +41,10 @@ MARK = "enc1"
 NONCE_BYTES = 12
 KEY_BYTES = 32
 OPENED_CACHE = 256
+"""How many recently opened text values each process keeps (see :meth:`Keyring.open_text`)."""
 KEY_FILE_LOOK_EVERY = 0.25
 """Seconds sealing trusts the newest key it knows before it looks at the key file again: a stat per
 seal was a visible part of every live event. A rotation waits longer than this (``vault.rotate_key``)."""
-"""How many recently opened text values each process keeps (see :meth:`Keyring.open_text`)."""
 KEY_FILE_HEADER = (
     "# couples encryption keys. Keep this file secret, outside the database's backups, and back it\n"
     "# up on its own (docs/security.md). One key a line, '<id> <base64 key>'; the last one seals new data.\n"
