@@ -21,7 +21,7 @@ from typing import Any
 
 from flask import current_app, has_request_context
 from flask_babel import force_locale, gettext
-from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy import Table, and_, bindparam, or_, select, union_all, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -82,6 +82,22 @@ _SAVE_AND_RECORD = _EVENTS.insert().add_cte(_SAVED).from_select(
     ["session_id", *_RECORDED],
     select(_SAVED.c.id, *(bindparam(name, type_=_EVENTS.c[name].type) for name in _RECORDED)),
 ).execution_options(preserve_rowcount=True)  # an INSERT's row count is otherwise gone with its cursor
+
+
+@functools.lru_cache(maxsize=64)
+def _save_record_and_upsert(shape: tuple[tuple[Table, tuple[str, ...], bool, tuple[str, ...], int], ...]) -> Any:
+    """:data:`_SAVE_AND_RECORD`, also writing a finished step's results (PostgreSQL): each upsert is a
+    CTE selecting its rows from the saved session, so it writes nothing when the save found the
+    session moved on. ``shape`` is each upsert's :attr:`results.Upsert.shape`; row ``j`` of upsert
+    ``i`` takes its column ``c`` from the parameter ``u{i}r{j}_{c}``."""
+    statement = _SAVE_AND_RECORD
+    for i, (table, key, replace, columns, count) in enumerate(shape):
+        rows = [select(*(bindparam(f"u{i}r{j}_{name}", type_=table.c[name].type) for name in columns))
+                .select_from(_SAVED) for j in range(count)]
+        source = rows[0] if count == 1 else union_all(*rows)
+        statement = statement.add_cte(results.upsert_statement("postgresql", table, key, columns, replace, source)
+                                      .cte(f"upsert{i}"))
+    return statement
 
 
 class LiveError(Exception):
@@ -584,11 +600,15 @@ class _EventTransaction:
             db.session.registry.set(self.bound)
 
     @property
+    def on_postgresql(self) -> bool:
+        """Whether the event's database is PostgreSQL (which has statements that write several tables)."""
+        return db.engine.dialect.name == "postgresql"
+
+    @property
     def can_run_alone(self) -> bool:
         """Whether :meth:`run_alone` may be used: on PostgreSQL, on this event's own connection,
-        before anything ran in it (SQLite has no statement that writes two tables)."""
-        return (self.own and self.bound is None and self.core.dialect.name == "postgresql"
-                and not self.core.in_transaction())
+        before anything ran in it."""
+        return self.own and self.bound is None and self.on_postgresql and not self.core.in_transaction()
 
     def run_alone(self, statement: Any, parameters: dict[str, Any]) -> Any:
         """Run ``statement`` as a transaction of its own: committed when it returns, nothing written
@@ -746,37 +766,66 @@ def _write(transaction: _EventTransaction, memo: SessionMemo, user_id: int, view
     outcome, write what its effects call for, and commit; what to publish. None, with nothing
     written, when the session moved on (or closed, or its seats changed) since.
 
-    An event without effects on PostgreSQL is one statement in a transaction of its own;
-    otherwise the state, the record and the effects are written in turn and committed together.
+    On PostgreSQL the state, the record and a finished step's results are one statement: a
+    transaction of its own when nothing ran before it in the event (one round trip instead of a
+    BEGIN, three statements and a COMMIT). An effect that needs more (a concern to flag, a session
+    ended early) and SQLite write the state, the record and the effects in turn, committed together.
     """
     outcome = Applied(result.state.version)
     save = _save_parameters(command.session_id, memo, decided_on, result.state, now)
     record = _record_parameters(user_id, viewer, command, outcome, now)
-    at_once = not result.effects and transaction.can_run_alone
+    upserts = _upserts_alone(transaction, memo, command.session_id, result)
     try:
-        saved = (transaction.run_alone(_SAVE_AND_RECORD, {**save, **record}).rowcount == 1 if at_once
-                 else _save_and_record(transaction, save, record))
+        saved = (_save_and_record(transaction, save, record) if upserts is None
+                 else _save_record_and_upsert_in(transaction, {**save, **record}, upserts))
     except IntegrityError:  # the command id was applied before: its first outcome stands
         transaction.rollback()
         transaction.orm()
         return _earlier_outcome(user_id, command), None
     if not saved:
+        transaction.rollback()
         return None
-    if not at_once:
-        if result.effects:
-            transaction.orm()
-            _apply_effects(memo, command.session_id, user_id, result.effects, result.state)
-        transaction.commit()
+    if upserts is None and result.effects:
+        transaction.orm()
+        _apply_effects(memo, command.session_id, user_id, result.effects, result.state)
+    transaction.commit()  # nothing left to commit after a statement run alone
     memo.state = result.state
     return outcome, (memo, result.state, result.effects)
 
 
+def _upserts_alone(transaction: _EventTransaction, memo: SessionMemo, session_id: int, result: Accepted
+                   ) -> list[results.Upsert] | None:
+    """On PostgreSQL, the rows the event's effects call for, when rows are all they call for (a
+    finished step's results, or nothing); None otherwise (see :func:`_apply_effects`)."""
+    if not transaction.on_postgresql:
+        return None
+    upserts: list[results.Upsert] = []
+    for effect in result.effects:
+        if isinstance(effect, StepFinished):
+            upserts += results.finished_step(session_id, memo.couple_id, memo.plan, result.state, effect.index,
+                                             effect.outcome)
+        elif isinstance(effect, SafetyConcern) or (isinstance(effect, Completed) and result.state.ending is not None):
+            return None
+    return upserts
+
+
+def _save_record_and_upsert_in(transaction: _EventTransaction, parameters: dict[str, Any],
+                               upserts: list[results.Upsert]) -> bool:
+    """Save, record and upsert in one statement (:func:`_save_record_and_upsert`): alone if it can
+    be, else in the event's transaction. Whether the save found the session where it was decided."""
+    for i, upsert in enumerate(upserts):
+        parameters.update({f"u{i}r{j}_{name}": value for j, row in enumerate(upsert.rows) for name, value in row.items()})
+    statement = _save_record_and_upsert(tuple(upsert.shape for upsert in upserts))
+    if transaction.can_run_alone:
+        return transaction.run_alone(statement, parameters).rowcount == 1
+    return transaction.connection.execute(statement, parameters).rowcount == 1
+
+
 def _save_and_record(transaction: _EventTransaction, save: dict[str, Any], record: dict[str, Any]) -> bool:
-    """The state's write, then the command's record, in the event's transaction; False, rolled
-    back, when the write found the session moved on."""
+    """The state's write, then the command's record, in the event's transaction; False, with
+    nothing recorded, when the write found the session moved on."""
     connection = transaction.connection
     if connection.execute(_SAVE, save).rowcount != 1:
-        transaction.rollback()
         return False
     connection.execute(_RECORD, {"session_id": save["session_id"], **record})
     return True

@@ -1,7 +1,8 @@
 """Step and rating results: what each finished step of a session left, in rows a query can read.
 
 A row is written when both partners move on from a step (:func:`record_finished`, in the
-same transaction as the event that finished it), for the steps a session never reached when it
+same transaction as the event that finished it; on PostgreSQL in the same statement, built from
+:func:`finished_step`), for the steps a session never reached when it
 ends early (:func:`record_unfinished`), or afterwards from the stored state for sessions from
 before results were recorded (:func:`ensure_recorded`). Writes are upserts: a step finished
 again after going back replaces its row, and two callers backfilling at once both succeed.
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, UTC
 from typing import Any
 
@@ -36,9 +38,18 @@ def record_finished(session_id: int, couple_id: int, plan: Plan, state: SessionS
                     outcome: Outcome) -> None:
     """Write how step ``index`` ended and what it left (its revealed ratings too), replacing an
     earlier row for the same step. ``state`` is the session's state after the step was left."""
+    for upsert in finished_step(session_id, couple_id, plan, state, index, outcome):
+        upsert.run()
+
+
+def finished_step(session_id: int, couple_id: int, plan: Plan, state: SessionState, index: int,
+                  outcome: Outcome) -> list[Upsert]:
+    """What :func:`record_finished` writes, unwritten: the step's row, and its ratings if it has any
+    (for a caller that writes them in a statement of its own)."""
     now = datetime.now(UTC)
-    _write_steps([_step_row(session_id, couple_id, plan, state, index, outcome, now)], replace=True)
-    _write_ratings(session_id, couple_id, plan, state, index, now)
+    steps = Upsert(_STEPS, _STEP_KEY, True, (_step_row(session_id, couple_id, plan, state, index, outcome, now),))
+    ratings = _ratings(session_id, couple_id, plan, state, index, now)
+    return [steps, ratings] if ratings.rows else [steps]
 
 
 def record_unfinished(session_id: int, plan: Plan | None = None, state: SessionState | None = None) -> None:
@@ -101,36 +112,69 @@ def _step_row(session_id: int, couple_id: int, plan: Plan, state: SessionState, 
 
 def _write_steps(rows: list[dict[str, Any]], replace: bool) -> None:
     """Insert step rows; an existing row for the same step is replaced, or kept if not ``replace``."""
-    _upsert(_STEPS, rows, ("session_id", "step_index"), replace)
+    Upsert(_STEPS, _STEP_KEY, replace, tuple(rows)).run()
 
 
 def _write_ratings(session_id: int, couple_id: int, plan: Plan, state: SessionState, index: int,
                    now: datetime) -> None:
     """Insert or update one row per partner and item of a rating step both partners rated."""
+    _ratings(session_id, couple_id, plan, state, index, now).run()
+
+
+def _ratings(session_id: int, couple_id: int, plan: Plan, state: SessionState, index: int,
+             now: datetime) -> Upsert:
+    """One row per partner and item of a rating step both partners rated (none for other steps)."""
     step = plan.steps[index]
-    if not isinstance(step, RatingStep):
-        return
-    rows = [{"session_id": session_id, "couple_id": couple_id, "step_id": step.id, "item_id": value.item_id,
-             "item_label": value.item_label, "role": value.role, "value": value.value,
-             "scale_min": step.scale.min, "scale_max": step.scale.max, "rated_at": now}
-            for value in rating_values(plan, state, index)]
-    _upsert(_RATINGS, rows, ("session_id", "step_id", "item_id", "role"), replace=True)
+    rows = () if not isinstance(step, RatingStep) else tuple(
+        {"session_id": session_id, "couple_id": couple_id, "step_id": step.id, "item_id": value.item_id,
+         "item_label": value.item_label, "role": value.role, "value": value.value,
+         "scale_min": step.scale.min, "scale_max": step.scale.max, "rated_at": now}
+        for value in rating_values(plan, state, index))
+    return Upsert(_RATINGS, _RATING_KEY, True, rows)
 
 
-def _upsert(table: Table, rows: list[dict[str, Any]], key: tuple[str, ...], replace: bool) -> None:
-    """One INSERT .. ON CONFLICT statement for all ``rows`` (none when there are none)."""
-    if not rows:
-        return
-    statement = _upsert_statement(db.session.get_bind().dialect.name, table, key, tuple(rows[0]), replace)
-    db.session.execute(statement, rows)
+_STEP_KEY = ("session_id", "step_index")
+_RATING_KEY = ("session_id", "step_id", "item_id", "role")
+
+
+@dataclass(frozen=True)
+class Upsert:
+    """Rows for one table, written with INSERT .. ON CONFLICT on ``key``: a row already there for
+    the same key is replaced, or kept if not ``replace``. Every row has the same columns."""
+
+    table: Table
+    key: tuple[str, ...]
+    replace: bool
+    rows: tuple[dict[str, Any], ...]
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The columns every row sets."""
+        return tuple(self.rows[0])
+
+    @property
+    def shape(self) -> tuple[Table, tuple[str, ...], bool, tuple[str, ...], int]:
+        """All but the rows' values (table, key, replace, columns, row count): what a statement
+        writing them is built from."""
+        return self.table, self.key, self.replace, self.columns, len(self.rows)
+
+    def run(self) -> None:
+        """Write the rows in ``db.session``'s transaction, in one statement (none without rows)."""
+        if self.rows:
+            dialect = db.session.get_bind().dialect.name
+            db.session.execute(upsert_statement(dialect, self.table, self.key, self.columns, self.replace),
+                               list(self.rows))
 
 
 @functools.lru_cache(maxsize=64)
-def _upsert_statement(dialect: str, table: Table, key: tuple[str, ...], columns: tuple[str, ...],
-                      replace: bool) -> Any:
+def upsert_statement(dialect: str, table: Table, key: tuple[str, ...], columns: tuple[str, ...],
+                     replace: bool, source: Any = None) -> Any:
     """The upsert for one table, key and set of columns, built once: building ``excluded`` (an alias
-    of the table) took more time than a live event's own statements."""
+    of the table) took more time than a live event's own statements. Its rows are the statement's
+    parameters, or what the SELECT ``source`` returns."""
     insert = _DIALECTS[dialect](table)
+    if source is not None:
+        insert = insert.from_select(list(columns), source)
     if replace:
         return insert.on_conflict_do_update(
             index_elements=list(key), set_={name: insert.excluded[name] for name in columns if name not in key})

@@ -1,5 +1,5 @@
-"""On PostgreSQL an event without effects is written in one statement, a transaction of its own:
-the state and the event's record together or not at all. Two apps on one database stand for two
+"""On PostgreSQL an event is written in one statement, a transaction of its own: the state, the
+event's record and a finished step's results together or not at all. Two apps on one database stand for two
 processes, each with its own memo, so that one of them decides on a state the other moved on."""
 
 from __future__ import annotations
@@ -13,11 +13,12 @@ from sqlalchemy import event, func, select
 
 from bench import infra
 from bench.infra import event_script
-from couples.domain import Event, apply, start
+from couples.domain import Event, SessionState, StepFinished, apply, start
+from couples.domain.results import step_facts
 from couples import create_app
 from couples.extensions import db
 from couples.models import LiveSession, SessionEvent
-from couples.services import live
+from couples.services import live, results
 
 pytestmark = [pytest.mark.live, pytest.mark.postgres]
 PLAN = infra.library_plan("everyday-connection")
@@ -77,6 +78,14 @@ def stored(app, session_id: int) -> tuple[int, int]:
         return version, events
 
 
+def steps_written(app, session_id: int) -> int:
+    """How many step results the session has."""
+    with app.app_context():
+        written = len(results.facts_for_session(session_id))
+        db.session.remove()
+        return written
+
+
 @pytest.fixture
 def session(pg_app):
     with pg_app.app_context():
@@ -84,31 +93,28 @@ def session(pg_app):
         return {"a": couple.partner_a_id, "b": couple.partner_b_id}, session_id
 
 
-def effects_in_script() -> list[bool]:
-    """Whether each scripted event has effects (finishes a step, completes the plan), by the pure domain."""
+def steps_finished_in_script() -> list[bool]:
+    """Whether each scripted event finishes a step, by the pure domain."""
     state, found = start(PLAN, 0.0), []
     for role, type_, step_id, data in SCRIPT:
         result = apply(PLAN, state, Event(role, type_, step_id, data, 1.0))
-        found.append(bool(result.effects))
+        found.append(any(isinstance(effect, StepFinished) for effect in result.effects))
         state = result.state
     return found
 
 
-def test_events_without_effects_are_one_statement_each_and_the_whole_plan_is_stored(pg_app, session):
+def test_every_event_is_one_statement_with_its_step_results_and_the_whole_plan_is_stored(pg_app, session):
     users, session_id = session
-    effects = effects_in_script()
+    finishes = steps_finished_in_script()
     for index, step in enumerate(SCRIPT):
         with statements_of(pg_app) as ran:
             assert isinstance(send(pg_app, users[step[0]], session_id, step), live.Applied), step
         if index < 2:
             continue  # a new memo locks and reads the row until a read finds it current
-        if effects[index]:  # the state, the record and what the effects call for, then one commit
-            assert ran[0].startswith("UPDATE live_sessions SET state"), ran
-            assert ran[1].startswith("INSERT INTO session_events") and not any(ran.alone), ran
-        else:
-            assert len(ran) == 1 and ran[0].startswith("WITH saved AS") and ran.alone == [True], ran
+        assert len(ran) == 1 and ran[0].startswith("WITH saved AS") and ran.alone == [True], ran
+        assert ("INSERT INTO step_results" in ran[0]) == finishes[index], ran
 
-    assert 0 < sum(effects) < len(SCRIPT)
+    assert 0 < sum(finishes) < len(SCRIPT)
     with pg_app.app_context():
         assert db.engine.pool.checkedout() == 0  # every event gave its connection back
         assert db.session.get(LiveSession, session_id).status == "completed"
@@ -116,35 +122,40 @@ def test_events_without_effects_are_one_statement_each_and_the_whole_plan_is_sto
             assert connection.connection.driver_connection.autocommit is False
         db.session.remove()
     assert stored(pg_app, session_id)[1] == len(SCRIPT)
+    with pg_app.app_context():
+        state = SessionState.from_dict(db.session.get(LiveSession, session_id).state)
+        written = [(row.step_index, row.outcome, row.facts) for row in results.facts_for_session(session_id)]
+        db.session.remove()
+    assert written == [(index, "finished", step_facts(PLAN, state, index)) for index in range(len(PLAN.steps))]
 
 
-def test_a_repeated_id_writes_nothing_even_where_its_new_content_would_change_the_state(pg_app, session):
+def test_a_repeated_id_writes_nothing_even_where_its_new_content_would_finish_a_step(pg_app, session):
     users, session_id = session
-    effects = effects_in_script()
-    k = 2
-    role = SCRIPT[k][0]
-    j = next(j for j in range(k + 1, len(SCRIPT)) if SCRIPT[j][0] == role and not effects[j])
+    finishes = steps_finished_in_script()
+    j = next(j for j in range(3, len(SCRIPT)) if finishes[j])
+    role = SCRIPT[j][0]
+    k = next(k for k in range(2, j) if SCRIPT[k][0] == role)
     for step in SCRIPT[:k]:
         send(pg_app, users[step[0]], session_id, step)
     first = send(pg_app, users[role], session_id, SCRIPT[k], command_id="the-same-id")
     for step in SCRIPT[k + 1:j]:
         send(pg_app, users[step[0]], session_id, step)
-    before = stored(pg_app, session_id)
+    before = stored(pg_app, session_id), steps_written(pg_app, session_id)
 
     with statements_of(pg_app) as ran:  # the partner's next event, under the id they used before
         again = send(pg_app, users[role], session_id, SCRIPT[j], command_id="the-same-id")
 
-    assert ran[0].startswith("WITH saved AS")  # written in one statement, refused by the unique key
+    assert ran[0].startswith("WITH saved AS") and "INSERT INTO step_results" in ran[0]  # refused by the unique key
     assert again == live.Repeated(first)
-    assert stored(pg_app, session_id) == before
+    assert (stored(pg_app, session_id), steps_written(pg_app, session_id)) == before  # no step result either
     assert isinstance(send(pg_app, users[role], session_id, SCRIPT[j]), live.Applied)
 
 
 def test_an_event_decided_on_a_state_another_process_moved_on_is_judged_again_and_counts_once(
         pg_app, second_app, session):
     users, session_id = session
-    effects = effects_in_script()
-    k = next(k for k in range(3, len(SCRIPT)) if not effects[k])
+    finishes = steps_finished_in_script()
+    k = next(k for k in range(3, len(SCRIPT)) if finishes[k])
     for step in SCRIPT[:k - 1]:  # this process remembers the session's state
         send(pg_app, users[step[0]], session_id, step)
     send(second_app, users[SCRIPT[k - 1][0]], session_id, SCRIPT[k - 1])  # the other moves it on
@@ -157,6 +168,7 @@ def test_an_event_decided_on_a_state_another_process_moved_on_is_judged_again_an
     assert any(statement.startswith("UPDATE live_sessions SET version") for statement in ran[1:])  # locked, read
     assert ran.alone == [True] + [False] * (len(ran) - 1)  # and written in a transaction again
     assert stored(pg_app, session_id) == (outcome.version, k + 1)
+    assert steps_written(pg_app, session_id) == sum(finishes[:k + 1])  # its step's result once
 
 
 @pytest.mark.parametrize("pool", [3, 12])
