@@ -3,10 +3,11 @@ message queue carries it to sockets held by other processes."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ..extensions import socketio
-from . import NAMESPACE
+from . import NAMESPACE, shared_states
 from .summary_publisher import NAMESPACE as SUMMARY_NAMESPACE
 
 LOGIN_ROOM_PREFIX = "login:"
@@ -20,6 +21,17 @@ def viewer_room(session_id: int, viewer: str) -> str:
 def send_snapshot(session_id: int, viewer: str, snapshot: dict[str, Any]) -> None:
     """One viewer's own snapshot, to that viewer's sockets only."""
     socketio.emit("snapshot", snapshot, to=viewer_room(session_id, viewer), namespace=NAMESPACE)
+
+
+def share_state(session_id: int, version: int, sealed: Callable[[], str]) -> None:
+    """A committed state, sealed, to the other processes (none without a message queue; ``sealed``
+    is called only when there are): see ``shared_states``."""
+    shared_states.share_state(socketio.server.manager, session_id, version, sealed)
+
+
+def receive_states(receiver: shared_states.Receiver) -> None:
+    """Hand the states other processes share to ``receiver``."""
+    shared_states.receive_states(socketio.server.manager, receiver)
 
 
 def send_presence(session_id: int, viewer: str, presence: dict[str, Any]) -> None:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, UTC
 from typing import Any
 
-from flask import current_app, has_request_context
+from flask import Flask, current_app, has_request_context
 from flask_babel import force_locale, gettext
 from sqlalchemy import Table, and_, bindparam, or_, select, union_all, update
 from sqlalchemy.exc import IntegrityError
@@ -29,7 +29,7 @@ from ..domain import (Accepted, Completed, Event, Rejection, SafetyConcern, Sess
                       view_for)
 from ..domain.events import N_
 from ..domain.plan import Plan, in_language
-from .. import fastjson
+from .. import crypto, fastjson
 from ..extensions import db
 from ..i18n import DEFAULT_LANGUAGE
 from ..models import (ABANDONED, OPEN_SESSION_STATUSES, AuditEntry, Couple, Followup, FollowupOccurrence, LiveSession,
@@ -326,6 +326,7 @@ class SessionMemo:
     mode: str = "together"
     state: SessionState | None = None
     contended: bool = False  # another process changed the session lately: lock and read first
+    shared: tuple[int, str] | None = None  # a newer state another process shared: (version, sealed)
     shown: dict[str, Plan] = field(default_factory=dict)  # the plan as shown in each language, made once
 
     def plan_in(self, language: str) -> Plan:
@@ -666,6 +667,7 @@ def handle_event(user_id: int, command: LiveCommand) -> Outcome:
         _refusals().remember(key, outcome)
     if changed is not None:
         memo, state, effects = changed
+        _share(command.session_id, state)
         _publish(command.session_id, memo, state)
         _alert(command.session_id, memo, effects)
     return outcome
@@ -680,6 +682,38 @@ def _lock(connection: Any, session_id: int, memo: SessionMemo) -> SessionState:
     if memo.contended:
         memo.state = SessionState.from_dict(stored)
     return memo.state
+
+
+def _catch_up(memo: SessionMemo) -> None:
+    """Decide on the state another process shared, if it is newer than the one remembered: its
+    write then checks that the session is still there (see ``realtime.shared_states``)."""
+    shared, memo.shared = memo.shared, None
+    if shared is not None and (memo.state is None or shared[0] > memo.state.version):
+        memo.state = SessionState.from_dict(fastjson.loads(crypto.keyring().open_text(shared[1])))
+        memo.contended = False
+
+
+def receive_shared_states(app: Flask) -> None:
+    """Keep the states other processes share for the next event of each session this app remembers."""
+    publisher.receive_states(lambda session_id, version, sealed: _keep_shared(app, session_id, version, sealed))
+
+
+def _keep_shared(app: Flask, session_id: int, version: int, sealed: str) -> None:
+    """Keep a shared state, still sealed, if this app remembers the session and has an older state
+    (it runs in the message queue's listener, outside any app context: it only stores)."""
+    store = app.extensions.get("couples.live")
+    memo = store.get(session_id) if store is not None else None
+    if memo is not None and (memo.state is None or memo.state.version < version):
+        memo.shared = (version, sealed)
+
+
+def _share(session_id: int, state: SessionState) -> None:
+    """The committed state to the other processes, before the snapshots that announce it."""
+    try:
+        publisher.share_state(session_id, state.version,
+                              lambda: crypto.keyring().seal_text(fastjson.dumps_bytes(state.to_dict())))
+    except Exception:  # a hint only: the other processes read the row instead
+        log.exception("session %s: state %s was not shared", session_id, state.version)
 
 
 MAX_ATTEMPTS = 5
@@ -709,6 +743,7 @@ def _apply_and_commit(transaction: _EventTransaction, user_id: int, command: Liv
             transaction.orm()
             memo, viewer, _ = _seat(user_id, command.session_id)
         connection = transaction.connection
+        _catch_up(memo)
         locked = memo.contended or memo.state is None
         state = _lock(connection, command.session_id, memo) if locked else memo.state
         now = time.time()
