@@ -688,9 +688,14 @@ def _catch_up(memo: SessionMemo) -> None:
     """Decide on the state another process shared, if it is newer than the one remembered: its
     write then checks that the session is still there (see ``realtime.shared_states``)."""
     shared, memo.shared = memo.shared, None
-    if shared is not None and (memo.state is None or shared[0] > memo.state.version):
+    if shared is None or (memo.state is not None and shared[0] <= memo.state.version):
+        return
+    try:
         memo.state = SessionState.from_dict(fastjson.loads(crypto.keyring().open_text(shared[1])))
-        memo.contended = False
+    except Exception:  # a hint only: the event reads the row instead
+        log.exception("a shared state (version %s) could not be read", shared[0])
+        return
+    memo.contended = False
 
 
 def receive_shared_states(app: Flask) -> None:

@@ -1,6 +1,7 @@
 """On PostgreSQL an event is written in one statement, a transaction of its own: the state, the
 event's record and a finished step's results together or not at all. Two apps on one database stand for two
-processes, each with its own memo, so that one of them decides on a state the other moved on."""
+processes, each with its own memo, so that one of them decides on a state the other moved on (or
+on a state the other shared late, as the message queue would hand it over)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from builders import make_live_session
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, select, text
 
 from bench import infra
 from bench.infra import event_script
@@ -170,6 +171,39 @@ def test_an_event_decided_on_a_state_another_process_moved_on_is_judged_again_an
     assert ran.alone == [True] + [False] * (len(ran) - 1)  # and written in a transaction again
     assert stored(pg_app, session_id) == (outcome.version, k + 1)
     assert steps_written(pg_app, session_id) == sum(finishes[:k + 1])  # its step's result once
+
+
+def sealed_row_state(app, session_id: int) -> tuple[int, str]:
+    """The session's stored version and state as the database holds it (sealed)."""
+    with app.app_context():
+        version, sealed = db.session.execute(
+            text("SELECT version, state FROM live_sessions WHERE id = :id"), {"id": session_id}).one()
+        db.session.remove()
+        return version, sealed
+
+
+def test_a_shared_state_that_cannot_be_read_or_that_the_session_moved_past_never_decides_an_event(
+        pg_app, second_app, session):
+    """In process: ``second_app`` stands for the other process, and states reach this one's memo as
+    the message queue's listener hands them over (``live._keep_shared``)."""
+    users, session_id = session
+    for step in SCRIPT[:3]:
+        send(pg_app, users[step[0]], session_id, step)
+    version = sealed_row_state(pg_app, session_id)[0]
+
+    live._keep_shared(pg_app, session_id, version + 1, "enc1:gone:AAAA")  # unreadable: the memo's state is used
+    assert isinstance(send(pg_app, users[SCRIPT[3][0]], session_id, SCRIPT[3]), live.Applied)
+
+    send(second_app, users[SCRIPT[4][0]], session_id, SCRIPT[4])  # the other process moves on twice,
+    shared = sealed_row_state(pg_app, session_id)  # sharing its first state late
+    send(second_app, users[SCRIPT[5][0]], session_id, SCRIPT[5])
+    live._keep_shared(pg_app, session_id, *shared)
+    with statements_of(pg_app) as ran:
+        outcome = send(pg_app, users[SCRIPT[6][0]], session_id, SCRIPT[6])
+
+    assert isinstance(outcome, live.Applied)
+    assert any(statement.startswith("UPDATE live_sessions SET version") for statement in ran)  # judged again, locked
+    assert stored(pg_app, session_id) == (outcome.version, 7)
 
 
 @pytest.mark.parametrize("pool", [3, 12])

@@ -70,3 +70,4 @@ def test_partners_on_two_processes_decide_on_each_others_shared_states_in_one_st
     events = events_stored(pg_app, session_id) - events
     assert view("a")["status"] == view("b")["status"] == "completed" and events > 40
     assert statements_run(counted_pair) - statements == events  # each one statement, on either process
+
