@@ -283,8 +283,14 @@ class _NoComparison(TypeDecorator.Comparator[Any]):
         raise TypeError(f"an encrypted column can't be used in SQL expressions ({getattr(op, '__name__', op)})")
 
 
-def _dump(value: Any) -> bytes:
-    return fastjson.dumps_bytes(value)
+def seal_json(value: Any) -> str:
+    """``value`` as JSON, sealed with the newest key: what an :class:`EncryptedJSON` column holds."""
+    return keyring().seal_text(fastjson.dumps_bytes(value))
+
+
+def open_json(sealed: str) -> Any:
+    """The value :func:`seal_json` sealed."""
+    return fastjson.loads(keyring().open_text(sealed))
 
 
 class EncryptedText(TypeDecorator[str]):
@@ -309,14 +315,14 @@ class EncryptedJSON(TypeDecorator[Any]):
     comparator_factory = _NoComparison
 
     def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
-        return None if value is None else keyring().seal_text(_dump(value))
+        return None if value is None else seal_json(value)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Any:
         if value is None:
             return None
         if not isinstance(value, str):
             raise SealError("not a sealed value: the column holds plain data (run the migrations)")
-        return fastjson.loads(keyring().open_text(value))
+        return open_json(value)
 
 
 class EncryptedBytes(TypeDecorator[bytes]):

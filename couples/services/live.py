@@ -691,7 +691,7 @@ def _catch_up(memo: SessionMemo) -> None:
     if shared is None or (memo.state is not None and shared[0] <= memo.state.version):
         return
     try:
-        memo.state = SessionState.from_dict(fastjson.loads(crypto.keyring().open_text(shared[1])))
+        memo.state = SessionState.from_dict(crypto.open_json(shared[1]))
     except Exception:  # a hint only: the event reads the row instead
         log.exception("a shared state (version %s) could not be read", shared[0])
         return
@@ -715,8 +715,7 @@ def _keep_shared(app: Flask, session_id: int, version: int, sealed: str) -> None
 def _share(session_id: int, state: SessionState) -> None:
     """The committed state to the other processes, before the snapshots that announce it."""
     try:
-        publisher.share_state(session_id, state.version,
-                              lambda: crypto.keyring().seal_text(fastjson.dumps_bytes(state.to_dict())))
+        publisher.share_state(session_id, state.version, lambda: crypto.seal_json(state.to_dict()))
     except Exception:  # a hint only: the other processes read the row instead
         log.exception("session %s: state %s was not shared", session_id, state.version)
 
