@@ -283,9 +283,14 @@ class _NoComparison(TypeDecorator.Comparator[Any]):
         raise TypeError(f"an encrypted column can't be used in SQL expressions ({getattr(op, '__name__', op)})")
 
 
-def seal_json(value: Any) -> str:
+class SealedJSON(str):
+    """A value :func:`seal_json` sealed. An :class:`EncryptedJSON` column stores it as it is, so a
+    value sealed once can be written and also sent elsewhere sealed (a shared session state)."""
+
+
+def seal_json(value: Any) -> SealedJSON:
     """``value`` as JSON, sealed with the newest key: what an :class:`EncryptedJSON` column holds."""
-    return keyring().seal_text(fastjson.dumps_bytes(value))
+    return SealedJSON(keyring().seal_text(fastjson.dumps_bytes(value)))
 
 
 def open_json(sealed: str) -> Any:
@@ -315,7 +320,9 @@ class EncryptedJSON(TypeDecorator[Any]):
     comparator_factory = _NoComparison
 
     def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
-        return None if value is None else seal_json(value)
+        if value is None:
+            return None
+        return str(value if isinstance(value, SealedJSON) else seal_json(value))  # a plain str for the JSON encoder
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Any:
         if value is None:

@@ -1,9 +1,10 @@
-"""Sending to browsers. Everything goes through Flask-SocketIO, so a Redis
-message queue carries it to sockets held by other processes."""
+"""Sending to browsers. Everything goes through Flask-SocketIO's server, so a Redis message queue
+carries it to sockets held by other processes; a session's snapshots after an event take a path of
+their own (:func:`send_snapshots`)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from ..extensions import socketio
@@ -18,15 +19,25 @@ def viewer_room(session_id: int, viewer: str) -> str:
     return f"live:{session_id}:{viewer}"
 
 
-def send_snapshot(session_id: int, viewer: str, snapshot: dict[str, Any]) -> None:
-    """One viewer's own snapshot, to that viewer's sockets only."""
-    socketio.emit("snapshot", snapshot, to=viewer_room(session_id, viewer), namespace=NAMESPACE)
+def held_here(sid: str) -> bool:
+    """Whether this process holds the socket ``sid`` of the live namespace."""
+    return bool(socketio.server.manager.is_connected(sid, NAMESPACE))
 
 
-def share_state(session_id: int, version: int, sealed: Callable[[], str]) -> None:
-    """A committed state, sealed, to the other processes (none without a message queue; ``sealed``
-    is called only when there are): see ``shared_states``."""
-    shared_states.share_state(socketio.server.manager, session_id, version, sealed)
+def send_snapshots(session_id: int, version: int, sealed: str, snapshots: Mapping[str, dict[str, Any]],
+                   elsewhere: Collection[str]) -> None:
+    """Each viewer's own snapshot to that viewer's room only, after the commit of state ``version``.
+
+    The sockets this process holds get theirs directly. When a viewer in ``elsewhere`` may have a
+    socket on another process, one message on the queue carries the state (``sealed``) and those
+    viewers' snapshots to the other processes (see ``shared_states``); otherwise nothing is queued."""
+    manager = socketio.server.manager
+    for viewer, snapshot in snapshots.items():
+        manager.emit("snapshot", snapshot, namespace=NAMESPACE, room=viewer_room(session_id, viewer), ignore_queue=True)
+    if elsewhere:
+        remote = {viewer_room(session_id, viewer): ("snapshot", snapshots[viewer]) for viewer in elsewhere
+                  if viewer in snapshots}
+        shared_states.publish_change(manager, session_id, version, sealed, NAMESPACE, remote)
 
 
 def receive_states(receiver: shared_states.Receiver) -> None:

@@ -666,10 +666,8 @@ def handle_event(user_id: int, command: LiveCommand) -> Outcome:
     if isinstance(outcome, Refused):
         _refusals().remember(key, outcome)
     if changed is not None:
-        memo, state, effects = changed
-        _share(command.session_id, state)
-        _publish(command.session_id, memo, state)
-        _alert(command.session_id, memo, effects)
+        _publish(command.session_id, changed)
+        _alert(command.session_id, changed.memo, changed.effects)
     return outcome
 
 
@@ -712,19 +710,22 @@ def _keep_shared(app: Flask, session_id: int, version: int, sealed: str) -> None
         memo.shared = (version, sealed)
 
 
-def _share(session_id: int, state: SessionState) -> None:
-    """The committed state to the other processes, before the snapshots that announce it."""
-    try:
-        publisher.share_state(session_id, state.version, lambda: crypto.seal_json(state.to_dict()))
-    except Exception:  # a hint only: the other processes read the row instead
-        log.exception("session %s: state %s was not shared", session_id, state.version)
-
-
 MAX_ATTEMPTS = 5
 
 
+@dataclass(frozen=True)
+class _Committed:
+    """What an applied event committed, for its viewers: the new state, sealed as it was stored
+    (shared as it is with the other processes), and the domain's effects."""
+
+    memo: SessionMemo
+    state: SessionState
+    sealed: str
+    effects: tuple
+
+
 def _apply_and_commit(transaction: _EventTransaction, user_id: int, command: LiveCommand
-                      ) -> tuple[Outcome, tuple | None]:
+                      ) -> tuple[Outcome, _Committed | None]:
     """Decide on the newest state, write it only if it is still the newest, record, commit.
 
     Usually this process made the newest state itself, so it decides on its memo and saves
@@ -800,7 +801,7 @@ def _unchanged(command: LiveCommand, viewer: str, result: Accepted | Rejection) 
 
 
 def _write(transaction: _EventTransaction, memo: SessionMemo, user_id: int, viewer: str, command: LiveCommand,
-           decided_on: int, result: Accepted, now: float) -> tuple[Outcome, tuple | None] | None:
+           decided_on: int, result: Accepted, now: float) -> tuple[Outcome, _Committed | None] | None:
     """Save the new state if the session is still at ``decided_on``, record the command with its
     outcome, write what its effects call for, and commit; what to publish. None, with nothing
     written, when the session moved on (or closed, or its seats changed) since.
@@ -829,7 +830,7 @@ def _write(transaction: _EventTransaction, memo: SessionMemo, user_id: int, view
         _apply_effects(memo, command.session_id, user_id, result.effects, result.state)
     transaction.commit()  # nothing left to commit after a statement run alone
     memo.state = result.state
-    return outcome, (memo, result.state, result.effects)
+    return outcome, _Committed(memo, result.state, save["new_state"], result.effects)
 
 
 def _upserts_alone(transaction: _EventTransaction, memo: SessionMemo, session_id: int, result: Accepted
@@ -897,7 +898,7 @@ def _save_parameters(session_id: int, memo: SessionMemo, expected_version: int, 
     """:data:`_SAVE`'s: write ``state`` if the stored version is still ``expected_version``, the
     session is not closed unfinished and the couple's seats are still the memo's."""
     return {
-        "session_id": session_id, "expected_version": expected_version, "new_state": state.to_dict(),
+        "session_id": session_id, "expected_version": expected_version, "new_state": crypto.seal_json(state.to_dict()),
         "new_version": state.version, "new_status": state.status,
         "now": datetime.fromtimestamp(now, UTC), "open_since": datetime.now(UTC) - resumable_for(),
         "seats_version": memo.seats_version,
@@ -939,29 +940,46 @@ def snapshot_for(session_id: int, memo: SessionMemo, state: SessionState, viewer
     }
 
 
-def _publish(session_id: int, memo: SessionMemo, state: SessionState) -> None:
+def _publish(session_id: int, committed: _Committed) -> None:
     """Each viewer's own snapshot, to that viewer's room only (after the commit).
 
     The change is committed, so a failure here (building a snapshot, or a message queue that
-    drops it) is logged and never turns the event into a refusal: each viewer is tried on its
+    drops it) is logged and never turns the event into a refusal: each snapshot is built on its
     own, and a client that missed a snapshot sees the newer version in its next heartbeat's
     acknowledgement and joins again to catch up.
     """
-    for viewer in _watching(session_id, memo.seats):
+    memo, state = committed.memo, committed.state
+    connections = presence.board().connections(session_id, time.time())
+    snapshots = {}
+    for viewer in _watching(memo.seats, connections):
         try:
-            publisher.send_snapshot(session_id, viewer, snapshot_for(session_id, memo, state, viewer))
+            snapshots[viewer] = snapshot_for(session_id, memo, state, viewer)
         except Exception:
-            log.exception("session %s: snapshot %s for %s was not sent", session_id, state.version, viewer)
+            log.exception("session %s: snapshot %s for %s was not built", session_id, state.version, viewer)
+    elsewhere = [viewer for viewer in snapshots if not _all_held_here(connections, memo.seats, viewer)]
+    try:
+        publisher.send_snapshots(session_id, state.version, committed.sealed, snapshots, elsewhere)
+    except Exception:
+        log.exception("session %s: snapshots %s were not all sent", session_id, state.version)
 
 
-def _watching(session_id: int, seats: Seats) -> tuple[str, ...]:
+def _watching(seats: Seats, connections: list[presence.Connection]) -> tuple[str, ...]:
     """The viewers to send a new snapshot to: both partners, and the counselor only while one of
     their connections follows the session (joined or reconnecting, on any process). A counselor who
     joins later gets the snapshot with the join; the board is written before the join reads the state,
     so an event committed after that read finds the counselor on the board."""
-    if presence_of(session_id, seats)["counselor"]["status"] == "away":
+    if _presence_from(connections, seats)["counselor"]["status"] == "away":
         return ("a", "b")
     return VIEWERS
+
+
+def _all_held_here(connections: list[presence.Connection], seats: Seats, viewer: str) -> bool:
+    """Whether ``viewer`` has sockets following the session and this process holds them all: then
+    no other process needs this change. The board is written before a join enters the viewer's
+    room (the same order as for :func:`_watching`), so a socket another process holds is on it;
+    a viewer with no connected socket on it is sent on the queue, in case."""
+    sids = [entry.sid for entry in connections if entry.disconnected_at is None and seats.role_of(entry.user_id) == viewer]
+    return bool(sids) and all(publisher.held_here(sid) for sid in sids)
 
 
 def _alert(session_id: int, memo: SessionMemo, effects: tuple) -> None:
@@ -1043,10 +1061,15 @@ def disconnect(sid: str) -> None:
 
 def presence_of(session_id: int, seats: Seats) -> dict[str, dict[str, Any]]:
     """'joined', 'reconnecting' or 'away' for each viewer, from the presence board."""
+    return _presence_from(presence.board().connections(session_id, time.time()), seats)
+
+
+def _presence_from(connections: list[presence.Connection], seats: Seats) -> dict[str, dict[str, Any]]:
+    """'joined', 'reconnecting' or 'away' for each viewer, from a session's connections on the board."""
     now = time.time()
     shown: dict[str, dict[str, Any]] = {viewer: {"status": "away"} for viewer in VIEWERS}
     fresh = presence_fresh_seconds(current_app.config)
-    for connection in presence.board().connections(session_id, now):
+    for connection in connections:
         viewer = seats.role_of(connection.user_id)
         if viewer is not None:
             _merge_presence(shown[viewer], connection, now, fresh)

@@ -12,16 +12,18 @@ import wsgi  # noqa: E402  (monkey-patches eventlet first, then builds the app)
 from couples.realtime import publisher  # noqa: E402
 
 LOST_VIEWER = os.environ["LOSSY_VIEWER"]
-send_snapshot = publisher.send_snapshot
+send_snapshots = publisher.send_snapshots
 
 
-def lossy_send_snapshot(session_id: int, viewer: str, snapshot: dict) -> None:
-    if viewer == LOST_VIEWER:
-        raise ConnectionError(f"fault point: the snapshot for {viewer} is lost")
-    send_snapshot(session_id, viewer, snapshot)
+def lossy_send_snapshots(session_id: int, version: int, sealed: str, snapshots: dict, elsewhere: list) -> None:
+    """Every snapshot but LOST_VIEWER's is sent as usual; then the lost one fails."""
+    kept = {viewer: snapshot for viewer, snapshot in snapshots.items() if viewer != LOST_VIEWER}
+    send_snapshots(session_id, version, sealed, kept, [viewer for viewer in elsewhere if viewer != LOST_VIEWER])
+    if LOST_VIEWER in snapshots:
+        raise ConnectionError(f"fault point: the snapshot for {LOST_VIEWER} is lost")
 
 
-publisher.send_snapshot = lossy_send_snapshot
+publisher.send_snapshots = lossy_send_snapshots
 
 if __name__ == "__main__":
     wsgi.serve()

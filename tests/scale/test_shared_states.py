@@ -1,21 +1,28 @@
-"""Two processes share each committed state over Redis (couples/realtime/shared_states.py): the
-process holding the other partner's socket decides that partner's next event on it, so an event is
-one statement there as on one process, instead of a write that finds the session moved on, a lock
-and a read, and the write again. Real processes, real Redis and PostgreSQL, real socket clients."""
+"""Two processes share each committed change over Redis (couples/realtime/shared_states.py): the
+process holding the other partner's socket decides that partner's next event on the shared state,
+so an event is one statement there as on one process, instead of a write that finds the session
+moved on, a lock and a read, and the write again. A change is one message, sent only when a socket
+of the session may be on the other process. Real processes, real Redis and PostgreSQL, real socket
+clients."""
 
 from __future__ import annotations
 
 import json
+import threading
 import time
 from pathlib import Path
 
 import pytest
+import redis
 from servers import couple_driver
 from sqlalchemy import func, select
 
 from bench import infra
+from couples import crypto
 from couples.extensions import db
 from couples.models import SessionEvent
+from couples.realtime import NAMESPACE
+from couples.realtime.shared_states import NAMESPACE as CHANGES
 from live.drive import complete_plan, complete_step
 
 from .conftest import PUBLIC_ORIGIN, start_session
@@ -71,3 +78,76 @@ def test_partners_on_two_processes_decide_on_each_others_shared_states_in_one_st
     assert view("a")["status"] == view("b")["status"] == "completed" and events > 40
     assert statements_run(counted_pair) - statements == events  # each one statement, on either process
 
+
+
+@pytest.fixture
+def queued(redis_url, redis_channel):
+    """Every message the processes publish on the test's channel from now on, decoded, in order."""
+    listener = redis.Redis.from_url(redis_url).pubsub(ignore_subscribe_messages=True)
+    listener.subscribe(redis_channel)
+    heard: list[dict] = []
+    stop = threading.Event()
+
+    def listen():
+        while not stop.is_set():
+            message = listener.get_message(timeout=0.1)
+            if message is not None:
+                heard.append(json.loads(message["data"]))
+
+    thread = threading.Thread(target=listen, daemon=True)
+    thread.start()
+    yield heard
+    stop.set()
+    thread.join()
+    listener.close()
+
+
+def session_messages(heard: list[dict], session_id: int) -> list[dict]:
+    """The messages about one session: its changes, and emits to its viewers' rooms."""
+    def about(message):
+        if message.get("namespace") == CHANGES:
+            return message["data"][0][0] == session_id
+        return str(message.get("room", "")).startswith(f"live:{session_id}:")
+    return [message for message in heard if about(message)]
+
+
+def test_a_change_is_one_message_with_the_sealed_state_and_only_the_other_processes_viewers_snapshots(
+        pg_app, couple, partner_client, counted_pair, queued):
+    (first, _), (second, _) = counted_pair
+    session_id = start_session(pg_app, couple, PLAN)
+    clients = {"a": partner_client(first, couple.partner_a, session_id),
+               "b": partner_client(second, couple.partner_b, session_id)}
+    send, view = couple_driver(clients)
+    time.sleep(0.5)
+    queued.clear()  # the joins' presence frames
+
+    ack = send("a", "ready", view("a")["step"]["id"], {})
+    time.sleep(0.5)
+
+    assert ack["ok"]
+    [change] = session_messages(queued, session_id)
+    shared_id, version, sealed, emits = change["data"][0]
+    assert (shared_id, version) == (session_id, ack["version"])
+    assert sealed.startswith("enc")  # the state crosses sealed, as stored
+    with pg_app.app_context():
+        assert crypto.open_json(sealed)["version"] == ack["version"]
+    assert [(emit["namespace"], emit["room"], emit["event"]) for emit in emits] == [
+        (NAMESPACE, f"live:{session_id}:b", "snapshot")]  # a's process sent a's snapshot itself
+    assert emits[0]["data"][0]["version"] == ack["version"] == view("b")["version"]
+
+
+def test_partners_on_one_of_two_processes_queue_nothing_for_their_events(
+        pg_app, couple, partner_client, counted_pair, queued):
+    (first, _), _second = counted_pair
+    session_id = start_session(pg_app, couple, PLAN)
+    clients = {role: partner_client(first, partner, session_id)
+               for role, partner in (("a", couple.partner_a), ("b", couple.partner_b))}
+    send, view = couple_driver(clients)  # each event waits until both partners have its snapshot
+    time.sleep(0.5)
+    queued.clear()
+
+    complete_step(send, view)
+    time.sleep(0.5)
+
+    assert view("a")["version"] == view("b")["version"] > 2
+    assert session_messages(queued, session_id) == []

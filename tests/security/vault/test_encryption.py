@@ -11,7 +11,7 @@ from security.vault.sealed_world import MARKERS, decrypted_values, readable_mark
 from servers import together
 from sqlalchemy import select, text
 
-from couples.crypto import SealError, create_key_file, keyring, read_key_file
+from couples.crypto import SealError, create_key_file, keyring, open_json, read_key_file, seal_json
 from couples.database import upgrade_database
 from couples.extensions import db
 from couples.models import CounselorNote, LiveSession
@@ -63,6 +63,19 @@ def test_a_query_that_filters_on_an_encrypted_column_fails_when_it_is_written(ap
         select(CounselorNote).where(CounselorNote.text == "anything")
     with pytest.raises(TypeError, match="encrypted column"):
         select(LiveSession).where(LiveSession.state["status"].as_string() == "active")
+
+
+def test_a_value_sealed_once_is_stored_as_it_is_so_the_same_seal_can_travel_elsewhere(app, session_id):
+    # A live event seals its new state once, writes it and shares it with the other processes.
+    state = {"version": 7, "words": "the same private words"}
+    with app.app_context():
+        sealed = seal_json(state)
+        sessions = LiveSession.__table__
+        db.session.execute(sessions.update().where(sessions.c.id == session_id).values(state=sealed))
+        db.session.commit()
+        stored = db.session.execute(text("SELECT state FROM live_sessions WHERE id = :id"), {"id": session_id}).scalar_one()
+        assert sealed in str(stored) and "private words" not in str(stored)  # sealed once, not twice
+        assert db.session.get(LiveSession, session_id).state == state == open_json(sealed)
 
 
 def test_a_value_whose_key_is_missing_or_that_was_altered_is_refused_with_a_clear_error(app, world):
