@@ -166,5 +166,5 @@ def _register_blueprints(app: Flask) -> None:
     requestlog.init_app(app)
     namespace.register(socketio, app.config)
     summary_namespace.register(socketio, app.config)
-    from .services.live import receive_shared_states
-    receive_shared_states(app)
+    from .services.live import receive_shared_changes
+    receive_shared_changes(app)

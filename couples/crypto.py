@@ -285,12 +285,18 @@ class _NoComparison(TypeDecorator.Comparator[Any]):
 
 class SealedJSON(str):
     """A value :func:`seal_json` sealed. An :class:`EncryptedJSON` column stores it as it is, so a
-    value sealed once can be written and also sent elsewhere sealed (a shared session state)."""
+    value encoded once can be both stored and used otherwise (a live event's new state is also
+    digested, see ``services.live``)."""
 
 
 def seal_json(value: Any) -> SealedJSON:
     """``value`` as JSON, sealed with the newest key: what an :class:`EncryptedJSON` column holds."""
-    return SealedJSON(keyring().seal_text(fastjson.dumps_bytes(value)))
+    return seal_encoded_json(fastjson.dumps_bytes(value))
+
+
+def seal_encoded_json(encoded: bytes) -> SealedJSON:
+    """A value already encoded with ``fastjson.dumps_bytes``, sealed as :func:`seal_json` seals it."""
+    return SealedJSON(keyring().seal_text(encoded))
 
 
 def open_json(sealed: str) -> Any:

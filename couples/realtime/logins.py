@@ -13,7 +13,7 @@ import socketio
 
 from .publisher import LOGIN_ROOM_PREFIX
 from .rooms import IndexedRoomsManager
-from .shared_states import SharedStatesManager
+from .shared_changes import SharedChangesManager
 
 
 class LoginRoomsManager(IndexedRoomsManager):
@@ -27,11 +27,11 @@ class LoginRoomsManager(IndexedRoomsManager):
         super().close_room(room, namespace)
 
 
-class RedisLoginRoomsManager(SharedStatesManager, LoginRoomsManager):
+class RedisLoginRoomsManager(SharedChangesManager, LoginRoomsManager):
     """Several processes over Redis. The pub/sub manager publishes the closing and, on
     every process (this one included), hands it to ``LoginRoomsManager.close_room``,
     which comes after it in the method resolution order. It also carries committed
-    session states between the processes (``shared_states``)."""
+    session states between the processes (``shared_changes``)."""
 
 
 def client_manager(redis_url: str | None, channel: str) -> socketio.Manager:

@@ -4,11 +4,11 @@ their own (:func:`send_snapshots`)."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from ..extensions import socketio
-from . import NAMESPACE, shared_states
+from . import NAMESPACE, shared_changes
 from .summary_publisher import NAMESPACE as SUMMARY_NAMESPACE
 
 LOGIN_ROOM_PREFIX = "login:"
@@ -24,25 +24,26 @@ def held_here(sid: str) -> bool:
     return bool(socketio.server.manager.is_connected(sid, NAMESPACE))
 
 
-def send_snapshots(session_id: int, version: int, sealed: str, snapshots: Mapping[str, dict[str, Any]],
-                   elsewhere: Collection[str]) -> None:
-    """Each viewer's own snapshot to that viewer's room only, after the commit of state ``version``.
+def send_snapshots(session_id: int, snapshots: Mapping[str, dict[str, Any]], elsewhere: Collection[str],
+                   change: Callable[[], Any]) -> None:
+    """Each viewer's own snapshot to that viewer's room only, after the commit.
 
     The sockets this process holds get theirs directly. When a viewer in ``elsewhere`` may have a
-    socket on another process, one message on the queue carries the state (``sealed``) and those
-    viewers' snapshots to the other processes (see ``shared_states``); otherwise nothing is queued."""
+    socket on another process, one message on the queue carries the ``change()`` (what lets the
+    other processes follow the session's state) and those viewers' snapshots to them (see
+    ``shared_changes``); otherwise nothing is queued."""
     manager = socketio.server.manager
     for viewer, snapshot in snapshots.items():
         manager.emit("snapshot", snapshot, namespace=NAMESPACE, room=viewer_room(session_id, viewer), ignore_queue=True)
     if elsewhere:
         remote = {viewer_room(session_id, viewer): ("snapshot", snapshots[viewer]) for viewer in elsewhere
                   if viewer in snapshots}
-        shared_states.publish_change(manager, session_id, version, sealed, NAMESPACE, remote)
+        shared_changes.publish_change(manager, session_id, change, NAMESPACE, remote)
 
 
-def receive_states(receiver: shared_states.Receiver) -> None:
-    """Hand the states other processes share to ``receiver``."""
-    shared_states.receive_states(socketio.server.manager, receiver)
+def receive_changes(receiver: shared_changes.Receiver) -> None:
+    """Hand the changes other processes share to ``receiver``."""
+    shared_changes.receive_changes(socketio.server.manager, receiver)
 
 
 def send_presence(session_id: int, viewer: str, presence: dict[str, Any]) -> None:

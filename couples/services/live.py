@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import logging
 import threading
 import time
@@ -326,7 +327,7 @@ class SessionMemo:
     mode: str = "together"
     state: SessionState | None = None
     contended: bool = False  # another process changed the session lately: lock and read first
-    shared: tuple[int, str] | None = None  # a newer state another process shared: (version, sealed)
+    shared: list[list[Any]] = field(default_factory=list)  # changes other processes shared since (_keep_shared)
     shown: dict[str, Plan] = field(default_factory=dict)  # the plan as shown in each language, made once
 
     def plan_in(self, language: str) -> Plan:
@@ -682,32 +683,77 @@ def _lock(connection: Any, session_id: int, memo: SessionMemo) -> SessionState:
     return memo.state
 
 
+# --- changes shared between processes (see realtime.shared_changes) ---------------------------------
+#
+# A process that committed an event tells the others how it got there: the version it decided on,
+# the event (sealed: it may hold private words) and a digest of the new state's stored JSON. A process
+# holding that version applies the same event (the domain is pure: same plan, state and event, same
+# result) and keeps the new state only if its digest matches, so a process running other code (a
+# rolling upgrade) or anything unforeseen costs the lock and read the hint saves, never a wrong state.
+# Replaying an event costs a small part of decoding the whole state another process could send.
+
+MAX_PENDING = 32
+"""Shared changes a memo keeps until its session's next event here; beyond them the event reads the row."""
+
+
+def _digest(encoded: bytes) -> str:
+    """What identifies a state's stored JSON (``fastjson.dumps_bytes`` of ``to_dict``)."""
+    return hashlib.blake2b(encoded, digest_size=16).hexdigest()
+
+
+def _hint(committed: _Committed) -> list[Any]:
+    """The change as it crosses to the other processes: JSON, the event sealed."""
+    event = committed.event
+    return [committed.decided_on, committed.state.version, committed.digest,
+            crypto.seal_json([event.actor, event.type, event.step_id, dict(event.data), event.now])]
+
+
 def _catch_up(memo: SessionMemo) -> None:
-    """Decide on the state another process shared, if it is newer than the one remembered: its
-    write then checks that the session is still there (see ``realtime.shared_states``)."""
-    shared, memo.shared = memo.shared, None
-    if shared is None or (memo.state is not None and shared[0] <= memo.state.version):
-        return
-    try:
-        memo.state = SessionState.from_dict(crypto.open_json(shared[1]))
-    except Exception:  # a hint only: the event reads the row instead
-        log.exception("a shared state (version %s) could not be read", shared[0])
-        return
-    memo.contended = False
+    """Bring the memo's state up to the changes other processes shared since, applying each in turn.
+    Stops at the first that does not follow on from the state reached (one went missing) or does not
+    lead to its digest; the event then decides on the state reached, and its write checks it."""
+    pending, memo.shared = memo.shared, []
+    for decided_on, version, digest, sealed in pending:
+        if memo.state is None or decided_on > memo.state.version:
+            return
+        if decided_on < memo.state.version:
+            continue  # this process is already past it
+        try:
+            replayed = _replayed(memo.plan, memo.state, sealed, digest)
+        except Exception:  # a hint only: the event reads the row instead
+            log.exception("a shared change (version %s) could not be applied", version)
+            return
+        if replayed is None:
+            log.warning("a shared change (version %s) led elsewhere than its digest", version)
+            return
+        memo.state, memo.contended = replayed, False
 
 
-def receive_shared_states(app: Flask) -> None:
-    """Keep the states other processes share for the next event of each session this app remembers."""
-    publisher.receive_states(lambda session_id, version, sealed: _keep_shared(app, session_id, version, sealed))
+def _replayed(plan: Plan, state: SessionState, sealed: str, digest: str) -> SessionState | None:
+    """The state another process reached by applying its event to ``state``; None if it isn't the one
+    the digest names."""
+    actor, type_, step_id, data, now = crypto.open_json(sealed)
+    result = apply(plan, state, Event(actor, type_, step_id, data, now))
+    if not isinstance(result, Accepted) or _digest(fastjson.dumps_bytes(result.state.to_dict())) != digest:
+        return None
+    return result.state
 
 
-def _keep_shared(app: Flask, session_id: int, version: int, sealed: str) -> None:
-    """Keep a shared state, still sealed, if this app remembers the session and has an older state
-    (it runs in the message queue's listener, outside any app context: it only stores)."""
+def receive_shared_changes(app: Flask) -> None:
+    """Keep the changes other processes share for the next event of each session this app remembers."""
+    publisher.receive_changes(lambda session_id, hint: _keep_shared(app, session_id, hint))
+
+
+def _keep_shared(app: Flask, session_id: int, hint: list[Any]) -> None:
+    """Keep a shared change, its event still sealed, if this app remembers the session and is not past
+    it (it runs in the message queue's listener, outside any app context: it only stores)."""
     store = app.extensions.get("couples.live")
     memo = store.get(session_id) if store is not None else None
-    if memo is not None and (memo.state is None or memo.state.version < version):
-        memo.shared = (version, sealed)
+    if memo is None or (memo.state is not None and memo.state.version >= hint[1]):
+        return
+    if len(memo.shared) >= MAX_PENDING:
+        memo.shared.clear()  # a gap now: the next event reads the row
+    memo.shared.append(hint)
 
 
 MAX_ATTEMPTS = 5
@@ -715,12 +761,14 @@ MAX_ATTEMPTS = 5
 
 @dataclass(frozen=True)
 class _Committed:
-    """What an applied event committed, for its viewers: the new state, sealed as it was stored
-    (shared as it is with the other processes), and the domain's effects."""
+    """What an applied event committed: the event, the version it was decided on, the new state and
+    its digest (see :func:`_hint`), and the domain's effects."""
 
     memo: SessionMemo
+    event: Event
+    decided_on: int
     state: SessionState
-    sealed: str
+    digest: str
     effects: tuple
 
 
@@ -751,8 +799,8 @@ def _apply_and_commit(transaction: _EventTransaction, user_id: int, command: Liv
         _catch_up(memo)
         locked = memo.contended or memo.state is None
         state = _lock(connection, command.session_id, memo) if locked else memo.state
-        now = time.time()
-        result = apply(memo.plan, state, Event(viewer, command.type, command.step_id, command.data, now))
+        event = Event(viewer, command.type, command.step_id, command.data, time.time())
+        result = apply(memo.plan, state, event)
         if not (isinstance(result, Accepted) and result.changed):
             stored = _stored_version_and_record(connection, user_id, command)
             transaction.rollback()  # ends the read; nothing was written
@@ -762,7 +810,7 @@ def _apply_and_commit(transaction: _EventTransaction, user_id: int, command: Liv
                 memo.contended = True  # judged on an outdated state or seats: judge again on the stored ones
                 continue
             return _unchanged(command, viewer, result), None
-        written = _write(transaction, memo, user_id, viewer, command, state.version, result, now)
+        written = _write(transaction, memo, user_id, event, command, state.version, result)
         if written is None:
             memo.contended = True
             continue
@@ -800,8 +848,8 @@ def _unchanged(command: LiveCommand, viewer: str, result: Accepted | Rejection) 
     return Applied(result.state.version)
 
 
-def _write(transaction: _EventTransaction, memo: SessionMemo, user_id: int, viewer: str, command: LiveCommand,
-           decided_on: int, result: Accepted, now: float) -> tuple[Outcome, _Committed | None] | None:
+def _write(transaction: _EventTransaction, memo: SessionMemo, user_id: int, event: Event, command: LiveCommand,
+           decided_on: int, result: Accepted) -> tuple[Outcome, _Committed | None] | None:
     """Save the new state if the session is still at ``decided_on``, record the command with its
     outcome, write what its effects call for, and commit; what to publish. None, with nothing
     written, when the session moved on (or closed, or its seats changed) since.
@@ -812,8 +860,10 @@ def _write(transaction: _EventTransaction, memo: SessionMemo, user_id: int, view
     ended early) and SQLite write the state, the record and the effects in turn, committed together.
     """
     outcome = Applied(result.state.version)
-    save = _save_parameters(command.session_id, memo, decided_on, result.state, now)
-    record = _record_parameters(user_id, viewer, command, outcome, now)
+    encoded = fastjson.dumps_bytes(result.state.to_dict())  # encoded once: stored sealed, shared as a digest
+    save = _save_parameters(command.session_id, memo, decided_on, result.state, crypto.seal_encoded_json(encoded),
+                            event.now)
+    record = _record_parameters(user_id, event.actor, command, outcome, event.now)
     upserts = _upserts_alone(transaction, memo, command.session_id, result)
     try:
         saved = (_save_and_record(transaction, save, record) if upserts is None
@@ -830,7 +880,7 @@ def _write(transaction: _EventTransaction, memo: SessionMemo, user_id: int, view
         _apply_effects(memo, command.session_id, user_id, result.effects, result.state)
     transaction.commit()  # nothing left to commit after a statement run alone
     memo.state = result.state
-    return outcome, _Committed(memo, result.state, save["new_state"], result.effects)
+    return outcome, _Committed(memo, event, decided_on, result.state, _digest(encoded), result.effects)
 
 
 def _upserts_alone(transaction: _EventTransaction, memo: SessionMemo, session_id: int, result: Accepted
@@ -894,11 +944,11 @@ def _record_parameters(user_id: int, viewer: str, command: LiveCommand, outcome:
 
 
 def _save_parameters(session_id: int, memo: SessionMemo, expected_version: int, state: SessionState,
-                     now: float) -> dict[str, Any]:
-    """:data:`_SAVE`'s: write ``state`` if the stored version is still ``expected_version``, the
-    session is not closed unfinished and the couple's seats are still the memo's."""
+                     sealed: crypto.SealedJSON, now: float) -> dict[str, Any]:
+    """:data:`_SAVE`'s: write ``state`` (``sealed``) if the stored version is still ``expected_version``,
+    the session is not closed unfinished and the couple's seats are still the memo's."""
     return {
-        "session_id": session_id, "expected_version": expected_version, "new_state": crypto.seal_json(state.to_dict()),
+        "session_id": session_id, "expected_version": expected_version, "new_state": sealed,
         "new_version": state.version, "new_status": state.status,
         "now": datetime.fromtimestamp(now, UTC), "open_since": datetime.now(UTC) - resumable_for(),
         "seats_version": memo.seats_version,
@@ -958,7 +1008,7 @@ def _publish(session_id: int, committed: _Committed) -> None:
             log.exception("session %s: snapshot %s for %s was not built", session_id, state.version, viewer)
     elsewhere = [viewer for viewer in snapshots if not _all_held_here(connections, memo.seats, viewer)]
     try:
-        publisher.send_snapshots(session_id, state.version, committed.sealed, snapshots, elsewhere)
+        publisher.send_snapshots(session_id, snapshots, elsewhere, lambda: _hint(committed))
     except Exception:
         log.exception("session %s: snapshots %s were not all sent", session_id, state.version)
 

@@ -15,10 +15,10 @@ LOST_VIEWER = os.environ["LOSSY_VIEWER"]
 send_snapshots = publisher.send_snapshots
 
 
-def lossy_send_snapshots(session_id: int, version: int, sealed: str, snapshots: dict, elsewhere: list) -> None:
+def lossy_send_snapshots(session_id: int, snapshots: dict, elsewhere: list, change) -> None:
     """Every snapshot but LOST_VIEWER's is sent as usual; then the lost one fails."""
     kept = {viewer: snapshot for viewer, snapshot in snapshots.items() if viewer != LOST_VIEWER}
-    send_snapshots(session_id, version, sealed, kept, [viewer for viewer in elsewhere if viewer != LOST_VIEWER])
+    send_snapshots(session_id, kept, [viewer for viewer in elsewhere if viewer != LOST_VIEWER], change)
     if LOST_VIEWER in snapshots:
         raise ConnectionError(f"fault point: the snapshot for {LOST_VIEWER} is lost")
 

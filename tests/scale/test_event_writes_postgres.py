@@ -17,7 +17,7 @@ from bench import infra
 from bench.infra import event_script
 from couples.domain import Event, SessionState, StepFinished, apply, start
 from couples.domain.results import step_facts
-from couples import create_app
+from couples import create_app, crypto, fastjson
 from couples.extensions import db
 from couples.models import LiveSession, SessionEvent
 from couples.services import live, results
@@ -173,37 +173,62 @@ def test_an_event_decided_on_a_state_another_process_moved_on_is_judged_again_an
     assert steps_written(pg_app, session_id) == sum(finishes[:k + 1])  # its step's result once
 
 
-def sealed_row_state(app, session_id: int) -> tuple[int, str]:
-    """The session's stored version and state as the database holds it (sealed)."""
+def shared_change(app, session_id: int, version: int) -> list:
+    """The change that led the session to ``version``, as the process that committed it shares it
+    (``live._hint``), rebuilt from what the database holds: the event's record and the new state."""
     with app.app_context():
-        version, sealed = db.session.execute(
-            text("SELECT version, state FROM live_sessions WHERE id = :id"), {"id": session_id}).one()
+        found = db.session.scalars(select(SessionEvent).where(SessionEvent.session_id == session_id)).all()
+        [record] = [row for row in found if row.ack.get("version") == version]
+        state = db.session.execute(text("SELECT state FROM live_sessions WHERE id = :id"), {"id": session_id}).scalar_one()
+        assert db.session.get(LiveSession, session_id).version == version
+        event_ = [record.actor, record.type, record.step_id, record.data, record.at]
+        change = [version - 1, version, live._digest(fastjson.dumps_bytes(crypto.open_json(state))),
+                  crypto.seal_json(event_)]
         db.session.remove()
-        return version, sealed
+        return change
 
 
-def test_a_shared_state_that_cannot_be_read_or_that_the_session_moved_past_never_decides_an_event(
+def test_a_shared_change_decides_an_event_only_when_it_follows_on_and_leads_to_its_digest(
         pg_app, second_app, session):
-    """In process: ``second_app`` stands for the other process, and states reach this one's memo as
+    """In process: ``second_app`` stands for the other process, and changes reach this one's memo as
     the message queue's listener hands them over (``live._keep_shared``)."""
     users, session_id = session
     for step in SCRIPT[:3]:
         send(pg_app, users[step[0]], session_id, step)
-    version = sealed_row_state(pg_app, session_id)[0]
 
-    live._keep_shared(pg_app, session_id, version + 1, "enc1:gone:AAAA")  # unreadable: the memo's state is used
-    assert isinstance(send(pg_app, users[SCRIPT[3][0]], session_id, SCRIPT[3]), live.Applied)
+    def second_moves_on(step: tuple) -> list:
+        outcome = send(second_app, users[step[0]], session_id, step)
+        return shared_change(pg_app, session_id, outcome.version)
 
-    send(second_app, users[SCRIPT[4][0]], session_id, SCRIPT[4])  # the other process moves on twice,
-    shared = sealed_row_state(pg_app, session_id)  # sharing its first state late
-    send(second_app, users[SCRIPT[5][0]], session_id, SCRIPT[5])
-    live._keep_shared(pg_app, session_id, *shared)
-    with statements_of(pg_app) as ran:
-        outcome = send(pg_app, users[SCRIPT[6][0]], session_id, SCRIPT[6])
+    def next_event_here(step: tuple) -> tuple[live.Outcome, Ran]:
+        with statements_of(pg_app) as ran:
+            outcome = send(pg_app, users[step[0]], session_id, step)
+        assert isinstance(outcome, live.Applied)
+        return outcome, ran
 
-    assert isinstance(outcome, live.Applied)
-    assert any(statement.startswith("UPDATE live_sessions SET version") for statement in ran)  # judged again, locked
-    assert stored(pg_app, session_id) == (outcome.version, 7)
+    followed = second_moves_on(SCRIPT[3])
+    live._keep_shared(pg_app, session_id, followed)
+    assert len(next_event_here(SCRIPT[4])[1]) == 1  # decided on the change it followed: one statement
+
+    unreadable = second_moves_on(SCRIPT[5])
+    live._keep_shared(pg_app, session_id, [*unreadable[:3], "enc1:gone:AAAA"])
+    after_it = second_moves_on(SCRIPT[6])
+    live._keep_shared(pg_app, session_id, after_it)  # follows on from the one that could not be read
+    outcome, ran = next_event_here(SCRIPT[7])
+    assert any(statement.startswith("UPDATE live_sessions SET version") for statement in ran)  # locked, read
+    assert stored(pg_app, session_id) == (outcome.version, 8)
+
+    misleading = second_moves_on(SCRIPT[8])
+    live._keep_shared(pg_app, session_id, [*misleading[:2], "0" * 32, misleading[3]])  # not its digest
+    outcome, ran = next_event_here(SCRIPT[9])
+    assert any(statement.startswith("UPDATE live_sessions SET version") for statement in ran)
+    assert stored(pg_app, session_id) == (outcome.version, 10)
+
+    second_moves_on(SCRIPT[10])
+    live._keep_shared(pg_app, session_id, second_moves_on(SCRIPT[11]))  # the change before it never came
+    outcome, ran = next_event_here(SCRIPT[12])
+    assert any(statement.startswith("UPDATE live_sessions SET version") for statement in ran)
+    assert stored(pg_app, session_id) == (outcome.version, 13)
 
 
 @pytest.mark.parametrize("pool", [3, 12])

@@ -66,7 +66,7 @@ def test_a_query_that_filters_on_an_encrypted_column_fails_when_it_is_written(ap
 
 
 def test_a_value_sealed_once_is_stored_as_it_is_so_the_same_seal_can_travel_elsewhere(app, session_id):
-    # A live event seals its new state once, writes it and shares it with the other processes.
+    # A live event encodes its new state once: it stores the seal and shares a digest of the encoding.
     state = {"version": 7, "words": "the same private words"}
     with app.app_context():
         sealed = seal_json(state)

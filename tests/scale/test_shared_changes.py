@@ -1,4 +1,4 @@
-"""Two processes share each committed change over Redis (couples/realtime/shared_states.py): the
+"""Two processes share each committed change over Redis (couples/realtime/shared_changes.py): the
 process holding the other partner's socket decides that partner's next event on the shared state,
 so an event is one statement there as on one process, instead of a write that finds the session
 moved on, a lock and a read, and the write again. A change is one message, sent only when a socket
@@ -22,7 +22,7 @@ from couples import crypto
 from couples.extensions import db
 from couples.models import SessionEvent
 from couples.realtime import NAMESPACE
-from couples.realtime.shared_states import NAMESPACE as CHANGES
+from couples.realtime.shared_changes import NAMESPACE as CHANGES
 from live.drive import complete_plan, complete_step
 
 from .conftest import PUBLIC_ORIGIN, start_session
@@ -62,7 +62,7 @@ def events_stored(app, session_id: int) -> int:
         return stored
 
 
-def test_partners_on_two_processes_decide_on_each_others_shared_states_in_one_statement_per_event(
+def test_partners_on_two_processes_decide_on_each_others_shared_changes_in_one_statement_per_event(
         pg_app, couple, partner_client, counted_pair):
     (first, _), (second, _) = counted_pair
     session_id = start_session(pg_app, couple, PLAN)
@@ -111,7 +111,7 @@ def session_messages(heard: list[dict], session_id: int) -> list[dict]:
     return [message for message in heard if about(message)]
 
 
-def test_a_change_is_one_message_with_the_sealed_state_and_only_the_other_processes_viewers_snapshots(
+def test_a_change_is_one_message_with_the_sealed_event_and_only_the_other_processes_viewers_snapshots(
         pg_app, couple, partner_client, counted_pair, queued):
     (first, _), (second, _) = counted_pair
     session_id = start_session(pg_app, couple, PLAN)
@@ -121,16 +121,17 @@ def test_a_change_is_one_message_with_the_sealed_state_and_only_the_other_proces
     time.sleep(0.5)
     queued.clear()  # the joins' presence frames
 
-    ack = send("a", "ready", view("a")["step"]["id"], {})
+    step_id = view("a")["step"]["id"]
+    ack = send("a", "ready", step_id, {})
     time.sleep(0.5)
 
     assert ack["ok"]
     [change] = session_messages(queued, session_id)
-    shared_id, version, sealed, emits = change["data"][0]
-    assert (shared_id, version) == (session_id, ack["version"])
-    assert sealed.startswith("enc")  # the state crosses sealed, as stored
+    shared_id, (decided_on, version, digest, sealed), emits = change["data"][0]
+    assert (shared_id, decided_on, version) == (session_id, ack["version"] - 1, ack["version"])
+    assert sealed.startswith("enc") and len(digest) == 32  # the event crosses sealed: it may hold private words
     with pg_app.app_context():
-        assert crypto.open_json(sealed)["version"] == ack["version"]
+        assert crypto.open_json(sealed)[:4] == ["a", "ready", step_id, {}]
     assert [(emit["namespace"], emit["room"], emit["event"]) for emit in emits] == [
         (NAMESPACE, f"live:{session_id}:b", "snapshot")]  # a's process sent a's snapshot itself
     assert emits[0]["data"][0]["version"] == ack["version"] == view("b")["version"]
