@@ -229,9 +229,6 @@ class LiveSession(db.Model):
         select(SessionPlan.plan).where(SessionPlan.session_id == id).scalar_subquery())
     state: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON)
     version: Mapped[int]
-    # Raised by each join (services.live): an event's write returns it, and a process reads the
-    # presence board again only when it moved.
-    followers_version: Mapped[int] = mapped_column(default=0, server_default="0")
     status: Mapped[str] = mapped_column(String(16))
     # "apart": a follow-up each partner does alone (issue 10); it never blocks a live workshop.
     mode: Mapped[str] = mapped_column(String(16), default="together", server_default="together")

@@ -52,9 +52,7 @@ _PRESENCE = Presence.__table__
 # The hot path's statements, built once: per event only parameters change.
 _LOCK = (_SESSIONS.update().where(_SESSIONS.c.id == bindparam("session_id"))
          .values(version=_SESSIONS.c.version).returning(_SESSIONS.c.version, _SESSIONS.c.state))
-# A join raises the session's followers version as it reads the state (see _followers).
-_FOLLOW = (_SESSIONS.update().where(_SESSIONS.c.id == bindparam("session_id"))
-           .values(followers_version=_SESSIONS.c.followers_version + 1).returning(_SESSIONS.c.state))
+_READ_STATE = select(_SESSIONS.c.state).where(_SESSIONS.c.id == bindparam("session_id"))
 _RECORD = _EVENTS.insert()
 _SEATS_VERSION = select(Couple.seats_version).where(Couple.id == _SESSIONS.c.couple_id).scalar_subquery()
 _VERSION_AND_RECORD = select(
@@ -76,16 +74,15 @@ _SAVE = _SESSIONS.update().where(
     state=bindparam("new_state"), version=bindparam("new_version"), status=bindparam("new_status"),
     updated_at=bindparam("now"),
 )
-_SAVE_RETURNING = _SAVE.returning(_SESSIONS.c.followers_version)
 _RECORDED = ("user_id", "client_event_id", "type", "actor", "step_id", "data", "ack", "at")
 # PostgreSQL: the state's write and the event's record in one statement. Run as a transaction of
 # its own it is one round trip instead of four (BEGIN, two statements, COMMIT), and as atomic: an
 # UPDATE that finds the session moved on records nothing, a repeated event id writes nothing.
-_SAVED = _SAVE.returning(_SESSIONS.c.id, _SESSIONS.c.followers_version).cte("saved")
+_SAVED = _SAVE.returning(_SESSIONS.c.id).cte("saved")
 _SAVE_AND_RECORD = _EVENTS.insert().add_cte(_SAVED).from_select(
     ["session_id", *_RECORDED],
     select(_SAVED.c.id, *(bindparam(name, type_=_EVENTS.c[name].type) for name in _RECORDED)),
-).returning(select(_SAVED.c.followers_version).scalar_subquery())  # no row: the save found the session moved on
+).execution_options(preserve_rowcount=True)  # an INSERT's row count is otherwise gone with its cursor
 
 
 @functools.lru_cache(maxsize=64)
@@ -331,7 +328,6 @@ class SessionMemo:
     state: SessionState | None = None
     contended: bool = False  # another process changed the session lately: lock and read first
     shared: list[list[Any]] = field(default_factory=list)  # changes other processes shared since (_keep_shared)
-    board: tuple[int, float, list[presence.Connection]] | None = None  # see _followers
     shown: dict[str, Plan] = field(default_factory=dict)  # the plan as shown in each language, made once
 
     def plan_in(self, language: str) -> Plan:
@@ -481,10 +477,9 @@ def _remembered_seat(transaction: _EventTransaction, user_id: int, session_id: i
     return memo, viewer
 
 
-def _followed_state(session_id: int) -> SessionState:
-    """The session's state as committed in the database, read by a join, which raises the
-    session's followers version in the same statement (it locks the row until the join commits)."""
-    return SessionState.from_dict(_connection().execute(_FOLLOW, {"session_id": session_id}).scalar_one())
+def _stored_state(session_id: int) -> SessionState:
+    """The session's state as committed in the database."""
+    return SessionState.from_dict(_connection().execute(_READ_STATE, {"session_id": session_id}).scalar_one())
 
 
 # --- events ----------------------------------------------------------------
@@ -619,12 +614,11 @@ class _EventTransaction:
 
     def run_alone(self, statement: Any, parameters: dict[str, Any]) -> Any:
         """Run ``statement`` as a transaction of its own: committed when it returns, nothing written
-        when it fails; its first returned row (None if none). The connection is back in transactions
-        afterwards, for any later attempt."""
+        when it fails. The connection is back in transactions afterwards, for any later attempt."""
         assert self.can_run_alone
         self.core.execution_options(isolation_level="AUTOCOMMIT")
         try:
-            result = self.core.execute(statement, parameters).first()
+            result = self.core.execute(statement, parameters)
         except Exception:
             self.core.rollback()  # SQLAlchemy's own bookkeeping: the database wrote nothing
             raise
@@ -768,8 +762,7 @@ MAX_ATTEMPTS = 5
 @dataclass(frozen=True)
 class _Committed:
     """What an applied event committed: the event, the version it was decided on, the new state and
-    its digest (see :func:`_hint`), the domain's effects, and the session's followers version as the
-    write found it (see :func:`_followers`)."""
+    its digest (see :func:`_hint`), and the domain's effects."""
 
     memo: SessionMemo
     event: Event
@@ -777,7 +770,6 @@ class _Committed:
     state: SessionState
     digest: str
     effects: tuple
-    followers: int
 
 
 def _apply_and_commit(transaction: _EventTransaction, user_id: int, command: LiveCommand
@@ -874,13 +866,13 @@ def _write(transaction: _EventTransaction, memo: SessionMemo, user_id: int, even
     record = _record_parameters(user_id, event.actor, command, outcome, event.now)
     upserts = _upserts_alone(transaction, memo, command.session_id, result)
     try:
-        followers = (_save_and_record(transaction, save, record) if upserts is None
-                     else _save_record_and_upsert_in(transaction, {**save, **record}, upserts))
+        saved = (_save_and_record(transaction, save, record) if upserts is None
+                 else _save_record_and_upsert_in(transaction, {**save, **record}, upserts))
     except IntegrityError:  # the command id was applied before: its first outcome stands
         transaction.rollback()
         transaction.orm()
         return _earlier_outcome(user_id, command), None
-    if followers is None:
+    if not saved:
         transaction.rollback()
         return None
     if upserts is None and result.effects:
@@ -888,7 +880,7 @@ def _write(transaction: _EventTransaction, memo: SessionMemo, user_id: int, even
         _apply_effects(memo, command.session_id, user_id, result.effects, result.state)
     transaction.commit()  # nothing left to commit after a statement run alone
     memo.state = result.state
-    return outcome, _Committed(memo, event, decided_on, result.state, _digest(encoded), result.effects, followers)
+    return outcome, _Committed(memo, event, decided_on, result.state, _digest(encoded), result.effects)
 
 
 def _upserts_alone(transaction: _EventTransaction, memo: SessionMemo, session_id: int, result: Accepted
@@ -908,29 +900,25 @@ def _upserts_alone(transaction: _EventTransaction, memo: SessionMemo, session_id
 
 
 def _save_record_and_upsert_in(transaction: _EventTransaction, parameters: dict[str, Any],
-                               upserts: list[results.Upsert]) -> int | None:
+                               upserts: list[results.Upsert]) -> bool:
     """Save, record and upsert in one statement (:func:`_save_record_and_upsert`): alone if it can
-    be, else in the event's transaction. The session's followers version, or None when the save
-    found the session moved on from where the event was decided."""
+    be, else in the event's transaction. Whether the save found the session where it was decided."""
     for i, upsert in enumerate(upserts):
         parameters.update({f"u{i}r{j}_{name}": value for j, row in enumerate(upsert.rows) for name, value in row.items()})
     statement = _save_record_and_upsert(tuple(upsert.shape for upsert in upserts))
     if transaction.can_run_alone:
-        saved = transaction.run_alone(statement, parameters)
-    else:
-        saved = transaction.connection.execute(statement, parameters).first()
-    return None if saved is None else saved[0]
+        return transaction.run_alone(statement, parameters).rowcount == 1
+    return transaction.connection.execute(statement, parameters).rowcount == 1
 
 
-def _save_and_record(transaction: _EventTransaction, save: dict[str, Any], record: dict[str, Any]) -> int | None:
-    """The state's write, then the command's record, in the event's transaction; the session's
-    followers version, or None, with nothing recorded, when the write found the session moved on."""
+def _save_and_record(transaction: _EventTransaction, save: dict[str, Any], record: dict[str, Any]) -> bool:
+    """The state's write, then the command's record, in the event's transaction; False, with
+    nothing recorded, when the write found the session moved on."""
     connection = transaction.connection
-    saved = connection.execute(_SAVE_RETURNING, save).first()
-    if saved is None:
-        return None
+    if connection.execute(_SAVE, save).rowcount != 1:
+        return False
     connection.execute(_RECORD, {"session_id": save["session_id"], **record})
-    return saved[0]
+    return True
 
 
 def _earlier_outcome(user_id: int, command: LiveCommand) -> Repeated:
@@ -1011,9 +999,9 @@ def _publish(session_id: int, committed: _Committed) -> None:
     acknowledgement and joins again to catch up.
     """
     memo, state = committed.memo, committed.state
-    read_at, connections = _followers(session_id, memo, committed.followers)
+    connections = presence.board().connections(session_id, time.time())
     snapshots = {}
-    for viewer in _watching(memo.seats, connections, read_at):
+    for viewer in _watching(memo.seats, connections):
         try:
             snapshots[viewer] = snapshot_for(session_id, memo, state, viewer)
         except Exception:
@@ -1025,34 +1013,12 @@ def _publish(session_id: int, committed: _Committed) -> None:
         log.exception("session %s: snapshots %s were not all sent", session_id, state.version)
 
 
-BOARD_FOR = 10.0
-"""Seconds a process may decide an event's viewers on the presence board it read for an earlier event
-of the session, if no join came in between (:func:`_followers`)."""
-
-
-def _followers(session_id: int, memo: SessionMemo, followers: int) -> tuple[float, list[presence.Connection]]:
-    """The session's connections on the presence board, and when they were read.
-
-    The board is read again only when a join raised the session's followers version since the
-    memo's read (``followers`` is the version the event's write found), or after :data:`BOARD_FOR`.
-    A join writes its connection on the board, then raises the version in the statement that reads
-    the state: an event committed after that read finds the version raised, and reads the board
-    with the new connection on it. Without a join, connections only leave or go stale, which at worst
-    sends a snapshot nobody receives."""
-    remembered, now = memo.board, time.time()
-    if remembered is not None and remembered[0] == followers and now - remembered[1] < BOARD_FOR:
-        return remembered[1], remembered[2]
-    connections = presence.board().connections(session_id, now)
-    memo.board = (followers, now, connections)
-    return now, connections
-
-
-def _watching(seats: Seats, connections: list[presence.Connection], read_at: float) -> tuple[str, ...]:
+def _watching(seats: Seats, connections: list[presence.Connection]) -> tuple[str, ...]:
     """The viewers to send a new snapshot to: both partners, and the counselor only while one of
-    their connections follows the session (joined or reconnecting, on any process, when the board was
-    read at ``read_at``). A counselor who joins later gets the snapshot with the join, and an event
-    committed after the join's read of the state finds the counselor on the board (:func:`_followers`)."""
-    if _presence_from(connections, seats, read_at)["counselor"]["status"] == "away":
+    their connections follows the session (joined or reconnecting, on any process). A counselor who
+    joins later gets the snapshot with the join; the board is written before the join reads the state,
+    so an event committed after that read finds the counselor on the board."""
+    if _presence_from(connections, seats)["counselor"]["status"] == "away":
         return ("a", "b")
     return VIEWERS
 
@@ -1060,7 +1026,7 @@ def _watching(seats: Seats, connections: list[presence.Connection], read_at: flo
 def _all_held_here(connections: list[presence.Connection], seats: Seats, viewer: str) -> bool:
     """Whether ``viewer`` has sockets following the session and this process holds them all: then
     no other process needs this change. The board is written before a join enters the viewer's
-    room (the same order as for :func:`_followers`), so a socket another process holds is on it;
+    room (the same order as for :func:`_watching`), so a socket another process holds is on it;
     a viewer with no connected socket on it is sent on the queue, in case."""
     sids = [entry.sid for entry in connections if entry.disconnected_at is None and seats.role_of(entry.user_id) == viewer]
     return bool(sids) and all(publisher.held_here(sid) for sid in sids)
@@ -1098,8 +1064,8 @@ def join(user_id: int, session_id: int, sid: str) -> tuple[str, dict[str, Any]]:
         _PRESENCE.c.session_id == session_id, _PRESENCE.c.user_id == user_id, _PRESENCE.c.sid.not_in(live_sids),
     ))
     db.session.merge(Presence(sid=sid, session_id=session_id, user_id=user_id, seen_at=datetime.fromtimestamp(now, UTC)))
-    presence.board().seen(session_id, presence.Connection(sid, user_id, now))  # before the state is read: see _followers
-    state = memo.state = _followed_state(session_id)
+    presence.board().seen(session_id, presence.Connection(sid, user_id, now))  # before the state is read: see _watching
+    state = memo.state = _stored_state(session_id)
     db.session.commit()
     shown = presence_of(session_id, memo.seats)
     _announce_presence(session_id, viewer, shown)
@@ -1145,12 +1111,12 @@ def disconnect(sid: str) -> None:
 
 def presence_of(session_id: int, seats: Seats) -> dict[str, dict[str, Any]]:
     """'joined', 'reconnecting' or 'away' for each viewer, from the presence board."""
+    return _presence_from(presence.board().connections(session_id, time.time()), seats)
+
+
+def _presence_from(connections: list[presence.Connection], seats: Seats) -> dict[str, dict[str, Any]]:
+    """'joined', 'reconnecting' or 'away' for each viewer, from a session's connections on the board."""
     now = time.time()
-    return _presence_from(presence.board().connections(session_id, now), seats, now)
-
-
-def _presence_from(connections: list[presence.Connection], seats: Seats, now: float) -> dict[str, dict[str, Any]]:
-    """'joined', 'reconnecting' or 'away' for each viewer at ``now``, from a session's connections on the board."""
     shown: dict[str, dict[str, Any]] = {viewer: {"status": "away"} for viewer in VIEWERS}
     fresh = presence_fresh_seconds(current_app.config)
     for connection in connections:

@@ -20,7 +20,7 @@ from couples.domain.results import step_facts
 from couples import create_app, crypto, fastjson
 from couples.extensions import db
 from couples.models import LiveSession, SessionEvent
-from couples.services import live, presence, results
+from couples.services import live, results
 
 pytestmark = [pytest.mark.live, pytest.mark.postgres]
 PLAN = infra.library_plan("everyday-connection")
@@ -229,38 +229,6 @@ def test_a_shared_change_decides_an_event_only_when_it_follows_on_and_leads_to_i
     outcome, ran = next_event_here(SCRIPT[12])
     assert any(statement.startswith("UPDATE live_sessions SET version") for statement in ran)
     assert stored(pg_app, session_id) == (outcome.version, 13)
-
-
-def test_an_event_reads_the_presence_board_again_only_after_a_join_or_a_while(pg_app, second_app, session,
-                                                                               monkeypatch):
-    """Which viewers get an event's snapshots, and on which process, comes from the presence board
-    (``live._followers``): an event reads it again only when a join (here on the other process) raised
-    the session's followers version since, or after ``BOARD_FOR``."""
-    users, session_id = session
-    with pg_app.app_context():
-        board = presence.board()
-        counselor_id = db.session.get(LiveSession, session_id).couple.counselor_id
-        db.session.remove()
-    reads = []
-    monkeypatch.setattr(board, "connections", lambda *args: reads.append(args) or type(board).connections(board, *args))
-
-    for step in SCRIPT[:4]:
-        send(pg_app, users[step[0]], session_id, step)
-    assert len(reads) == 1
-
-    with second_app.app_context():
-        live.join(counselor_id, session_id, "a-socket-of-the-other-process")
-        db.session.remove()
-    reads.clear()
-    for step in SCRIPT[4:7]:
-        send(pg_app, users[step[0]], session_id, step)
-    assert len(reads) == 1
-
-    monkeypatch.setattr(live, "BOARD_FOR", 0.0)
-    reads.clear()
-    for step in SCRIPT[7:9]:
-        send(pg_app, users[step[0]], session_id, step)
-    assert len(reads) == 2
 
 
 @pytest.mark.parametrize("pool", [3, 12])
