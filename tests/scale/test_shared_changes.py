@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from bench import infra
 from couples import crypto
 from couples.extensions import db
-from couples.models import SessionEvent
+from couples.models import SessionEvent, User
 from couples.realtime import NAMESPACE
 from couples.realtime.shared_changes import NAMESPACE as CHANGES
 from live.drive import complete_plan, complete_step
@@ -152,3 +152,27 @@ def test_partners_on_one_of_two_processes_queue_nothing_for_their_events(
 
     assert view("a")["version"] == view("b")["version"] > 2
     assert session_messages(queued, session_id) == []
+
+
+def test_a_counselor_joining_on_the_other_process_gets_the_next_change_of_partners_on_one_process(
+        pg_app, couple, partner_client, counted_pair):
+    """The process holding both partners queues nothing for their events, until the counselor joins on
+    the other process: the join is on the presence board before it reads the state, so the next event
+    finds a viewer elsewhere and reaches the counselor at once, not at a heartbeat."""
+    (first, _), (second, _) = counted_pair
+    session_id = start_session(pg_app, couple, PLAN)
+    clients = {role: partner_client(first, partner, session_id)
+               for role, partner in (("a", couple.partner_a), ("b", couple.partner_b))}
+    send, view = couple_driver(clients)
+    complete_step(send, view)
+    with pg_app.app_context():
+        counselor = db.session.get(User, couple.counselor_id)
+        db.session.remove()
+    desk = partner_client(second, counselor, session_id)
+    assert desk.latest["version"] == view("a")["version"] and desk.heartbeat_seconds >= 10
+
+    ack = send("a", "pause", None, {})
+
+    assert ack["ok"], ack
+    desk.wait_for_version(ack["version"], timeout=3)
+    assert desk.rejoins == 0  # the snapshot came with the event, not from a heartbeat's catching up
