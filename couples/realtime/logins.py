@@ -31,7 +31,7 @@ class RedisLoginRoomsManager(SharedChangesManager, LoginRoomsManager):
     """Several processes over Redis. The pub/sub manager publishes the closing and, on
     every process (this one included), hands it to ``LoginRoomsManager.close_room``,
     which comes after it in the method resolution order. It also carries committed
-    session states between the processes (``shared_changes``)."""
+    session changes between the processes (``shared_changes``)."""
 
 
 def client_manager(redis_url: str | None, channel: str) -> socketio.Manager:

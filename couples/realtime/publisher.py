@@ -28,16 +28,15 @@ def send_snapshots(session_id: int, snapshots: Mapping[str, dict[str, Any]], els
                    change: Callable[[], Any]) -> None:
     """Each viewer's own snapshot to that viewer's room only, after the commit.
 
-    The sockets this process holds get theirs directly. When a viewer in ``elsewhere`` may have a
-    socket on another process, one message on the queue carries the ``change()`` (what lets the
-    other processes follow the session's state) and those viewers' snapshots to them (see
-    ``shared_changes``); otherwise nothing is queued."""
+    The sockets this process holds get theirs directly. When viewers of ``snapshots`` may have a
+    socket on another process (``elsewhere``), one message on the queue carries the ``change()``
+    (what lets the other processes follow the session's state) and those viewers' snapshots to them
+    (see ``shared_changes``); otherwise nothing is queued."""
     manager = socketio.server.manager
     for viewer, snapshot in snapshots.items():
         manager.emit("snapshot", snapshot, namespace=NAMESPACE, room=viewer_room(session_id, viewer), ignore_queue=True)
     if elsewhere:
-        remote = {viewer_room(session_id, viewer): ("snapshot", snapshots[viewer]) for viewer in elsewhere
-                  if viewer in snapshots}
+        remote = {viewer_room(session_id, viewer): ("snapshot", snapshots[viewer]) for viewer in elsewhere}
         shared_changes.publish_change(manager, session_id, change, NAMESPACE, remote)
 
 

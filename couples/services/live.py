@@ -696,8 +696,13 @@ MAX_PENDING = 32
 """Shared changes a memo keeps until its session's next event here; beyond them the event reads the row."""
 
 
+def _stored_json(state: SessionState) -> bytes:
+    """The state's JSON as stored (sealed) and digested: both processes must encode it alike."""
+    return fastjson.dumps_bytes(state.to_dict())
+
+
 def _digest(encoded: bytes) -> str:
-    """What identifies a state's stored JSON (``fastjson.dumps_bytes`` of ``to_dict``)."""
+    """What identifies a state's stored JSON (:func:`_stored_json`)."""
     return hashlib.blake2b(encoded, digest_size=16).hexdigest()
 
 
@@ -734,7 +739,7 @@ def _replayed(plan: Plan, state: SessionState, sealed: str, digest: str) -> Sess
     the digest names."""
     actor, type_, step_id, data, now = crypto.open_json(sealed)
     result = apply(plan, state, Event(actor, type_, step_id, data, now))
-    if not isinstance(result, Accepted) or _digest(fastjson.dumps_bytes(result.state.to_dict())) != digest:
+    if not isinstance(result, Accepted) or _digest(_stored_json(result.state)) != digest:
         return None
     return result.state
 
@@ -860,7 +865,7 @@ def _write(transaction: _EventTransaction, memo: SessionMemo, user_id: int, even
     ended early) and SQLite write the state, the record and the effects in turn, committed together.
     """
     outcome = Applied(result.state.version)
-    encoded = fastjson.dumps_bytes(result.state.to_dict())  # encoded once: stored sealed, shared as a digest
+    encoded = _stored_json(result.state)  # encoded once: stored sealed, shared as a digest
     save = _save_parameters(command.session_id, memo, decided_on, result.state, crypto.seal_encoded_json(encoded),
                             event.now)
     record = _record_parameters(user_id, event.actor, command, outcome, event.now)

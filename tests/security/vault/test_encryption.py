@@ -65,7 +65,7 @@ def test_a_query_that_filters_on_an_encrypted_column_fails_when_it_is_written(ap
         select(LiveSession).where(LiveSession.state["status"].as_string() == "active")
 
 
-def test_a_value_sealed_once_is_stored_as_it_is_so_the_same_seal_can_travel_elsewhere(app, session_id):
+def test_a_value_sealed_once_is_stored_as_it_is_so_one_encoding_serves_the_store_and_the_digest(app, session_id):
     # A live event encodes its new state once: it stores the seal and shares a digest of the encoding.
     state = {"version": 7, "words": "the same private words"}
     with app.app_context():
