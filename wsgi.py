@@ -23,6 +23,7 @@ elif ASYNC_MODE == "gevent":
     monkey.patch_all()
 
 from couples import create_app  # noqa: E402
+from couples.config import WRITE_BUFFER_BYTES  # noqa: E402
 from couples.database import upgrade_database  # noqa: E402
 from couples.extensions import socketio  # noqa: E402
 
@@ -78,6 +79,13 @@ def raise_open_file_limit() -> int:
     return soft
 
 
+def _small_write_buffer_protocol() -> type:
+    """eventlet's HTTP protocol with a write buffer of ``WRITE_BUFFER_BYTES`` (see there)."""
+    import eventlet.wsgi
+
+    return type("SmallWriteBufferProtocol", (eventlet.wsgi.HttpProtocol,), {"wbufsize": WRITE_BUFFER_BYTES})
+
+
 def serve() -> None:
     """Serve HTTP and Socket.IO on COUPLES_HOST:COUPLES_PORT."""
     settings = app.config["SETTINGS"]
@@ -93,7 +101,8 @@ def serve() -> None:
                 "the open-file limit (%s) admits fewer sockets than COUPLES_MAX_CONNECTIONS (%s)",
                 files, settings.max_connections)
         listener = eventlet.listen((settings.host, settings.port), backlog=settings.listen_backlog)
-        eventlet.wsgi.server(listener, app, max_size=settings.max_connections, log_output=False)
+        eventlet.wsgi.server(listener, app, max_size=settings.max_connections, log_output=False,
+                             protocol=_small_write_buffer_protocol())
     else:
         socketio.run(app, host=settings.host, port=settings.port, allow_unsafe_werkzeug=True)
 

@@ -137,6 +137,15 @@ def secret_key_from(instance_path: Path) -> str:
     return key_file.read_text().strip()
 
 
+WRITE_BUFFER_BYTES = 1024
+"""Each connection's write buffer in the embedded server (``wsgi.py``; eventlet's default is 16 KB).
+
+Every connection allocates its write buffer when it opens and keeps it as long as it lives, yet only
+HTTP responses go through it: a WebSocket writes to its socket directly. With many sockets the 16 KB
+buffers became resident (the heap hands them memory other work touched): some 8 KB per socket
+(docs/performance.md, seventh round). A page now leaves in a few writes instead of one."""
+
+
 @dataclass(frozen=True)
 class SmtpSettings:
     """Where reminder e-mail goes; no host means e-mail is off."""

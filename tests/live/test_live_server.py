@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import gc
+from pathlib import Path
 
 import pytest
+import requests
 import socketio
 from builders import PASSWORD
 from servers import LiveClient, couple_driver, login_cookie
 
+from couples.config import WRITE_BUFFER_BYTES
 from couples.extensions import db
 from couples.models import LiveSession, SessionEvent
 from couples.realtime.protocol import MAX_MESSAGE_BYTES
@@ -16,6 +19,16 @@ from couples.realtime.protocol import MAX_MESSAGE_BYTES
 from .drive import complete_plan, complete_step
 
 pytestmark = pytest.mark.live
+
+
+def test_responses_larger_than_the_write_buffer_arrive_whole_one_after_another(server):
+    script = Path(__file__).resolve().parents[2] / "static" / "vendor" / "summary.js"
+    with requests.Session() as http:  # one kept-alive connection: each response must end where it says
+        pages = [http.get(f"{server.url}{path}", timeout=10) for path in ("/static/vendor/summary.js", "/login") * 2]
+    assert [page.status_code for page in pages] == [200] * 4
+    assert pages[0].content == pages[2].content == script.read_bytes()
+    assert len(pages[0].content) > WRITE_BUFFER_BYTES
+    assert b"</html>" in pages[1].content and len(pages[1].content) > WRITE_BUFFER_BYTES
 
 
 def test_a_socket_from_a_foreign_origin_is_refused(server, couple, session_id):
