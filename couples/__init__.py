@@ -98,7 +98,6 @@ def _init_extensions(app: Flask) -> None:
     from . import models  # noqa: F401  (the tables must be known before migrations run)
     from .realtime.logins import client_manager
     from .realtime.protocol import MAX_MESSAGE_BYTES, TolerantPacket
-    from .realtime.sessions import ConnectionSessionInterface
 
     db.init_app(app)
     crypto.init_app(app)
@@ -108,7 +107,6 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
-    app.session_interface = ConnectionSessionInterface()  # one cookie check per socket, not per message
     login_manager.login_view = "auth.login"
     login_manager.login_message = lazy_gettext("Please log in to continue.")
     login_manager.localize_callback = str  # translated when flashed, in the reader's language
