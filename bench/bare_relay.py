@@ -6,7 +6,9 @@ room's newest snapshot is kept in memory, so that ``join`` (after a reconnect) a
 as the app does: join sends it again, and both acks carry its version.
 ``python bench/bare_relay.py`` serves on COUPLES_PORT; RELAY_REDIS_URL makes several processes share rooms
 (the newest snapshot is then only the one this process saw); RELAY_HEARTBEAT_SECONDS is the interval the
-join ack names (default 30, the app's); RELAY_MAX_CONNECTIONS and RELAY_BACKLOG size the listener.
+join ack names (default 30, the app's); RELAY_MAX_CONNECTIONS and RELAY_BACKLOG size the listener;
+RELAY_WRITE_BUFFER sets each connection's write buffer in bytes (eventlet's 16 KB by default; the memory
+benchmark also runs the relay with the app's, ``couples.config.WRITE_BUFFER_BYTES``).
 """
 
 import os
@@ -71,7 +73,9 @@ if __name__ == "__main__":
 
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    protocol = type("Protocol", (eventlet.wsgi.HttpProtocol,),
+                    {"wbufsize": int(os.environ.get("RELAY_WRITE_BUFFER") or eventlet.wsgi.HttpProtocol.wbufsize)})
     listener = eventlet.listen(("127.0.0.1", int(os.environ.get("COUPLES_PORT", "5100"))),
                                backlog=int(os.environ.get("RELAY_BACKLOG") or 4096))
     eventlet.wsgi.server(listener, app, max_size=int(os.environ.get("RELAY_MAX_CONNECTIONS") or 20000),
-                         log_output=False)
+                         log_output=False, protocol=protocol)

@@ -1,9 +1,10 @@
 """Where a connected socket's memory goes: the app against the bare relay, in the same run.
 
-    .venv/bin/python -m bench.socket_memory                       # 500 couples (1,000 sockets), app + relay
+    .venv/bin/python -m bench.socket_memory                       # 500 couples (1,000 sockets), app + relays
     .venv/bin/python -m bench.socket_memory --couples 200 --trace # + tracemalloc and gc diffs (slower)
 
-For each server (the app on SQLite under bench/serve.py, then the bare relay) it connects 2N
+For each server (the app on SQLite under bench/serve.py, the bare relay, then the bare relay with the app's
+smaller write buffer per connection, ``relay-small``: the like-for-like baseline) it connects 2N
 python-socketio clients that join their session as the load generator does, and prints the memory
 per socket: RSS growth (from /proc, as bench/run.py measures it), the Python heap's growth (sys
 allocator blocks), and with ``--trace`` the lines that allocated most of that growth and the object
@@ -28,7 +29,8 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-SCRIPTS = {"app": ROOT / "bench" / "serve.py", "relay": ROOT / "bench" / "bare_relay.py"}
+SCRIPTS = {"app": ROOT / "bench" / "serve.py", "relay": ROOT / "bench" / "bare_relay.py",
+           "relay-small": ROOT / "bench" / "bare_relay.py"}
 
 
 # -- inside the server -----------------------------------------------------------------------------
@@ -227,6 +229,10 @@ def measure(mode: str, couples: int, opts: argparse.Namespace, plan) -> dict:
                   "cookies": {"a": infra.session_cookie(app, c["a"]), "b": infra.session_cookie(app, c["b"])}}
                  for c in seeded]
     else:
+        if mode == "relay-small":
+            from couples.config import WRITE_BUFFER_BYTES
+
+            env["RELAY_WRITE_BUFFER"] = str(WRITE_BUFFER_BYTES)
         server = infra.Server(argv, {**env, "PYTHONPATH": str(infra.ROOT)}, infra.free_port(), ready_path="/ping")
         specs = [{"couple_id": i, "sessions": [i + 1], "cookies": {}} for i in range(couples)]
         server.start(timeout=600)
@@ -239,7 +245,8 @@ def measure(mode: str, couples: int, opts: argparse.Namespace, plan) -> dict:
         """Connect ``share`` from one more client process; the sockets connected and the figures after."""
         control = context.Queue()
         controls.append(control)
-        workers.append(context.Process(target=holder, args=(share, mode, control, results), daemon=True))
+        client = "app" if mode == "app" else "relay"
+        workers.append(context.Process(target=holder, args=(share, client, control, results), daemon=True))
         workers[-1].start()
         connected = _get(results, "connected", 300)
         time.sleep(1.0)
@@ -300,7 +307,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.socket_memory", description=__doc__.split("\n\n")[0])
     parser.add_argument("--couples", type=int, default=500)
     parser.add_argument("--plan", default="everyday-connection")
-    parser.add_argument("--modes", default="app,relay")
+    parser.add_argument("--modes", default="app,relay,relay-small")
     parser.add_argument("--trace", action="store_true", help="tracemalloc in the server (slows it down)")
     parser.add_argument("--top", type=int, default=25, help="allocation sites to show with --trace")
     parser.add_argument("--arenas", default="", help="MALLOC_ARENA_MAX for the servers (evidence only)")
@@ -318,9 +325,9 @@ def main(argv: list[str] | None = None) -> None:
               f"{r['kb_per_socket']}; second wave alone {r['second_wave_kb_per_socket']}; mappings "
               f"{r['mappings_kb_per_socket']}; threads {r['threads']}")
     rss = {r["mode"]: r["rss_kb_per_socket"] for r in results}
-    if "relay" in rss and "app" in rss:
-        print(f"RSS KB/socket: app {rss['app']:.1f}, relay {rss['relay']:.1f} ({rss['app'] / rss['relay']:.2f}x); "
-              f"load average {os.getloadavg()}")
+    if "app" in rss:
+        against = ", ".join(f"{mode} {kb:.1f} ({rss['app'] / kb:.2f}x)" for mode, kb in rss.items() if mode != "app")
+        print(f"RSS KB/socket: app {rss['app']:.1f}, {against}; load average {os.getloadavg()}")
 
 
 if __name__ == "__main__":
