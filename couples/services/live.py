@@ -30,7 +30,7 @@ from ..domain import (Accepted, Completed, Event, Rejection, SafetyConcern, Sess
                       view_for)
 from ..domain.events import N_
 from ..domain.plan import Plan, in_language
-from .. import crypto, fastjson
+from .. import crypto, fastjson, prepared
 from ..extensions import db
 from ..i18n import DEFAULT_LANGUAGE
 from ..models import (ABANDONED, OPEN_SESSION_STATUSES, AuditEntry, Couple, Followup, FollowupOccurrence, LiveSession,
@@ -53,7 +53,8 @@ _PRESENCE = Presence.__table__
 _LOCK = (_SESSIONS.update().where(_SESSIONS.c.id == bindparam("session_id"))
          .values(version=_SESSIONS.c.version).returning(_SESSIONS.c.version, _SESSIONS.c.state))
 _READ_STATE = select(_SESSIONS.c.state).where(_SESSIONS.c.id == bindparam("session_id"))
-_RECORD = _EVENTS.insert()
+_RECORDED = ("user_id", "client_event_id", "type", "actor", "step_id", "data", "ack", "at")
+_RECORD = _EVENTS.insert().values({name: bindparam(name) for name in ("session_id", *_RECORDED)})
 _SEATS_VERSION = select(Couple.seats_version).where(Couple.id == _SESSIONS.c.couple_id).scalar_subquery()
 _VERSION_AND_RECORD = select(
     _SESSIONS.c.version, _SESSIONS.c.status, _SESSIONS.c.updated_at, _SEATS_VERSION.label("seats_version"),
@@ -74,7 +75,6 @@ _SAVE = _SESSIONS.update().where(
     state=bindparam("new_state"), version=bindparam("new_version"), status=bindparam("new_status"),
     updated_at=bindparam("now"),
 )
-_RECORDED = ("user_id", "client_event_id", "type", "actor", "step_id", "data", "ack", "at")
 # PostgreSQL: the state's write and the event's record in one statement. Run as a transaction of
 # its own it is one round trip instead of four (BEGIN, two statements, COMMIT), and as atomic: an
 # UPDATE that finds the session moved on records nothing, a repeated event id writes nothing.
@@ -82,7 +82,7 @@ _SAVED = _SAVE.returning(_SESSIONS.c.id).cte("saved")
 _SAVE_AND_RECORD = _EVENTS.insert().add_cte(_SAVED).from_select(
     ["session_id", *_RECORDED],
     select(_SAVED.c.id, *(bindparam(name, type_=_EVENTS.c[name].type) for name in _RECORDED)),
-).execution_options(preserve_rowcount=True)  # an INSERT's row count is otherwise gone with its cursor
+)
 
 
 @functools.lru_cache(maxsize=64)
@@ -608,25 +608,9 @@ class _EventTransaction:
 
     @property
     def can_run_alone(self) -> bool:
-        """Whether :meth:`run_alone` may be used: on PostgreSQL, on this event's own connection,
-        before anything ran in it."""
+        """Whether a statement may run as a transaction of its own (:func:`prepared.run_autocommit`):
+        on PostgreSQL, on this event's own connection, before anything ran in it."""
         return self.own and self.bound is None and self.on_postgresql and not self.core.in_transaction()
-
-    def run_alone(self, statement: Any, parameters: dict[str, Any]) -> Any:
-        """Run ``statement`` as a transaction of its own: committed when it returns, nothing written
-        when it fails. The connection is back in transactions afterwards, for any later attempt."""
-        assert self.can_run_alone
-        self.core.execution_options(isolation_level="AUTOCOMMIT")
-        try:
-            result = self.core.execute(statement, parameters)
-        except Exception:
-            self.core.rollback()  # SQLAlchemy's own bookkeeping: the database wrote nothing
-            raise
-        else:
-            self.core.commit()  # SQLAlchemy's bookkeeping too: the database committed already
-        finally:
-            self.core.execution_options(isolation_level=self.core.default_isolation_level)
-        return result
 
     def commit(self) -> None:
         """Commit what the event wrote, through the ORM session too if it was used."""
@@ -912,17 +896,17 @@ def _save_record_and_upsert_in(transaction: _EventTransaction, parameters: dict[
         parameters.update({f"u{i}r{j}_{name}": value for j, row in enumerate(upsert.rows) for name, value in row.items()})
     statement = _save_record_and_upsert(tuple(upsert.shape for upsert in upserts))
     if transaction.can_run_alone:
-        return transaction.run_alone(statement, parameters).rowcount == 1
-    return transaction.connection.execute(statement, parameters).rowcount == 1
+        return prepared.run_autocommit(transaction.core, statement, parameters) == 1
+    return prepared.run(transaction.connection, statement, parameters) == 1
 
 
 def _save_and_record(transaction: _EventTransaction, save: dict[str, Any], record: dict[str, Any]) -> bool:
     """The state's write, then the command's record, in the event's transaction; False, with
     nothing recorded, when the write found the session moved on."""
     connection = transaction.connection
-    if connection.execute(_SAVE, save).rowcount != 1:
+    if prepared.run(connection, _SAVE, save) != 1:
         return False
-    connection.execute(_RECORD, {"session_id": save["session_id"], **record})
+    prepared.run(connection, _RECORD, {"session_id": save["session_id"], **record})
     return True
 
 
