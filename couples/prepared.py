@@ -10,16 +10,17 @@ the engine's ``before_cursor_execute`` listeners still hear it; a driver error i
 SQLAlchemy's (an ``IntegrityError`` for a repeated key), without its parameters, after a connection
 the database dropped is invalidated. Only the execution context is skipped.
 
-The caller owns the transaction: :func:`run` begins SQLAlchemy's if none is open, so that the
-connection's ``commit`` and ``rollback`` reach the driver; :func:`run_autocommit` runs a statement as
-a transaction of its own.
+The caller owns the transaction: :func:`run` and :func:`run_each` begin SQLAlchemy's if none is
+open, so that the connection's ``commit`` and ``rollback`` reach the driver; :func:`run_autocommit`
+runs a statement as a transaction of its own. A statement must name every value it writes: one
+that leaves SQLAlchemy a Python-side default to compute is refused when it is prepared.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -53,6 +54,8 @@ class Prepared:
 def prepared(statement: ClauseElement, dialect: Dialect) -> Prepared:
     """``statement`` compiled for ``dialect``; kept, as the hot path's statements are built once."""
     compiled = cast(SQLCompiler, statement.compile(dialect=dialect))
+    if compiled.insert_prefetch or compiled.update_prefetch:  # values SQLAlchemy would compute per execution
+        raise ValueError("a prepared statement must name every value it writes (no Python-side defaults)")
     binds = {name: bind for bind, name in compiled.bind_names.items()}  # by the name the SQL uses
     names = compiled.positiontup or () if dialect.positional else binds
     return Prepared(
@@ -66,9 +69,14 @@ def prepared(statement: ClauseElement, dialect: Dialect) -> Prepared:
 def run(connection: Connection, statement: ClauseElement, values: Mapping[str, Any]) -> int:
     """Run ``statement`` in the connection's transaction (begun here if none is open); the rows it
     changed. The caller commits or rolls back through ``connection`` as usual."""
-    if not connection.in_transaction():
-        connection.begin()
-    return _execute(connection, statement, values)
+    _begin(connection)
+    return _execute(connection, statement, [values])
+
+
+def run_each(connection: Connection, statement: ClauseElement, rows: Sequence[Mapping[str, Any]]) -> int:
+    """Run ``statement`` once for each of ``rows`` (the driver's ``executemany``), as :func:`run`."""
+    _begin(connection)
+    return _execute(connection, statement, rows) if rows else 0
 
 
 def run_autocommit(connection: Connection, statement: ClauseElement, values: Mapping[str, Any]) -> int:
@@ -79,21 +87,31 @@ def run_autocommit(connection: Connection, statement: ClauseElement, values: Map
     assert driver is not None
     driver.autocommit = True
     try:
-        return _execute(connection, statement, values)
+        return _execute(connection, statement, [values])
     finally:
         if not connection.invalidated:
             driver.autocommit = False
 
 
-def _execute(connection: Connection, statement: ClauseElement, values: Mapping[str, Any]) -> int:
+def _begin(connection: Connection) -> None:
+    """SQLAlchemy's transaction, so that the connection's commit and rollback reach the driver."""
+    if not connection.in_transaction():
+        connection.begin()
+
+
+def _execute(connection: Connection, statement: ClauseElement, rows: Sequence[Mapping[str, Any]]) -> int:
     dialect = connection.dialect
     ready = prepared(statement, dialect)
-    parameters = ready.parameters(values)
+    many = len(rows) > 1
+    parameters: Any = [ready.parameters(row) for row in rows] if many else ready.parameters(rows[0])
     cursor = connection.connection.cursor()
     try:
         for listener in connection.dispatch.before_cursor_execute:
-            listener(connection, cursor, ready.sql, parameters, None, False)
-        cursor.execute(ready.sql, parameters)
+            listener(connection, cursor, ready.sql, parameters, None, many)
+        if many:
+            cursor.executemany(ready.sql, parameters)
+        else:
+            cursor.execute(ready.sql, parameters)
         changed: int = cursor.rowcount
     except dialect.loaded_dbapi.Error as error:
         with contextlib.suppress(dialect.loaded_dbapi.Error):

@@ -845,18 +845,20 @@ def _write(transaction: _EventTransaction, memo: SessionMemo, user_id: int, even
 
     On PostgreSQL the state, the record and a finished step's results are one statement: a
     transaction of its own when nothing ran before it in the event (one round trip instead of a
-    BEGIN, three statements and a COMMIT). An effect that needs more (a concern to flag, a session
-    ended early) and SQLite write the state, the record and the effects in turn, committed together.
+    BEGIN, three statements and a COMMIT). SQLite writes them in turn, committed together. An
+    effect that needs more than rows (a concern to flag, a session ended early) is written after
+    the state and the record, through the ORM, in the same transaction.
     """
     outcome = Applied(result.state.version)
     encoded = _stored_json(result.state)  # encoded once: stored sealed, shared as a digest
     save = _save_parameters(command.session_id, memo, decided_on, result.state, crypto.seal_encoded_json(encoded),
                             event.now)
     record = _record_parameters(user_id, event.actor, command, outcome, event.now)
-    upserts = _upserts_alone(transaction, memo, command.session_id, result)
+    rows = _result_rows(memo, command.session_id, result)
     try:
-        saved = (_save_and_record(transaction, save, record) if upserts is None
-                 else _save_record_and_upsert_in(transaction, {**save, **record}, upserts))
+        saved = (_save_record_and_upsert_in(transaction, {**save, **record}, rows)
+                 if rows is not None and transaction.on_postgresql
+                 else _save_and_record(transaction, save, record, rows or []))
     except IntegrityError:  # the command id was applied before: its first outcome stands
         transaction.rollback()
         transaction.orm()
@@ -864,7 +866,7 @@ def _write(transaction: _EventTransaction, memo: SessionMemo, user_id: int, even
     if not saved:
         transaction.rollback()
         return None
-    if upserts is None and result.effects:
+    if rows is None:
         transaction.orm()
         _apply_effects(memo, command.session_id, user_id, result.effects, result.state)
     transaction.commit()  # nothing left to commit after a statement run alone
@@ -872,20 +874,17 @@ def _write(transaction: _EventTransaction, memo: SessionMemo, user_id: int, even
     return outcome, _Committed(memo, event, decided_on, result.state, _digest(encoded), result.effects)
 
 
-def _upserts_alone(transaction: _EventTransaction, memo: SessionMemo, session_id: int, result: Accepted
-                   ) -> list[results.Upsert] | None:
-    """On PostgreSQL, the rows the event's effects call for, when rows are all they call for (a
-    finished step's results, or nothing); None otherwise (see :func:`_apply_effects`)."""
-    if not transaction.on_postgresql:
-        return None
-    upserts: list[results.Upsert] = []
+def _result_rows(memo: SessionMemo, session_id: int, result: Accepted) -> list[results.Upsert] | None:
+    """The rows the event's effects call for, when rows are all they call for (a finished step's
+    results, or nothing); None when an effect needs more (see :func:`_apply_effects`)."""
+    rows: list[results.Upsert] = []
     for effect in result.effects:
         if isinstance(effect, StepFinished):
-            upserts += results.finished_step(session_id, memo.couple_id, memo.plan, result.state, effect.index,
-                                             effect.outcome)
+            rows += results.finished_step(session_id, memo.couple_id, memo.plan, result.state, effect.index,
+                                          effect.outcome)
         elif isinstance(effect, SafetyConcern) or (isinstance(effect, Completed) and result.state.ending is not None):
             return None
-    return upserts
+    return rows
 
 
 def _save_record_and_upsert_in(transaction: _EventTransaction, parameters: dict[str, Any],
@@ -900,13 +899,16 @@ def _save_record_and_upsert_in(transaction: _EventTransaction, parameters: dict[
     return prepared.run(transaction.connection, statement, parameters) == 1
 
 
-def _save_and_record(transaction: _EventTransaction, save: dict[str, Any], record: dict[str, Any]) -> bool:
-    """The state's write, then the command's record, in the event's transaction; False, with
-    nothing recorded, when the write found the session moved on."""
+def _save_and_record(transaction: _EventTransaction, save: dict[str, Any], record: dict[str, Any],
+                     rows: list[results.Upsert]) -> bool:
+    """The state's write, then the command's record and the ``rows`` its effects call for, in the
+    event's transaction; False, with nothing else written, when the write found the session moved on."""
     connection = transaction.connection
     if prepared.run(connection, _SAVE, save) != 1:
         return False
     prepared.run(connection, _RECORD, {"session_id": save["session_id"], **record})
+    for upsert in rows:
+        prepared.run_each(connection, upsert.statement(connection.dialect.name), upsert.rows)
     return True
 
 
@@ -945,10 +947,10 @@ def _save_parameters(session_id: int, memo: SessionMemo, expected_version: int, 
 
 
 def _apply_effects(memo: SessionMemo, session_id: int, user_id: int, effects: tuple, state: SessionState) -> None:
-    """Write what the effects of an accepted event call for, in the event's transaction."""
+    """Write what the effects of an accepted event call for, in the event's transaction, when they
+    call for more than rows (:func:`_result_rows` writes those with the state)."""
     for effect in effects:
         if isinstance(effect, StepFinished):
-            # Rare (both partners moved on); events that finish nothing write nothing here.
             results.record_finished(session_id, memo.couple_id, memo.plan, state, effect.index, effect.outcome)
         elif isinstance(effect, Completed) and state.ending is not None:
             results.record_unfinished(session_id, memo.plan, state)  # stopped early: the rest never ran

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, UTC
 from typing import Any
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import Table, bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..domain.plan import Plan, RatingStep
@@ -158,12 +158,14 @@ class Upsert:
         writing them is built from."""
         return self.table, self.key, self.replace, self.columns, len(self.rows)
 
+    def statement(self, dialect: str) -> Any:
+        """The statement writing one row (its parameters), for ``dialect``."""
+        return upsert_statement(dialect, self.table, self.key, self.columns, self.replace)
+
     def run(self) -> None:
         """Write the rows in ``db.session``'s transaction, in one statement (none without rows)."""
         if self.rows:
-            dialect = db.session.get_bind().dialect.name
-            db.session.execute(upsert_statement(dialect, self.table, self.key, self.columns, self.replace),
-                               list(self.rows))
+            db.session.execute(self.statement(db.session.get_bind().dialect.name), list(self.rows))
 
 
 @functools.lru_cache(maxsize=64)
@@ -173,8 +175,8 @@ def upsert_statement(dialect: str, table: Table, key: tuple[str, ...], columns: 
     of the table) took more time than a live event's own statements. Its rows are the statement's
     parameters, or what the SELECT ``source`` returns."""
     insert = _DIALECTS[dialect](table)
-    if source is not None:
-        insert = insert.from_select(list(columns), source)
+    insert = (insert.from_select(list(columns), source) if source is not None
+              else insert.values({name: bindparam(name) for name in columns}))
     if replace:
         return insert.on_conflict_do_update(
             index_elements=list(key), set_={name: insert.excluded[name] for name in columns if name not in key})

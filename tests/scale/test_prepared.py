@@ -1,5 +1,6 @@
 """The hot path's statements run on the driver's cursor (``couples.prepared``) store exactly what
-SQLAlchemy's own execution would, on SQLite and PostgreSQL; listeners still hear them; a driver
+SQLAlchemy's own execution would, on SQLite and PostgreSQL, one row or several; a statement that
+would leave SQLAlchemy a default to compute is refused; listeners still hear them; a driver
 error is still SQLAlchemy's, without its parameters; on PostgreSQL a statement run alone is
 committed alone, and a connection the database dropped is invalidated, not handed out again."""
 
@@ -10,14 +11,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from builders import make_live_session
-from sqlalchemy import event, select, text
+from sqlalchemy import bindparam, event, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from bench import infra
 from couples import crypto, prepared
 from couples.extensions import db
 from couples.models import LiveSession, SessionEvent
-from couples.services import live
+from couples.models import StepResult
+from couples.services import live, results
 
 PLAN = infra.library_plan("everyday-connection")
 
@@ -71,6 +73,39 @@ def test_a_prepared_write_stores_what_sqlalchemy_would(any_app):
         assert saved.updated_at.replace(tzinfo=UTC) == datetime(2026, 11, 28, 21, 0, 0, 123456, tzinfo=UTC)
         # the stored text compares as SQLAlchemy's own does (the save's WHERE compares timestamps)
         assert db.session.scalar(select(LiveSession.id).where(LiveSession.updated_at == saved.updated_at)) == session_id
+
+
+def test_several_rows_are_upserted_as_the_orm_would(any_app):
+    with any_app.app_context():
+        couple, session_id = make_live_session(PLAN)
+        ids = (couple.id, session_id)
+        finished = datetime(2026, 11, 28, 21, 5, tzinfo=UTC)
+
+        def rows(title: str) -> tuple[dict, ...]:
+            return tuple({"session_id": ids[1], "couple_id": ids[0], "step_index": index, "step_id": f"s{index}",
+                          "kind": "reflect", "title": title, "outcome": "finished", "facts": {"n": index},
+                          "finished_at": finished} for index in range(3))
+
+        results.Upsert(results._STEPS, results._STEP_KEY, True, rows("through the ORM")).run()
+        db.session.commit()
+        orm = db.session.scalars(select(StepResult).where(StepResult.session_id == session_id)
+                                 .order_by(StepResult.step_index)).all()
+        expected = [(row.step_id, row.facts, row.finished_at) for row in orm]
+        again = results.Upsert(results._STEPS, results._STEP_KEY, True, rows("prepared"))
+        connection = db.session.connection()
+        prepared.run_each(connection, again.statement(connection.dialect.name), again.rows)
+        db.session.commit()
+        db.session.expire_all()
+        stored = db.session.scalars(select(StepResult).where(StepResult.session_id == session_id)
+                                    .order_by(StepResult.step_index)).all()
+        assert [(row.step_id, row.facts, row.finished_at) for row in stored] == expected
+        assert {row.title for row in stored} == {"prepared"}
+
+
+def test_a_statement_leaving_sqlalchemy_a_default_to_compute_is_refused(app):
+    with app.app_context(), pytest.raises(ValueError, match="every value"):
+        statement = StepResult.__table__.insert().values(session_id=bindparam("session_id"))  # finished_at left to its default
+        prepared.prepared(statement, db.engine.dialect)
 
 
 def test_a_save_that_finds_the_session_moved_on_changes_nothing(any_app):
