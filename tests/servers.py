@@ -95,6 +95,16 @@ class LiveClient:
         self.disconnects += 1
         self.joined.clear()
         self.gone.set()
+        if reason and reason[0] == socketio.Client.reason.TRANSPORT_ERROR:
+            self._release_failed_transport()
+
+    def _release_failed_transport(self) -> None:
+        """Close the socket under a WebSocket whose server vanished (a killed worker). python-engineio
+        leaves it to the garbage collector, whose ResourceWarning would then fail whichever later test
+        happened to be running (the suite turns warnings into errors)."""
+        transport = getattr(self.sio.eio, "ws", None)
+        if transport is not None:
+            transport.shutdown()
 
     def _join(self) -> None:
         version = self.latest["version"] if self.latest else 0
