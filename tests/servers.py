@@ -102,9 +102,8 @@ class LiveClient:
         """Close the socket under a WebSocket whose server vanished (a killed worker). python-engineio
         leaves it to the garbage collector, whose ResourceWarning would then fail whichever later test
         happened to be running (the suite turns warnings into errors)."""
-        transport = getattr(self.sio.eio, "ws", None)
-        if transport is not None:
-            transport.shutdown()
+        if self.sio.eio.ws is not None:  # None until the first connection
+            self.sio.eio.ws.shutdown()
 
     def _join(self) -> None:
         version = self.latest["version"] if self.latest else 0
