@@ -35,13 +35,13 @@ start_reminder_task(app)  # every process sends due reminders; each is claimed e
 
 
 MIDDLE_COLLECTION_EVERY = 2
-"""Collections of the youngest generation between two of the middle one (Python's default: 10)."""
-FULL_COLLECTION_EVERY = 5000
+"""Collections of the youngest generation per collection of the middle one (Python's default: 12)."""
+FULL_COLLECTION_EVERY = 10000
 """Collections of the middle generation between two full collections (Python's default: 10)."""
 
 
 def settle_heap() -> None:
-    """Keep Python's cyclic garbage collector off the start-up heap.
+    """Keep Python's cyclic garbage collector off the start-up heap, and its pauses short.
 
     The app's modules, SQLAlchemy's mappings, the content library and the translations are some
     200,000 objects that live as long as the process, and every full collection walked them all
@@ -52,20 +52,22 @@ def settle_heap() -> None:
     Full collections also walk every connection's objects: at 10,000 sockets each took 1.4 s, five a
     minute at a practice's pace, and nothing was served meanwhile (p99 1.7 s). A full collection now
     waits for ``FULL_COLLECTION_EVERY`` collections of the middle generation instead of Python's 10:
-    about once in a quarter of an hour at that load, where p99 fell to 52 ms (docs/performance.md).
-    Objects are still freed by reference counting as soon as they are unused; only garbage in
-    reference cycles that survived two younger collections waits longer.
+    about once in 40 minutes at that load. Objects are still freed by reference counting as soon
+    as they are unused; only garbage in reference cycles that survived the middle generation waits
+    longer.
 
     A collection of the middle generation walks everything that survived the youngest's since the
-    last one: at 10,000 sockets some 40,000 objects, 35-60 ms during which nothing is served. Every
-    object that lives a while is walked there once, however the work is split, so it now runs after
-    every second collection of the youngest instead of every tenth: shorter pauses, as many objects.
-    ``FULL_COLLECTION_EVERY`` grew with it, so full collections stay as rare.
+    last one: at 10,000 sockets mostly what each socket's reader and writer are waiting with (a
+    timer, a timeout, a message being read), about a microsecond an object, and nothing is served
+    meanwhile. Every such object is walked there once however the work is split, so it runs after
+    every second collection of the youngest (docs/performance.md, items 34 and 37): shorter
+    pauses, and no more CPU. Python collects the middle generation at the first young collection
+    after more than its threshold of young-only ones, hence the ``- 2``.
     """
     gc.collect()  # what start-up left as garbage is freed, not frozen
     gc.freeze()
     young, _, _ = gc.get_threshold()
-    gc.set_threshold(young, MIDDLE_COLLECTION_EVERY, FULL_COLLECTION_EVERY)
+    gc.set_threshold(young, MIDDLE_COLLECTION_EVERY - 2, FULL_COLLECTION_EVERY)
 
 
 settle_heap()
