@@ -30,7 +30,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from .loadgen import Couple, Partner, connect_all, cpu_seconds, report_and_close, run_worker
+from .loadgen import Couple, Partner, collector_paused, connect_all, cpu_seconds, report_and_close, run_worker
 
 ACK_TIMEOUT = 8.0  # connection.js ACK_TIMEOUT_MS
 # socket.io-client's reconnection defaults, as the browser runs them
@@ -301,7 +301,8 @@ async def _work(specs: list[dict], scripts: dict[str, list], mode: str, connect_
     tasks = [c.run(end) for c in live] + [p.beat(end) for p in partners] + \
             [c.drop_now_and_then(end, schedule["drops_per_hour"]) for c in live] + [watch_pings(partners, end)]
     cpu = loop.create_task(_cpu_in_window(figures.window))
-    await asyncio.gather(*tasks)
+    with collector_paused():  # from the warm-up to the window's end
+        await asyncio.gather(*tasks)
     await report_and_close(couples, {"latencies": figures.latencies, "heartbeat_ms": figures.heartbeat_ms,
                                      "counts": figures.counts, "errors": figures.errors, "cpu_s": await cpu},
                            control, results)

@@ -48,3 +48,17 @@ def test_the_real_pace_benchmark_produces_figures(tmp_path):
     assert app["db_writes_per_s"] > 0
     assert not app["errors"] and not app["connect_errors"], (app["errors"], app["connect_errors"])
     assert "| app, sqlite | 100 of 100 |" in realpace.table(report["scenarios"])
+
+
+def test_a_load_generator_pauses_its_collector_only_while_it_measures():
+    """Its own collections would count as the server's latency; afterwards it is as it was."""
+    import gc
+
+    from bench.loadgen import collector_paused
+
+    with pytest.raises(RuntimeError), collector_paused():
+        assert not gc.isenabled()
+        assert gc.get_freeze_count() > 0
+        raise RuntimeError("a worker that fails mid-window")
+    assert gc.isenabled()
+    assert gc.get_freeze_count() == 0
