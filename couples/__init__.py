@@ -123,8 +123,9 @@ def _init_extensions(app: Flask) -> None:
         transports=["websocket"] if app.config["WEBSOCKET_ONLY"] else ["polling", "websocket"],
         max_http_buffer_size=MAX_MESSAGE_BYTES,
         serializer=TolerantPacket,
-        # Each connection's messages are handled in order, in the task that reads them: a flooding
-        # connection is judged (and closed) as fast as it is read, instead of queueing a task per frame.
+        # Each connection's messages are handled in order, the task that reads them waiting for each
+        # (realtime/handlers.py): a flooding connection is judged (and closed) as fast as it is read,
+        # instead of queueing a task per frame.
         async_handlers=False,
         manage_session=False,
         cookie=None,

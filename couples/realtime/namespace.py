@@ -19,6 +19,7 @@ from socketio import exceptions as socket_errors
 from ..extensions import db
 from ..i18n import DEFAULT_LANGUAGE, LANGUAGES, answer_in
 from ..services import live, totp
+from .handlers import handler_runner
 from .pace import ALLOW, CLOSE, Pace
 from .protocol import (MESSAGES, NAMESPACE, UNDECODABLE, WIRE_CODES, ProtocolError, ack_for, ok, parse_event,
                        parse_join, parse_session_ref, refused)
@@ -76,8 +77,9 @@ class PacedNamespace(Namespace):
     messages: frozenset[str] = frozenset()
     """The message names clients may send; anything else is ``unknown_event``."""
 
-    def __init__(self, namespace: str, pace: Pace) -> None:
+    def __init__(self, namespace: str, pace: Pace, run_handler: Callable[..., Any]) -> None:
         super().__init__(namespace)
+        self.run_handler = run_handler  # in a pooled greenlet under eventlet and gevent (realtime/handlers.py)
         self.users: dict[str, int] = {}
         self.languages: dict[str, str] = {}  # each connection's language: its person's when they connected
         self.early: dict[str, dict[str, dict[str, Any]]] = {}  # early_refusals by language
@@ -87,10 +89,10 @@ class PacedNamespace(Namespace):
         """Route a client message: refuse floods, unknown names and extra arguments before any work,
         then call its handler (:meth:`_handle`)."""
         if event in ("connect", "disconnect"):
-            return super().trigger_event(event, *args)
+            return self.run_handler(super().trigger_event, event, *args)
         sid, arguments = args[0], args[1:]
-        # Messages are handled in the task that reads them (async_handlers=False); a connection whose
-        # frames keep arriving would never let go of the process. Yield to everyone else first.
+        # The task that reads a connection's messages waits for each one's handler (async_handlers=False);
+        # a connection whose frames keep arriving would never let go of the process. Yield to everyone else first.
         self.socketio.sleep(0)
         pace = self.pace.judge(sid, time.monotonic())
         if pace != ALLOW:
@@ -101,7 +103,7 @@ class PacedNamespace(Namespace):
             return self._early_refusal(sid, "bad_payload")
         if event not in self.messages:
             return self._early_refusal(sid, "unknown_event")
-        return self._handle(event, sid, arguments)
+        return self.run_handler(self._handle, event, sid, arguments)
 
     def _handle(self, event: str, sid: str, arguments: tuple[Any, ...]) -> Any:
         """Call ``on_<event>(sid, payload)`` in an app context, in the connection's language.
@@ -215,6 +217,11 @@ def pace_from(config: Mapping[str, Any]) -> Pace:
     return Pace(float(config["LIVE_MESSAGE_RATE"]), float(config["LIVE_MESSAGE_BURST"]))
 
 
+def handlers_from(config: Mapping[str, Any]) -> Callable[..., Any]:
+    """How one namespace runs its handlers under the app's async mode (realtime/handlers.py)."""
+    return handler_runner(config["ASYNC_MODE"])
+
+
 def register(socketio: Any, config: Mapping[str, Any]) -> None:
     """Attach the namespace to a freshly initialised SocketIO server, with the app's message pace."""
-    socketio.on_namespace(LiveNamespace(NAMESPACE, pace_from(config)))
+    socketio.on_namespace(LiveNamespace(NAMESPACE, pace_from(config), handlers_from(config)))

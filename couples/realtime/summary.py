@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask import request
@@ -22,7 +22,7 @@ from flask_babel import gettext as _
 from ..domain.events import Rejection
 from ..i18n import DEFAULT_LANGUAGE
 from ..services import summaries
-from .namespace import PacedNamespace, acknowledged, pace_from
+from .namespace import PacedNamespace, acknowledged, handlers_from, pace_from
 from .pace import Pace
 from .protocol import CLIENT_ID, ProtocolError, ok, parse_session_ref, refused
 from .summary_publisher import NAMESPACE, encode, send_typing, summary_room, view_frame, view_room
@@ -73,8 +73,8 @@ class SummaryNamespace(PacedNamespace):
 
     messages = frozenset({"join", "change", "edit", "typing"})
 
-    def __init__(self, namespace: str, pace: Pace) -> None:
-        super().__init__(namespace, pace)
+    def __init__(self, namespace: str, pace: Pace, run_handler: Callable[..., Any]) -> None:
+        super().__init__(namespace, pace, run_handler)
         self.last_typing: dict[tuple[str, str], float] = {}
 
     def on_disconnect(self, reason: Any = None) -> None:
@@ -137,4 +137,4 @@ class SummaryNamespace(PacedNamespace):
 
 def register(socketio: Any, config: Mapping[str, Any]) -> None:
     """Attach the namespace to a freshly initialised SocketIO server, with the app's message pace."""
-    socketio.on_namespace(SummaryNamespace(NAMESPACE, pace_from(config)))
+    socketio.on_namespace(SummaryNamespace(NAMESPACE, pace_from(config), handlers_from(config)))
