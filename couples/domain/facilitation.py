@@ -24,7 +24,7 @@ from . import validate as v
 from .events import N_, AT_FIRST_STEP, INVALID_VALUE, WRONG_STEP_TYPE, Completed, Event, Invalid
 from .machine import Outcome, enter, move_forward
 from .plan import Plan, TimerStep
-from .state import COUNSELOR_ENDED, CounselorNote, SessionState
+from .state import COUNSELOR_ENDED, NO_ROLES, CounselorNote, SessionState
 
 NOTE_MAX_LENGTH = 300
 """A note is a line or two ("Take a breath, both of you"), not a letter."""
@@ -45,7 +45,7 @@ def _note(state: SessionState, event: Event) -> Outcome:
 
 def _end_session(state: SessionState, event: Event) -> Outcome:
     """End the session now: completed, with the counselor's ending; paused or held, it ends too."""
-    ended = replace(state, status="completed", ending=COUNSELOR_ENDED, ready=frozenset(), back=frozenset(),
+    ended = replace(state, status="completed", ending=COUNSELOR_ENDED, ready=NO_ROLES, back=NO_ROLES,
                     paused_by=None, paused_at=None, hold=False)
     return ended, (Completed(),)
 

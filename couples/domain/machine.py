@@ -20,7 +20,7 @@ from .events import (N_, AT_FIRST_STEP, COMPLETED, HELD, INVALID_VALUE, NOT_ALLO
                      Event, Invalid, Paused, Rejection, Resumed, StepChanged, StepFinished)
 from .kinds import STEP_EVENTS, kind_of
 from .plan import PARTNERS, Plan, Role
-from .state import APART, INDIVIDUAL_TIME, TOGETHER, Mode, SessionState
+from .state import APART, INDIVIDUAL_TIME, NO_ROLES, TOGETHER, Mode, SessionState
 
 Outcome = tuple[SessionState, tuple[Effect, ...]]
 BOTH = frozenset(PARTNERS)
@@ -138,7 +138,7 @@ def _step_event(plan: Plan, state: SessionState, event: Event) -> Outcome:
 def enter(state: SessionState, index: int, now: float) -> Outcome:
     """Go to step ``index``, clearing ready and back requests, the counselor's note (it spoke to the
     step left) and what the counselor added to a timer, and restarting the step clock."""
-    entered = replace(state, step_index=index, step_started_at=now, ready=frozenset(), back=frozenset(),
+    entered = replace(state, step_index=index, step_started_at=now, ready=NO_ROLES, back=NO_ROLES,
                       timer_added=0.0, note=None)
     return entered, (StepChanged(index),)
 
@@ -153,7 +153,7 @@ def move_on(plan: Plan, state: SessionState, now: float) -> Outcome:
     if state.step_index + 1 < len(plan.steps):
         entered, effects = enter(state, state.step_index + 1, now)
         return entered, (finished, *effects)
-    return replace(state, status="completed", ready=frozenset(), back=frozenset()), (finished, Completed())
+    return replace(state, status="completed", ready=NO_ROLES, back=NO_ROLES), (finished, Completed())
 
 
 def _ready(plan: Plan, state: SessionState, event: Event) -> Outcome:
@@ -174,7 +174,7 @@ def move_forward(plan: Plan, state: SessionState, now: float) -> Outcome:
     for it the session stops for individual time (:func:`stops_for_individual_time`), else
     :func:`move_on`. The counselor's ``go_forward`` leaves a step the same way."""
     if stops_for_individual_time(plan, state):
-        ended = replace(state, status="completed", ending=INDIVIDUAL_TIME, ready=frozenset(), back=frozenset())
+        ended = replace(state, status="completed", ending=INDIVIDUAL_TIME, ready=NO_ROLES, back=NO_ROLES)
         return ended, (StepFinished(state.step_index, "finished"), Completed())
     return move_on(plan, state, now)
 

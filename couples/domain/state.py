@@ -13,13 +13,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from .basics import PARTNERS, ByRole, Pairs, Role, Viewer, pairs_from
+from .basics import NO_ROLES, PARTNERS, ByRole, Pairs, Role, Viewer, pairs_from, roles_from
 from .kinds import (AgreeState, AnswerState, CheckInState, CustomOption, PassiveState, Phase, Rating,
                     RatingState, StepState, TurnRecord, TurnsState, state_from_dict)
 from .stored import build, only_numbered, upgraded
 
 __all__ = [
-    "APART", "COUNSELOR_ENDED", "INDIVIDUAL_TIME", "PARTNERS", "SCHEMA", "TOGETHER", "Mode",
+    "APART", "COUNSELOR_ENDED", "INDIVIDUAL_TIME", "NO_ROLES", "PARTNERS", "SCHEMA", "TOGETHER", "Mode",
     "AgreeState", "AnswerState", "ByRole", "CheckInState",
     "CounselorNote", "CustomOption", "Ending", "Pairs", "PassiveState", "Phase", "Rating", "RatingState", "SessionState", "Status",
     "StepState", "TurnRecord", "TurnsState", "pairs_from",
@@ -86,8 +86,8 @@ class SessionState:
     step_index: int
     step_started_at: float
     steps: tuple[StepState, ...]
-    ready: frozenset[Role] = frozenset()
-    back: frozenset[Role] = frozenset()
+    ready: frozenset[Role] = NO_ROLES
+    back: frozenset[Role] = NO_ROLES
     paused_by: Viewer | None = None
     paused_at: float | None = None
     hold: bool = False
@@ -99,7 +99,7 @@ class SessionState:
     mode: Mode = TOGETHER
     positions: ByRole[int] = ByRole()
     entered_at: ByRole[float] = ByRole()
-    finished: frozenset[Role] = frozenset()
+    finished: frozenset[Role] = NO_ROLES
 
     def position(self, viewer: Viewer) -> int:
         """The step ``viewer`` is on: a partner's own step in apart mode, the shared step otherwise
@@ -123,7 +123,7 @@ class SessionState:
         """Rebuild a state stored with :meth:`to_dict` by this or an earlier release."""
         return build(cls, upgraded(data, SCHEMA, STATE_UPGRADES), {
             "steps": lambda steps: tuple(state_from_dict(step) for step in steps),
-            "ready": frozenset, "back": frozenset, "finished": frozenset,
+            "ready": roles_from, "back": roles_from, "finished": roles_from,
             "positions": ByRole.decode, "entered_at": ByRole.decode,
             "note": lambda note: None if note is None else CounselorNote.from_dict(note),
         })

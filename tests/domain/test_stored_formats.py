@@ -20,7 +20,8 @@ from couples.content import build_plan, load_library
 from couples.domain import Accepted, Event, Plan, SessionState, apply, start, view_for
 from couples.domain.events import LOCKED
 from couples.domain.plan import in_language
-from couples.domain.state import INDIVIDUAL_TIME, SCHEMA, Rating
+from couples.domain.basics import NOBODY
+from couples.domain.state import INDIVIDUAL_TIME, NO_ROLES, SCHEMA, AnswerState, PassiveState, Rating
 from couples.domain.stored import build, upgraded
 from couples.services.plans import PLAN_SCHEMA, plan_from_dict, plan_to_dict
 
@@ -147,6 +148,22 @@ def test_a_state_missing_fields_that_have_defaults_or_holding_unknown_ones_still
     assert decoded.steps[rating].ratings.b is None
     assert replace(decoded, steps=state.steps) == state
     assert decoded.steps[:rating] + decoded.steps[rating + 1:] == state.steps[:rating] + state.steps[rating + 1:]
+
+
+def test_decoded_states_share_their_empty_values_so_a_process_can_keep_thousands(kit):
+    """A process keeps the newest state of every session it serves (docs/performance.md, item 39)."""
+    fresh = start(kit.FULL_PLAN, 0.0)
+    first, second = (SessionState.from_dict(fresh.to_dict()) for _ in range(2))
+    assert first == second == fresh
+    assert first.ready is second.ready is first.back is first.finished is NO_ROLES
+    assert first.positions is second.entered_at is NOBODY
+    empty_answers = [step.answers for step in first.steps if isinstance(step, AnswerState)]
+    assert empty_answers and all(answers is NOBODY for answers in empty_answers)
+    passive = [(mine, theirs) for mine, theirs in zip(first.steps, second.steps, strict=True)
+               if isinstance(mine, PassiveState)]
+    assert passive and all(mine is theirs for mine, theirs in passive)
+    answered = SessionState.from_dict(release1_state())
+    assert any(isinstance(step, AnswerState) and step.answers.both() for step in answered.steps)
 
 
 def test_a_missing_field_without_a_default_is_a_clear_error_not_a_silent_guess():

@@ -8,6 +8,7 @@ state and a :class:`Seen` that says who is looking, and when.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -134,9 +135,15 @@ class PassiveState:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> PassiveState:
-        return cls(data["kind"])  # the kind is what chose this class: there is nothing else to tolerate
+        return passive_state(data["kind"])  # the kind chose this class: there is nothing else to tolerate
+
+
+@functools.cache
+def passive_state(kind: str) -> PassiveState:
+    """The one state of every step of ``kind`` that records nothing: a value, so steps and sessions share it."""
+    return PassiveState(kind)
 
 
 def passive(step: Step) -> PassiveState:
     """The state of a step that records nothing."""
-    return PassiveState(step.kind)
+    return passive_state(step.kind)
