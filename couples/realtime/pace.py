@@ -21,7 +21,7 @@ DEFAULT_BURST = 20.0
 """Messages at once: a reconnect resending every unacknowledged event, with room to spare."""
 
 
-@dataclass
+@dataclass(slots=True)  # one per connection: no __dict__ each
 class TokenBucket:
     """``burst`` tokens, refilled at ``rate`` a second; each message takes one. Time is passed in."""
 
