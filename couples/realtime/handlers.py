@@ -8,7 +8,7 @@ the cipher), so run there they left their deepest call's pages resident for ever
 switch and switched back from when it returns: two switches a message, no trip through the event
 loop, and messages stay in order because the connection's greenlet waits for its handler. The pool
 holds as many greenlets as handlers ever waited at once: a handler yields only while it waits for
-the database, so a few on SQLite and tens on PostgreSQL.
+the database or Redis, so a few on SQLite and tens on PostgreSQL.
 
 Only for green threads (eventlet, gevent): a greenlet cannot be switched to from another OS thread,
 so under ``threading`` handlers run in the caller, as before.
