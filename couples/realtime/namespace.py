@@ -217,11 +217,6 @@ def pace_from(config: Mapping[str, Any]) -> Pace:
     return Pace(float(config["LIVE_MESSAGE_RATE"]), float(config["LIVE_MESSAGE_BURST"]))
 
 
-def handlers_from(config: Mapping[str, Any]) -> Callable[..., Any]:
-    """How one namespace runs its handlers under the app's async mode (realtime/handlers.py)."""
-    return handler_runner(config["ASYNC_MODE"])
-
-
 def register(socketio: Any, config: Mapping[str, Any]) -> None:
     """Attach the namespace to a freshly initialised SocketIO server, with the app's message pace."""
-    socketio.on_namespace(LiveNamespace(NAMESPACE, pace_from(config), handlers_from(config)))
+    socketio.on_namespace(LiveNamespace(NAMESPACE, pace_from(config), handler_runner(config["ASYNC_MODE"])))

@@ -22,7 +22,8 @@ from flask_babel import gettext as _
 from ..domain.events import Rejection
 from ..i18n import DEFAULT_LANGUAGE
 from ..services import summaries
-from .namespace import PacedNamespace, acknowledged, handlers_from, pace_from
+from .handlers import handler_runner
+from .namespace import PacedNamespace, acknowledged, pace_from
 from .pace import Pace
 from .protocol import CLIENT_ID, ProtocolError, ok, parse_session_ref, refused
 from .summary_publisher import NAMESPACE, encode, send_typing, summary_room, view_frame, view_room
@@ -137,4 +138,4 @@ class SummaryNamespace(PacedNamespace):
 
 def register(socketio: Any, config: Mapping[str, Any]) -> None:
     """Attach the namespace to a freshly initialised SocketIO server, with the app's message pace."""
-    socketio.on_namespace(SummaryNamespace(NAMESPACE, pace_from(config), handlers_from(config)))
+    socketio.on_namespace(SummaryNamespace(NAMESPACE, pace_from(config), handler_runner(config["ASYNC_MODE"])))
